@@ -1,0 +1,412 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
+	"github.com/es-service-tokens/es-service-tokens/tokens/store"
+)
+
+// tokenArgs checks <principal> <token-name> in Elasticsearch's order:
+// argument count (64), principal (67), token name (70).
+func tokenArgs(c *cli.Context) (tokens.Account, string, error) {
+	args := c.Args().Slice()
+	usage := "Usage: " + c.Command.HelpName + " [options] " + c.Command.ArgsUsage
+	switch {
+	case len(args) == 0:
+		return tokens.Account{}, "", &exitError{code: exitUsage, msg: "Missing service-account-principal and token-name arguments", usage: usage}
+	case len(args) == 1:
+		return tokens.Account{}, "", &exitError{code: exitUsage, msg: "Missing token-name argument", usage: usage}
+	case len(args) > 2:
+		return tokens.Account{}, "", &exitError{code: exitUsage, msg: fmt.Sprintf("Expected two arguments, service-account-principal and token-name, found extra: [%s]", strings.Join(args, ",")), usage: usage}
+	}
+	acct, err := principal(args[0])
+	if err != nil {
+		return tokens.Account{}, "", err
+	}
+	if !tokens.ValidTokenName(args[1]) {
+		return tokens.Account{}, "", fail(exitCodeError, "%s", tokens.InvalidTokenNameMessage(args[1]))
+	}
+	return acct, args[1], nil
+}
+
+func principal(p string) (tokens.Account, error) {
+	acct, ok := tokens.LookupAccount(p)
+	if !ok {
+		return tokens.Account{}, fail(exitNoUser, "%s", tokens.UnknownPrincipalMessage(p))
+	}
+	return acct, nil
+}
+
+// location finds the local token file and, with -i, loads the inventory
+// whose local_file may name it.
+func (t *tool) location(c *cli.Context) (esconfig.Location, error) {
+	inv, err := t.inventoryLocalFile(c)
+	if err != nil {
+		return esconfig.Location{}, err
+	}
+	return esconfig.Locate(esconfig.Sources{
+		File: c.String("file"), PathConf: c.String("path-conf"), ESHome: c.String("es-home"),
+		Inventory: inv, Env: t.getenv,
+	})
+}
+
+func (t *tool) warn(c *cli.Context, format string, a ...any) {
+	if !c.Bool("silent") {
+		fmt.Fprintf(t.stderr, "WARNING: "+format+"\n", a...)
+	}
+}
+
+func (t *tool) jsonOutput(c *cli.Context) (bool, error) {
+	switch c.String("format") {
+	case "text":
+		return false, nil
+	case "json":
+		return true, nil
+	}
+	return false, fail(exitUsage, "--format %q: use text or json", c.String("format"))
+}
+
+// createResult is the JSON document of create.
+type createResult struct {
+	Token struct {
+		Principal     string `json:"principal"`
+		Name          string `json:"name"`
+		QualifiedName string `json:"qualified_name"`
+		Value         string `json:"value,omitempty"`
+	} `json:"token"`
+	TokenFile string `json:"token_file,omitempty"`
+	File      string `json:"file"`
+	Algorithm string `json:"algorithm"`
+}
+
+func (t *tool) create(c *cli.Context) error {
+	acct, name, err := tokenArgs(c)
+	if err != nil {
+		return err
+	}
+	asJSON, err := t.jsonOutput(c)
+	if err != nil {
+		return err
+	}
+	loc, err := t.location(c)
+	if err != nil {
+		return err
+	}
+	overrides, err := esconfig.ParseOverrides(c.StringSlice("E"))
+	if err != nil {
+		return err
+	}
+	alg, _, err := esconfig.HashingAlgorithm(loc.ConfigDir, overrides, t.getenv)
+	if err != nil {
+		return err
+	}
+	plan, err := t.pushPlan(c) // with -i, the inventory must be valid before anything changes
+	if err != nil {
+		return err
+	}
+	if note := acct.VersionNote(); note != "" {
+		t.warn(c, "%s", note)
+	}
+
+	ns, svc, _ := strings.Cut(acct.Principal, "/")
+	secret, err := tokens.NewSecret(t.random)
+	if err != nil {
+		return err
+	}
+	tok := tokens.Token{Namespace: ns, Service: svc, Name: name, Secret: secret}
+	hash, err := alg.Hash(secret, t.random)
+	if err != nil {
+		return err
+	}
+
+	// With --token-file the secret is on disk before the token exists, so
+	// no failure after this point can leave a token nobody can use.
+	tokenFile := c.String("token-file")
+	if tokenFile != "" {
+		if err := atomicfile.WriteNew(tokenFile, []byte(tok.Bearer()+"\n"), 0o600); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return fail(exitCantCreate, "token file [%s] already exists; give a new path (a token file is never overwritten)", tokenFile)
+			}
+			return fail(exitCantCreate, "cannot create token file [%s]: %v", tokenFile, unwrapPath(err))
+		}
+	}
+	change, err := store.Update(loc.File, func(f *tokens.File) error {
+		if _, ok := f.Hash(tok.QualifiedName()); ok {
+			return fail(exitCodeError, "Service token [%s] already exists", tok.QualifiedName())
+		}
+		f.Set(tok.QualifiedName(), hash)
+		return nil
+	})
+	if err != nil {
+		if tokenFile != "" {
+			os.Remove(tokenFile)
+		}
+		return err
+	}
+
+	var res createResult
+	res.Token.Principal, res.Token.Name, res.Token.QualifiedName = acct.Principal, name, tok.QualifiedName()
+	res.File, res.Algorithm, res.TokenFile = loc.File, alg.String(), tokenFile
+	var printErr error
+	switch {
+	case asJSON:
+		if tokenFile == "" {
+			res.Token.Value = tok.Bearer()
+		}
+		printErr = writeJSON(t.stdout, res)
+	case tokenFile != "":
+		_, printErr = fmt.Fprintf(t.stdout, "SERVICE_TOKEN %s written to %s\n", tok.QualifiedName(), tokenFile)
+	default:
+		_, printErr = fmt.Fprintf(t.stdout, "SERVICE_TOKEN %s = %s\n", tok.QualifiedName(), tok.Bearer())
+	}
+	if printErr != nil && tokenFile == "" {
+		// Nobody received the secret: take the token out again rather than
+		// leave one that no client can ever use.
+		_, undoErr := store.Update(loc.File, func(f *tokens.File) error { f.Delete(tok.QualifiedName()); return nil })
+		if undoErr != nil {
+			return fail(exitIOError, "cannot print the token (%v) and cannot remove it again: %v; delete [%s] by hand", printErr, undoErr, tok.QualifiedName())
+		}
+		return fail(exitIOError, "cannot print the token: %v; it was removed from %s again", printErr, loc.File)
+	}
+	for _, w := range change.Warnings {
+		fmt.Fprintln(t.stderr, w)
+	}
+	if plan == nil {
+		return nil
+	}
+	return t.pushAfterChange(c, plan, loc, change)
+}
+
+func (t *tool) delete(c *cli.Context) error {
+	acct, name, err := tokenArgs(c)
+	if err != nil {
+		return err
+	}
+	loc, err := t.location(c)
+	if err != nil {
+		return err
+	}
+	plan, err := t.pushPlan(c)
+	if err != nil {
+		return err
+	}
+	key := acct.Principal + "/" + name
+	change, err := store.Update(loc.File, func(f *tokens.File) error {
+		if !f.Delete(key) {
+			return fail(exitCodeError, "Service token [%s] does not exist", key)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, w := range change.Warnings {
+		fmt.Fprintln(t.stderr, w)
+	}
+	if plan == nil {
+		return nil
+	}
+	return t.pushAfterChange(c, plan, loc, change)
+}
+
+// listEntry is one token in list's JSON output.
+type listEntry struct {
+	QualifiedName string `json:"qualified_name"`
+	Principal     string `json:"principal"`
+	Name          string `json:"name"`
+	HashAlgorithm string `json:"hash_algorithm"`
+}
+
+func (t *tool) list(c *cli.Context) error {
+	args := c.Args().Slice()
+	if len(args) > 1 {
+		return &exitError{code: exitUsage, msg: fmt.Sprintf("Expected at most one argument, service-account-principal, found extra: [%s]", strings.Join(args, ",")),
+			usage: "Usage: " + c.Command.HelpName + " [options] " + c.Command.ArgsUsage}
+	}
+	prefix := ""
+	if len(args) == 1 {
+		acct, err := principal(args[0])
+		if err != nil {
+			return err
+		}
+		prefix = acct.Principal + "/"
+	}
+	asJSON, err := t.jsonOutput(c)
+	if err != nil {
+		return err
+	}
+	loc, err := t.location(c)
+	if err != nil {
+		return err
+	}
+	snap, err := store.Load(loc.File)
+	if err != nil {
+		return err
+	}
+	entries := []listEntry{}
+	for _, k := range snap.File.Keys() {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		e := listEntry{QualifiedName: k}
+		if i := strings.LastIndexByte(k, '/'); i > 0 {
+			e.Principal, e.Name = k[:i], k[i+1:]
+		}
+		e.HashAlgorithm = string(snap.File.Kind(k))
+		entries = append(entries, e)
+	}
+	if asJSON {
+		return writeJSON(t.stdout, struct {
+			File   string      `json:"file"`
+			Tokens []listEntry `json:"tokens"`
+		}{loc.File, entries})
+	}
+	w := bufio.NewWriter(t.stdout)
+	for _, e := range entries {
+		fmt.Fprintln(w, e.QualifiedName)
+	}
+	return w.Flush()
+}
+
+// verifyResult is verify's JSON document.
+type verifyResult struct {
+	Valid         bool   `json:"valid"`
+	QualifiedName string `json:"qualified_name,omitempty"`
+	Reason        string `json:"reason,omitempty"`
+	File          string `json:"file"`
+}
+
+func (t *tool) verify(c *cli.Context) error {
+	args := c.Args().Slice()
+	if len(args) > 1 {
+		return &exitError{code: exitUsage, msg: fmt.Sprintf("Expected at most one argument, the bearer token, found extra: [%d arguments]", len(args)),
+			usage: "Usage: " + c.Command.HelpName + " [options] " + c.Command.ArgsUsage}
+	}
+	asJSON, err := t.jsonOutput(c)
+	if err != nil {
+		return err
+	}
+	var bearer string
+	if len(args) == 0 || args[0] == "-" {
+		line, err := bufio.NewReader(t.stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return fail(exitUsage, "no bearer token on standard input")
+		}
+		bearer = strings.TrimRight(line, "\r\n")
+	} else {
+		bearer = args[0]
+	}
+	bearer = bearerFrom(bearer)
+	loc, err := t.location(c)
+	if err != nil {
+		return err
+	}
+	snap, err := store.Load(loc.File)
+	if err != nil {
+		return err
+	}
+	res := verifyResult{File: loc.File}
+	res.QualifiedName, res.Reason = authenticate(bearer, snap.File, loc.File)
+	res.Valid = res.Reason == ""
+	if asJSON {
+		if err := writeJSON(t.stdout, res); err != nil {
+			return err
+		}
+	} else if res.Valid {
+		fmt.Fprintf(t.stdout, "VALID %s\n", res.QualifiedName)
+	} else if res.QualifiedName != "" {
+		fmt.Fprintf(t.stdout, "INVALID %s: %s\n", res.QualifiedName, res.Reason)
+	} else {
+		fmt.Fprintf(t.stdout, "INVALID: %s\n", res.Reason)
+	}
+	if !res.Valid {
+		return silentExit(exitFailed)
+	}
+	return nil
+}
+
+// bearerFrom accepts the token as create prints it ("SERVICE_TOKEN name =
+// value"), as an Authorization header value ("Bearer value"), or bare.
+func bearerFrom(s string) string {
+	if strings.HasPrefix(s, "SERVICE_TOKEN ") {
+		if _, v, ok := strings.Cut(s, " = "); ok {
+			return v
+		}
+	}
+	if len(s) >= 7 && strings.EqualFold(s[:7], "Bearer ") {
+		return s[7:]
+	}
+	return s
+}
+
+// authenticate applies ServiceAccountService.authenticateToken's rules to
+// a bearer token and the file store. It returns the token's name (when it
+// decodes) and why it fails, or "" when Elasticsearch would accept it.
+func authenticate(bearer string, f *tokens.File, path string) (string, string) {
+	tok, err := tokens.ParseBearer(bearer)
+	if err != nil {
+		return "", err.Error()
+	}
+	q := tok.QualifiedName()
+	if tok.Namespace != "elastic" {
+		return q, fmt.Sprintf("namespace [%s] is not elastic", tok.Namespace)
+	}
+	if _, ok := tokens.LookupAccount(tok.Principal()); !ok {
+		return q, fmt.Sprintf("[%s] is not a service account", tok.Principal())
+	}
+	if n := len([]rune(tok.Secret)); n < tokens.MinSecretLength {
+		return q, fmt.Sprintf("the secret is %d characters long; Elasticsearch needs at least %d", n, tokens.MinSecretLength)
+	}
+	stored, ok := f.Hash(q)
+	if !ok {
+		return q, fmt.Sprintf("no such token in %s", path)
+	}
+	match, err := tokens.VerifyHash(tok.Secret, stored)
+	if err != nil {
+		return q, fmt.Sprintf("the stored hash cannot be checked: %v", err)
+	}
+	if !match {
+		return q, "the secret does not match the stored hash"
+	}
+	return q, ""
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// exitCodeOf maps an error to the exit code documented in the README.
+func exitCodeOf(err error) int {
+	var ee *exitError
+	var mal *store.MalformedError
+	var ioe *store.IOError
+	var ce *esconfig.ConfigError
+	var ue *esconfig.UsageError
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &mal):
+		return exitDataError
+	case errors.As(err, &ioe):
+		return exitIOError
+	case errors.As(err, &ce), errors.Is(err, esconfig.ErrNoLocation):
+		return exitConfig
+	case errors.As(err, &ue):
+		return exitUsage
+	}
+	return exitFailed
+}

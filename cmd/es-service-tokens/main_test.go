@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"strconv"
+	"syscall"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"es-service-tokens": func() { os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv)) },
+	})
+}
+
+// TestScripts runs every scenario in testdata/script: one file per
+// behaviour, each readable as an example of the command line.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup: func(e *testscript.Env) error {
+			// Scripts choose the file explicitly; the developer's own
+			// environment must not leak in.
+			e.Setenv("ES_PATH_CONF", "")
+			e.Setenv("ES_HOME", "")
+			return nil
+		},
+		Cmds: scriptCmds(),
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "root":
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+	})
+}
+
+func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		// filemode PATH MODE: the file's permission bits are MODE (octal).
+		"filemode": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) != 2 {
+				ts.Fatalf("usage: filemode PATH MODE")
+			}
+			st, err := os.Stat(ts.MkAbs(args[0]))
+			ts.Check(err)
+			want, err := strconv.ParseUint(args[1], 8, 32)
+			ts.Check(err)
+			if got := uint64(st.Mode().Perm()); (got == want) == neg {
+				ts.Fatalf("%s has mode %04o, want %s%04o", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
+			}
+		},
+		// fileowner PATH USER:GROUP: the file's owner and group, by name.
+		"fileowner": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) != 2 {
+				ts.Fatalf("usage: fileowner PATH USER:GROUP")
+			}
+			st, err := os.Stat(ts.MkAbs(args[0]))
+			ts.Check(err)
+			sys := st.Sys().(*syscall.Stat_t)
+			got := nameOfUID(sys.Uid) + ":" + nameOfGID(sys.Gid)
+			if (got == args[1]) == neg {
+				ts.Fatalf("%s is owned by %s, want %s", args[0], got, args[1])
+			}
+		},
+	}
+}
+
+func nameOfUID(uid uint32) string {
+	if u, err := user.LookupId(fmt.Sprint(uid)); err == nil {
+		return u.Username
+	}
+	return fmt.Sprint(uid)
+}
+
+func nameOfGID(gid uint32) string {
+	if g, err := user.LookupGroupId(fmt.Sprint(gid)); err == nil {
+		return g.Name
+	}
+	return fmt.Sprint(gid)
+}

@@ -1,0 +1,9 @@
+// Package tokens is the service_tokens format of Elasticsearch: how the
+// file is read and written, how token secrets are drawn and hashed, how a
+// bearer token is encoded, and which accounts and names are allowed.
+//
+// Everything here mirrors Elasticsearch 7.13 to 9.x byte for byte; where
+// versions differ, the rules are the strictest of them, so that a file this
+// package accepts loads on every node of a mixed-version cluster. The
+// package does no file-system I/O.
+package tokens

@@ -1,0 +1,213 @@
+// Package esconfig finds the service_tokens file and the hashing setting
+// the way Elasticsearch's own CLI does, from flags, environment variables
+// and elasticsearch.yml.
+package esconfig
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+)
+
+// FileName is the name of the token file in the config directory.
+const FileName = "service_tokens"
+
+// Sources are the places the file's location may come from, most specific
+// first. Env reads environment variables (os.Getenv in production).
+type Sources struct {
+	File      string // --file
+	PathConf  string // --path-conf
+	ESHome    string // --es-home
+	Inventory string // local_file of the inventory, already absolute
+	Env       func(string) string
+}
+
+// Location is where the token file is and why.
+type Location struct {
+	File      string
+	ConfigDir string // where elasticsearch.yml is looked for
+	From      string // the flag, inventory key or variable that decided
+}
+
+// ErrNoLocation means none of the sources named a file.
+var ErrNoLocation = errors.New("no service_tokens file: give --file PATH, --path-conf DIR (or set ES_PATH_CONF), or --es-home DIR (or set ES_HOME)")
+
+// Locate picks the token file: --file, --path-conf, --es-home, the
+// inventory's local_file, then ES_PATH_CONF and ES_HOME as Elasticsearch
+// reads them.
+func Locate(s Sources) (Location, error) {
+	env := s.Env
+	if env == nil {
+		env = os.Getenv
+	}
+	inDir := func(dir, from string) Location {
+		return Location{File: filepath.Join(dir, FileName), ConfigDir: dir, From: from}
+	}
+	switch {
+	case s.File != "":
+		return Location{File: s.File, ConfigDir: filepath.Dir(s.File), From: "--file"}, nil
+	case s.PathConf != "":
+		return inDir(s.PathConf, "--path-conf"), nil
+	case s.ESHome != "":
+		return inDir(filepath.Join(s.ESHome, "config"), "--es-home"), nil
+	case s.Inventory != "":
+		return Location{File: s.Inventory, ConfigDir: filepath.Dir(s.Inventory), From: "inventory local_file"}, nil
+	case env("ES_PATH_CONF") != "":
+		return inDir(env("ES_PATH_CONF"), "ES_PATH_CONF"), nil
+	case env("ES_HOME") != "":
+		return inDir(filepath.Join(env("ES_HOME"), "config"), "ES_HOME"), nil
+	}
+	return Location{}, ErrNoLocation
+}
+
+// UsageError is a bad -E option; Elasticsearch exits 64 for these.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// ConfigError is a bad setting or an unreadable elasticsearch.yml; the
+// tool exits 78 for these where Elasticsearch prints a stack trace.
+type ConfigError struct{ Msg string }
+
+func (e *ConfigError) Error() string { return e.Msg }
+
+// ParseOverrides reads -E key=value options with Elasticsearch's checks.
+func ParseOverrides(opts []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, o := range opts {
+		k, v, _ := strings.Cut(o, "=")
+		if v == "" {
+			return nil, &UsageError{fmt.Sprintf("setting [%s] must not be empty", k)}
+		}
+		if prev, ok := out[k]; ok {
+			return nil, &UsageError{fmt.Sprintf("setting [%s] already set, saw [%s] and [%s]", k, prev, v)}
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// HashingAlgorithm resolves tokens.HashingSetting: from -E overrides, else
+// from elasticsearch.yml in configDir, else the default. It returns where
+// the value came from, for messages.
+func HashingAlgorithm(configDir string, overrides map[string]string, env func(string) string) (tokens.Algorithm, string, error) {
+	if env == nil {
+		env = os.Getenv
+	}
+	value, from := "", ""
+	if v, ok := overrides[tokens.HashingSetting]; ok {
+		value, from = v, "-E "+tokens.HashingSetting
+	} else {
+		yml := filepath.Join(configDir, "elasticsearch.yml")
+		v, found, err := readSetting(yml, tokens.HashingSetting)
+		if err != nil {
+			return tokens.Algorithm{}, "", err
+		}
+		if !found {
+			return tokens.DefaultAlgorithm, "default", nil
+		}
+		value, from = v, yml
+	}
+	value, err := replacePlaceholders(value, env)
+	if err != nil {
+		return tokens.Algorithm{}, "", &ConfigError{fmt.Sprintf("%s: %s: %v", from, tokens.HashingSetting, err)}
+	}
+	alg, err := tokens.ParseAlgorithm(value)
+	if err != nil {
+		return tokens.Algorithm{}, "", &ConfigError{fmt.Sprintf("%s: %s: %v", from, tokens.HashingSetting, err)}
+	}
+	return alg, from, nil
+}
+
+// readSetting finds a setting in elasticsearch.yml, written flat
+// ("a.b.c: v"), nested, or mixed, as Elasticsearch flattens YAML.
+func readSetting(path, key string) (string, bool, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, &ConfigError{fmt.Sprintf("cannot read %s: %v", path, err)}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return "", false, &ConfigError{fmt.Sprintf("%s: %v", path, err)}
+	}
+	if len(doc.Content) == 0 {
+		return "", false, nil
+	}
+	flat := map[string]*yaml.Node{}
+	if err := flatten("", doc.Content[0], flat); err != nil {
+		return "", false, &ConfigError{fmt.Sprintf("%s: %v", path, err)}
+	}
+	n, ok := flat[key]
+	if !ok || n.Tag == "!!null" {
+		return "", false, nil
+	}
+	if n.Kind != yaml.ScalarNode {
+		return "", false, &ConfigError{fmt.Sprintf("%s:%d: %s must be a single value", path, n.Line, key)}
+	}
+	return n.Value, true, nil
+}
+
+func flatten(prefix string, n *yaml.Node, out map[string]*yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		if prefix != "" {
+			out[prefix] = n
+		}
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i].Value
+		if prefix != "" {
+			k = prefix + "." + k
+		}
+		v := n.Content[i+1]
+		if v.Kind == yaml.MappingNode {
+			if err := flatten(k, v, out); err != nil {
+				return err
+			}
+			continue
+		}
+		if prev, dup := out[k]; dup {
+			return fmt.Errorf("line %d: duplicate settings key [%s], first set on line %d", n.Content[i].Line, k, prev.Line)
+		}
+		out[k] = v
+	}
+	return nil
+}
+
+// replacePlaceholders expands ${VAR} and ${VAR:default} from the
+// environment, as Elasticsearch does for elasticsearch.yml and -E values.
+func replacePlaceholders(v string, env func(string) string) (string, error) {
+	var b strings.Builder
+	for {
+		i := strings.Index(v, "${")
+		if i < 0 {
+			b.WriteString(v)
+			return b.String(), nil
+		}
+		j := strings.IndexByte(v[i:], '}')
+		if j < 0 {
+			b.WriteString(v)
+			return b.String(), nil
+		}
+		b.WriteString(v[:i])
+		name, def, hasDef := strings.Cut(v[i+2:i+j], ":")
+		val := env(name)
+		if val == "" {
+			if !hasDef {
+				return "", fmt.Errorf("could not resolve placeholder '%s'", name)
+			}
+			val = def
+		}
+		b.WriteString(val)
+		v = v[i+j+1:]
+	}
+}

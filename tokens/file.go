@@ -1,0 +1,218 @@
+package tokens
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// File is a service_tokens file as Elasticsearch reads it: a map from
+// qualified token name (namespace/service/token) to stored hash.
+type File struct {
+	hashes map[string]entry
+	// Dropped lists what Elasticsearch ignores when it reads the file and
+	// therefore what a rewrite does not keep.
+	Dropped []Dropped
+}
+
+type entry struct {
+	hash string
+	kind HashKind
+}
+
+// Dropped is a line that carries no token for Elasticsearch.
+type Dropped struct {
+	Line   int
+	Key    string // empty for comments
+	Reason string
+}
+
+// ParseError is a line that makes Elasticsearch reject the whole file: at
+// start-up the node does not start, on reload it drops every file token.
+type ParseError struct {
+	Line int
+	Msg  string
+}
+
+func (e *ParseError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
+
+// NewFile returns an empty file.
+func NewFile() *File { return &File{hashes: map[string]entry{}} }
+
+// Parse reads data with the rules of FileServiceAccountTokenStore.parseFile
+// in every Elasticsearch version from 7.13 to 9.x. An error is a
+// *ParseError naming the first line that some version rejects.
+func Parse(data []byte) (*File, error) {
+	lines := splitLines(data)
+	f := &File{hashes: make(map[string]entry, len(lines))}
+	definedAt := make(map[string]int, len(lines))
+	for i, raw := range lines {
+		n := i + 1
+		if !utf8.Valid(raw) {
+			return nil, &ParseError{n, "not valid UTF-8"}
+		}
+		line := string(raw)
+		if strings.HasPrefix(line, "#") {
+			f.Dropped = append(f.Dropped, Dropped{Line: n, Reason: "comment"})
+			continue
+		}
+		if javaIsBlank(line) {
+			continue
+		}
+		line = javaTrim(line)
+		colon := strings.IndexByte(line, ':')
+		if colon < 0 {
+			return nil, &ParseError{n, "missing ':' character"}
+		}
+		key, hash := line[:colon], line[colon+1:]
+		sh, err := ResolveStoredHash(hash)
+		if err != nil {
+			return nil, &ParseError{n, fmt.Sprintf("token [%s]: %v", key, err)}
+		}
+		if sh.Kind == KindPlain {
+			f.Dropped = append(f.Dropped, Dropped{Line: n, Key: key, Reason: "no hash prefix, Elasticsearch skips it as plain text"})
+			continue
+		}
+		if prev, ok := definedAt[key]; ok {
+			f.Dropped = append(f.Dropped, Dropped{Line: prev, Key: key, Reason: fmt.Sprintf("defined again on line %d, which Elasticsearch uses instead", n)})
+		}
+		definedAt[key] = n
+		f.hashes[key] = entry{hash, sh.Kind}
+	}
+	return f, nil
+}
+
+// splitLines splits as Java's BufferedReader.readLine does: on "\n",
+// "\r\n" and a lone "\r"; a final terminator does not start a new line.
+func splitLines(data []byte) [][]byte {
+	var lines [][]byte
+	for len(data) > 0 {
+		i := bytes.IndexAny(data, "\r\n")
+		if i < 0 {
+			lines = append(lines, data)
+			break
+		}
+		lines = append(lines, data[:i])
+		if data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n' {
+			i++
+		}
+		data = data[i+1:]
+	}
+	return lines
+}
+
+// Clone returns a copy that can be changed independently.
+func (f *File) Clone() *File {
+	c := &File{hashes: make(map[string]entry, len(f.hashes)), Dropped: f.Dropped}
+	for k, e := range f.hashes {
+		c.hashes[k] = e
+	}
+	return c
+}
+
+// Len is the number of tokens.
+func (f *File) Len() int { return len(f.hashes) }
+
+// Hash returns the stored hash of a qualified token name.
+func (f *File) Hash(key string) (string, bool) {
+	e, ok := f.hashes[key]
+	return e.hash, ok
+}
+
+// Kind returns how Elasticsearch verifies a token's hash.
+func (f *File) Kind(key string) HashKind { return f.hashes[key].kind }
+
+// Set adds or replaces a token. The hash must be one Elasticsearch
+// accepts (ResolveStoredHash returns no error for it).
+func (f *File) Set(key, hash string) {
+	sh, _ := ResolveStoredHash(hash)
+	f.hashes[key] = entry{hash, sh.Kind}
+}
+
+// Delete removes a token and reports whether it was there.
+func (f *File) Delete(key string) bool {
+	_, ok := f.hashes[key]
+	delete(f.hashes, key)
+	return ok
+}
+
+// Keys returns the qualified token names in the order Elasticsearch's CLI
+// writes and lists them (Java String order).
+func (f *File) Keys() []string {
+	keys := make([]string, 0, len(f.hashes))
+	byteOrder := true
+	for k := range f.hashes {
+		keys = append(keys, k)
+		byteOrder = byteOrder && !hasCharAboveUD7FF(k)
+	}
+	if byteOrder {
+		slices.Sort(keys) // the same order, much faster
+	} else {
+		slices.SortFunc(keys, compareUTF16)
+	}
+	return keys
+}
+
+// Equal reports whether two files hold the same tokens and hashes.
+func (f *File) Equal(g *File) bool {
+	if len(f.hashes) != len(g.hashes) {
+		return false
+	}
+	for k, e := range f.hashes {
+		if ge, ok := g.hashes[k]; !ok || ge.hash != e.hash {
+			return false
+		}
+	}
+	return true
+}
+
+// Marshal returns the file as Elasticsearch's CLI writes it: one
+// "key:hash\n" line per token in Keys order, no header, UTF-8.
+//
+// It refuses a key that would not read back as itself. Elasticsearch's CLI
+// writes such keys anyway and loses them on the next read; a tool that
+// promises never to lose data cannot.
+func (f *File) Marshal() ([]byte, error) {
+	var b bytes.Buffer
+	for _, k := range f.Keys() {
+		if strings.HasPrefix(k, "#") {
+			return nil, fmt.Errorf("token [%s] starts with '#': written back, Elasticsearch would read it as a comment and drop it; remove or rename it by hand", k)
+		}
+		b.WriteString(k)
+		b.WriteByte(':')
+		b.WriteString(f.hashes[k].hash)
+		b.WriteByte('\n')
+	}
+	return b.Bytes(), nil
+}
+
+// Diff compares the tokens of two files by name. It never looks at what
+// the hashes are, only whether they differ, so its result is safe to print.
+type Diff struct {
+	Added   []string `json:"added"`   // in next, not in prev
+	Removed []string `json:"removed"` // in prev, not in next
+	Changed []string `json:"changed"` // in both, with different hashes
+}
+
+// Empty reports whether the files hold the same tokens.
+func (d Diff) Empty() bool { return len(d.Added)+len(d.Removed)+len(d.Changed) == 0 }
+
+// Compare returns what changes from prev to next.
+func Compare(prev, next *File) Diff {
+	d := Diff{Added: []string{}, Removed: []string{}, Changed: []string{}}
+	for _, k := range next.Keys() {
+		if e, ok := prev.hashes[k]; !ok {
+			d.Added = append(d.Added, k)
+		} else if e.hash != next.hashes[k].hash {
+			d.Changed = append(d.Changed, k)
+		}
+	}
+	for _, k := range prev.Keys() {
+		if _, ok := next.hashes[k]; !ok {
+			d.Removed = append(d.Removed, k)
+		}
+	}
+	return d
+}

@@ -1,0 +1,102 @@
+package tokens
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Token is a service account token: its qualified name and its secret.
+type Token struct {
+	Namespace string
+	Service   string
+	Name      string
+	Secret    string
+}
+
+// Principal is namespace/service, e.g. elastic/fleet-server.
+func (t Token) Principal() string { return t.Namespace + "/" + t.Service }
+
+// QualifiedName is namespace/service/name, the key in service_tokens.
+func (t Token) QualifiedName() string { return t.Principal() + "/" + t.Name }
+
+var bearerPrefix = []byte{0, 1, 0, 1} // magic, token type, reserved, format version
+
+// Bearer returns the string a client sends as "Authorization: Bearer ...".
+func (t Token) Bearer() string {
+	raw := append(append([]byte(nil), bearerPrefix...), t.QualifiedName()+":"+t.Secret...)
+	return base64.RawStdEncoding.EncodeToString(raw)
+}
+
+// ErrNotServiceToken is returned for a bearer string that does not decode
+// to a service account token at all.
+var ErrNotServiceToken = errors.New("not a service account token")
+
+// ParseBearer decodes a bearer string as ServiceAccountToken.fromBearerString
+// does, including its leniency: padding is optional and anything after
+// valid padding is ignored.
+func ParseBearer(s string) (Token, error) {
+	raw, err := javaStreamDecodeBase64([]byte(s))
+	if err != nil {
+		return Token{}, fmt.Errorf("%w: %v", ErrNotServiceToken, err)
+	}
+	if len(raw) < 4 || !bytes.Equal(raw[:4], bearerPrefix) {
+		return Token{}, fmt.Errorf("%w: it does not start with the service token prefix (AAEAA)", ErrNotServiceToken)
+	}
+	// Java decodes with replacement, so malformed UTF-8 is not an error.
+	content := strings.ToValidUTF8(string(raw[4:]), string(utf8.RuneError))
+	colon := strings.IndexByte(content, ':')
+	if colon < 0 {
+		return Token{}, fmt.Errorf("%w: no ':' between name and secret", ErrNotServiceToken)
+	}
+	parts := strings.Split(content[:colon], "/")
+	if len(parts) != 3 {
+		return Token{}, fmt.Errorf("%w: name %q is not namespace/service/token", ErrNotServiceToken, content[:colon])
+	}
+	t := Token{Namespace: parts[0], Service: parts[1], Name: parts[2], Secret: content[colon+1:]}
+	if javaIsBlank(t.Namespace) || javaIsBlank(t.Service) {
+		return Token{}, fmt.Errorf("%w: empty namespace or service in %q", ErrNotServiceToken, content[:colon])
+	}
+	if !ValidTokenName(t.Name) {
+		return Token{}, fmt.Errorf("%w: %s", ErrNotServiceToken, InvalidTokenNameMessage(t.Name))
+	}
+	return t, nil
+}
+
+var tokenNameRE = regexp.MustCompile(`^[a-zA-Z0-9-][a-zA-Z0-9_-]{0,255}$`)
+
+// ValidTokenName is Validation.isValidServiceAccountTokenName.
+func ValidTokenName(name string) bool { return tokenNameRE.MatchString(name) }
+
+// InvalidTokenNameMessage is Elasticsearch's error text for a bad name.
+func InvalidTokenNameMessage(name string) string {
+	return "invalid service token name [" + name + "]. service account token name must have at least 1 character " +
+		"and at most 256 characters that are alphanumeric (A-Z, a-z, 0-9) or hyphen (-) or underscore (_). " +
+		"It must not begin with an underscore (_)."
+}
+
+// MinSecretLength is the shortest secret Elasticsearch will authenticate.
+const MinSecretLength = 10
+
+// NewSecret draws a secret as UUIDs.randomBase64UUIDSecureString does.
+func NewSecret(random io.Reader) (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(random, b[:]); err != nil {
+		return "", fmt.Errorf("read random bytes: %w", err)
+	}
+	return SecretFromBytes(b), nil
+}
+
+// SecretFromBytes derives the 22-character secret from 16 random bytes:
+// the UUID version-4 and variant bits are set, then base64url without
+// padding.
+func SecretFromBytes(b [16]byte) string {
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
