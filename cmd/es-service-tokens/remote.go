@@ -10,7 +10,7 @@ import (
 type pushPlan struct{}
 
 func (t *tool) inventoryLocalFile(c *cli.Context) (string, error) { return "", nil }
-func (t *tool) pushPlan(c *cli.Context) (*pushPlan, error)       { return nil, nil }
+func (t *tool) pushPlan(c *cli.Context) (*pushPlan, error)        { return nil, nil }
 func (t *tool) pushAfterChange(c *cli.Context, p *pushPlan, loc esconfig.Location, ch store.Change) error {
 	return nil
 }

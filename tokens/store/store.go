@@ -40,7 +40,9 @@ type IOError struct {
 	Err  error
 }
 
-func (e *IOError) Error() string { return fmt.Sprintf("cannot %s %s: %v", e.Op, e.Path, unwrapPathError(e.Err)) }
+func (e *IOError) Error() string {
+	return fmt.Sprintf("cannot %s %s: %v", e.Op, e.Path, unwrapPathError(e.Err))
+}
 func (e *IOError) Unwrap() error { return e.Err }
 
 func unwrapPathError(err error) error {
