@@ -67,15 +67,53 @@ func (t *tool) app() *cli.App {
 				Action:       t.verify,
 				OnUsageError: usageError,
 			},
+			{
+				Name:      "push",
+				Usage:     "Copy the local file to every node: atomic, verified, owner, group and mode enforced",
+				ArgsUsage: " ",
+				Description: "Exit codes: 0 every node verified, 1 a node failed or conflicted, 64 usage,\n" +
+					"65 the local file is malformed, 78 the inventory is invalid.\n" +
+					"Example:\n   es-service-tokens -i cluster.yml push --limit 'hot,!es-3' --dry-run",
+				Flags:        append(fanoutFlags(false), &cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "connect and show what would change, by token name; write nothing"}),
+				Action:       t.push,
+				OnUsageError: usageError,
+			},
+			{
+				Name:      "check",
+				Usage:     "Compare every node's file with the local one; write nothing",
+				ArgsUsage: " ",
+				Description: "Exit codes (as diff): 0 all in sync, 1 drift, 2 a node could not be checked;\n" +
+					"with --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n" +
+					"Example:\n   es-service-tokens -i cluster.yml check --prometheus-textfile /var/lib/node_exporter/es_tokens.prom",
+				Flags: append(fanoutFlags(false),
+					&cli.BoolFlag{Name: "nagios", Usage: "print one Nagios/Icinga plugin line with perfdata"},
+					&cli.StringFlag{Name: "prometheus-textfile", Usage: "also write node_exporter textfile metrics to `PATH` (atomically)"},
+					&cli.StringFlag{Name: "against", Usage: "compare the local file with `OTHER_FILE` instead of nodes"}),
+				Action:       t.check,
+				OnUsageError: usageError,
+			},
+			{
+				Name:         "pull",
+				Usage:        "Copy one node's file to a new local file",
+				ArgsUsage:    "<node>",
+				Description:  "Example:\n   es-service-tokens -i cluster.yml pull es-1 --out recovered_service_tokens",
+				Flags:        append(fanoutFlags(false), &cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the new local `FILE` (never overwritten)"}),
+				Action:       t.pull,
+				OnUsageError: usageError,
+			},
+			{
+				Name:         "nodes",
+				Usage:        "Show the resolved node table and where each value came from",
+				ArgsUsage:    " ",
+				Description:  "Example:\n   es-service-tokens -i cluster.yml nodes --limit hot",
+				Flags:        []cli.Flag{&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these nodes"}, &cli.DurationFlag{Name: "connect-timeout", Usage: "as for push"}},
+				Action:       t.nodes,
+				OnUsageError: usageError,
+			},
 		},
 	}
 }
 
 func usageError(c *cli.Context, err error, _ bool) error {
 	return &exitError{code: exitUsage, msg: err.Error(), usage: "Usage: " + c.Command.HelpName + " [options] " + c.Command.ArgsUsage}
-}
-
-// fanoutFlags are the options of every command that reaches nodes.
-func fanoutFlags(changes bool) []cli.Flag {
-	return nil
 }

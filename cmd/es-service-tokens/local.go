@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
+	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
@@ -396,7 +397,10 @@ func exitCodeOf(err error) int {
 	var ioe *store.IOError
 	var ce *esconfig.ConfigError
 	var ue *esconfig.UsageError
+	var ie *inventory.Error
 	switch {
+	case errors.As(err, &ie):
+		return exitConfig
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &mal):

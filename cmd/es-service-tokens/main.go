@@ -14,6 +14,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
+
+	"github.com/es-service-tokens/es-service-tokens/inventory"
 )
 
 func main() {
@@ -29,9 +31,10 @@ type tool struct {
 	random         io.Reader
 	// stderrTTY enables the live progress line.
 	stderrTTY bool
-	// askPassphrase reads a key passphrase from the terminal; nil when
-	// there is no terminal.
+	// askPassphrase reads a key passphrase from the terminal.
 	askPassphrase func(prompt string) ([]byte, error)
+	// inv is the inventory of this run, loaded once.
+	inv *inventory.Inventory
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {

@@ -28,6 +28,8 @@ func TestScripts(t *testing.T) {
 			// environment must not leak in.
 			e.Setenv("ES_PATH_CONF", "")
 			e.Setenv("ES_HOME", "")
+			e.Setenv("SSH_AUTH_SOCK", "")
+			e.Values["state"] = &scriptState{}
 			return nil
 		},
 		Cmds: scriptCmds(),
@@ -43,6 +45,9 @@ func TestScripts(t *testing.T) {
 
 func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"cluster": clusterCmd,
+		"node":    nodeCmd,
+		"nodelog": nodeLogCmd,
 		// filemode PATH MODE: the file's permission bits are MODE (octal).
 		"filemode": func(ts *testscript.TestScript, neg bool, args []string) {
 			if len(args) != 2 {

@@ -1,16 +1,199 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"os/user"
+	"strings"
+	"syscall"
+	"time"
+
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
+	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
+	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
-type pushPlan struct{}
+// fanoutFlags are the options of every command that reaches nodes.
+func fanoutFlags(changes bool) []cli.Flag {
+	f := []cli.Flag{
+		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these nodes: names, groups, shell patterns, comma-separated, `!` to exclude"},
+		&cli.IntFlag{Name: "concurrency", Value: 16, Usage: "nodes handled at once"},
+		&cli.DurationFlag{Name: "timeout", Value: 60 * time.Second, Usage: "per node, all attempts included"},
+		&cli.DurationFlag{Name: "connect-timeout", Usage: "per connection attempt, TCP and SSH handshake (default: the inventory's, else ssh_config's, else 10s)"},
+		&cli.IntFlag{Name: "retries", Value: 2, Usage: "extra attempts for failures before anything was written"},
+	}
+	if changes {
+		f = append(f, &cli.BoolFlag{Name: "force", Usage: "overwrite nodes whose file was changed by someone else"})
+	}
+	return f
+}
 
-func (t *tool) inventoryLocalFile(c *cli.Context) (string, error) { return "", nil }
-func (t *tool) pushPlan(c *cli.Context) (*pushPlan, error)        { return nil, nil }
+// remote is what a command that reaches nodes works with.
+type remote struct {
+	inv    *inventory.Inventory
+	nodes  []*inventory.Node
+	dialer *sshconn.Dialer
+	fleet  fleet.Options
+}
+
+// pushPlan is a remote run prepared before a local change.
+type pushPlan = remote
+
+// inventoryLocalFile loads the inventory named by -i, if any, and returns
+// its local_file.
+func (t *tool) inventoryLocalFile(c *cli.Context) (string, error) {
+	if c.String("inventory") == "" {
+		return "", nil
+	}
+	inv, err := t.loadInventory(c)
+	if err != nil {
+		return "", err
+	}
+	return inv.LocalFile, nil
+}
+
+func (t *tool) loadInventory(c *cli.Context) (*inventory.Inventory, error) {
+	if t.inv != nil {
+		return t.inv, nil
+	}
+	home, _ := os.UserHomeDir()
+	if h := t.getenv("HOME"); h != "" {
+		home = h
+	}
+	login := t.getenv("USER")
+	if u, err := user.Current(); err == nil {
+		login = u.Username
+	}
+	inv, err := inventory.Load(c.String("inventory"), inventory.Options{
+		SSHConfig: c.String("ssh-config"), Home: home, User: login,
+		ConnectTimeout: c.Duration("connect-timeout"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range inv.Warnings {
+		t.warn(c, "%s", w)
+	}
+	t.inv = inv
+	return inv, nil
+}
+
+// pushPlan prepares the remote part of create and delete: with -i, the
+// inventory and --limit are checked and keys loaded before the local file
+// changes, so a typo cannot leave a changed file that was not pushed.
+func (t *tool) pushPlan(c *cli.Context) (*pushPlan, error) {
+	if c.String("inventory") == "" {
+		for _, f := range []string{"limit", "force", "concurrency", "timeout", "connect-timeout", "retries"} {
+			if c.IsSet(f) {
+				return nil, fail(exitUsage, "--%s needs an inventory (-i FILE)", f)
+			}
+		}
+		return nil, nil
+	}
+	return t.remote(c)
+}
+
+func (t *tool) remote(c *cli.Context) (*remote, error) {
+	inv, err := t.loadInventory(c)
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := inv.Select(c.String("limit"))
+	if err != nil {
+		return nil, fail(exitUsage, "%v", err)
+	}
+	if c.Int("concurrency") < 1 {
+		return nil, fail(exitUsage, "--concurrency %d: give at least 1", c.Int("concurrency"))
+	}
+	home, _ := os.UserHomeDir()
+	if h := t.getenv("HOME"); h != "" {
+		home = h
+	}
+	auth := &sshconn.Auth{AgentSocket: t.getenv("SSH_AUTH_SOCK"), Home: home, Ask: t.askPassphrase}
+	var eps []inventory.Endpoint
+	for _, n := range nodes {
+		eps = append(eps, n.Jump...)
+		eps = append(eps, n.Endpoint)
+	}
+	if err := auth.Prepare(eps); err != nil {
+		return nil, fail(exitConfig, "%v", err)
+	}
+	keys := &hostkeys.Checker{Notify: func(msg string) { t.warn(c, "%s", msg) }}
+	return &remote{
+		inv:    inv,
+		nodes:  nodes,
+		dialer: &sshconn.Dialer{HostKeys: keys, Auth: auth},
+		fleet: fleet.Options{
+			Concurrency: c.Int("concurrency"),
+			Timeout:     c.Duration("timeout"),
+			Retries:     c.Int("retries"),
+			Progress:    t.progress(c),
+		},
+	}, nil
+}
+
+func (r *remote) close() {
+	r.dialer.Close()
+	r.dialer.Auth.Close()
+}
+
+// progress shows a live line on a terminal; it is off for pipes and files.
+func (t *tool) progress(c *cli.Context) func(done, total int, node, status string) {
+	if !t.stderrTTY || c.Bool("silent") {
+		return nil
+	}
+	return func(done, total int, node, status string) {
+		fmt.Fprintf(t.stderr, "\r\033[K[%d/%d] %s %s", done, total, node, status)
+		if done == total {
+			fmt.Fprint(t.stderr, "\r\033[K")
+		}
+	}
+}
+
+// signalContext ends on Ctrl-C or SIGTERM, so that connections close and
+// temporary files are cleaned up instead of the process dying mid-write.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// pushAfterChange pushes the file create or delete just wrote.
 func (t *tool) pushAfterChange(c *cli.Context, p *pushPlan, loc esconfig.Location, ch store.Change) error {
-	return nil
+	before := ch.Before.Data
+	if before == nil {
+		before = []byte{}
+	}
+	return t.runPush(c, p, loc.File, ch.After, before)
+}
+
+// push is the push command: the local file as it is, to every node.
+func (t *tool) push(c *cli.Context) error {
+	if c.Args().Len() > 0 {
+		return &exitError{code: exitUsage, msg: fmt.Sprintf("push takes no arguments, found [%s]", strings.Join(c.Args().Slice(), ",")), usage: "Usage: " + c.Command.HelpName + " [options]"}
+	}
+	if c.String("inventory") == "" {
+		return fail(exitUsage, "push needs an inventory: -i FILE")
+	}
+	loc, err := t.location(c)
+	if err != nil {
+		return err
+	}
+	r, err := t.remote(c)
+	if err != nil {
+		return err
+	}
+	snap, err := store.Load(loc.File)
+	if err != nil {
+		return err
+	}
+	if !snap.Exists {
+		return fail(exitIOError, "%s does not exist: nothing to push (create a token first, or pull one from a node)", loc.File)
+	}
+	return t.runPush(c, r, loc.File, snap.Data, nil)
 }

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/user"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
+	"github.com/es-service-tokens/es-service-tokens/sync/check"
+	"github.com/es-service-tokens/es-service-tokens/sync/push"
+	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/store"
+)
+
+// checkReport is check's JSON document (see the README).
+type checkReport struct {
+	Command   string         `json:"command"`
+	File      string         `json:"file"`
+	SHA256    string         `json:"sha256"`
+	CheckedAt time.Time      `json:"checked_at"`
+	Seconds   float64        `json:"seconds"`
+	Nodes     []check.Result `json:"nodes"`
+	Summary   check.Summary  `json:"summary"`
+}
+
+// Nagios plugin exit codes.
+const (
+	nagiosOK       = 0
+	nagiosWarning  = 1
+	nagiosCritical = 2
+	nagiosUnknown  = 3
+)
+
+func (t *tool) check(c *cli.Context) (err error) {
+	if c.Bool("nagios") {
+		// Whatever goes wrong, a monitoring system gets one plugin line and
+		// UNKNOWN, not a usage text.
+		defer func() {
+			var s silentExit
+			if err != nil && !errors.As(err, &s) {
+				fmt.Fprintf(t.stdout, "ES-SERVICE-TOKENS UNKNOWN - %s\n", oneLine(err.Error()))
+				err = silentExit(nagiosUnknown)
+			}
+		}()
+	}
+	if c.Args().Len() > 0 {
+		return &exitError{code: exitUsage, msg: fmt.Sprintf("check takes no arguments, found [%s]", strings.Join(c.Args().Slice(), ",")), usage: "Usage: " + c.Command.HelpName + " [options]"}
+	}
+	asJSON, err := t.jsonOutput(c)
+	if err != nil {
+		return err
+	}
+	if c.String("against") != "" && c.String("inventory") != "" {
+		return fail(exitUsage, "--against compares two local files; drop -i, or drop --against to check the nodes")
+	}
+	if c.String("against") == "" && c.String("inventory") == "" {
+		return fail(exitUsage, "check needs an inventory (-i FILE) or --against OTHER_FILE")
+	}
+	loc, err := t.location(c)
+	if err != nil {
+		return err
+	}
+	snap, err := store.Load(loc.File)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var results []check.Result
+	if other := c.String("against"); other != "" {
+		r, err := compareFiles(loc.File, other, snap)
+		if err != nil {
+			return err
+		}
+		results = []check.Result{r}
+	} else {
+		r, err := t.remote(c)
+		if err != nil {
+			return err
+		}
+		defer r.close()
+		ctx, cancel := signalContext()
+		defer cancel()
+		k := &check.Checker{Dialer: r.dialer, Fleet: r.fleet}
+		results = k.Check(ctx, r.nodes, snap.Data)
+	}
+	sum := check.Summarize(results)
+	report := checkReport{"check", loc.File, check.Sum(snap.Data), start.UTC(), time.Since(start).Seconds(), results, sum}
+
+	if path := c.String("prometheus-textfile"); path != "" {
+		if err := atomicfile.Write(path, prometheus(report), atomicfile.Options{Perm: 0o644, UID: -1, GID: -1}); err != nil {
+			return fail(exitIOError, "cannot write %s: %v", path, err)
+		}
+	}
+	switch {
+	case c.Bool("nagios"):
+		fmt.Fprintln(t.stdout, nagios(sum, results))
+		return silentExit(map[int]int{0: nagiosOK, 1: nagiosWarning, 2: nagiosCritical}[sum.ExitCode()])
+	case asJSON:
+		if err := writeJSON(t.stdout, report); err != nil {
+			return err
+		}
+	default:
+		printCheck(t.stdout, report)
+	}
+	if code := sum.ExitCode(); code != 0 {
+		return silentExit(code)
+	}
+	return nil
+}
+
+func printCheck(w io.Writer, rep checkReport) {
+	width := nameWidth(len(rep.Nodes), func(i int) string { return rep.Nodes[i].Node })
+	for _, r := range rep.Nodes {
+		sha, attrs := "-", "-"
+		if r.Seen.SHA256 != "" {
+			sha = "sha256:" + short(r.Seen.SHA256)
+			attrs = r.Seen.Owner + ":" + r.Seen.Group + " " + r.Seen.Mode
+		}
+		line := fmt.Sprintf("%-*s  %-7s  %-19s  %-26s %6.2fs", width, r.Node, r.State, sha, attrs, r.Seconds)
+		if note := describeCheck(r); note != "" {
+			line += "  " + note
+		}
+		fmt.Fprintln(w, line)
+	}
+	s := rep.Summary
+	fmt.Fprintf(w, "%d nodes: %d in sync, %d drifted, %d failed\n", s.Total, s.InSync, s.Drifted, s.Failed)
+}
+
+// describeCheck says what differs, by token name: never a hash.
+func describeCheck(r check.Result) string {
+	if r.State == check.Error {
+		return r.Reason
+	}
+	var parts []string
+	for _, d := range r.Differences {
+		switch d.What {
+		case "missing":
+			parts = append(parts, "file missing")
+		case "content":
+			diff := tokens.Diff{Added: d.MissingOnNode, Removed: d.ExtraOnNode, Changed: d.HashDiffers}
+			if d.Detail != "" && diff.Empty() {
+				parts = append(parts, "content: "+d.Detail)
+			} else {
+				parts = append(parts, "content: "+push.DescribeDiff(diff, "missing on node", "extra on node"))
+			}
+		default:
+			parts = append(parts, fmt.Sprintf("%s %s (want %s)", d.What, d.Seen, d.Expected))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// nagios is the one-line plugin output with perfdata.
+func nagios(s check.Summary, results []check.Result) string {
+	perf := fmt.Sprintf("nodes_total=%d;;;0 nodes_drifted=%d;;;0 nodes_failed=%d;;;0", s.Total, s.Drifted, s.Failed)
+	var bad []string
+	for _, r := range results {
+		switch r.State {
+		case check.Error:
+			bad = append(bad, r.Node+" ("+strings.SplitN(r.Reason, ":", 2)[0]+")")
+		case check.Drift:
+			var what []string
+			for _, d := range r.Differences {
+				what = append(what, d.What)
+			}
+			bad = append(bad, r.Node+" ("+strings.Join(what, ", ")+")")
+		}
+	}
+	switch s.ExitCode() {
+	case 0:
+		return fmt.Sprintf("ES-SERVICE-TOKENS OK - %d nodes in sync | %s", s.Total, perf)
+	case 1:
+		return fmt.Sprintf("ES-SERVICE-TOKENS WARNING - %d of %d nodes drifted: %s | %s", s.Drifted, s.Total, strings.Join(bad, ", "), perf)
+	}
+	return fmt.Sprintf("ES-SERVICE-TOKENS CRITICAL - %d of %d nodes failed, %d drifted: %s | %s", s.Failed, s.Total, s.Drifted, strings.Join(bad, ", "), perf)
+}
+
+// prometheus renders node_exporter textfile metrics.
+func prometheus(rep checkReport) []byte {
+	var b bytes.Buffer
+	gauge := func(name, help string) {
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
+	}
+	bit := func(v bool) int {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	results := append([]check.Result(nil), rep.Nodes...)
+	sort.Slice(results, func(i, j int) bool { return results[i].Node < results[j].Node })
+	gauge("es_service_tokens_node_in_sync", "1 if the node's service_tokens file matches the local file in content, owner, group and mode.")
+	for _, r := range results {
+		fmt.Fprintf(&b, "es_service_tokens_node_in_sync{node=%s} %d\n", promLabel(r.Node), bit(r.State == check.InSync))
+	}
+	gauge("es_service_tokens_node_reachable", "1 if the node could be checked.")
+	for _, r := range results {
+		fmt.Fprintf(&b, "es_service_tokens_node_reachable{node=%s} %d\n", promLabel(r.Node), bit(r.State != check.Error))
+	}
+	gauge("es_service_tokens_nodes_total", "Nodes checked.")
+	fmt.Fprintf(&b, "es_service_tokens_nodes_total %d\n", rep.Summary.Total)
+	gauge("es_service_tokens_nodes_drifted", "Nodes whose file differs.")
+	fmt.Fprintf(&b, "es_service_tokens_nodes_drifted %d\n", rep.Summary.Drifted)
+	gauge("es_service_tokens_nodes_failed", "Nodes that could not be checked.")
+	fmt.Fprintf(&b, "es_service_tokens_nodes_failed %d\n", rep.Summary.Failed)
+	gauge("es_service_tokens_check_timestamp_seconds", "When the check ran, in Unix time.")
+	fmt.Fprintf(&b, "es_service_tokens_check_timestamp_seconds %d\n", rep.CheckedAt.Unix())
+	return b.Bytes()
+}
+
+func promLabel(v string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(v) + `"`
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// compareFiles is check --against: the other file plays the node.
+func compareFiles(localPath, otherPath string, local store.Snapshot) (check.Result, error) {
+	other, err := store.Load(otherPath)
+	r := check.Result{Node: otherPath, Differences: []check.Difference{}}
+	if err != nil {
+		var me *store.MalformedError
+		if !errors.As(err, &me) {
+			return r, err
+		}
+		data, _ := os.ReadFile(otherPath)
+		other = store.Snapshot{Data: data, Exists: true}
+	}
+	li, lerr := os.Stat(localPath)
+	oi, oerr := os.Stat(otherPath)
+	r.Expected = fileAttrs(local.Data, li, lerr)
+	r.Seen = fileAttrs(other.Data, oi, oerr)
+	r.State = check.InSync
+	if !other.Exists {
+		r.State = check.Drift
+		r.Differences = append(r.Differences, check.Difference{What: "missing", Detail: otherPath + " does not exist"})
+		return r, nil
+	}
+	r.Differences = append(r.Differences, check.Compare(other.Data, local.Data, local.File)...)
+	for _, a := range []struct{ what, seen, want string }{
+		{"owner", r.Seen.Owner, r.Expected.Owner}, {"group", r.Seen.Group, r.Expected.Group}, {"mode", r.Seen.Mode, r.Expected.Mode},
+	} {
+		if a.seen != a.want && a.want != "" {
+			r.Differences = append(r.Differences, check.Difference{What: a.what, Seen: a.seen, Expected: a.want})
+		}
+	}
+	if len(r.Differences) > 0 {
+		r.State = check.Drift
+	}
+	return r, nil
+}
+
+func fileAttrs(data []byte, fi fs.FileInfo, err error) check.Attributes {
+	if err != nil {
+		return check.Attributes{}
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	sum := sha256.Sum256(data)
+	owner, group := strconv.Itoa(int(st.Uid)), strconv.Itoa(int(st.Gid))
+	if u, err := user.LookupId(owner); err == nil {
+		owner = u.Username
+	}
+	if g, err := user.LookupGroupId(group); err == nil {
+		group = g.Name
+	}
+	return check.Attributes{SHA256: hex.EncodeToString(sum[:]), Owner: owner, Group: group, Mode: fmt.Sprintf("%04o", fi.Mode().Perm())}
+}
+
+// pull copies one node's file to a new local file, so a lost local copy
+// can be recovered from the cluster.
+func (t *tool) pull(c *cli.Context) error {
+	usage := "Usage: " + c.Command.HelpName + " [options] <node> --out FILE"
+	if c.Args().Len() != 1 {
+		return &exitError{code: exitUsage, msg: "pull takes one node name", usage: usage}
+	}
+	out := c.String("out")
+	if out == "" {
+		return &exitError{code: exitUsage, msg: "pull needs --out FILE, a file that does not exist yet", usage: usage}
+	}
+	if c.String("inventory") == "" {
+		return fail(exitUsage, "pull needs an inventory: -i FILE")
+	}
+	if _, err := os.Lstat(out); err == nil {
+		return fail(exitCantCreate, "%s already exists; pull never overwrites a file: give a new path", out)
+	}
+	inv, err := t.loadInventory(c)
+	if err != nil {
+		return err
+	}
+	name := c.Args().First()
+	var sel []string
+	for _, n := range inv.Nodes {
+		if n.Name == name {
+			sel = append(sel, name)
+		}
+	}
+	if len(sel) != 1 {
+		return fail(exitUsage, "no node named %q in %s", name, inv.File)
+	}
+	if err := c.Set("limit", name); err != nil {
+		return err
+	}
+	r, err := t.remote(c)
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	ctx, cancel := signalContext()
+	defer cancel()
+	n := r.nodes[0]
+	conn, err := remotefile.Dial(ctx, r.dialer, n)
+	if err != nil {
+		return fail(exitFailed, "pull %s: %s", name, check.Classify(ctx, err))
+	}
+	defer conn.Close()
+	st, err := conn.Read(n.Path)
+	if err != nil {
+		return fail(exitFailed, "pull %s: %v", name, err)
+	}
+	if !st.Exists {
+		return fail(exitFailed, "pull %s: %s does not exist on the node", name, n.Path)
+	}
+	f, err := tokens.Parse(st.Data)
+	if err != nil {
+		return fail(exitDataError, "pull %s: %s is not a file Elasticsearch would load (%v); not copied", name, n.Path, err)
+	}
+	if err := atomicfile.WriteNew(out, st.Data, 0o600); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fail(exitCantCreate, "%s already exists; pull never overwrites a file: give a new path", out)
+		}
+		return fail(exitCantCreate, "cannot create %s: %v", out, unwrapPath(err))
+	}
+	written, err := os.ReadFile(out)
+	if err != nil || check.Sum(written) != st.SHA256 {
+		os.Remove(out)
+		return fail(exitIOError, "pull %s: %s does not read back with sha256:%s; removed it", name, out, short(st.SHA256))
+	}
+	fmt.Fprintf(t.stdout, "pulled %s:%s (sha256:%s, %d tokens) to %s\n", name, n.Path, short(st.SHA256), f.Len(), out)
+	return nil
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"net"
+	"strings"
+	"sync"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/sshdtest"
+)
+
+// scriptTB lets the sshd harness report through a running script.
+type scriptTB struct{ ts *testscript.TestScript }
+
+func (s scriptTB) Helper()                           {}
+func (s scriptTB) Fatalf(format string, args ...any) { s.ts.Fatalf(format, args...) }
+func (s scriptTB) Logf(format string, args ...any)   { s.ts.Logf(format, args...) }
+func (s scriptTB) Cleanup(f func())                  { s.ts.Defer(f) }
+func (s scriptTB) TempDir() string {
+	d, err := os.MkdirTemp(s.ts.Getenv("WORK"), "cluster-")
+	s.ts.Check(err)
+	return d
+}
+
+// clusterCmd is the script command
+//
+//	cluster [-user U] [-sudo] [-readonly N] [-tmpfs N:BYTES] [-hung] [-owner O] [-group G] N
+//
+// It starts N real sshd nodes (es-1 ... es-N), writes cluster.yml in $WORK
+// and sets NODEi_CONF (the host's view of node i's config directory),
+// NODE_PATH (the file's path on the nodes), CLIENT_KEY and KNOWN_HOSTS.
+func clusterCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! cluster")
+	}
+	fs := flag.NewFlagSet("cluster", flag.ContinueOnError)
+	user := fs.String("user", "root", "login user")
+	sudo := fs.Bool("sudo", false, "write through sudo sftp-server")
+	readonly := fs.Int("readonly", 0, "node number with a read-only config dir")
+	tmpfs := fs.String("tmpfs", "", "N:BYTES: node N gets a small tmpfs")
+	hung := fs.Bool("hung", false, "add a node es-hung that accepts TCP and never answers")
+	owner := fs.String("owner", "root", "owner to enforce")
+	group := fs.String("group", "elasticsearch", "group to enforce")
+	ts.Check(fs.Parse(args))
+	if fs.NArg() != 1 {
+		ts.Fatalf("usage: cluster [options] N")
+	}
+	var n int
+	fmt.Sscan(fs.Arg(0), &n)
+	tmpfsNode, tmpfsBytes := 0, 0
+	if *tmpfs != "" {
+		fmt.Sscanf(*tmpfs, "%d:%d", &tmpfsNode, &tmpfsBytes)
+	}
+	c := sshdtest.Start(scriptTB{ts}, sshdtest.Options{Nodes: n, Node: func(i int, o *sshdtest.NodeOptions) {
+		o.ReadOnly = i+1 == *readonly
+		if i+1 == tmpfsNode {
+			o.TmpfsBytes = tmpfsBytes
+		}
+	}})
+	var b strings.Builder
+	fmt.Fprintf(&b, "defaults:\n  user: %s\n  identity_file: %s\n  known_hosts: %s\n  path: %s\n  owner: %s\n  group: %s\n  mode: \"0660\"\n  connect_timeout: 5s\n",
+		*user, c.ClientKeyFile, c.KnownHostsFile, c.Nodes[0].Path(), *owner, *group)
+	if *sudo {
+		b.WriteString("  sudo: true\n")
+	}
+	b.WriteString("nodes:\n")
+	for i, node := range c.Nodes {
+		fmt.Fprintf(&b, "  - name: %s\n    host: %s\n    port: %d\n", node.Name, node.Host, node.Port)
+		if !c.Root {
+			fmt.Fprintf(&b, "    path: %s\n", node.Path())
+		}
+		ts.Setenv(fmt.Sprintf("NODE%d_CONF", i+1), node.ConfDir)
+	}
+	if *hung {
+		addr := startHung(ts)
+		fmt.Fprintf(&b, "  - name: es-hung\n    host: %s\n    port: %d\n", addr.IP, addr.Port)
+	}
+	fmt.Fprintf(&b, "groups:\n  first: [%s]\n", c.Nodes[0].Name)
+	ts.Check(os.WriteFile(filepath.Join(ts.Getenv("WORK"), "cluster.yml"), []byte(b.String()), 0o644))
+	ts.Setenv("NODE_PATH", c.Nodes[0].Path())
+	ts.Setenv("CLIENT_KEY", c.ClientKeyFile)
+	ts.Setenv("KNOWN_HOSTS", c.KnownHostsFile)
+	ts.Value("state").(*scriptState).cluster = c
+}
+
+// scriptState is what one script's commands share.
+type scriptState struct {
+	cluster *sshdtest.Cluster
+}
+
+func clusterOf(ts *testscript.TestScript) *sshdtest.Cluster {
+	c := ts.Value("state").(*scriptState).cluster
+	if c == nil {
+		ts.Fatalf("no cluster: run the cluster command first")
+	}
+	return c
+}
+
+// startHung listens on loopback, accepts, and never sends a byte: a node
+// whose sshd is wedged.
+func startHung(ts *testscript.TestScript) *net.TCPAddr {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	ts.Defer(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().(*net.TCPAddr)
+}
+
+// nodeCmd is "node NAME stop|start|rotate-hostkey".
+func nodeCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: node NAME stop|start|rotate-hostkey")
+	}
+	c := clusterOf(ts)
+	for _, n := range c.Nodes {
+		if n.Name != args[0] {
+			continue
+		}
+		switch args[1] {
+		case "stop":
+			n.Stop()
+		case "start":
+			ts.Check(n.Start())
+		case "rotate-hostkey":
+			ts.Check(n.RotateHostKey())
+		default:
+			ts.Fatalf("unknown node action %q", args[1])
+		}
+		return
+	}
+	ts.Fatalf("no node %s", args[0])
+}
+
+// nodeLogCmd is "nodelog NAME": the node's sshd log becomes stdout, so
+// that scripts can assert on what the server saw.
+func nodeLogCmd(ts *testscript.TestScript, neg bool, args []string) {
+	c := clusterOf(ts)
+	for _, n := range c.Nodes {
+		if n.Name == args[0] {
+			ts.Stdout().Write([]byte(n.Log()))
+			return
+		}
+	}
+	ts.Fatalf("no node %s", args[0])
+}

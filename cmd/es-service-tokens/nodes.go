@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/es-service-tokens/es-service-tokens/inventory"
+)
+
+// nodeView is one node in nodes' JSON output.
+type nodeView struct {
+	Name           string            `json:"name"`
+	Host           string            `json:"host"`
+	Port           int               `json:"port"`
+	User           string            `json:"user"`
+	IdentityFiles  []string          `json:"identity_files"`
+	KnownHosts     []string          `json:"known_hosts"`
+	HostKeyCheck   string            `json:"host_key_check"`
+	ConnectTimeout float64           `json:"connect_timeout_seconds"`
+	Jump           []string          `json:"jump"`
+	Path           string            `json:"path"`
+	Owner          string            `json:"owner"`
+	Group          string            `json:"group"`
+	Mode           string            `json:"mode"`
+	Sudo           bool              `json:"sudo"`
+	SFTPServer     string            `json:"sftp_server"`
+	Groups         []string          `json:"groups"`
+	Origin         map[string]string `json:"origin"`
+}
+
+func view(n *inventory.Node) nodeView {
+	v := nodeView{
+		Name: n.Name, Host: n.Host, Port: n.Port, User: n.User, IdentityFiles: n.IdentityFiles,
+		KnownHosts: n.KnownHostsFiles, HostKeyCheck: n.HostKeyCheck, ConnectTimeout: n.ConnectTimeout.Seconds(),
+		Jump: []string{}, Path: n.Path, Owner: n.Owner, Group: n.Group, Mode: fmt.Sprintf("%04o", n.Mode),
+		Sudo: n.Sudo, SFTPServer: n.SFTPServer, Groups: n.Groups, Origin: n.Origin,
+	}
+	for _, h := range n.Jump {
+		v.Jump = append(v.Jump, h.User+"@"+h.Address())
+	}
+	if v.IdentityFiles == nil {
+		v.IdentityFiles = []string{}
+	}
+	if v.Groups == nil {
+		v.Groups = []string{}
+	}
+	return v
+}
+
+func (t *tool) nodes(c *cli.Context) error {
+	if c.Args().Len() > 0 {
+		return &exitError{code: exitUsage, msg: fmt.Sprintf("nodes takes no arguments, found [%s]", strings.Join(c.Args().Slice(), ",")), usage: "Usage: " + c.Command.HelpName + " [options]"}
+	}
+	if c.String("inventory") == "" {
+		return fail(exitUsage, "nodes needs an inventory: -i FILE")
+	}
+	asJSON, err := t.jsonOutput(c)
+	if err != nil {
+		return err
+	}
+	inv, err := t.loadInventory(c)
+	if err != nil {
+		return err
+	}
+	sel, err := inv.Select(c.String("limit"))
+	if err != nil {
+		return fail(exitUsage, "%v", err)
+	}
+	views := make([]nodeView, len(sel))
+	for i, n := range sel {
+		views[i] = view(n)
+	}
+	if asJSON {
+		groups := inv.Groups
+		if groups == nil {
+			groups = map[string][]string{}
+		}
+		return writeJSON(t.stdout, struct {
+			Inventory string              `json:"inventory"`
+			Format    string              `json:"format"`
+			LocalFile string              `json:"local_file,omitempty"`
+			Nodes     []nodeView          `json:"nodes"`
+			Groups    map[string][]string `json:"groups"`
+			Warnings  []string            `json:"warnings"`
+		}{inv.File, inv.Format, inv.LocalFile, views, groups, append([]string{}, inv.Warnings...)})
+	}
+	printNodes(t.stdout, inv, views)
+	return nil
+}
+
+func printNodes(w io.Writer, inv *inventory.Inventory, views []nodeView) {
+	fmt.Fprintf(w, "%s (%s inventory), %d nodes", inv.File, inv.Format, len(views))
+	if inv.LocalFile != "" {
+		fmt.Fprintf(w, ", local file %s", inv.LocalFile)
+	}
+	fmt.Fprintln(w)
+	for _, v := range views {
+		fmt.Fprintf(w, "\n%s\n", v.Name)
+		row := func(key, value string) {
+			fmt.Fprintf(w, "  %-16s %-40s %s\n", key, value, v.Origin[key])
+		}
+		row("host", v.Host)
+		row("port", fmt.Sprint(v.Port))
+		row("user", v.User)
+		row("identity_file", orDash(strings.Join(v.IdentityFiles, " ")))
+		row("known_hosts", strings.Join(v.KnownHosts, " "))
+		row("host_key_check", v.HostKeyCheck)
+		row("connect_timeout", fmt.Sprintf("%gs", v.ConnectTimeout))
+		row("jump", orDash(strings.Join(v.Jump, " > ")))
+		row("path", v.Path)
+		row("owner", orDash(v.Owner))
+		row("group", orDash(v.Group))
+		row("mode", v.Mode)
+		row("sudo", fmt.Sprint(v.Sudo))
+		row("sftp_server", orDash(v.SFTPServer))
+		if len(v.Groups) > 0 {
+			fmt.Fprintf(w, "  %-16s %s\n", "groups", strings.Join(v.Groups, ", "))
+		}
+	}
+	if len(inv.Groups) > 0 {
+		names := make([]string, 0, len(inv.Groups))
+		for g := range inv.Groups {
+			names = append(names, g)
+		}
+		sort.Strings(names)
+		fmt.Fprintln(w, "\ngroups")
+		for _, g := range names {
+			fmt.Fprintf(w, "  %-16s %s\n", g, strings.Join(inv.Groups[g], ", "))
+		}
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,470 @@
+// Package sshdtest starts real OpenSSH sshd processes on loopback addresses
+// for integration tests and the demo cluster.
+//
+// As root, each node's sshd runs in its own mount namespace with a private
+// directory bind-mounted over /etc/elasticsearch, so the same path holds a
+// different file on every node, as on a real cluster, and the host can
+// inspect each node's file through Node.ConfDir. Without root, nodes share
+// the file system and each node's path is Node.ConfDir/service_tokens.
+package sshdtest
+
+import (
+	"bufio"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// ConfPath is where Elasticsearch's Debian and RPM packages keep their
+// configuration; every root-mode node sees its own directory there.
+const ConfPath = "/etc/elasticsearch"
+
+// DeployUser is the non-root login that may run sftp-server through sudo.
+const DeployUser = "est-deploy"
+
+// SFTPServer is Debian's sftp-server binary.
+const SFTPServer = "/usr/lib/openssh/sftp-server"
+
+// TB is the part of testing.TB the harness needs; the demo passes its own.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+	Cleanup(func())
+	TempDir() string
+}
+
+// Options describe a cluster.
+type Options struct {
+	Nodes      int
+	NamePrefix string // default "es-"
+	// Node customises node i (0-based) before it starts.
+	Node func(i int, o *NodeOptions)
+}
+
+// NodeOptions are per-node faults and settings.
+type NodeOptions struct {
+	// ReadOnly mounts the node's /etc/elasticsearch read-only.
+	ReadOnly bool
+	// TmpfsBytes, when > 0, mounts a tmpfs of that size as the node's
+	// configuration directory: a disk that fills up.
+	TmpfsBytes int
+	// LogLevel is sshd's LogLevel (default VERBOSE). DEBUG1 logs the
+	// direct-tcpip channels a bastion opens, but also leaks debug lines
+	// into sessions' stderr.
+	LogLevel string
+}
+
+// Cluster is a set of running sshd nodes that accept ClientKeyFile.
+type Cluster struct {
+	Dir            string
+	ClientKeyFile  string
+	ClientKey      ssh.Signer
+	KnownHostsFile string
+	Nodes          []*Node
+	Root           bool // nodes have private /etc/elasticsearch views
+}
+
+// Node is one sshd.
+type Node struct {
+	Name    string
+	Host    string
+	Port    int
+	ConfDir string // the host's view of the node's configuration directory
+	LogFile string
+	Opts    NodeOptions
+
+	dir     string
+	hostKey ssh.Signer
+	cluster *Cluster
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	done    chan struct{}
+}
+
+// Addr is host:port.
+func (n *Node) Addr() string { return net.JoinHostPort(n.Host, fmt.Sprint(n.Port)) }
+
+// Path is the service_tokens path as the node sees it.
+func (n *Node) Path() string {
+	if n.cluster.Root {
+		return ConfPath + "/service_tokens"
+	}
+	return filepath.Join(n.ConfDir, "service_tokens")
+}
+
+// HostPath is the node's service_tokens as the host sees it.
+func (n *Node) HostPath() string { return filepath.Join(n.ConfDir, "service_tokens") }
+
+// HostKey is the node's current public host key.
+func (n *Node) HostKey() ssh.PublicKey { return n.hostKey.PublicKey() }
+
+// Start starts a cluster; t.Cleanup stops it.
+func Start(t TB, opts Options) *Cluster {
+	t.Helper()
+	if _, err := exec.LookPath("sshd"); err != nil {
+		if _, err := os.Stat("/usr/sbin/sshd"); err != nil {
+			t.Fatalf("sshd not found: install Debian's openssh-server (.ci/run does)")
+		}
+	}
+	// Not t.TempDir(): its parents are mode 0700, and sshd reads the
+	// non-root user's authorized_keys as that user.
+	dir, err := os.MkdirTemp("", "sshdtest-")
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	os.Chmod(dir, 0o755)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	c := &Cluster{Dir: dir, Root: os.Geteuid() == 0}
+	if c.Root {
+		if err := EnsureHostSetup(); err != nil {
+			t.Fatalf("host setup: %v", err)
+		}
+	}
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatalf("client key: %v", err)
+	}
+	c.ClientKey = signer
+	c.ClientKeyFile = filepath.Join(c.Dir, "id_ed25519")
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatalf("client key: %v", err)
+	}
+	if err := os.WriteFile(c.ClientKeyFile, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatalf("%v", err)
+	}
+	authorized := ssh.MarshalAuthorizedKey(signer.PublicKey())
+	for _, u := range c.users() {
+		if err := os.WriteFile(filepath.Join(c.Dir, "authorized_keys_"+u), authorized, 0o644); err != nil {
+			t.Fatalf("%v", err)
+		}
+	}
+	prefix := opts.NamePrefix
+	if prefix == "" {
+		prefix = "es-"
+	}
+	base := randomLoopbackBase()
+	for i := 0; i < opts.Nodes; i++ {
+		n := &Node{Name: fmt.Sprintf("%s%d", prefix, i+1), cluster: c, Opts: NodeOptions{LogLevel: "VERBOSE"}}
+		if opts.Node != nil {
+			opts.Node(i, &n.Opts)
+		}
+		n.Host = fmt.Sprintf("127.%d.%d.%d", base[0], base[1], i+1)
+		n.dir = filepath.Join(c.Dir, n.Name)
+		n.ConfDir = filepath.Join(n.dir, "conf")
+		n.LogFile = filepath.Join(n.dir, "sshd.log")
+		if err := os.MkdirAll(n.ConfDir, 0o755); err != nil {
+			t.Fatalf("%v", err)
+		}
+		if err := n.setup(t); err != nil {
+			t.Fatalf("node %s: %v", n.Name, err)
+		}
+		c.Nodes = append(c.Nodes, n)
+	}
+	// Start them in parallel: sshd start-up is the slow part of a test.
+	var wg sync.WaitGroup
+	errs := make([]error, len(c.Nodes))
+	for i, n := range c.Nodes {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = n.start() }()
+	}
+	wg.Wait()
+	t.Cleanup(c.Stop)
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("start %s: %v\n%s", c.Nodes[i].Name, err, c.Nodes[i].Log())
+		}
+	}
+	if err := c.writeKnownHosts(); err != nil {
+		t.Fatalf("known_hosts: %v", err)
+	}
+	return c
+}
+
+func (c *Cluster) users() []string {
+	if c.Root {
+		return []string{"root", DeployUser}
+	}
+	return []string{currentUser()}
+}
+
+func currentUser() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	out, err := exec.Command("id", "-un").Output()
+	if err != nil {
+		return "root"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// Stop stops every node.
+func (c *Cluster) Stop() {
+	for _, n := range c.Nodes {
+		n.Stop()
+		n.unmount()
+	}
+}
+
+// writeKnownHosts records every node's current host key.
+func (c *Cluster) writeKnownHosts() error {
+	c.KnownHostsFile = filepath.Join(c.Dir, "known_hosts")
+	var b strings.Builder
+	for _, n := range c.Nodes {
+		b.WriteString(knownhosts.Line([]string{knownhosts.Normalize(n.Addr())}, n.HostKey()) + "\n")
+	}
+	return os.WriteFile(c.KnownHostsFile, []byte(b.String()), 0o600)
+}
+
+func (n *Node) setup(t TB) error {
+	if err := n.newHostKey(); err != nil {
+		return err
+	}
+	if n.Opts.TmpfsBytes > 0 {
+		if !n.cluster.Root {
+			return errors.New("a tmpfs node needs root")
+		}
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d,mode=0755", n.Opts.TmpfsBytes), "tmpfs", n.ConfDir).CombinedOutput(); err != nil {
+			return fmt.Errorf("mount tmpfs: %v: %s", err, out)
+		}
+	}
+	port, err := freePort(n.Host)
+	if err != nil {
+		return err
+	}
+	n.Port = port
+	return nil
+}
+
+func (n *Node) unmount() {
+	if n.Opts.TmpfsBytes > 0 {
+		exec.Command("umount", "-l", n.ConfDir).Run()
+	}
+}
+
+func (n *Node) newHostKey() error {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	s, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		return err
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(n.dir, "host_ed25519"), pem.EncodeToMemory(block), 0o600); err != nil {
+		return err
+	}
+	n.hostKey = s
+	return nil
+}
+
+func (n *Node) config() string {
+	c := n.cluster
+	return fmt.Sprintf(`ListenAddress %s
+HostKey %s
+PidFile %s
+AuthorizedKeysFile %s/authorized_keys_%%u
+StrictModes no
+UsePAM no
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AllowTcpForwarding yes
+MaxStartups 200:30:400
+Subsystem sftp %s
+LogLevel %s
+`, n.Addr(), filepath.Join(n.dir, "host_ed25519"), filepath.Join(n.dir, "sshd.pid"), c.Dir, SFTPServer, n.Opts.LogLevel)
+}
+
+// start runs sshd and returns once it listens.
+func (n *Node) start() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd != nil {
+		return nil
+	}
+	conf := filepath.Join(n.dir, "sshd_config")
+	if err := os.WriteFile(conf, []byte(n.config()), 0o600); err != nil {
+		return err
+	}
+	var cmd *exec.Cmd
+	if n.cluster.Root {
+		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(ConfPath, 0o755); err != nil {
+			return err
+		}
+		mount := fmt.Sprintf("mount --bind %q %s", n.ConfDir, ConfPath)
+		if n.Opts.ReadOnly {
+			mount += fmt.Sprintf(" && mount -o remount,bind,ro %s", ConfPath)
+		}
+		cmd = exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
+			mount+fmt.Sprintf(" && exec /usr/sbin/sshd -D -e -f %q", conf))
+	} else {
+		cmd = exec.Command("/usr/sbin/sshd", "-D", "-e", "-f", conf)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return err
+	}
+	log, err := os.OpenFile(n.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		return err
+	}
+	ready := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer log.Close()
+		sc := bufio.NewScanner(stderr)
+		signalled := false
+		for sc.Scan() {
+			fmt.Fprintln(log, sc.Text())
+			if !signalled && strings.Contains(sc.Text(), "Server listening on") {
+				close(ready)
+				signalled = true
+			}
+		}
+		cmd.Wait()
+		if !signalled {
+			close(ready)
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(20 * time.Second):
+	}
+	select {
+	case <-done:
+		return fmt.Errorf("sshd exited during start-up")
+	default:
+	}
+	n.cmd, n.done = cmd, done
+	return nil
+}
+
+// Stop kills the node's sshd and its sessions; the node refuses
+// connections until Start.
+func (n *Node) Stop() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil {
+		return
+	}
+	syscall.Kill(-n.cmd.Process.Pid, syscall.SIGKILL)
+	<-n.done
+	n.cmd = nil
+}
+
+// Start restarts a stopped node on the same address with the same host key.
+func (n *Node) Start() error { return n.start() }
+
+// RotateHostKey gives the node a new host key (as a reinstalled or
+// impersonated machine would have) and restarts it. The cluster's
+// known_hosts file keeps the old key.
+func (n *Node) RotateHostKey() error {
+	n.Stop()
+	if err := n.newHostKey(); err != nil {
+		return err
+	}
+	return n.start()
+}
+
+// Log returns what the node's sshd logged.
+func (n *Node) Log() string {
+	b, _ := os.ReadFile(n.LogFile)
+	return string(b)
+}
+
+// EnsureHostSetup creates, once per machine, what the nodes need: the
+// elasticsearch group, the non-root DeployUser allowed to run sftp-server
+// through passwordless sudo, and sshd's privilege separation directory.
+func EnsureHostSetup() error {
+	steps := [][]string{
+		{"sh", "-c", "getent group elasticsearch >/dev/null || groupadd --system elasticsearch"},
+		{"sh", "-c", "id " + DeployUser + " >/dev/null 2>&1 || useradd --create-home --shell /bin/sh " + DeployUser},
+		// A locked password ('!') makes sshd without PAM refuse the account.
+		{"usermod", "-p", "*", DeployUser},
+		{"sh", "-c", "mkdir -p /etc/sudoers.d && printf '%s ALL=(root) NOPASSWD: " + SFTPServer + "\\n' " + DeployUser +
+			" > /etc/sudoers.d/es-service-tokens-test && chmod 0440 /etc/sudoers.d/es-service-tokens-test"},
+		{"mkdir", "-p", "/run/sshd", ConfPath},
+	}
+	for _, s := range steps {
+		if out, err := exec.Command(s[0], s[1:]...).CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: %v: %s", strings.Join(s, " "), err, out)
+		}
+	}
+	return nil
+}
+
+// randomLoopbackBase picks 127.A.B.x so that concurrent test processes
+// do not collide on addresses.
+func randomLoopbackBase() [2]byte {
+	var b [4]byte
+	rand.Read(b[:])
+	v := binary.BigEndian.Uint32(b[:])
+	return [2]byte{byte(2 + v%250), byte(1 + (v>>8)%250)}
+}
+
+func freePort(host string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// CopyFile copies a file into a node's configuration directory, as an admin
+// would by hand, with the given mode, owner and group.
+func (n *Node) CopyFile(src string, mode os.FileMode, uid, gid int) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(n.HostPath(), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Chmod(mode); err != nil {
+		out.Close()
+		return err
+	}
+	if uid >= 0 || gid >= 0 {
+		if err := out.Chown(uid, gid); err != nil {
+			out.Close()
+			return err
+		}
+	}
+	return out.Close()
+}

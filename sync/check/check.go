@@ -1,0 +1,204 @@
+// Package check compares every node's service_tokens file with the local
+// one without writing anything, and reports drift in forms people and
+// monitoring systems act on. It names tokens, never hashes or secrets.
+package check
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
+	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
+	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+)
+
+// State of a node.
+type State string
+
+const (
+	InSync State = "in-sync"
+	Drift  State = "drift"
+	Error  State = "error"
+)
+
+// Difference is one way a node differs from what is expected.
+type Difference struct {
+	What     string `json:"what"` // content, owner, group, mode, missing
+	Seen     string `json:"seen,omitempty"`
+	Expected string `json:"expected,omitempty"`
+	// For content: token names only.
+	MissingOnNode []string `json:"missing_on_node,omitempty"`
+	ExtraOnNode   []string `json:"extra_on_node,omitempty"`
+	HashDiffers   []string `json:"hash_differs,omitempty"`
+	Detail        string   `json:"detail,omitempty"`
+}
+
+// Attributes are a file's owner, group and mode.
+type Attributes struct {
+	SHA256 string `json:"sha256,omitempty"`
+	Owner  string `json:"owner,omitempty"`
+	Group  string `json:"group,omitempty"`
+	Mode   string `json:"mode,omitempty"`
+}
+
+// Result is one node's state. Its JSON form is documented in the README.
+type Result struct {
+	Node        string       `json:"name"`
+	Host        string       `json:"host"`
+	Port        int          `json:"port"`
+	State       State        `json:"state"`
+	Differences []Difference `json:"differences"`
+	Seen        Attributes   `json:"seen"`
+	Expected    Attributes   `json:"expected"`
+	Reason      string       `json:"reason,omitempty"` // for errors
+	Seconds     float64      `json:"seconds"`
+	Attempts    int          `json:"attempts"`
+}
+
+// Checker checks nodes with one Dialer.
+type Checker struct {
+	Dialer *sshconn.Dialer
+	Fleet  fleet.Options
+}
+
+// Check compares every node's file with data, the local file.
+func (k *Checker) Check(ctx context.Context, nodes []*inventory.Node, data []byte) []Result {
+	local, err := tokens.Parse(data)
+	if err != nil {
+		panic(fmt.Sprintf("check: local file does not parse: %v", err))
+	}
+	return fleet.Run(ctx, nodes, k.Fleet, func(ctx context.Context, n *inventory.Node, attempt int) (Result, string, bool) {
+		start := time.Now()
+		r, retry := k.node(ctx, n, data, local)
+		r.Node, r.Host, r.Port, r.Attempts = n.Name, n.Host, n.Port, attempt
+		r.Seconds = time.Since(start).Seconds()
+		if r.Differences == nil {
+			r.Differences = []Difference{}
+		}
+		return r, string(r.State), retry
+	})
+}
+
+func (k *Checker) node(ctx context.Context, n *inventory.Node, data []byte, local *tokens.File) (Result, bool) {
+	expected := Attributes{SHA256: Sum(data), Owner: n.Owner, Group: n.Group, Mode: fmt.Sprintf("%04o", n.Mode)}
+	c, err := remotefile.Dial(ctx, k.Dialer, n)
+	if err != nil {
+		return Result{State: Error, Expected: expected, Reason: Classify(ctx, err)}, sshconn.Retryable(err)
+	}
+	defer c.Close()
+	st, err := c.Read(n.Path)
+	if err != nil {
+		return Result{State: Error, Expected: expected, Reason: Classify(ctx, err)}, false
+	}
+	r := Result{State: InSync, Expected: expected}
+	if !st.Exists {
+		r.State = Drift
+		r.Differences = []Difference{{What: "missing", Detail: n.Path + " does not exist"}}
+		return r, false
+	}
+	r.Seen = Attributes{SHA256: st.SHA256, Owner: c.UserName(st.UID), Group: c.GroupName(st.GID), Mode: fmt.Sprintf("%04o", st.Mode)}
+	r.Differences = Compare(st.Data, data, local)
+	if c.OwnerUID >= 0 && st.UID != c.OwnerUID {
+		r.Differences = append(r.Differences, Difference{What: "owner", Seen: r.Seen.Owner, Expected: n.Owner})
+	}
+	if c.GroupGID >= 0 && st.GID != c.GroupGID {
+		r.Differences = append(r.Differences, Difference{What: "group", Seen: r.Seen.Group, Expected: n.Group})
+	}
+	if st.Mode != n.Mode {
+		r.Differences = append(r.Differences, Difference{What: "mode", Seen: r.Seen.Mode, Expected: expected.Mode})
+	}
+	if len(r.Differences) > 0 {
+		r.State = Drift
+	}
+	return r, false
+}
+
+// Compare describes how the content seen differs from the local file, by
+// token name. It returns nil when the bytes are the same.
+func Compare(seen, localData []byte, local *tokens.File) []Difference {
+	if Sum(seen) == Sum(localData) {
+		return nil
+	}
+	d := Difference{What: "content", Seen: "sha256:" + Sum(seen), Expected: "sha256:" + Sum(localData)}
+	f, err := tokens.Parse(seen)
+	if err != nil {
+		d.Detail = fmt.Sprintf("Elasticsearch cannot load this file (%v) and serves no file tokens from it", err)
+		return []Difference{d}
+	}
+	diff := tokens.Compare(f, local)
+	d.MissingOnNode, d.ExtraOnNode, d.HashDiffers = diff.Added, diff.Removed, diff.Changed
+	if diff.Empty() {
+		d.Detail = "same tokens, different bytes (order, comments or duplicates)"
+	}
+	return []Difference{d}
+}
+
+// Sum is the hex SHA-256 of b.
+func Sum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// Classify prefixes an error with its kind: unreachable, host key, auth,
+// permission, timeout.
+func Classify(ctx context.Context, err error) string {
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	var se *sshconn.Error
+	switch {
+	case ctx.Err() != nil:
+		return "timeout: " + msg
+	case errors.As(err, &se) && se.Step == "host key":
+		return "host key: " + msg
+	case errors.As(err, &se) && se.Step == "auth":
+		return "auth: " + msg
+	case errors.As(err, &se):
+		return "unreachable: " + msg
+	case errors.Is(err, os.ErrPermission) || strings.Contains(msg, "sudo") || strings.Contains(msg, "permission"):
+		return "permission: " + msg
+	}
+	return msg
+}
+
+// Summary counts nodes by state.
+type Summary struct {
+	Total   int `json:"total"`
+	InSync  int `json:"in_sync"`
+	Drifted int `json:"drifted"`
+	Failed  int `json:"failed"`
+}
+
+// Summarize counts results.
+func Summarize(rs []Result) Summary {
+	s := Summary{Total: len(rs)}
+	for _, r := range rs {
+		switch r.State {
+		case InSync:
+			s.InSync++
+		case Drift:
+			s.Drifted++
+		default:
+			s.Failed++
+		}
+	}
+	return s
+}
+
+// ExitCode follows diff(1): 0 all in sync, 1 drift and no failure, 2 at
+// least one node could not be checked.
+func (s Summary) ExitCode() int {
+	switch {
+	case s.Failed > 0:
+		return 2
+	case s.Drifted > 0:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,499 @@
+// Package remotefile reads and replaces one file on a node over SFTP:
+// atomically (a temporary file in the same directory, flushed, given its
+// owner, group and mode, then renamed over the target with
+// posix-rename@openssh.com), and never leaving the temporary file behind.
+package remotefile
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
+)
+
+// MaxSize bounds what is read from a node: a service_tokens file of
+// 100,000 tokens is 12 MB.
+const MaxSize = 64 << 20
+
+// SFTPServers are where distributions install OpenSSH's sftp-server.
+var SFTPServers = []string{
+	"/usr/lib/openssh/sftp-server",     // Debian, Ubuntu
+	"/usr/libexec/openssh/sftp-server", // RHEL, Fedora, SUSE
+	"/usr/lib/ssh/sftp-server",         // Arch
+	"/usr/libexec/sftp-server",         // Alpine, BSD
+	"/usr/local/libexec/sftp-server",
+}
+
+// Conn is an SFTP session on one node, as the user the node's settings
+// say (directly, or root through sudo).
+type Conn struct {
+	SFTP *sftp.Client
+	// Identity of the writer on the node, when it is known.
+	Probed bool
+	UID    int
+	GIDs   []int
+	// OwnerUID and GroupGID are the node's numbers for the requested owner
+	// and group, or -1 when not enforced.
+	OwnerUID int
+	GroupGID int
+
+	// Names of the numbers seen on the node, for messages.
+	UserNames  map[int]string
+	GroupNames map[int]string
+
+	node     *inventory.Node
+	client   *ssh.Client
+	session  *ssh.Session
+	stderr   *bytes.Buffer
+	closeSSH func()
+}
+
+// Error is a failure with the step it happened in.
+type Error struct {
+	Step string
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Step + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Open starts SFTP on a logged-in client and resolves the node's owner
+// and group. With sudo it runs the node's sftp-server through `sudo -n`,
+// so the session can write and chown as root.
+//
+// Everything happens in one SSH session: starting a session costs a
+// process (and the login shell's start-up files) on the node, and nodes
+// are many.
+func Open(client *ssh.Client, n *inventory.Node) (*Conn, error) {
+	c := &Conn{node: n, client: client, OwnerUID: -1, GroupGID: -1, UserNames: map[int]string{}, GroupNames: map[int]string{}}
+	if n.Sudo {
+		if err := c.openSudo(client); err != nil {
+			return nil, err
+		}
+	} else {
+		s, err := sftp.NewClient(client)
+		if err != nil {
+			return nil, &Error{"sftp", fmt.Errorf("cannot start the sftp subsystem: %w", err)}
+		}
+		c.SFTP = s
+	}
+	users, groups := c.readAccounts()
+	if n.Sudo {
+		c.UID, c.GIDs, c.Probed = 0, []int{0}, true
+	} else if u, ok := users.byName[n.User]; ok {
+		c.UID, c.GIDs, c.Probed = u.id, append([]int{u.gid}, groups.memberOf[n.User]...), true
+	}
+	for id, name := range users.byID {
+		c.UserNames[id] = name
+	}
+	for id, name := range groups.byID {
+		c.GroupNames[id] = name
+	}
+	var err error
+	if c.OwnerUID, err = c.resolve(n.Owner, "passwd", users); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if c.GroupGID, err = c.resolve(n.Group, "group", groups); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if c.OwnerUID >= 0 {
+		c.UserNames[c.OwnerUID] = n.Owner
+	}
+	if c.GroupGID >= 0 {
+		c.GroupNames[c.GroupGID] = n.Group
+	}
+	return c, nil
+}
+
+// openSudo starts sftp-server as root. The search for its path runs in the
+// login user's shell, so sudoers needs to allow only sftp-server itself.
+func (c *Conn) openSudo(client *ssh.Client) error {
+	s, err := client.NewSession()
+	if err != nil {
+		return &Error{"sudo", err}
+	}
+	w, err := s.StdinPipe()
+	if err != nil {
+		s.Close()
+		return &Error{"sudo", err}
+	}
+	r, err := s.StdoutPipe()
+	if err != nil {
+		s.Close()
+		return &Error{"sudo", err}
+	}
+	c.stderr = &bytes.Buffer{}
+	s.Stderr = c.stderr
+	candidates := SFTPServers
+	if c.node.SFTPServer != "" {
+		candidates = []string{c.node.SFTPServer}
+	}
+	var cmd strings.Builder
+	cmd.WriteString("for p in")
+	for _, p := range candidates {
+		cmd.WriteString(" " + shellQuote(p))
+	}
+	fmt.Fprintf(&cmd, `; do if [ -x "$p" ]; then exec sudo -n -- "$p"; fi; done; echo "no sftp-server found in %s; set sftp_server" >&2; exit 127`, strings.Join(candidates, ", "))
+	if err := s.Start(cmd.String()); err != nil {
+		s.Close()
+		return &Error{"sudo", fmt.Errorf("cannot start sftp-server through sudo: %w", err)}
+	}
+	sc, err := sftp.NewClientPipe(r, w)
+	if err != nil {
+		s.Close()
+		msg := strings.TrimSpace(c.stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		if strings.Contains(msg, "no sftp-server found") {
+			return &Error{"sudo", errors.New(msg)}
+		}
+		server := candidates[0]
+		return &Error{"sudo", fmt.Errorf("`sudo -n %s` failed: %s; allow it without a password (sudoers: %s ALL=(root) NOPASSWD: %s) or log in as root",
+			server, msg, c.node.User, server)}
+	}
+	c.SFTP, c.session = sc, s
+	return nil
+}
+
+// accounts is a node's /etc/passwd or /etc/group.
+type accounts struct {
+	byName   map[string]account
+	byID     map[int]string
+	memberOf map[string][]int // group file only: user -> supplementary gids
+}
+
+type account struct{ id, gid int }
+
+// readAccounts reads the node's local user and group databases. They may
+// be unreadable or incomplete (LDAP users); resolve then asks getent.
+func (c *Conn) readAccounts() (users, groups accounts) {
+	users = accounts{byName: map[string]account{}, byID: map[int]string{}}
+	groups = accounts{byName: map[string]account{}, byID: map[int]string{}, memberOf: map[string][]int{}}
+	c.eachLine("/etc/passwd", func(f []string) {
+		if len(f) >= 4 {
+			id, err1 := strconv.Atoi(f[2])
+			gid, err2 := strconv.Atoi(f[3])
+			if err1 == nil && err2 == nil {
+				users.byName[f[0]] = account{id, gid}
+				if _, dup := users.byID[id]; !dup {
+					users.byID[id] = f[0]
+				}
+			}
+		}
+	})
+	c.eachLine("/etc/group", func(f []string) {
+		if len(f) >= 4 {
+			if id, err := strconv.Atoi(f[2]); err == nil {
+				groups.byName[f[0]] = account{id: id}
+				if _, dup := groups.byID[id]; !dup {
+					groups.byID[id] = f[0]
+				}
+				for _, m := range strings.Split(f[3], ",") {
+					if m != "" {
+						groups.memberOf[m] = append(groups.memberOf[m], id)
+					}
+				}
+			}
+		}
+	})
+	return users, groups
+}
+
+func (c *Conn) eachLine(file string, fn func([]string)) {
+	f, err := c.SFTP.Open(file)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, MaxSize))
+	for sc.Scan() {
+		fn(strings.Split(sc.Text(), ":"))
+	}
+}
+
+// resolve turns an owner or group into its number on the node: a number
+// as it is, a name from the node's files, else from getent (which knows
+// users of LDAP and other NSS services).
+func (c *Conn) resolve(name, db string, local accounts) (int, error) {
+	if name == "" {
+		return -1, nil
+	}
+	if n, err := strconv.Atoi(name); err == nil {
+		return n, nil
+	}
+	if a, ok := local.byName[name]; ok {
+		return a.id, nil
+	}
+	kind := map[string]string{"passwd": "user", "group": "group"}[db]
+	s, err := c.client.NewSession()
+	if err != nil {
+		return 0, &Error{"resolve", fmt.Errorf("no %s %q in the node's /etc/%s, and getent cannot run: %v", kind, name, db, err)}
+	}
+	defer s.Close()
+	// Names are validated by the inventory; quoting is a second defence.
+	out, err := s.Output("getent " + db + " " + shellQuote(name))
+	if err != nil {
+		return 0, &Error{"resolve", fmt.Errorf("no %s %q on the node", kind, name)}
+	}
+	f := strings.Split(strings.TrimSpace(string(out)), ":")
+	if len(f) < 3 {
+		return 0, &Error{"resolve", fmt.Errorf("getent %s %s gave %q", db, name, out)}
+	}
+	id, err := strconv.Atoi(f[2])
+	if err != nil {
+		return 0, &Error{"resolve", fmt.Errorf("getent %s %s gave %q", db, name, out)}
+	}
+	return id, nil
+}
+
+// Close ends the session.
+func (c *Conn) Close() {
+	if c.SFTP != nil {
+		c.SFTP.Close()
+	}
+	if c.session != nil {
+		c.session.Close()
+	}
+	if c.closeSSH != nil {
+		c.closeSSH()
+	}
+}
+
+// UserName is a uid as the node names it, or the number.
+func (c *Conn) UserName(uid int) string {
+	if n, ok := c.UserNames[uid]; ok {
+		return n
+	}
+	return strconv.Itoa(uid)
+}
+
+// GroupName is a gid as the node names it, or the number.
+func (c *Conn) GroupName(gid int) string {
+	if n, ok := c.GroupNames[gid]; ok {
+		return n
+	}
+	return strconv.Itoa(gid)
+}
+
+// State is a file as found on the node.
+type State struct {
+	Exists bool
+	Data   []byte
+	SHA256 string
+	UID    int
+	GID    int
+	Mode   fs.FileMode
+}
+
+// Read reads path. A missing file is State{Exists: false}; anything but a
+// regular file is an error, as replacing it could destroy something else.
+func (c *Conn) Read(p string) (State, error) {
+	fi, err := c.SFTP.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return State{}, nil
+	}
+	if err != nil {
+		return State{}, &Error{"read", fmt.Errorf("stat %s: %w", p, err)}
+	}
+	if !fi.Mode().IsRegular() {
+		return State{}, &Error{"read", fmt.Errorf("%s is not a regular file (%s); refusing to replace it", p, fi.Mode().Type())}
+	}
+	if fi.Size() > MaxSize {
+		return State{}, &Error{"read", fmt.Errorf("%s is %d bytes, larger than any service_tokens file", p, fi.Size())}
+	}
+	f, err := c.SFTP.Open(p)
+	if err != nil {
+		return State{}, &Error{"read", fmt.Errorf("open %s: %w", p, err)}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return State{}, &Error{"read", fmt.Errorf("read %s: %w", p, err)}
+	}
+	st := fi.Sys().(*sftp.FileStat)
+	sum := sha256.Sum256(data)
+	return State{Exists: true, Data: data, SHA256: hex.EncodeToString(sum[:]), UID: int(st.UID), GID: int(st.GID), Mode: fi.Mode().Perm()}, nil
+}
+
+// Attrs are what a written file must carry; -1 leaves owner or group as
+// the server creates them.
+type Attrs struct {
+	UID, GID int
+	Mode     fs.FileMode
+}
+
+// CanSet reports, before anything is written, whether this session may give
+// a file these attributes, and if not, how to fix that.
+func (c *Conn) CanSet(a Attrs) error {
+	if !c.Probed || c.UID == 0 {
+		return nil // unknown: the chown of the temporary file will tell
+	}
+	need := ""
+	if a.UID >= 0 && a.UID != c.UID {
+		need = fmt.Sprintf("owner %s (uid %d)", c.node.Owner, a.UID)
+	} else if a.GID >= 0 && !containsInt(c.GIDs, a.GID) {
+		need = fmt.Sprintf("group %s (gid %d)", c.node.Group, a.GID)
+	}
+	if need == "" {
+		return nil
+	}
+	return &Error{"permission", fmt.Errorf("setting %s needs root on the node, and %s is uid %d: log in as root, or set sudo: true", need, c.node.User, c.UID)}
+}
+
+func containsInt(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// TempName is the temporary file Replace writes next to target.
+func TempName(target string) string {
+	var b [6]byte
+	rand.Read(b[:])
+	dir, base := path.Split(target)
+	return dir + "." + base + ".es-service-tokens-" + hex.EncodeToString(b[:]) + ".tmp"
+}
+
+// ErrNoPosixRename is a server that cannot replace a file atomically.
+var ErrNoPosixRename = errors.New("the node's SFTP server lacks posix-rename@openssh.com, so the file cannot be replaced atomically; refusing to write it non-atomically (use OpenSSH's sftp-server)")
+
+// Replace writes data to tmp, then renames it over target. beforeRename,
+// if not nil, runs last and may still call the replacement off. On failure
+// Replace removes tmp if the connection still allows; when it reports
+// leftTemp the caller must remove tmp over a new connection.
+func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename func() error) (leftTemp bool, err error) {
+	if _, ok := c.SFTP.HasExtension("posix-rename@openssh.com"); !ok {
+		return false, &Error{"write", ErrNoPosixRename}
+	}
+	f, err := c.SFTP.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return false, &Error{"write", fmt.Errorf("create %s: %w", tmp, err)}
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			if rmErr := c.SFTP.Remove(tmp); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
+				leftTemp = true
+			}
+		}
+	}()
+	// The file is created with the server's umask; tighten it before any
+	// hash is written into it.
+	if err = f.Chmod(0o600); err != nil {
+		return false, &Error{"write", fmt.Errorf("chmod %s: %w", tmp, err)}
+	}
+	if _, err = f.Write(data); err != nil {
+		return false, &Error{"write", fmt.Errorf("write %s: %w", tmp, err)}
+	}
+	if _, ok := c.SFTP.HasExtension("fsync@openssh.com"); ok {
+		if err = f.Sync(); err != nil {
+			return false, &Error{"write", fmt.Errorf("fsync %s: %w", tmp, err)}
+		}
+	}
+	if a.UID >= 0 || a.GID >= 0 {
+		if err = f.Chown(a.UID, a.GID); err != nil {
+			return false, &Error{"write", fmt.Errorf("chown %s: %w; setting owner and group needs root on the node: log in as root, or set sudo: true", tmp, err)}
+		}
+	}
+	// After chown, which may clear mode bits.
+	if err = f.Chmod(a.Mode); err != nil {
+		return false, &Error{"write", fmt.Errorf("chmod %s: %w", tmp, err)}
+	}
+	if err = f.Close(); err != nil {
+		return false, &Error{"write", fmt.Errorf("close %s: %w", tmp, err)}
+	}
+	if beforeRename != nil {
+		if err = beforeRename(); err != nil {
+			return false, err
+		}
+	}
+	if err = c.SFTP.PosixRename(tmp, target); err != nil {
+		return false, &Error{"write", fmt.Errorf("rename %s over %s: %w", tmp, target, err)}
+	}
+	c.syncDir(path.Dir(target))
+	return false, nil
+}
+
+// syncDir flushes the directory so the rename survives a power cut. SFTP
+// has no request for it, but OpenSSH's sftp-server opens a directory
+// read-only like a file and fsync@openssh.com then syncs it. Best effort:
+// the rename is already visible to Elasticsearch.
+func (c *Conn) syncDir(dir string) {
+	if _, ok := c.SFTP.HasExtension("fsync@openssh.com"); !ok {
+		return
+	}
+	d, err := c.SFTP.OpenFile(dir, os.O_RDONLY)
+	if err != nil {
+		return
+	}
+	d.Sync()
+	d.Close()
+}
+
+// SetAttrs changes owner, group and mode of an existing file in place,
+// for a file whose content is already right.
+func (c *Conn) SetAttrs(p string, a Attrs) error {
+	if a.UID >= 0 || a.GID >= 0 {
+		if err := c.SFTP.Chown(p, a.UID, a.GID); err != nil {
+			return &Error{"fix", fmt.Errorf("chown %s: %w", p, err)}
+		}
+	}
+	if err := c.SFTP.Chmod(p, a.Mode); err != nil {
+		return &Error{"fix", fmt.Errorf("chmod %s: %w", p, err)}
+	}
+	return nil
+}
+
+// Remove deletes a file, for cleaning up a temporary file after a failure.
+func (c *Conn) Remove(p string) error {
+	err := c.SFTP.Remove(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// Dial connects to n with d and opens SFTP. The connection closes when
+// ctx ends, which interrupts any request in flight.
+func Dial(ctx context.Context, d *sshconn.Dialer, n *inventory.Node) (*Conn, error) {
+	client, err := d.Dial(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { client.Close() })
+	c, err := Open(client, n)
+	if err != nil {
+		stop()
+		client.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	c.closeSSH = func() { stop(); client.Close() }
+	return c, nil
+}

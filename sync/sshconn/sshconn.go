@@ -1,0 +1,214 @@
+// Package sshconn opens SSH connections to nodes: host keys verified,
+// keys from ssh-agent or files, bastions shared, and every step bounded in
+// time, including the handshake with a server that never answers.
+package sshconn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
+)
+
+// Dialer connects to nodes. It is safe for concurrent use; one Dialer
+// serves a whole run so that bastion connections are shared.
+type Dialer struct {
+	HostKeys *hostkeys.Checker
+	Auth     *Auth
+
+	mu       sync.Mutex
+	bastions map[string]*bastion
+}
+
+type bastion struct {
+	ready  chan struct{}
+	client *ssh.Client
+	err    error
+}
+
+// Error is a failed connection, with the step that failed.
+type Error struct {
+	Step string // "connect", "handshake", "host key", "auth"
+	Addr string
+	Via  string // the bastion chain, if any
+	Err  error
+	// Retryable is true for faults that may go away (a refused or dropped
+	// connection, a timeout); nothing has reached the node's files yet.
+	Retryable bool
+}
+
+func (e *Error) Error() string {
+	via := ""
+	if e.Via != "" {
+		via = " via " + e.Via
+	}
+	return fmt.Sprintf("%s %s%s: %v", e.Step, e.Addr, via, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Dial connects and logs in to n, through its bastions if it has any.
+func (d *Dialer) Dial(ctx context.Context, n *inventory.Node) (*ssh.Client, error) {
+	if len(n.Jump) == 0 {
+		return d.dial(ctx, nil, n.Endpoint, "")
+	}
+	via, chain, err := d.bastionChain(ctx, n.Jump)
+	if err != nil {
+		return nil, err
+	}
+	return d.dial(ctx, via, n.Endpoint, chain)
+}
+
+// bastionChain returns the connected last hop of a chain, connecting each
+// hop once for all nodes behind it.
+func (d *Dialer) bastionChain(ctx context.Context, hops []inventory.Endpoint) (*ssh.Client, string, error) {
+	var parent *ssh.Client
+	var names []string
+	for _, h := range hops {
+		key := strings.Join(names, ">") + ">" + h.User + "@" + h.Address()
+		d.mu.Lock()
+		if d.bastions == nil {
+			d.bastions = map[string]*bastion{}
+		}
+		b, ok := d.bastions[key]
+		if !ok {
+			b = &bastion{ready: make(chan struct{})}
+			d.bastions[key] = b
+			via := strings.Join(names, " > ")
+			go func(parent *ssh.Client, h inventory.Endpoint) {
+				// A bastion outlives the node that first needed it, so it
+				// is not bound to that node's context.
+				b.client, b.err = d.dial(context.Background(), parent, h, via)
+				close(b.ready)
+			}(parent, h)
+		}
+		d.mu.Unlock()
+		select {
+		case <-b.ready:
+		case <-ctx.Done():
+			return nil, "", &Error{Step: "connect", Addr: h.Address(), Err: fmt.Errorf("bastion: %w", ctx.Err()), Retryable: true}
+		}
+		if b.err != nil {
+			return nil, "", fmt.Errorf("bastion: %w", b.err)
+		}
+		parent = b.client
+		names = append(names, h.User+"@"+h.Address())
+	}
+	return parent, strings.Join(names, " > "), nil
+}
+
+// dial opens a TCP connection (directly or through parent) and logs in,
+// giving up after ep.ConnectTimeout or when ctx ends.
+func (d *Dialer) dial(ctx context.Context, parent *ssh.Client, ep inventory.Endpoint, via string) (*ssh.Client, error) {
+	addr := ep.Address()
+	fail := func(step string, err error, retry bool) error {
+		return &Error{Step: step, Addr: addr, Via: via, Err: err, Retryable: retry}
+	}
+	timeout := ep.ConnectTimeout
+	if timeout <= 0 {
+		timeout = inventory.DefaultConnectTimeout
+	}
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	var conn net.Conn
+	var err error
+	if parent == nil {
+		conn, err = (&net.Dialer{}).DialContext(dctx, "tcp", addr)
+	} else {
+		conn, err = parent.DialContext(dctx, "tcp", addr)
+	}
+	if err != nil {
+		if errors.Is(dctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			err = fmt.Errorf("no TCP connection within %v", timeout)
+		}
+		return nil, fail("connect", err, true)
+	}
+
+	cb, algs, err := d.HostKeys.Config(ep.KnownHostsFiles, ep.HostKeyCheck, addr)
+	if err != nil {
+		conn.Close()
+		return nil, fail("host key", err, false)
+	}
+	signers, err := d.Auth.Signers(ep)
+	if err != nil {
+		conn.Close()
+		return nil, fail("auth", err, false)
+	}
+	var hostKeyErr error
+	cfg := &ssh.ClientConfig{
+		User:              ep.User,
+		Auth:              []ssh.AuthMethod{ssh.PublicKeys(signers...)},
+		HostKeyAlgorithms: algs,
+		HostKeyCallback: func(h string, r net.Addr, k ssh.PublicKey) error {
+			hostKeyErr = cb(h, r, k)
+			return hostKeyErr
+		},
+		Timeout: timeout,
+	}
+	// ClientConfig.Timeout bounds only the TCP connect: a server that
+	// accepts and never sends its banner would block the handshake
+	// forever. Closing the connection is the one interruption that works
+	// for direct and tunnelled connections alike.
+	var timedOut atomic.Bool
+	stop := context.AfterFunc(dctx, func() {
+		timedOut.Store(true)
+		conn.Close()
+	})
+	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+	stop()
+	if err != nil {
+		conn.Close()
+		switch {
+		case hostKeyErr != nil:
+			return nil, fail("host key", hostKeyErr, false)
+		case hostkeys.IsNoCommonAlgorithm(err):
+			return nil, fail("host key", &hostkeys.ChangedKeyError{Host: addr}, false)
+		case timedOut.Load() && ctx.Err() == nil:
+			return nil, fail("handshake", fmt.Errorf("no SSH handshake within %v: the node accepted the connection but did not answer", timeout), true)
+		case strings.Contains(err.Error(), "unable to authenticate"):
+			return nil, fail("auth", fmt.Errorf("%s@%s refused every key offered (%s); check identity_file and the node's authorized_keys", ep.User, addr, describe(signers)), false)
+		}
+		return nil, fail("handshake", err, true)
+	}
+	return ssh.NewClient(c, chans, reqs), nil
+}
+
+func describe(signers []ssh.Signer) string {
+	var s []string
+	for _, k := range signers {
+		s = append(s, k.PublicKey().Type()+" "+ssh.FingerprintSHA256(k.PublicKey()))
+	}
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// Close closes the shared bastion connections.
+func (d *Dialer) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, b := range d.bastions {
+		<-b.ready
+		if b.client != nil {
+			b.client.Close()
+		}
+	}
+	d.bastions = nil
+}
+
+// Retryable reports whether err happened before anything reached the node
+// and may go away on its own (a refused or dropped connection, a timeout).
+func Retryable(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Retryable
+}
