@@ -328,7 +328,7 @@ func (r *resolver) endpoint(alias string, get func(string) (setting, bool), fail
 	}
 	// identity files
 	if s, ok := get("identity_file"); ok {
-		ep.IdentityFiles, origin["identity_file"] = []string{r.expandPath(s.value, ep)}, s.origin
+		ep.IdentityFiles, origin["identity_file"] = []string{r.inventoryPath(s.value, ep)}, s.origin
 	} else if vs := r.ssh.GetAll(alias, "IdentityFile"); len(vs) > 0 {
 		for _, v := range vs {
 			ep.IdentityFiles = append(ep.IdentityFiles, r.expandPath(v.Value, ep))
@@ -342,7 +342,7 @@ func (r *resolver) endpoint(alias string, get func(string) (setting, bool), fail
 	}
 	// known_hosts
 	if s, ok := get("known_hosts"); ok {
-		ep.KnownHostsFiles, origin["known_hosts"] = []string{r.expandPath(s.value, ep)}, s.origin
+		ep.KnownHostsFiles, origin["known_hosts"] = []string{r.inventoryPath(s.value, ep)}, s.origin
 	} else if v, ok := r.ssh.Get(alias, "UserKnownHostsFile"); ok {
 		for _, f := range v.Fields() {
 			if f == "none" {
@@ -484,6 +484,17 @@ func (r *resolver) warn(msg string) { r.warnings = append(r.warnings, msg) }
 
 func (r *resolver) expandPath(p string, ep Endpoint) string {
 	return expandTokens(p, ep.Alias, ep.User, ep.Port, r.opts.Home)
+}
+
+// inventoryPath resolves a path written in the inventory: relative paths
+// are relative to the inventory file, like local_file, so that an
+// inventory and its keys can move together.
+func (r *resolver) inventoryPath(p string, ep Endpoint) string {
+	p = r.expandPath(p, ep)
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(filepath.Dir(absPath(r.file)), p)
+	}
+	return p
 }
 
 // expandTokens expands ~ and the ssh_config tokens %d %h %p %r %u %%.

@@ -3,9 +3,9 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
-	"net"
 	"strings"
 	"sync"
 
@@ -29,7 +29,7 @@ func (s scriptTB) TempDir() string {
 
 // clusterCmd is the script command
 //
-//	cluster [-user U] [-sudo] [-readonly N] [-tmpfs N:BYTES] [-hung] [-owner O] [-group G] N
+//	cluster [-user U] [-sudo] [-sftp-server P] [-readonly N] [-tmpfs N:BYTES] [-hung] [-owner O] [-group G] N
 //
 // It starts N real sshd nodes (es-1 ... es-N), writes cluster.yml in $WORK
 // and sets NODEi_CONF (the host's view of node i's config directory),
@@ -46,6 +46,7 @@ func clusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 	hung := fs.Bool("hung", false, "add a node es-hung that accepts TCP and never answers")
 	owner := fs.String("owner", "root", "owner to enforce")
 	group := fs.String("group", "elasticsearch", "group to enforce")
+	sftpServer := fs.String("sftp-server", "", "sftp_server for sudo")
 	ts.Check(fs.Parse(args))
 	if fs.NArg() != 1 {
 		ts.Fatalf("usage: cluster [options] N")
@@ -67,6 +68,9 @@ func clusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 		*user, c.ClientKeyFile, c.KnownHostsFile, c.Nodes[0].Path(), *owner, *group)
 	if *sudo {
 		b.WriteString("  sudo: true\n")
+	}
+	if *sftpServer != "" {
+		fmt.Fprintf(&b, "  sftp_server: %s\n", *sftpServer)
 	}
 	b.WriteString("nodes:\n")
 	for i, node := range c.Nodes {

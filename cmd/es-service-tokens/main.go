@@ -31,7 +31,8 @@ type tool struct {
 	random         io.Reader
 	// stderrTTY enables the live progress line.
 	stderrTTY bool
-	// askPassphrase reads a key passphrase from the terminal.
+	// askPassphrase reads a key passphrase from the terminal; nil when the
+	// process has none (cron, CI).
 	askPassphrase func(prompt string) ([]byte, error)
 	// inv is the inventory of this run, loaded once.
 	inv *inventory.Inventory
@@ -42,7 +43,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		t.stderrTTY = true
 	}
-	t.askPassphrase = terminalPassphrase
+	if tty, err := os.Open("/dev/tty"); err == nil {
+		tty.Close()
+		t.askPassphrase = terminalPassphrase
+	}
 	app := t.app()
 	args, err := normalizeArgs(app, args)
 	if err == nil {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os/exec"
 	"os"
 	"os/user"
 	"strconv"
@@ -45,6 +47,25 @@ func TestScripts(t *testing.T) {
 
 func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		// exits CODE CMD ARGS...: run CMD and require exit status CODE.
+		"exits": func(ts *testscript.TestScript, neg bool, args []string) {
+			if neg || len(args) < 2 {
+				ts.Fatalf("usage: exits CODE COMMAND [ARGS...]")
+			}
+			want, err := strconv.Atoi(args[0])
+			ts.Check(err)
+			got := 0
+			if err := ts.Exec(args[1], args[2:]...); err != nil {
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) {
+					ts.Fatalf("%s: %v", args[1], err)
+				}
+				got = ee.ExitCode()
+			}
+			if got != want {
+				ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+			}
+		},
 		"cluster": clusterCmd,
 		"node":    nodeCmd,
 		"nodelog": nodeLogCmd,

@@ -75,8 +75,7 @@ func (k *Checker) Check(ctx context.Context, nodes []*inventory.Node, data []byt
 	if err != nil {
 		panic(fmt.Sprintf("check: local file does not parse: %v", err))
 	}
-	return fleet.Run(ctx, nodes, k.Fleet, func(ctx context.Context, n *inventory.Node, attempt int) (Result, string, bool) {
-		start := time.Now()
+	return fleet.Run(ctx, nodes, k.Fleet, func(ctx context.Context, n *inventory.Node, attempt int, start time.Time) (Result, string, bool) {
 		r, retry := k.node(ctx, n, data, local)
 		r.Node, r.Host, r.Port, r.Attempts = n.Name, n.Host, n.Port, attempt
 		r.Seconds = time.Since(start).Seconds()

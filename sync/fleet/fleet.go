@@ -22,9 +22,10 @@ type Options struct {
 	Progress func(done, total int, node string, status string)
 }
 
-// Task works on one node. It returns a result, the status word for the
-// progress line, and whether a failure may be retried (nothing written).
-type Task[R any] func(ctx context.Context, n *inventory.Node, attempt int) (result R, status string, retry bool)
+// Task works on one node. started is when the node's first attempt began.
+// It returns a result, the status word for the progress line, and whether
+// a failure may be retried (nothing written).
+type Task[R any] func(ctx context.Context, n *inventory.Node, attempt int, started time.Time) (result R, status string, retry bool)
 
 // Run calls task for every node and returns the results in node order.
 func Run[R any](ctx context.Context, nodes []*inventory.Node, opts Options, task Task[R]) []R {
@@ -55,9 +56,10 @@ func Run[R any](ctx context.Context, nodes []*inventory.Node, opts Options, task
 			defer cancel()
 			var status string
 			backoff := opts.Backoff
+			started := time.Now()
 			for attempt := 1; ; attempt++ {
 				var retry bool
-				results[i], status, retry = task(nctx, n, attempt)
+				results[i], status, retry = task(nctx, n, attempt, started)
 				if !retry || attempt > opts.Retries || !sleep(nctx, backoff) {
 					break
 				}

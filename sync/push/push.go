@@ -81,8 +81,7 @@ func (p *Pusher) Push(ctx context.Context, nodes []*inventory.Node, req Request)
 		// The caller parses first; this is a programming error.
 		panic(fmt.Sprintf("push: local file does not parse: %v", err))
 	}
-	return fleet.Run(ctx, nodes, p.Fleet, func(ctx context.Context, n *inventory.Node, attempt int) (Result, string, bool) {
-		start := time.Now()
+	return fleet.Run(ctx, nodes, p.Fleet, func(ctx context.Context, n *inventory.Node, attempt int, start time.Time) (Result, string, bool) {
 		r, retry := p.node(ctx, n, req, local)
 		r.Node, r.Host, r.Port, r.Attempts = n.Name, n.Host, n.Port, attempt
 		r.Seconds = time.Since(start).Seconds()

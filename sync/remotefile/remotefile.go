@@ -389,7 +389,7 @@ func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename fu
 	}
 	f, err := c.SFTP.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
-		return false, &Error{"write", fmt.Errorf("create %s: %w", tmp, err)}
+		return false, &Error{"write", fmt.Errorf("create %s: %w%s", tmp, err, c.diagnose(path.Dir(target), len(data)))}
 	}
 	defer func() {
 		if err != nil {
@@ -405,7 +405,7 @@ func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename fu
 		return false, &Error{"write", fmt.Errorf("chmod %s: %w", tmp, err)}
 	}
 	if _, err = f.Write(data); err != nil {
-		return false, &Error{"write", fmt.Errorf("write %s: %w", tmp, err)}
+		return false, &Error{"write", fmt.Errorf("write %s: %w%s", tmp, err, c.diagnose(path.Dir(target), len(data)))}
 	}
 	if _, ok := c.SFTP.HasExtension("fsync@openssh.com"); ok {
 		if err = f.Sync(); err != nil {
@@ -434,6 +434,29 @@ func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename fu
 	}
 	c.syncDir(path.Dir(target))
 	return false, nil
+}
+
+// diagnose explains a failed create or write. OpenSSH's sftp-server sends
+// a bare "Failure" for a read-only or full file system; statvfs@openssh.com
+// tells which.
+func (c *Conn) diagnose(dir string, need int) string {
+	if _, ok := c.SFTP.HasExtension("statvfs@openssh.com"); !ok {
+		return ""
+	}
+	vfs, err := c.SFTP.StatVFS(dir)
+	if err != nil {
+		return ""
+	}
+	const stRdonly = 1
+	switch free := vfs.Frsize * vfs.Bavail; {
+	case vfs.Flag&stRdonly != 0:
+		return fmt.Sprintf(" (%s is on a read-only file system)", dir)
+	case free < uint64(need)+vfs.Frsize:
+		return fmt.Sprintf(" (no space left on the node: %d bytes free in %s, %d needed)", free, dir, need)
+	case vfs.Favail == 0:
+		return fmt.Sprintf(" (no free inodes on the file system of %s)", dir)
+	}
+	return ""
 }
 
 // syncDir flushes the directory so the rename survives a power cut. SFTP

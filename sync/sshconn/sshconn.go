@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -127,8 +128,16 @@ func (d *Dialer) dial(ctx context.Context, parent *ssh.Client, ep inventory.Endp
 		conn, err = parent.DialContext(dctx, "tcp", addr)
 	}
 	if err != nil {
-		if errors.Is(dctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		var op *net.OpError
+		switch {
+		case errors.Is(dctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
 			err = fmt.Errorf("no TCP connection within %v", timeout)
+		case errors.As(err, &op):
+			err = op.Err // the address is in the message already
+			var sc *os.SyscallError
+			if errors.As(err, &sc) {
+				err = sc.Err
+			}
 		}
 		return nil, fail("connect", err, true)
 	}

@@ -1,0 +1,261 @@
+package push
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/sftptest"
+	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
+	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
+	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+)
+
+// These tests run the push engine against in-process SSH/SFTP servers that
+// inject faults real sshd cannot: a connection cut in the middle of a
+// write, a server without posix-rename, a full disk, a hung node. The
+// end-to-end behaviour against real sshd is in cmd/es-service-tokens.
+
+func tokenFile(t *testing.T, n int) []byte {
+	t.Helper()
+	f := tokens.NewFile()
+	h, _ := tokens.DefaultAlgorithm.Hash("s3cr3t-s3cr3t", rand.Reader)
+	for i := 0; i < n; i++ {
+		f.Set(fmt.Sprintf("elastic/fleet-server/t%04d", i), h)
+	}
+	b, err := f.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// node is one fake node: a server and a directory playing its config dir.
+type node struct {
+	srv  *sftptest.Server
+	dir  string
+	node *inventory.Node
+}
+
+func newNode(t *testing.T, name string, opts sftptest.Options, old []byte) *node {
+	t.Helper()
+	s := sftptest.Start(t, opts)
+	dir := t.TempDir()
+	if old != nil {
+		if err := os.WriteFile(filepath.Join(dir, "service_tokens"), old, 0o660); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &node{srv: s, dir: dir, node: &inventory.Node{
+		Name: name,
+		Endpoint: inventory.Endpoint{
+			Alias: name, Host: s.Host, Port: s.Port, User: "root",
+			IdentityFiles: []string{s.ClientKeyFile}, KnownHostsFiles: []string{s.KnownHostsFile},
+			HostKeyCheck: hostkeys.Strict, ConnectTimeout: 2 * time.Second,
+		},
+		Path: filepath.Join(dir, "service_tokens"), Owner: "0", Group: "0", Mode: 0o640,
+	}}
+}
+
+func (n *node) file(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(n.node.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// onlyFile asserts that no temporary file is left next to the target.
+func (n *node) onlyFile(t *testing.T) {
+	t.Helper()
+	ents, _ := os.ReadDir(n.dir)
+	if len(ents) != 1 || ents[0].Name() != "service_tokens" {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("%s: directory holds %q, want only service_tokens", n.node.Name, names)
+	}
+}
+
+func pusher(timeout time.Duration) *Pusher {
+	return &Pusher{
+		Dialer: &sshconn.Dialer{HostKeys: &hostkeys.Checker{}, Auth: &sshconn.Auth{Home: "/nonexistent"}},
+		Fleet:  fleet.Options{Timeout: timeout, Retries: 1, Backoff: 10 * time.Millisecond},
+	}
+}
+
+func push(t *testing.T, p *Pusher, req Request, nodes ...*node) map[string]Result {
+	t.Helper()
+	var ns []*inventory.Node
+	for _, n := range nodes {
+		ns = append(ns, n.node)
+	}
+	out := map[string]Result{}
+	for _, r := range p.Push(context.Background(), ns, req) {
+		out[r.Node] = r
+	}
+	return out
+}
+
+func TestHealthyNodesAreUpdatedAndVerified(t *testing.T) {
+	data := tokenFile(t, 3)
+	a := newNode(t, "a", sftptest.Options{Fsync: true}, nil)
+	b := newNode(t, "b", sftptest.Options{}, tokenFile(t, 1))
+	res := push(t, pusher(10*time.Second), Request{Data: data}, a, b)
+	for _, n := range []*node{a, b} {
+		r := res[n.node.Name]
+		if r.Status != Updated || r.SHA256 != sum(data) || r.Mode != "0640" {
+			t.Errorf("%s: %+v", n.node.Name, r)
+		}
+		if string(n.file(t)) != string(data) {
+			t.Errorf("%s: content differs", n.node.Name)
+		}
+		n.onlyFile(t)
+	}
+	if a.srv.Stats().Fsyncs < 1 {
+		t.Error("the server offers fsync@openssh.com but the file was not synced")
+	}
+	if got := res["b"].Changes; got == nil || len(got.Added) != 2 || len(got.Removed) != 0 {
+		t.Errorf("changes on b = %+v, want 2 added", got)
+	}
+	// A second push writes nothing.
+	again := push(t, pusher(10*time.Second), Request{Data: data}, a, b)
+	if again["a"].Status != Unchanged || again["b"].Status != Unchanged || a.srv.Stats().Writes != 1 {
+		t.Errorf("second push: %+v %+v, writes %d", again["a"], again["b"], a.srv.Stats().Writes)
+	}
+}
+
+// A connection cut in the middle of the write leaves that node's old file
+// intact and no temporary file behind; the other node is still updated.
+func TestConnectionCutMidWrite(t *testing.T) {
+	old := tokenFile(t, 1)
+	data := tokenFile(t, 600) // ~85 KB: several SFTP write packets
+	cut := newNode(t, "cut", sftptest.Options{DropAtWrite: 2, DropOnce: true}, old)
+	ok := newNode(t, "ok", sftptest.Options{}, old)
+	res := push(t, pusher(10*time.Second), Request{Data: data}, cut, ok)
+
+	r := res["cut"]
+	if r.Status != Failed || !strings.Contains(r.Reason, "the node's file is unchanged") || !strings.Contains(r.Reason, "temporary file removed") {
+		t.Errorf("cut node: %+v", r)
+	}
+	if string(cut.file(t)) != string(old) {
+		t.Error("cut node: the previous file was damaged")
+	}
+	cut.onlyFile(t)
+	if res["ok"].Status != Updated || string(ok.file(t)) != string(data) {
+		t.Errorf("healthy node: %+v", res["ok"])
+	}
+}
+
+func TestServerWithoutPosixRenameIsRefused(t *testing.T) {
+	old := tokenFile(t, 1)
+	n := newNode(t, "old-sftp", sftptest.Options{NoPosixRename: true}, old)
+	r := push(t, pusher(10*time.Second), Request{Data: tokenFile(t, 2)}, n)["old-sftp"]
+	if r.Status != Failed || !strings.Contains(r.Reason, "posix-rename@openssh.com") || !strings.Contains(r.Reason, "non-atomically") {
+		t.Errorf("result: %+v", r)
+	}
+	if string(n.file(t)) != string(old) {
+		t.Error("the previous file changed")
+	}
+	n.onlyFile(t)
+	if n.srv.Stats().Writes != 0 {
+		t.Error("data was written although the rename could not be atomic")
+	}
+}
+
+func TestFullDisk(t *testing.T) {
+	old := tokenFile(t, 1)
+	n := newNode(t, "full", sftptest.Options{FailWrites: true}, old)
+	r := push(t, pusher(10*time.Second), Request{Data: tokenFile(t, 2)}, n)["full"]
+	if r.Status != Failed || !strings.Contains(r.Reason, "No space left on device") {
+		t.Errorf("result: %+v", r)
+	}
+	if string(n.file(t)) != string(old) {
+		t.Error("the previous file changed")
+	}
+	n.onlyFile(t)
+}
+
+// A node that accepts TCP and never answers fails within its connect
+// timeout; the healthy node does not wait for it.
+func TestHungNodeFailsAlone(t *testing.T) {
+	host, port := sftptest.StartHung(t)
+	hung := newNode(t, "hung", sftptest.Options{}, nil)
+	hung.node.Host, hung.node.Port, hung.node.ConnectTimeout = host, port, 300*time.Millisecond
+	ok := newNode(t, "ok", sftptest.Options{}, nil)
+	data := tokenFile(t, 1)
+	res := push(t, pusher(30*time.Second), Request{Data: data}, hung, ok)
+	r := res["hung"]
+	if r.Status != Failed || !strings.Contains(r.Reason, "no SSH handshake within 300ms") {
+		t.Errorf("hung node: %+v", r)
+	}
+	if r.Attempts != 2 {
+		t.Errorf("hung node: %d attempts, want 2 (one retry: nothing was written)", r.Attempts)
+	}
+	if res["ok"].Status != Updated || string(ok.file(t)) != string(data) {
+		t.Errorf("healthy node: %+v", res["ok"])
+	}
+}
+
+// A file changed on the node by someone else is not overwritten by a
+// create or delete push, unless forced.
+func TestConflictIsNotOverwritten(t *testing.T) {
+	before, after := tokenFile(t, 1), tokenFile(t, 2)
+	edited := []byte(string(before) + "elastic/kibana/by-hand:" + strings.SplitN(strings.TrimSpace(string(before)), ":", 2)[1] + "\n")
+	n := newNode(t, "edited", sftptest.Options{}, edited)
+	same := newNode(t, "same", sftptest.Options{}, before)
+	res := push(t, pusher(10*time.Second), Request{Data: after, Before: before}, n, same)
+	r := res["edited"]
+	if r.Status != Conflict || !strings.Contains(r.Reason, "extra on node: elastic/kibana/by-hand") {
+		t.Errorf("edited node: %+v", r)
+	}
+	if strings.Contains(r.Reason, "PBKDF2") {
+		t.Error("a hash leaked into the reason")
+	}
+	if string(n.file(t)) != string(edited) {
+		t.Error("the edited file was overwritten")
+	}
+	if res["same"].Status != Updated {
+		t.Errorf("node holding the old file: %+v", res["same"])
+	}
+	forced := push(t, pusher(10*time.Second), Request{Data: after, Before: before, Force: true}, n)["edited"]
+	if forced.Status != Updated || string(n.file(t)) != string(after) {
+		t.Errorf("--force: %+v", forced)
+	}
+}
+
+func TestDryRunWritesNothing(t *testing.T) {
+	old := tokenFile(t, 1)
+	n := newNode(t, "n", sftptest.Options{}, old)
+	os.Chmod(n.node.Path, 0o600)
+	r := push(t, pusher(10*time.Second), Request{Data: tokenFile(t, 3), DryRun: true}, n)["n"]
+	if r.Status != WouldUpdate || !strings.Contains(r.Reason, "content") || !strings.Contains(r.Reason, "mode 0600 -> 0640") {
+		t.Errorf("dry run: %+v", r)
+	}
+	if r.Changes == nil || len(r.Changes.Added) != 2 {
+		t.Errorf("dry run changes: %+v", r.Changes)
+	}
+	if string(n.file(t)) != string(old) || n.srv.Stats().Writes != 0 {
+		t.Error("dry run wrote")
+	}
+}
+
+func TestWrongAttributesAreFixedInPlace(t *testing.T) {
+	data := tokenFile(t, 1)
+	n := newNode(t, "n", sftptest.Options{}, data)
+	os.Chmod(n.node.Path, 0o644)
+	r := push(t, pusher(10*time.Second), Request{Data: data}, n)["n"]
+	st, _ := os.Stat(n.node.Path)
+	if r.Status != Fixed || st.Mode().Perm() != 0o640 || n.srv.Stats().Writes != 0 {
+		t.Errorf("fix: %+v, mode %v, writes %d", r, st.Mode(), n.srv.Stats().Writes)
+	}
+}
