@@ -225,6 +225,7 @@ func (r *resolver) node(name string, layers []layer, groups []string) (*Node, er
 
 	// Bastions: the inventory's jump, else ssh_config's ProxyJump.
 	var hops []string
+	n.Origin["jump"] = "none"
 	if s, ok := get("jump"); ok {
 		hops, n.Origin["jump"] = s.list, s.origin
 	} else if v, ok := r.ssh.Get(alias, "ProxyJump"); ok && !strings.EqualFold(v.Value, "none") {
@@ -277,7 +278,7 @@ func (r *resolver) node(name string, layers []layer, groups []string) (*Node, er
 		}
 		n.Sudo, n.Origin["sudo"] = b, s.origin
 	}
-	n.Origin["sftp_server"] = "probed on the node when sudo is true"
+	n.Origin["sftp_server"] = "searched for on the node when sudo is true"
 	if s, ok := get("sftp_server"); ok {
 		if !filepath.IsAbs(s.value) {
 			return nil, fail("sftp_server", s, "%q is not an absolute path", s.value)
@@ -476,9 +477,17 @@ func (r *resolver) noteIgnored(alias string) {
 			continue
 		}
 		r.warned[key] = true
-		r.warn(fmt.Sprintf("%s: %s is not supported and is ignored", key, v.Key))
+		if supportedSSHOptions[strings.ToLower(v.Key)] {
+			r.warn(fmt.Sprintf("%s: %s is inside a Match block, which is not evaluated; ignored", key, v.Key))
+		} else {
+			r.warn(fmt.Sprintf("%s: %s is not supported and is ignored", key, v.Key))
+		}
 	}
 }
+
+// supportedSSHOptions are the ssh_config options this tool applies.
+var supportedSSHOptions = map[string]bool{"hostname": true, "user": true, "port": true, "identityfile": true,
+	"identitiesonly": true, "proxyjump": true, "userknownhostsfile": true, "stricthostkeychecking": true, "connecttimeout": true}
 
 func (r *resolver) warn(msg string) { r.warnings = append(r.warnings, msg) }
 

@@ -47,6 +47,7 @@ func clusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 	owner := fs.String("owner", "root", "owner to enforce")
 	group := fs.String("group", "elasticsearch", "group to enforce")
 	sftpServer := fs.String("sftp-server", "", "sftp_server for sudo")
+	bastion := fs.Bool("bastion", false, "add a node named bastion that every node is reached through")
 	ts.Check(fs.Parse(args))
 	if fs.NArg() != 1 {
 		ts.Fatalf("usage: cluster [options] N")
@@ -57,12 +58,23 @@ func clusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if *tmpfs != "" {
 		fmt.Sscanf(*tmpfs, "%d:%d", &tmpfsNode, &tmpfsBytes)
 	}
-	c := sshdtest.Start(scriptTB{ts}, sshdtest.Options{Nodes: n, Node: func(i int, o *sshdtest.NodeOptions) {
+	var names []string
+	for i := 1; i <= n; i++ {
+		names = append(names, fmt.Sprintf("es-%d", i))
+	}
+	if *bastion {
+		names = append(names, "bastion")
+	}
+	c := sshdtest.Start(scriptTB{ts}, sshdtest.Options{Names: names, Node: func(i int, o *sshdtest.NodeOptions) {
 		o.ReadOnly = i+1 == *readonly
 		if i+1 == tmpfsNode {
 			o.TmpfsBytes = tmpfsBytes
 		}
+		if i == n {
+			o.LogLevel = "DEBUG1" // logs each direct-tcpip channel it forwards
+		}
 	}})
+	nodes := c.Nodes[:n]
 	var b strings.Builder
 	fmt.Fprintf(&b, "defaults:\n  user: %s\n  identity_file: %s\n  known_hosts: %s\n  path: %s\n  owner: %s\n  group: %s\n  mode: \"0660\"\n  connect_timeout: 5s\n",
 		*user, c.ClientKeyFile, c.KnownHostsFile, c.Nodes[0].Path(), *owner, *group)
@@ -72,13 +84,21 @@ func clusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if *sftpServer != "" {
 		fmt.Fprintf(&b, "  sftp_server: %s\n", *sftpServer)
 	}
+	if *bastion {
+		bn := c.Nodes[n]
+		fmt.Fprintf(&b, "  jump: root@%s\n", bn.Addr())
+		ts.Setenv("BASTION_HOST", bn.Host)
+		ts.Setenv("BASTION_PORT", fmt.Sprint(bn.Port))
+	}
 	b.WriteString("nodes:\n")
-	for i, node := range c.Nodes {
+	for i, node := range nodes {
 		fmt.Fprintf(&b, "  - name: %s\n    host: %s\n    port: %d\n", node.Name, node.Host, node.Port)
 		if !c.Root {
 			fmt.Fprintf(&b, "    path: %s\n", node.Path())
 		}
 		ts.Setenv(fmt.Sprintf("NODE%d_CONF", i+1), node.ConfDir)
+		ts.Setenv(fmt.Sprintf("NODE%d_HOST", i+1), node.Host)
+		ts.Setenv(fmt.Sprintf("NODE%d_PORT", i+1), fmt.Sprint(node.Port))
 	}
 	if *hung {
 		addr := startHung(ts)
@@ -132,6 +152,17 @@ func startHung(ts *testscript.TestScript) *net.TCPAddr {
 		}
 	})
 	return l.Addr().(*net.TCPAddr)
+}
+
+// expandCmd is "expand IN OUT": OUT is IN with $VARIABLES replaced, for
+// inventories and ssh_configs written in the script itself.
+func expandCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: expand IN OUT")
+	}
+	in, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(os.Expand(string(in), ts.Getenv)), 0o644))
 }
 
 // nodeCmd is "node NAME stop|start|rotate-hostkey".

@@ -3,8 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os/exec"
 	"os"
+	"os/exec"
 	"os/user"
 	"strconv"
 	"syscall"
@@ -67,6 +67,7 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			}
 		},
 		"cluster": clusterCmd,
+		"expand":  expandCmd,
 		"node":    nodeCmd,
 		"nodelog": nodeLogCmd,
 		// filemode PATH MODE: the file's permission bits are MODE (octal).

@@ -53,6 +53,8 @@ type TB interface {
 type Options struct {
 	Nodes      int
 	NamePrefix string // default "es-"
+	// Names, if set, names the nodes instead (and sets their number).
+	Names []string
 	// Node customises node i (0-based) before it starts.
 	Node func(i int, o *NodeOptions)
 }
@@ -161,8 +163,14 @@ func Start(t TB, opts Options) *Cluster {
 		prefix = "es-"
 	}
 	base := randomLoopbackBase()
+	if opts.Names != nil {
+		opts.Nodes = len(opts.Names)
+	}
 	for i := 0; i < opts.Nodes; i++ {
 		n := &Node{Name: fmt.Sprintf("%s%d", prefix, i+1), cluster: c, Opts: NodeOptions{LogLevel: "VERBOSE"}}
+		if opts.Names != nil {
+			n.Name = opts.Names[i]
+		}
 		if opts.Node != nil {
 			opts.Node(i, &n.Opts)
 		}
