@@ -330,7 +330,7 @@ func (r *resolver) endpoint(alias string, get func(string) (setting, bool), fail
 	// identity files
 	if s, ok := get("identity_file"); ok {
 		ep.IdentityFiles, origin["identity_file"] = []string{r.inventoryPath(s.value, ep)}, s.origin
-	} else if vs := r.ssh.GetAll(alias, "IdentityFile"); len(vs) > 0 {
+	} else if vs := r.existingIdentities(alias, ep); len(vs) > 0 {
 		for _, v := range vs {
 			ep.IdentityFiles = append(ep.IdentityFiles, r.expandPath(v.Value, ep))
 		}
@@ -398,6 +398,19 @@ func (r *resolver) endpoint(alias string, get func(string) (setting, bool), fail
 		}
 	}
 	return ep, nil
+}
+
+// existingIdentities are ssh_config's IdentityFile values that exist: like
+// ssh, a missing one there is skipped, where one named in the inventory is
+// an error.
+func (r *resolver) existingIdentities(alias string, ep Endpoint) []sshconfig.Value {
+	var out []sshconfig.Value
+	for _, v := range r.ssh.GetAll(alias, "IdentityFile") {
+		if _, err := os.Stat(r.expandPath(v.Value, ep)); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // hop resolves one bastion, written [user@]host[:port], through ssh_config

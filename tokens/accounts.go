@@ -22,6 +22,9 @@ var accounts = []Account{
 	{"elastic/enterprise-search-server", "8.1", "8.19"},
 }
 
+// Accounts returns every built-in account of 7.13 to 9.x.
+func Accounts() []Account { return append([]Account(nil), accounts...) }
+
 // LookupAccount finds a built-in account by principal (case-sensitive).
 func LookupAccount(principal string) (Account, bool) {
 	for _, a := range accounts {

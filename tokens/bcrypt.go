@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 
+	//lint:ignore SA1019 bcrypt is built on Blowfish; Elasticsearch's hashes need it.
 	"golang.org/x/crypto/blowfish"
 )
 

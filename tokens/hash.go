@@ -76,6 +76,7 @@ func ParseAlgorithm(value string) (Algorithm, error) {
 			return a, nil
 		}
 	}
+	//lint:ignore ST1005 this is Elasticsearch's message, word for word.
 	return Algorithm{}, fmt.Errorf("Invalid algorithm: %s. Valid values for password hashing are [%s]",
 		value, strings.Join(AlgorithmNames(), ", "))
 }

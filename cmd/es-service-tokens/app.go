@@ -4,7 +4,31 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// commandHelp follows the layout of Elasticsearch's CLI usage text: what
+// the command does, its arguments, an option table, then an example.
+const commandHelp = `{{.Usage}}
+
+Usage: {{.HelpName}} [options] {{.ArgsUsage}}
+
+Option{{"\t"}}Description
+------{{"\t"}}-----------
+{{range .VisibleFlags}}{{.}}
+{{end}}
+Global options (--file, --path-conf, --es-home, -E, -i, --format, --ssh-config, -s, -v)
+may be given anywhere; see es-service-tokens --help.
+{{if .Description}}
+{{.Description}}
+{{end}}`
+
 func (t *tool) app() *cli.App {
+	app := t.commands()
+	for _, c := range app.Commands {
+		c.CustomHelpTemplate = commandHelp
+	}
+	return app
+}
+
+func (t *tool) commands() *cli.App {
 	return &cli.App{
 		Name:  "es-service-tokens",
 		Usage: "Manages elasticsearch service account file-tokens, on this host and on every node of a cluster",
@@ -38,6 +62,7 @@ func (t *tool) app() *cli.App {
 					"   es-service-tokens -i cluster.yml create elastic/kibana kibana-1 --token-file /root/kibana.token",
 				Flags:        append([]cli.Flag{&cli.StringFlag{Name: "token-file", Usage: "write the bearer token to a new file `PATH` (mode 0600) instead of stdout"}}, fanoutFlags(true)...),
 				Action:       t.create,
+				BashComplete: completePrincipals,
 				OnUsageError: usageError,
 			},
 			{
@@ -47,6 +72,7 @@ func (t *tool) app() *cli.App {
 				Description:  "Example:\n   es-service-tokens delete elastic/fleet-server my-token",
 				Flags:        fanoutFlags(true),
 				Action:       t.delete,
+				BashComplete: completePrincipals,
 				OnUsageError: usageError,
 			},
 			{
@@ -55,6 +81,7 @@ func (t *tool) app() *cli.App {
 				ArgsUsage:    "[<principal>]",
 				Description:  "Example:\n   es-service-tokens list elastic/fleet-server",
 				Action:       t.list,
+				BashComplete: completePrincipals,
 				OnUsageError: usageError,
 			},
 			{
@@ -106,8 +133,16 @@ func (t *tool) app() *cli.App {
 				Usage:        "Show the resolved node table and where each value came from",
 				ArgsUsage:    " ",
 				Description:  "Example:\n   es-service-tokens -i cluster.yml nodes --limit hot",
-				Flags:        []cli.Flag{&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these nodes"}, &cli.DurationFlag{Name: "connect-timeout", Usage: "as for push"}},
+				Flags:        []cli.Flag{&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these `NODES`"}, &cli.DurationFlag{Name: "connect-timeout", Usage: "as for push"}},
 				Action:       t.nodes,
+				OnUsageError: usageError,
+			},
+			{
+				Name:         "completion",
+				Usage:        "Print a shell completion script",
+				ArgsUsage:    "bash|zsh|fish",
+				Description:  "Example:\n   source <(es-service-tokens completion bash)",
+				Action:       t.completion,
 				OnUsageError: usageError,
 			},
 		},

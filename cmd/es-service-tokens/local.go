@@ -40,6 +40,14 @@ func tokenArgs(c *cli.Context) (tokens.Account, string, error) {
 	return acct, args[1], nil
 }
 
+func principalNames() []string {
+	var names []string
+	for _, a := range tokens.Accounts() {
+		names = append(names, a.Principal)
+	}
+	return names
+}
+
 func principal(p string) (tokens.Account, error) {
 	acct, ok := tokens.LookupAccount(p)
 	if !ok {

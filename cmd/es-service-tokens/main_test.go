@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -22,6 +23,10 @@ func TestMain(m *testing.M) {
 // TestScripts runs every scenario in testdata/script: one file per
 // behaviour, each readable as an example of the command line.
 func TestScripts(t *testing.T) {
+	examples, err := filepath.Abs("../../examples")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -31,6 +36,7 @@ func TestScripts(t *testing.T) {
 			e.Setenv("ES_PATH_CONF", "")
 			e.Setenv("ES_HOME", "")
 			e.Setenv("SSH_AUTH_SOCK", "")
+			e.Setenv("EXAMPLES", examples)
 			e.Values["state"] = &scriptState{}
 			return nil
 		},

@@ -23,11 +23,11 @@ import (
 // fanoutFlags are the options of every command that reaches nodes.
 func fanoutFlags(changes bool) []cli.Flag {
 	f := []cli.Flag{
-		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these nodes: names, groups, shell patterns, comma-separated, `!` to exclude"},
-		&cli.IntFlag{Name: "concurrency", Value: 16, Usage: "nodes handled at once"},
-		&cli.DurationFlag{Name: "timeout", Value: 60 * time.Second, Usage: "per node, all attempts included"},
-		&cli.DurationFlag{Name: "connect-timeout", Usage: "per connection attempt, TCP and SSH handshake (default: the inventory's, else ssh_config's, else 10s)"},
-		&cli.IntFlag{Name: "retries", Value: 2, Usage: "extra attempts for failures before anything was written"},
+		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these `NODES`: names, groups, shell patterns, comma-separated; !x excludes x"},
+		&cli.IntFlag{Name: "concurrency", Value: 16, Usage: "handle at most `N` nodes at once"},
+		&cli.DurationFlag{Name: "timeout", Value: 60 * time.Second, Usage: "give up on a node after `DURATION`, all attempts included"},
+		&cli.DurationFlag{Name: "connect-timeout", Usage: "give up a connection attempt (TCP and SSH handshake) after `DURATION`", DefaultText: "the inventory's, else ssh_config's, else 10s"},
+		&cli.IntFlag{Name: "retries", Value: 2, Usage: "retry `N` times when a node fails before anything was written"},
 	}
 	if changes {
 		f = append(f, &cli.BoolFlag{Name: "force", Usage: "overwrite nodes whose file was changed by someone else"})

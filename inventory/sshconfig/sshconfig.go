@@ -474,12 +474,12 @@ func hiddenByGlob(pattern, match string) bool {
 
 func parseHost(args []string) (*hostBlock, error) {
 	if len(args) == 0 {
-		return nil, errors.New("Host has no patterns")
+		return nil, errors.New("a Host line needs at least one pattern")
 	}
 	b := &hostBlock{}
 	for _, a := range args {
 		if a == "" {
-			return nil, errors.New("Host has an empty pattern")
+			return nil, errors.New("a Host line has an empty pattern")
 		}
 		neg := strings.HasPrefix(a, "!")
 		b.patterns = append(b.patterns, hostPattern{glob: strings.ToLower(strings.TrimPrefix(a, "!")), negated: neg})

@@ -19,9 +19,8 @@ import (
 // server is an SSH server with an ed25519 and an ECDSA host key that
 // accepts any client: only the host key check is under test.
 type server struct {
-	addr    string
-	ed, ec  ssh.Signer
-	handled chan struct{}
+	addr   string
+	ed, ec ssh.Signer
 }
 
 func startServer(t *testing.T) *server {

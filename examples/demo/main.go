@@ -1,0 +1,166 @@
+// Command demo shows es-service-tokens on a real, local cluster: it starts
+// three OpenSSH sshd "nodes" on loopback, each with its own
+// /etc/elasticsearch, creates a token, pushes it, shows every node's file
+// and owner, checks for drift, and cleans up.
+//
+// Run it as root through examples/demo.sh, which installs what it needs.
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/sshdtest"
+)
+
+// demoTB adapts the test harness to a program: failures end the demo.
+type demoTB struct {
+	cleanups []func()
+	dir      string
+}
+
+func (d *demoTB) Helper()                           {}
+func (d *demoTB) Logf(format string, args ...any)   { fmt.Printf(format+"\n", args...) }
+func (d *demoTB) Cleanup(f func())                  { d.cleanups = append(d.cleanups, f) }
+func (d *demoTB) Fatalf(format string, args ...any) { d.finish(); fmt.Fprintf(os.Stderr, "demo: "+format+"\n", args...); os.Exit(1) }
+func (d *demoTB) TempDir() string {
+	dir, err := os.MkdirTemp(d.dir, "node-")
+	if err != nil {
+		d.Fatalf("%v", err)
+	}
+	return dir
+}
+
+func (d *demoTB) finish() {
+	for i := len(d.cleanups) - 1; i >= 0; i-- {
+		d.cleanups[i]()
+	}
+	d.cleanups = nil
+}
+
+func main() {
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "demo: run as root (sudo ./examples/demo.sh): each node gets its own /etc/elasticsearch in a mount namespace")
+		os.Exit(1)
+	}
+	dir, err := os.MkdirTemp("", "es-service-tokens-demo-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+	t := &demoTB{dir: dir}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	defer t.finish()
+
+	bin := filepath.Join(dir, "es-service-tokens")
+	step("building es-service-tokens")
+	run(t, "", "go", "build", "-o", bin, "./cmd/es-service-tokens")
+
+	step("starting three sshd nodes on loopback, each with its own /etc/elasticsearch")
+	c := sshdtest.Start(t, sshdtest.Options{Nodes: 3})
+	var inv strings.Builder
+	fmt.Fprintf(&inv, "local_file: service_tokens\ndefaults:\n  user: root\n  identity_file: %s\n  known_hosts: %s\n  owner: root\n  group: elasticsearch\n  mode: \"0660\"\nnodes:\n",
+		c.ClientKeyFile, c.KnownHostsFile)
+	for _, n := range c.Nodes {
+		fmt.Printf("  %s  %s  (its /etc/elasticsearch is %s on this host)\n", n.Name, n.Addr(), n.ConfDir)
+		fmt.Fprintf(&inv, "  - name: %s\n    host: %s\n    port: %d\n", n.Name, n.Host, n.Port)
+	}
+	work := filepath.Join(dir, "work")
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		t.Fatalf("%v", err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "cluster.yml"), []byte(inv.String()), 0o644); err != nil {
+		t.Fatalf("%v", err)
+	}
+	fmt.Printf("\ncluster.yml:\n%s", indent(inv.String()))
+
+	cli := func(args ...string) {
+		fmt.Printf("\n$ es-service-tokens %s\n", strings.Join(args, " "))
+		run(t, work, bin, args...)
+	}
+	step("creating a token: written locally, printed, then pushed to every node")
+	cli("-i", "cluster.yml", "create", "elastic/fleet-server", "demo-token", "--token-file", "demo.token")
+	cli("-i", "cluster.yml", "nodes", "--limit", "es-1")
+
+	step("each node's file, as the node sees it")
+	for _, n := range c.Nodes {
+		fi, err := os.Stat(n.HostPath())
+		if err != nil {
+			t.Fatalf("%s: %v", n.Name, err)
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		data, _ := os.ReadFile(n.HostPath())
+		owner, group := fmt.Sprint(st.Uid), fmt.Sprint(st.Gid)
+		if u, err := user.LookupId(owner); err == nil {
+			owner = u.Username
+		}
+		if g, err := user.LookupGroupId(group); err == nil {
+			group = g.Name
+		}
+		fmt.Printf("%s:%s  %s %s:%s\n%s", n.Name, n.Path(), fi.Mode().Perm(), owner, group, indent(redact(string(data))))
+	}
+
+	step("the token authenticates against the file, as Elasticsearch checks it")
+	fmt.Printf("\n$ es-service-tokens --file service_tokens verify < demo.token\n")
+	verify := exec.Command(bin, "--file", "service_tokens", "verify")
+	verify.Dir, verify.Stdout, verify.Stderr = work, os.Stdout, os.Stderr
+	tok, err := os.Open(filepath.Join(work, "demo.token"))
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	verify.Stdin = tok
+	if err := verify.Run(); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	tok.Close()
+
+	step("someone changes es-2 by hand; check finds it, push repairs it")
+	if err := os.Chmod(c.Nodes[1].HostPath(), 0o644); err != nil {
+		t.Fatalf("%v", err)
+	}
+	fmt.Printf("\n$ es-service-tokens -i cluster.yml check   # exits 1: drift\n")
+	check := exec.Command(bin, "-i", "cluster.yml", "check")
+	check.Dir, check.Stdout, check.Stderr = work, os.Stdout, os.Stderr
+	check.Run()
+	cli("-i", "cluster.yml", "push")
+	cli("-i", "cluster.yml", "check")
+
+	step("stopping the nodes and removing everything the demo created")
+}
+
+func step(s string) { fmt.Printf("\n==> %s\n", s) }
+
+func run(t *demoTB, dir, name string, args ...string) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
+	}
+}
+
+func indent(s string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if l != "" {
+			b.WriteString("    " + l)
+		}
+	}
+	return b.String()
+}
+
+// redact shortens hashes: a demo has no reason to print them in full.
+func redact(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && len(v) > 24 {
+			l = k + ":" + v[:24] + "..."
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
