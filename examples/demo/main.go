@@ -24,10 +24,14 @@ type demoTB struct {
 	dir      string
 }
 
-func (d *demoTB) Helper()                           {}
-func (d *demoTB) Logf(format string, args ...any)   { fmt.Printf(format+"\n", args...) }
-func (d *demoTB) Cleanup(f func())                  { d.cleanups = append(d.cleanups, f) }
-func (d *demoTB) Fatalf(format string, args ...any) { d.finish(); fmt.Fprintf(os.Stderr, "demo: "+format+"\n", args...); os.Exit(1) }
+func (d *demoTB) Helper()                         {}
+func (d *demoTB) Logf(format string, args ...any) { fmt.Printf(format+"\n", args...) }
+func (d *demoTB) Cleanup(f func())                { d.cleanups = append(d.cleanups, f) }
+func (d *demoTB) Fatalf(format string, args ...any) {
+	d.finish()
+	fmt.Fprintf(os.Stderr, "demo: "+format+"\n", args...)
+	os.Exit(1)
+}
 func (d *demoTB) TempDir() string {
 	dir, err := os.MkdirTemp(d.dir, "node-")
 	if err != nil {
