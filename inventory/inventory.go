@@ -465,15 +465,9 @@ func (r *resolver) hop(spec string, node Endpoint) (Endpoint, error) {
 		}
 		return setting{}, false
 	}
-	var hopErr error
-	ep, err := r.endpoint(host, get, func(k string, s setting, msg string) error {
-		hopErr = fmt.Errorf("bastion %s: %s: %s", spec, k, msg)
-		return hopErr
+	return r.endpoint(host, get, func(k string, s setting, msg string) error {
+		return fmt.Errorf("bastion %s: %s: %s", spec, k, msg)
 	}, map[string]string{})
-	if err != nil {
-		return Endpoint{}, err
-	}
-	return ep, nil
 }
 
 func (r *resolver) sshOrigin(v sshconfig.Value) string {

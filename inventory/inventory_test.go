@@ -28,6 +28,8 @@ func load(t *testing.T, inv, sshConfig string, opts Options) (*Inventory, error)
 	if opts.Home == "" {
 		opts.Home = dir
 	}
+	// An identity file the ssh_config cases name; ~/.ssh/missing is not there.
+	write(t, opts.Home, ".ssh/from_ssh", "not parsed by the inventory")
 	if opts.User == "" {
 		opts.User = "alice"
 	}
@@ -70,6 +72,8 @@ func TestPrecedence(t *testing.T) {
 			func(n *Node) (any, any) { return []string{n.Alias, n.Host}, []string{"db-alias", "10.1.2.3"} }},
 		{"identity file from ssh_config, ~ expanded", "nodes: [{name: a}]", ssh, Options{},
 			func(n *Node) (any, any) { return filepath.Base(n.IdentityFiles[0]), "from_ssh" }},
+		{"missing ssh_config identity skipped, as ssh does", "nodes: [{name: a}]", "Host *\n  IdentityFile ~/.ssh/missing\n  IdentityFile ~/.ssh/from_ssh\n", Options{},
+			func(n *Node) (any, any) { return len(n.IdentityFiles), 1 }},
 		{"inventory paths are relative to the inventory", "defaults: {identity_file: keys/id, known_hosts: kh}\nnodes: [{name: a}]", ssh, Options{},
 			func(n *Node) (any, any) {
 				return []bool{filepath.IsAbs(n.IdentityFiles[0]), strings.HasSuffix(n.KnownHostsFiles[0], "/kh")}, []bool{true, true}

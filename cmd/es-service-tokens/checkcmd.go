@@ -78,6 +78,9 @@ func (t *tool) check(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if !snap.Exists {
+		return fail(exitIOError, "%s does not exist: nothing to compare with (pull one from a node first)", loc.File)
+	}
 	start := time.Now()
 	var results []check.Result
 	if other := c.String("against"); other != "" {

@@ -8,6 +8,10 @@
 //     against `ansible all -m copy` (with owner, group, mode) and `pdcp`;
 //   - check, against `ansible all -m stat` and `pdsh ... sha256sum`.
 //
+// Each size runs twice: with Debian's sshd default, where sftp-server (like
+// every command) starts through the login shell, and with internal-sftp.
+// The login shell's start-up files are a cost every tool pays per session.
+//
 // OpenSSH-based tools run twice: with OpenSSH's default key exchange and
 // with -o KexAlgorithms=curve25519-sha256, which is what x/crypto/ssh
 // negotiates. Timings are wall-clock seconds of one run each; compare the
@@ -53,18 +57,22 @@ func (r *runner) TempDir() string {
 	}
 	return d
 }
-func (r *runner) finish() {
-	for i := len(r.cleanup) - 1; i >= 0; i-- {
+func (r *runner) finish() { r.finishFrom(0) }
+
+// finishFrom runs the cleanups registered since the mark, newest first.
+func (r *runner) finishFrom(mark int) {
+	for i := len(r.cleanup) - 1; i >= mark; i-- {
 		r.cleanup[i]()
 	}
-	r.cleanup = nil
+	r.cleanup = r.cleanup[:mark]
 }
 
 // result is one timed command.
 type result struct {
 	name    string
 	seconds float64
-	maxRSS  int64 // KiB, of the command itself (for ours: the one process)
+	maxRSS  int64   // KiB, of the command itself (for ours: the one process)
+	cpu     float64 // user+system seconds of the command and its children
 	ok      bool
 	note    string
 }
@@ -72,12 +80,16 @@ type result struct {
 func main() {
 	nodesFlag := flag.String("nodes", "10,50", "comma-separated cluster sizes")
 	tokensFlag := flag.Int("tokens", 20, "tokens in the pushed file")
+	oursOnly := flag.Bool("ours-only", false, "time es-service-tokens only (no Ansible, pdsh)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "bench: run as root (sudo go run ./internal/bench): nodes need their own /etc/elasticsearch")
 		os.Exit(1)
 	}
 	for _, tool := range []string{"ansible", "pdsh", "pdcp"} {
+		if *oursOnly {
+			break
+		}
 		if _, err := exec.LookPath(tool); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %s not found: apt-get install ansible pdsh\n", tool)
 			os.Exit(1)
@@ -100,13 +112,20 @@ func main() {
 		if err != nil || n < 1 {
 			r.Fatalf("bad -nodes %q", f)
 		}
-		r.bench(n, *tokensFlag)
+		for _, internal := range []bool{false, true} {
+			r.bench(n, *tokensFlag, *oursOnly, internal)
+		}
 	}
 }
 
-func (r *runner) bench(n, ntokens int) {
-	fmt.Printf("\n== %d nodes, %d tokens, 16 at a time ==\n", n, ntokens)
-	c := sshdtest.Start(r, sshdtest.Options{Nodes: n})
+func (r *runner) bench(n, ntokens int, oursOnly, internalSFTP bool) {
+	sftp := "Debian's default: sftp-server started through the login shell"
+	if internalSFTP {
+		sftp = "Subsystem sftp internal-sftp: no shell for SFTP"
+	}
+	fmt.Printf("\n== %d nodes, %d tokens, 16 at a time; sshd: %s ==\n", n, ntokens, sftp)
+	defer r.finishFrom(len(r.cleanup)) // this cluster only
+	c := sshdtest.Start(r, sshdtest.Options{Nodes: n, Node: func(_ int, o *sshdtest.NodeOptions) { o.InternalSFTP = internalSFTP }})
 	r.cluster = c
 	work := r.TempDir()
 	local := filepath.Join(work, "service_tokens")
@@ -144,6 +163,9 @@ func (r *runner) bench(n, ntokens int) {
 	noop = append(noop, r.time(work, nil, "es-service-tokens push", nil, ours("push")...))
 	check = append(check, r.time(work, nil, "es-service-tokens check", nil, ours("check")...))
 	for _, kex := range []bool{false, true} {
+		if oursOnly {
+			break
+		}
 		label := ""
 		if kex {
 			label = " (curve25519)"
@@ -157,7 +179,6 @@ func (r *runner) bench(n, ntokens int) {
 	report("push, first (file missing on every node)", push)
 	report("push, no-op (every node already right)", noop)
 	report("check (drift), read-only", check)
-	r.finish()
 }
 
 // reset removes every node's file, so a push starts from scratch.
@@ -181,6 +202,7 @@ func (r *runner) time(dir string, env []string, name string, before func(), argv
 	res := result{name: name, seconds: time.Since(start).Seconds(), ok: err == nil}
 	if cmd.ProcessState != nil {
 		res.maxRSS = cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+		res.cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 	}
 	if err != nil {
 		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -197,7 +219,7 @@ func report(title string, rs []result) {
 		if x == rs[0] {
 			mem = fmt.Sprintf("  peak RSS %.1f MiB", float64(x.maxRSS)/1024)
 		}
-		fmt.Printf("  %-36s %7.2fs  %5.1fx%s %s\n", x.name, x.seconds, x.seconds/base, mem, x.note)
+		fmt.Printf("  %-36s %7.2fs  %5.1fx  client CPU %5.2fs%s %s\n", x.name, x.seconds, x.seconds/base, x.cpu, mem, x.note)
 	}
 }
 

@@ -66,6 +66,10 @@ type NodeOptions struct {
 	// TmpfsBytes, when > 0, mounts a tmpfs of that size as the node's
 	// configuration directory: a disk that fills up.
 	TmpfsBytes int
+	// InternalSFTP serves SFTP inside sshd (Subsystem sftp internal-sftp)
+	// instead of Debian's default, which runs sftp-server through the
+	// login shell and so pays for the shell's start-up files.
+	InternalSFTP bool
 	// LogLevel is sshd's LogLevel (default VERBOSE). DEBUG1 logs the
 	// direct-tcpip channels a bastion opens, but also leaks debug lines
 	// into sessions' stderr.
@@ -287,6 +291,10 @@ func (n *Node) newHostKey() error {
 
 func (n *Node) config() string {
 	c := n.cluster
+	subsystem := SFTPServer
+	if n.Opts.InternalSFTP {
+		subsystem = "internal-sftp"
+	}
 	return fmt.Sprintf(`ListenAddress %s
 HostKey %s
 PidFile %s
@@ -300,7 +308,7 @@ AllowTcpForwarding yes
 MaxStartups 200:30:400
 Subsystem sftp %s
 LogLevel %s
-`, n.Addr(), filepath.Join(n.dir, "host_ed25519"), filepath.Join(n.dir, "sshd.pid"), c.Dir, SFTPServer, n.Opts.LogLevel)
+`, n.Addr(), filepath.Join(n.dir, "host_ed25519"), filepath.Join(n.dir, "sshd.pid"), c.Dir, subsystem, n.Opts.LogLevel)
 }
 
 // start runs sshd and returns once it listens.

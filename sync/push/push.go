@@ -201,10 +201,11 @@ func (p *Pusher) verify(c *remotefile.Conn, n *inventory.Node, data []byte, want
 		if st.SHA256 != sum(data) {
 			bad = append(bad, fmt.Sprintf("content sha256:%s, expected sha256:%s", short(st.SHA256), short(sum(data))))
 		}
-		if st.UID != want.UID {
+		// -1: not enforced, and there was no file to keep them from.
+		if want.UID >= 0 && st.UID != want.UID {
 			bad = append(bad, fmt.Sprintf("owner %s, expected %s", c.UserName(st.UID), c.UserName(want.UID)))
 		}
-		if st.GID != want.GID {
+		if want.GID >= 0 && st.GID != want.GID {
 			bad = append(bad, fmt.Sprintf("group %s, expected %s", c.GroupName(st.GID), c.GroupName(want.GID)))
 		}
 		if st.Mode != want.Mode {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -246,6 +247,23 @@ func TestDryRunWritesNothing(t *testing.T) {
 	}
 	if string(n.file(t)) != string(old) || n.srv.Stats().Writes != 0 {
 		t.Error("dry run wrote")
+	}
+}
+
+// Without owner and group in the inventory, a new file gets what the
+// server gives it and an existing one keeps its own.
+func TestOwnerAndGroupNotEnforced(t *testing.T) {
+	n := newNode(t, "n", sftptest.Options{}, nil)
+	n.node.Owner, n.node.Group = "", ""
+	data := tokenFile(t, 1)
+	if r := push(t, pusher(10*time.Second), Request{Data: data}, n)["n"]; r.Status != Updated {
+		t.Fatalf("new file: %+v", r)
+	}
+	os.Chown(n.node.Path, 65534, 65534)
+	r := push(t, pusher(10*time.Second), Request{Data: tokenFile(t, 2)}, n)["n"]
+	st, _ := os.Stat(n.node.Path)
+	if r.Status != Updated || st.Sys().(*syscall.Stat_t).Uid != 65534 || st.Sys().(*syscall.Stat_t).Gid != 65534 {
+		t.Errorf("existing file: %+v, owner %d:%d, want 65534:65534 kept", r, st.Sys().(*syscall.Stat_t).Uid, st.Sys().(*syscall.Stat_t).Gid)
 	}
 }
 

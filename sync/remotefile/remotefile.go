@@ -349,9 +349,9 @@ func (c *Conn) CanSet(a Attrs) error {
 	}
 	need := ""
 	if a.UID >= 0 && a.UID != c.UID {
-		need = fmt.Sprintf("owner %s (uid %d)", c.node.Owner, a.UID)
+		need = fmt.Sprintf("owner %s (uid %d)", c.UserName(a.UID), a.UID)
 	} else if a.GID >= 0 && !containsInt(c.GIDs, a.GID) {
-		need = fmt.Sprintf("group %s (gid %d)", c.node.Group, a.GID)
+		need = fmt.Sprintf("group %s (gid %d)", c.GroupName(a.GID), a.GID)
 	}
 	if need == "" {
 		return nil
