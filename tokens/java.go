@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"errors"
+	"strings"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -252,38 +253,16 @@ func javaStreamDecodeBase64(in []byte) ([]byte, error) {
 }
 
 // javaDecodeBase64 is Base64.getDecoder().decode(s), used for PBKDF2 and
-// SSHA256 salts: padding is optional but must be right when present.
+// SSHA256 salts: padding is optional but must be right when present, and
+// nothing may follow it.
 func javaDecodeBase64(s string) ([]byte, error) {
-	body := s
-	for i := 0; i < 2 && len(body) > 0 && body[len(body)-1] == '='; i++ {
-		body = body[:len(body)-1]
-	}
-	if pad := len(s) - len(body); pad > 0 && (len(body)+pad)%4 != 0 {
+	body := strings.TrimSuffix(strings.TrimSuffix(s, "="), "=")
+	if pad := len(s) - len(body); pad > 0 && len(s)%4 != 0 {
 		return nil, errors.New("illegal base64 padding")
 	}
-	if len(body)%4 == 1 {
-		return nil, errors.New("base64 ends with one dangling character")
+	if strings.Contains(body, "=") {
+		return nil, errors.New("illegal base64 padding")
 	}
-	out := make([]byte, 0, len(body)*3/4)
-	var bits uint32
-	n := 0
-	for i := 0; i < len(body); i++ {
-		v := stdDecodeMap[body[i]]
-		if v < 0 {
-			return nil, errors.New("illegal base64 character")
-		}
-		bits |= uint32(v) << (18 - 6*n)
-		n++
-		if n == 4 {
-			out = append(out, byte(bits>>16), byte(bits>>8), byte(bits))
-			bits, n = 0, 0
-		}
-	}
-	if n >= 2 {
-		out = append(out, byte(bits>>16))
-	}
-	if n == 3 {
-		out = append(out, byte(bits>>8))
-	}
-	return out, nil
+	// Without '=' the two decoders agree on everything else.
+	return javaStreamDecodeBase64([]byte(body))
 }

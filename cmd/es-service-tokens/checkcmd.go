@@ -70,16 +70,9 @@ func (t *tool) check(c *cli.Context) (err error) {
 	if c.String("against") == "" && c.String("inventory") == "" {
 		return fail(exitUsage, "check needs an inventory (-i FILE) or --against OTHER_FILE")
 	}
-	loc, err := t.location(c)
+	loc, snap, err := t.localFile(c, "nothing to compare with (pull one from a node first)")
 	if err != nil {
 		return err
-	}
-	snap, err := store.Load(loc.File)
-	if err != nil {
-		return err
-	}
-	if !snap.Exists {
-		return fail(exitIOError, "%s does not exist: nothing to compare with (pull one from a node first)", loc.File)
 	}
 	start := time.Now()
 	var results []check.Result

@@ -8,10 +8,12 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/urfave/cli/v2"
 )
 
 func TestMain(m *testing.M) {
@@ -117,4 +119,32 @@ func nameOfGID(gid uint32) string {
 		return g.Name
 	}
 	return fmt.Sprint(gid)
+}
+
+// The progress line redraws in place on a terminal and clears itself at
+// the end, so the report that follows starts on a clean line.
+func TestProgressLine(t *testing.T) {
+	var buf strings.Builder
+	tl := &tool{stderr: &buf, stderrTTY: true}
+	app := &cli.App{Flags: []cli.Flag{&cli.BoolFlag{Name: "silent"}}, Action: func(c *cli.Context) error {
+		p := tl.progress(c)
+		p(1, 2, "es-1", "updated")
+		p(2, 2, "es-2", "failed")
+		return nil
+	}}
+	if err := app.Run([]string{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	want := "\r\033[K[1/2] es-1 updated\r\033[K[2/2] es-2 failed\r\033[K"
+	if buf.String() != want {
+		t.Errorf("progress = %q, want %q", buf.String(), want)
+	}
+	tl.stderrTTY = false
+	app.Action = func(c *cli.Context) error {
+		if tl.progress(c) != nil {
+			t.Error("progress line on a non-terminal")
+		}
+		return nil
+	}
+	app.Run([]string{"x"})
 }

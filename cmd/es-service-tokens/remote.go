@@ -163,6 +163,19 @@ func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
+// localFile loads the local file, which must exist; missing says why.
+func (t *tool) localFile(c *cli.Context, missing string) (esconfig.Location, store.Snapshot, error) {
+	loc, err := t.location(c)
+	if err != nil {
+		return loc, store.Snapshot{}, err
+	}
+	snap, err := store.Load(loc.File)
+	if err == nil && !snap.Exists {
+		err = fail(exitIOError, "%s does not exist: %s", loc.File, missing)
+	}
+	return loc, snap, err
+}
+
 // pushAfterChange pushes the file create or delete just wrote.
 func (t *tool) pushAfterChange(c *cli.Context, p *pushPlan, loc esconfig.Location, ch store.Change) error {
 	before := ch.Before.Data
@@ -180,20 +193,13 @@ func (t *tool) push(c *cli.Context) error {
 	if c.String("inventory") == "" {
 		return fail(exitUsage, "push needs an inventory: -i FILE")
 	}
-	loc, err := t.location(c)
+	loc, snap, err := t.localFile(c, "nothing to push (create a token first, or pull one from a node)")
 	if err != nil {
 		return err
 	}
 	r, err := t.remote(c)
 	if err != nil {
 		return err
-	}
-	snap, err := store.Load(loc.File)
-	if err != nil {
-		return err
-	}
-	if !snap.Exists {
-		return fail(exitIOError, "%s does not exist: nothing to push (create a token first, or pull one from a node)", loc.File)
 	}
 	return t.runPush(c, r, loc.File, snap.Data, nil)
 }

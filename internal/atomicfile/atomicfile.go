@@ -26,11 +26,7 @@ type Options struct {
 // written, flushed to disk, given its owner, group and mode, and renamed
 // over path; then the directory is flushed so the rename survives a crash.
 func Write(path string, data []byte, opt Options) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	dir, tmp, err := temp(path, data)
 	if err != nil {
 		return err
 	}
@@ -40,12 +36,6 @@ func Write(path string, data []byte, opt Options) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
 	// Owner before mode: chown may clear set-id bits, and the mode must be
 	// exactly what was asked.
 	if opt.UID >= 0 || opt.GID >= 0 {
@@ -73,11 +63,7 @@ func WriteNew(path string, data []byte, perm fs.FileMode) (err error) {
 	if _, err := os.Lstat(path); err == nil {
 		return &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	dir, tmp, err := temp(path, data)
 	if err != nil {
 		return err
 	}
@@ -85,13 +71,7 @@ func WriteNew(path string, data []byte, perm fs.FileMode) (err error) {
 		tmp.Close()
 		os.Remove(tmp.Name())
 	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
 	if err = tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
 		return err
 	}
 	if err = os.Link(tmp.Name(), path); err != nil {
@@ -102,6 +82,28 @@ func WriteNew(path string, data []byte, perm fs.FileMode) (err error) {
 		return err
 	}
 	return syncDir(dir)
+}
+
+// temp writes data to a new file (mode 0600) next to path and flushes it
+// to disk. The caller removes it if it does not rename or link it.
+func temp(path string, data []byte) (dir string, f *os.File, err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err = os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err = f.Write(data); err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", nil, err
+	}
+	return dir, f, nil
 }
 
 func syncDir(dir string) error {

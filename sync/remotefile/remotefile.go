@@ -44,8 +44,9 @@ var SFTPServers = []string{
 // say (directly, or root through sudo).
 type Conn struct {
 	SFTP *sftp.Client
-	// Identity of the writer on the node, when it is known.
-	Probed bool
+	// IdentityKnown says whether UID and GIDs, the writer's identity on
+	// the node, are known (from /etc/passwd and /etc/group, or sudo).
+	IdentityKnown bool
 	UID    int
 	GIDs   []int
 	// OwnerUID and GroupGID are the node's numbers for the requested owner
@@ -60,7 +61,6 @@ type Conn struct {
 	node     *inventory.Node
 	client   *ssh.Client
 	session  *ssh.Session
-	stderr   *bytes.Buffer
 	closeSSH func()
 }
 
@@ -95,9 +95,9 @@ func Open(client *ssh.Client, n *inventory.Node) (*Conn, error) {
 	}
 	users, groups := c.readAccounts()
 	if n.Sudo {
-		c.UID, c.GIDs, c.Probed = 0, []int{0}, true
+		c.UID, c.GIDs, c.IdentityKnown = 0, []int{0}, true
 	} else if u, ok := users.byName[n.User]; ok {
-		c.UID, c.GIDs, c.Probed = u.id, append([]int{u.gid}, groups.memberOf[n.User]...), true
+		c.UID, c.GIDs, c.IdentityKnown = u.id, append([]int{u.gid}, groups.memberOf[n.User]...), true
 	}
 	for id, name := range users.byID {
 		c.UserNames[id] = name
@@ -140,8 +140,8 @@ func (c *Conn) openSudo(client *ssh.Client) error {
 		s.Close()
 		return &Error{"sudo", err}
 	}
-	c.stderr = &bytes.Buffer{}
-	s.Stderr = c.stderr
+	var stderr bytes.Buffer
+	s.Stderr = &stderr
 	candidates := SFTPServers
 	if c.node.SFTPServer != "" {
 		candidates = []string{c.node.SFTPServer}
@@ -159,7 +159,7 @@ func (c *Conn) openSudo(client *ssh.Client) error {
 	sc, err := sftp.NewClientPipe(r, w)
 	if err != nil {
 		s.Close()
-		msg := strings.TrimSpace(c.stderr.String())
+		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
 			msg = err.Error()
 		}
@@ -344,7 +344,7 @@ type Attrs struct {
 // CanSet reports, before anything is written, whether this session may give
 // a file these attributes, and if not, how to fix that.
 func (c *Conn) CanSet(a Attrs) error {
-	if !c.Probed || c.UID == 0 {
+	if !c.IdentityKnown || c.UID == 0 {
 		return nil // unknown: the chown of the temporary file will tell
 	}
 	need := ""
