@@ -47,8 +47,8 @@ type Conn struct {
 	// IdentityKnown says whether UID and GIDs, the writer's identity on
 	// the node, are known (from /etc/passwd and /etc/group, or sudo).
 	IdentityKnown bool
-	UID    int
-	GIDs   []int
+	UID           int
+	GIDs          []int
 	// OwnerUID and GroupGID are the node's numbers for the requested owner
 	// and group, or -1 when not enforced.
 	OwnerUID int
