@@ -152,6 +152,8 @@ func Classify(ctx context.Context, err error) string {
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	var se *sshconn.Error
 	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return "interrupted: " + msg
 	case ctx.Err() != nil:
 		return "timeout: " + msg
 	case errors.As(err, &se) && se.Step == "host key":

@@ -320,7 +320,10 @@ func connectionLost(err error) bool {
 
 // Reason is a one-line, user-facing cause of a failure.
 func Reason(ctx context.Context, err error) string {
-	if errors.Is(err, context.DeadlineExceeded) || (ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)) {
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return "interrupted: " + err.Error()
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return "timed out: " + err.Error()
 	}
 	if errors.Is(err, os.ErrPermission) {

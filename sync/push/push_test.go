@@ -267,6 +267,26 @@ func TestOwnerAndGroupNotEnforced(t *testing.T) {
 	}
 }
 
+func TestSymlinkAndMissingDirectoryAreRefused(t *testing.T) {
+	link := newNode(t, "link", sftptest.Options{}, nil)
+	real := filepath.Join(link.dir, "real")
+	old := tokenFile(t, 1)
+	os.WriteFile(real, old, 0o640)
+	os.Symlink(real, link.node.Path)
+	nodir := newNode(t, "nodir", sftptest.Options{}, nil)
+	nodir.node.Path = filepath.Join(nodir.dir, "missing", "service_tokens")
+	res := push(t, pusher(10*time.Second), Request{Data: tokenFile(t, 2)}, link, nodir)
+	if r := res["link"]; r.Status != Failed || !strings.Contains(r.Reason, "is a symbolic link; refusing to replace it") {
+		t.Errorf("symlink: %+v", r)
+	}
+	if b, _ := os.ReadFile(real); string(b) != string(old) {
+		t.Error("the link's target changed")
+	}
+	if r := res["nodir"]; r.Status != Failed || !strings.Contains(r.Reason, "missing does not exist on the node: is Elasticsearch installed there") {
+		t.Errorf("missing directory: %+v", r)
+	}
+}
+
 func TestWrongAttributesAreFixedInPlace(t *testing.T) {
 	data := tokenFile(t, 1)
 	n := newNode(t, "n", sftptest.Options{}, data)

@@ -315,7 +315,14 @@ func (c *Conn) Read(p string) (State, error) {
 		return State{}, &Error{"read", fmt.Errorf("stat %s: %w", p, err)}
 	}
 	if !fi.Mode().IsRegular() {
-		return State{}, &Error{"read", fmt.Errorf("%s is not a regular file (%s); refusing to replace it", p, fi.Mode().Type())}
+		kind := "not a regular file"
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			kind = "a symbolic link"
+		case fi.IsDir():
+			kind = "a directory"
+		}
+		return State{}, &Error{"read", fmt.Errorf("%s is %s; refusing to replace it (point path at the real file)", p, kind)}
 	}
 	if fi.Size() > MaxSize {
 		return State{}, &Error{"read", fmt.Errorf("%s is %d bytes, larger than any service_tokens file", p, fi.Size())}
@@ -389,6 +396,9 @@ func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename fu
 	}
 	f, err := c.SFTP.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
+		if _, serr := c.SFTP.Stat(path.Dir(target)); errors.Is(serr, fs.ErrNotExist) {
+			return false, &Error{"write", fmt.Errorf("the directory %s does not exist on the node: is Elasticsearch installed there, and is path right?", path.Dir(target))}
+		}
 		return false, &Error{"write", fmt.Errorf("create %s: %w%s", tmp, err, c.diagnose(path.Dir(target), len(data)))}
 	}
 	defer func() {
