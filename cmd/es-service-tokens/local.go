@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
@@ -307,11 +308,22 @@ func (t *tool) verify(c *cli.Context) error {
 	}
 	var bearer string
 	if len(args) == 0 || args[0] == "-" {
-		line, err := bufio.NewReader(t.stdin).ReadString('\n')
-		if err != nil && line == "" {
-			return fail(exitUsage, "no bearer token on standard input")
+		if f, ok := t.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			// Typed or pasted on a terminal: not echoed, like a password.
+			fmt.Fprint(t.stderr, "Bearer token (not shown): ")
+			b, err := term.ReadPassword(int(f.Fd()))
+			fmt.Fprintln(t.stderr)
+			if err != nil {
+				return fail(exitIOError, "cannot read the token from the terminal: %v", err)
+			}
+			bearer = strings.TrimSpace(string(b))
+		} else {
+			line, err := bufio.NewReader(t.stdin).ReadString('\n')
+			if err != nil && line == "" {
+				return fail(exitUsage, "no bearer token on standard input")
+			}
+			bearer = strings.TrimRight(line, "\r\n")
 		}
-		bearer = strings.TrimRight(line, "\r\n")
 	} else {
 		bearer = args[0]
 	}
