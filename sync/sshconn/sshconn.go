@@ -84,12 +84,18 @@ func (d *Dialer) bastionChain(ctx context.Context, hops []inventory.Endpoint) (*
 			b = &bastion{ready: make(chan struct{})}
 			d.bastions[key] = b
 			via := strings.Join(names, " > ")
-			go func(parent *ssh.Client, h inventory.Endpoint) {
+			go func(parent *ssh.Client, h inventory.Endpoint, key string) {
 				// A bastion outlives the node that first needed it, so it
 				// is not bound to that node's context.
 				b.client, b.err = d.dial(context.Background(), parent, h, via)
+				if b.err != nil {
+					// Nodes waiting now share the failure; a retry dials again.
+					d.mu.Lock()
+					delete(d.bastions, key)
+					d.mu.Unlock()
+				}
 				close(b.ready)
-			}(parent, h)
+			}(parent, h, key)
 		}
 		d.mu.Unlock()
 		select {
@@ -205,14 +211,16 @@ func describe(signers []ssh.Signer) string {
 // Close closes the shared bastion connections.
 func (d *Dialer) Close() {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, b := range d.bastions {
+	bastions := d.bastions
+	d.bastions = nil
+	d.mu.Unlock()
+	// Not under the lock: a failing dial takes it to forget itself.
+	for _, b := range bastions {
 		<-b.ready
 		if b.client != nil {
 			b.client.Close()
 		}
 	}
-	d.bastions = nil
 }
 
 // Retryable reports whether err happened before anything reached the node
