@@ -37,14 +37,19 @@ func fanoutFlags(changes bool) []cli.Flag {
 
 // remote is what a command that reaches nodes works with.
 type remote struct {
-	inv    *inventory.Inventory
 	nodes  []*inventory.Node
 	dialer *sshconn.Dialer
 	fleet  fleet.Options
 }
 
-// pushPlan is a remote run prepared before a local change.
-type pushPlan = remote
+// home is the user's home directory, for ~ and the default keys.
+func (t *tool) home() string {
+	if h := t.getenv("HOME"); h != "" {
+		return h
+	}
+	h, _ := os.UserHomeDir()
+	return h
+}
 
 // inventoryLocalFile loads the inventory named by -i, if any, and returns
 // its local_file.
@@ -63,16 +68,12 @@ func (t *tool) loadInventory(c *cli.Context) (*inventory.Inventory, error) {
 	if t.inv != nil {
 		return t.inv, nil
 	}
-	home, _ := os.UserHomeDir()
-	if h := t.getenv("HOME"); h != "" {
-		home = h
-	}
 	login := t.getenv("USER")
 	if u, err := user.Current(); err == nil {
 		login = u.Username
 	}
 	inv, err := inventory.Load(c.String("inventory"), inventory.Options{
-		SSHConfig: c.String("ssh-config"), Home: home, User: login,
+		SSHConfig: c.String("ssh-config"), Home: t.home(), User: login,
 		ConnectTimeout: c.Duration("connect-timeout"),
 	})
 	if err != nil {
@@ -88,7 +89,7 @@ func (t *tool) loadInventory(c *cli.Context) (*inventory.Inventory, error) {
 // pushPlan prepares the remote part of create and delete: with -i, the
 // inventory and --limit are checked and keys loaded before the local file
 // changes, so a typo cannot leave a changed file that was not pushed.
-func (t *tool) pushPlan(c *cli.Context) (*pushPlan, error) {
+func (t *tool) pushPlan(c *cli.Context) (*remote, error) {
 	if c.String("inventory") == "" {
 		for _, f := range []string{"limit", "force", "concurrency", "timeout", "connect-timeout", "retries"} {
 			if c.IsSet(f) {
@@ -112,11 +113,7 @@ func (t *tool) remote(c *cli.Context) (*remote, error) {
 	if c.Int("concurrency") < 1 {
 		return nil, fail(exitUsage, "--concurrency %d: give at least 1", c.Int("concurrency"))
 	}
-	home, _ := os.UserHomeDir()
-	if h := t.getenv("HOME"); h != "" {
-		home = h
-	}
-	auth := &sshconn.Auth{AgentSocket: t.getenv("SSH_AUTH_SOCK"), Home: home, Ask: t.askPassphrase}
+	auth := &sshconn.Auth{AgentSocket: t.getenv("SSH_AUTH_SOCK"), Home: t.home(), Ask: t.askPassphrase}
 	var eps []inventory.Endpoint
 	for _, n := range nodes {
 		eps = append(eps, n.Jump...)
@@ -127,7 +124,6 @@ func (t *tool) remote(c *cli.Context) (*remote, error) {
 	}
 	keys := &hostkeys.Checker{Notify: func(msg string) { t.warn(c, "%s", msg) }}
 	return &remote{
-		inv:    inv,
 		nodes:  nodes,
 		dialer: &sshconn.Dialer{HostKeys: keys, Auth: auth},
 		fleet: fleet.Options{
@@ -177,7 +173,7 @@ func (t *tool) localFile(c *cli.Context, missing string) (esconfig.Location, sto
 }
 
 // pushAfterChange pushes the file create or delete just wrote.
-func (t *tool) pushAfterChange(c *cli.Context, p *pushPlan, loc esconfig.Location, ch store.Change) error {
+func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location, ch store.Change) error {
 	before := ch.Before.Data
 	if before == nil {
 		before = []byte{}
