@@ -53,7 +53,7 @@ func (r *resolver) loadAnsible(path string, data []byte) (*Inventory, error) {
 		if err != nil {
 			return nil, err
 		}
-		n, err := r.node(h.Name, []layer{l}, nil)
+		n, err := r.node(h.Name, []layer{l})
 		if err != nil {
 			return nil, err
 		}

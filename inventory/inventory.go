@@ -196,7 +196,7 @@ var settingKeys = []string{"host", "port", "user", "identity_file", "known_hosts
 
 // node resolves one node from its layers (highest precedence first),
 // adding ssh_config and built-in defaults below them.
-func (r *resolver) node(name string, layers []layer, groups []string) (*Node, error) {
+func (r *resolver) node(name string, layers []layer) (*Node, error) {
 	get := func(key string) (setting, bool) {
 		for _, l := range layers {
 			if s, ok := l[key]; ok {
@@ -205,7 +205,7 @@ func (r *resolver) node(name string, layers []layer, groups []string) (*Node, er
 		}
 		return setting{}, false
 	}
-	n := &Node{Name: name, Origin: map[string]string{}, Groups: groups}
+	n := &Node{Name: name, Origin: map[string]string{}}
 	fail := func(key string, s setting, format string, a ...any) error {
 		return &Error{File: r.file, Line: s.line, Key: key, Msg: fmt.Sprintf("node %s: ", name) + fmt.Sprintf(format, a...)}
 	}
@@ -234,7 +234,8 @@ func (r *resolver) node(name string, layers []layer, groups []string) (*Node, er
 	for _, h := range hops {
 		hop, err := r.hop(strings.TrimSpace(h), n.Endpoint)
 		if err != nil {
-			return nil, fail("jump", setting{line: lineOf(get, "jump")}, "%v", err)
+			s, _ := get("jump")
+			return nil, fail("jump", s, "%v", err)
 		}
 		n.Jump = append(n.Jump, hop)
 	}
@@ -286,11 +287,6 @@ func (r *resolver) node(name string, layers []layer, groups []string) (*Node, er
 		n.SFTPServer, n.Origin["sftp_server"] = s.value, s.origin
 	}
 	return n, nil
-}
-
-func lineOf(get func(string) (setting, bool), key string) int {
-	s, _ := get(key)
-	return s.line
 }
 
 // endpoint resolves the connection settings of alias: the layers, then
@@ -604,9 +600,6 @@ func finish(inv *Inventory) error {
 	for g, members := range inv.Groups {
 		sort.Strings(members)
 		inv.Groups[g] = members
-	}
-	for _, n := range inv.Nodes {
-		n.Groups = n.Groups[:0]
 	}
 	byName := map[string]*Node{}
 	for _, n := range inv.Nodes {

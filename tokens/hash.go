@@ -156,9 +156,6 @@ const (
 type StoredHash struct {
 	Kind HashKind
 	Cost int // iterations or bcrypt cost; 0 for the unsalted kinds
-	// OldVersionsSkip is set for $2b$ and $2y$ bcrypt hashes, which
-	// Elasticsearch 7.13 and 7.14 treat as plain text and skip.
-	OldVersionsSkip bool
 }
 
 // ResolveStoredHash applies Hasher.resolveFromHash as every Elasticsearch
@@ -180,7 +177,7 @@ func ResolveStoredHash(h string) (StoredHash, error) {
 		if cost < 4 || cost > 14 {
 			return StoredHash{}, fmt.Errorf("bcrypt cost %d is not allowed (Elasticsearch accepts 4 to 14)", cost)
 		}
-		return StoredHash{Kind: KindBcrypt, Cost: cost, OldVersionsSkip: h[2] != 'a'}, nil
+		return StoredHash{Kind: KindBcrypt, Cost: cost}, nil
 	case strings.HasPrefix(h, pbkdf2StretchPrefix):
 		cost, err := pbkdf2Iterations(h, pbkdf2StretchPrefix)
 		return StoredHash{Kind: KindPBKDF2Stretch, Cost: cost}, err

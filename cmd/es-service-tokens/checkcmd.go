@@ -88,10 +88,8 @@ func (t *tool) check(c *cli.Context) (err error) {
 			return err
 		}
 		defer r.close()
-		ctx, cancel := signalContext()
-		defer cancel()
 		k := &check.Checker{Dialer: r.dialer, Fleet: r.fleet}
-		results = k.Check(ctx, r.nodes, snap.Data)
+		results = k.Check(r.ctx, r.nodes, snap.Data)
 	}
 	sum := check.Summarize(results)
 	report := checkReport{"check", loc.File, check.Sum(snap.Data), start.UTC(), time.Since(start).Seconds(), results, sum}
@@ -315,12 +313,10 @@ func (t *tool) pull(c *cli.Context) error {
 		return err
 	}
 	defer r.close()
-	ctx, cancel := signalContext()
-	defer cancel()
 	n := r.nodes[0]
-	conn, err := remotefile.Dial(ctx, r.dialer, n)
+	conn, err := remotefile.Dial(r.ctx, r.dialer, n)
 	if err != nil {
-		return fail(exitFailed, "pull %s: %s", name, check.Classify(ctx, err))
+		return fail(exitFailed, "pull %s: %s", name, check.Classify(r.ctx, err))
 	}
 	defer conn.Close()
 	st, err := conn.Read(n.Path)

@@ -40,6 +40,10 @@ type remote struct {
 	nodes  []*inventory.Node
 	dialer *sshconn.Dialer
 	fleet  fleet.Options
+	// ctx ends on Ctrl-C or SIGTERM, so that connections close and
+	// temporary files are cleaned up instead of the process dying mid-write.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // home is the user's home directory, for ~ and the default keys.
@@ -123,7 +127,10 @@ func (t *tool) remote(c *cli.Context) (*remote, error) {
 		return nil, fail(exitConfig, "%v", err)
 	}
 	keys := &hostkeys.Checker{Notify: func(msg string) { t.warn(c, "%s", msg) }}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	return &remote{
+		ctx:    ctx,
+		cancel: cancel,
 		nodes:  nodes,
 		dialer: &sshconn.Dialer{HostKeys: keys, Auth: auth},
 		fleet: fleet.Options{
@@ -136,6 +143,7 @@ func (t *tool) remote(c *cli.Context) (*remote, error) {
 }
 
 func (r *remote) close() {
+	r.cancel()
 	r.dialer.Close()
 	r.dialer.Auth.Close()
 }
@@ -151,12 +159,6 @@ func (t *tool) progress(c *cli.Context) func(done, total int, node, status strin
 			fmt.Fprint(t.stderr, "\r\033[K")
 		}
 	}
-}
-
-// signalContext ends on Ctrl-C or SIGTERM, so that connections close and
-// temporary files are cleaned up instead of the process dying mid-write.
-func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 // localFile loads the local file, which must exist; missing says why.

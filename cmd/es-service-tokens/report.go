@@ -35,11 +35,9 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, data, before []by
 	if err != nil {
 		return fail(exitDataError, "%s: %v", file, err)
 	}
-	ctx, cancel := signalContext()
-	defer cancel()
 	p := &push.Pusher{Dialer: r.dialer, Fleet: r.fleet}
 	req := push.Request{Data: data, Before: before, DryRun: c.Bool("dry-run"), Force: c.Bool("force")}
-	results := p.Push(ctx, r.nodes, req)
+	results := p.Push(r.ctx, r.nodes, req)
 
 	summary := map[string]int{"total": len(results)}
 	for _, s := range pushOrder {

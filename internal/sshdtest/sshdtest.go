@@ -16,7 +16,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -454,33 +453,4 @@ func freePort(host string) (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// CopyFile copies a file into a node's configuration directory, as an admin
-// would by hand, with the given mode, owner and group.
-func (n *Node) CopyFile(src string, mode os.FileMode, uid, gid int) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(n.HostPath(), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Chmod(mode); err != nil {
-		out.Close()
-		return err
-	}
-	if uid >= 0 || gid >= 0 {
-		if err := out.Chown(uid, gid); err != nil {
-			out.Close()
-			return err
-		}
-	}
-	return out.Close()
 }

@@ -1,0 +1,94 @@
+package remotefile
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/sftptest"
+	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
+	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
+)
+
+func open(t *testing.T, owner, group string) (*Conn, string) {
+	t.Helper()
+	s := sftptest.Start(t, sftptest.Options{})
+	dir := t.TempDir()
+	n := &inventory.Node{
+		Name: "n",
+		Endpoint: inventory.Endpoint{Host: s.Host, Port: s.Port, User: "root",
+			IdentityFiles: []string{s.ClientKeyFile}, KnownHostsFiles: []string{s.KnownHostsFile},
+			HostKeyCheck: hostkeys.Strict, ConnectTimeout: 2 * time.Second},
+		Path: filepath.Join(dir, "service_tokens"), Owner: owner, Group: group, Mode: 0o640,
+	}
+	d := &sshconn.Dialer{HostKeys: &hostkeys.Checker{}, Auth: &sshconn.Auth{Home: dir}}
+	c, err := Dial(context.Background(), d, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c, n.Path
+}
+
+// A replacement called off at the last step (another writer got there
+// first) leaves the target as it was and no temporary file.
+func TestReplaceCalledOffBeforeRename(t *testing.T) {
+	c, target := open(t, "", "")
+	os.WriteFile(target, []byte("theirs\n"), 0o640)
+	stop := errors.New("changed meanwhile")
+	tmp := TempName(target)
+	left, err := c.Replace(target, tmp, []byte("ours\n"), Attrs{UID: -1, GID: -1, Mode: 0o640}, func() error { return stop })
+	if !errors.Is(err, stop) || left {
+		t.Fatalf("Replace = %v, left temp %v", err, left)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "theirs\n" {
+		t.Errorf("target is %q", b)
+	}
+	if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("temporary file left: %v", err)
+	}
+	if !strings.HasPrefix(filepath.Base(tmp), ".service_tokens.es-service-tokens-") {
+		t.Errorf("temporary name %s", tmp)
+	}
+}
+
+// Names resolve from the node's own files; an unknown one is refused
+// before anything is written.
+func TestOwnerAndGroupResolution(t *testing.T) {
+	c, _ := open(t, "root", "0")
+	if c.OwnerUID != 0 || c.GroupGID != 0 || !c.IdentityKnown || c.UID != 0 {
+		t.Errorf("root: owner %d group %d identity %v uid %d", c.OwnerUID, c.GroupGID, c.IdentityKnown, c.UID)
+	}
+	if c.UserName(0) != "root" {
+		t.Errorf("UserName(0) = %q", c.UserName(0))
+	}
+	s := sftptest.Start(t, sftptest.Options{}) // no exec: getent cannot run
+	dir := t.TempDir()
+	n := &inventory.Node{Name: "n", Endpoint: inventory.Endpoint{Host: s.Host, Port: s.Port, User: "root",
+		IdentityFiles: []string{s.ClientKeyFile}, KnownHostsFiles: []string{s.KnownHostsFile},
+		HostKeyCheck: hostkeys.Strict, ConnectTimeout: 2 * time.Second},
+		Path: filepath.Join(dir, "f"), Owner: "no-such-user-here", Mode: 0o640}
+	d := &sshconn.Dialer{HostKeys: &hostkeys.Checker{}, Auth: &sshconn.Auth{Home: dir}}
+	_, err := Dial(context.Background(), d, n)
+	if err == nil || !strings.Contains(err.Error(), `no user "no-such-user-here"`) {
+		t.Errorf("unknown owner: %v", err)
+	}
+}
+
+// A non-root writer is told how to get the right before writing.
+func TestCanSetExplainsTheFix(t *testing.T) {
+	c := &Conn{node: &inventory.Node{Endpoint: inventory.Endpoint{User: "deploy"}}, IdentityKnown: true, UID: 1001, GIDs: []int{1001},
+		UserNames: map[int]string{0: "root"}, GroupNames: map[int]string{}}
+	err := c.CanSet(Attrs{UID: 0, GID: -1})
+	if err == nil || !strings.Contains(err.Error(), "setting owner root (uid 0) needs root on the node, and deploy is uid 1001: log in as root, or set sudo: true") {
+		t.Errorf("CanSet = %v", err)
+	}
+	if err := c.CanSet(Attrs{UID: 1001, GID: 1001}); err != nil {
+		t.Errorf("own uid and group refused: %v", err)
+	}
+}
