@@ -19,6 +19,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -158,6 +159,18 @@ func (c *Conn) openSudo(client *ssh.Client) error {
 	}
 	sc, err := sftp.NewClientPipe(r, w)
 	if err != nil {
+		// The command has ended (sudo refused, or no sftp-server): wait for
+		// its stderr to be copied before reading it. Closing the session
+		// bounds the wait should it not have ended.
+		w.Close()
+		waited := make(chan struct{})
+		go func() { s.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-time.After(5 * time.Second):
+			s.Close()
+			<-waited
+		}
 		s.Close()
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
