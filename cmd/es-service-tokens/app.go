@@ -52,6 +52,7 @@ func (t *tool) commands() *cli.App {
 			&cli.StringFlag{Name: "ssh-config", Usage: "the ssh_config `FILE` to honour (default ~/.ssh/config)"},
 			&cli.BoolFlag{Name: "silent", Aliases: []string{"s"}, Usage: "show minimal output"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show verbose output"},
+			&cli.BoolFlag{Name: "version", Usage: "print the version, commit and build date (as the version command)"},
 		},
 		Commands: []*cli.Command{
 			{
@@ -143,6 +144,22 @@ func (t *tool) commands() *cli.App {
 				ArgsUsage:    "bash|zsh|fish",
 				Description:  "Example:\n   source <(es-service-tokens completion bash)",
 				Action:       t.completion,
+				OnUsageError: usageError,
+			},
+			{
+				Name:         "version",
+				Usage:        "Print the version, commit and build date",
+				ArgsUsage:    " ",
+				Description:  "Example:\n   es-service-tokens version --format json",
+				Action:       t.version,
+				OnUsageError: usageError,
+			},
+			{
+				Name:         "man",
+				Usage:        "Print the manual page (roff), as installed by the packages",
+				ArgsUsage:    " ",
+				Description:  "Example:\n   es-service-tokens man | man -l -",
+				Action:       t.manPage,
 				OnUsageError: usageError,
 			},
 		},

@@ -178,6 +178,9 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 		if hasHelp(global) {
 			return out, nil
 		}
+		if hasFlag(global, "version") {
+			return append(out, "version"), nil
+		}
 		return nil, &exitError{code: exitUsage, msg: "Missing required command", usage: commandList(app)}
 	}
 	out = append(out, cmdName)
@@ -189,6 +192,15 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 func hasHelp(flags []string) bool {
 	for _, f := range flags {
 		if f == "-h" || f == "--help" || f == "-help" {
+			return true
+		}
+	}
+	return false
+}
+
+func hasFlag(flags []string, name string) bool {
+	for _, f := range flags {
+		if f == "--"+name || f == "-"+name {
 			return true
 		}
 	}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cpuguy83/go-md2man/v2/md2man"
+	"github.com/urfave/cli/v2"
+)
+
+// manExtra are the man page sections that no flag or command carries.
+// Kept short: the README has the details.
+const manExtra = `
+# EXIT STATUS
+
+0 success; 1 a verify, push or check result (a node failed, drift, an invalid token);
+2 check could not reach a node; 64 usage; 65 a malformed service_tokens file;
+67 an unknown service account; 70 an invalid or existing token name;
+73 a file that must be new exists; 74 an I/O error (including an audit log that cannot
+be opened); 78 a configuration or inventory error.
+
+# ENVIRONMENT
+
+**ES_PATH_CONF**, **ES_HOME**: where the local service_tokens file is, as for Elasticsearch.
+**SSH_AUTH_SOCK**: the ssh-agent used for node logins. **SUDO_USER**: recorded in the audit trail.
+
+# FILES
+
+**$ES_PATH_CONF/service_tokens**: the file Elasticsearch reads.
+**~/.ssh/config**, **~/.ssh/known_hosts**: honoured for node connections; host keys are always verified.
+**/usr/share/doc/es-service-tokens/examples/**: example inventories.
+
+# AUDIT TRAIL
+
+Every create, delete, push and pull writes one record per run: to syslog (facility authpriv,
+tag es-service-tokens) when /dev/log exists, and as one JSON line to the file named by
+**--audit-log** or the inventory's **audit_log**. Records name tokens, never secrets or hashes.
+
+# SEE ALSO
+
+**ssh_config**(5), **elasticsearch-service-tokens** (Elasticsearch's own tool)
+`
+
+// manPage prints the manual page, rendered from the same command
+// definitions as --help (urfave/cli's Markdown, then go-md2man, the
+// renderer urfave/cli's ToMan uses), so the two cannot drift apart.
+func (t *tool) manPage(c *cli.Context) error {
+	if c.Args().Len() > 0 {
+		return &exitError{code: exitUsage, msg: "man takes no arguments", usage: "Usage: " + c.Command.HelpName}
+	}
+	page, err := t.renderManPage()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprint(t.stdout, page)
+	return err
+}
+
+func (t *tool) renderManPage() (string, error) {
+	app := t.commands()
+	for _, cmd := range app.Commands {
+		// urfave/cli's page shows UsageText, not Description: give each
+		// command its usage line, exit codes and example there.
+		usage := strings.TrimSpace(app.Name + " [options] " + cmd.Name + " " + cmd.ArgsUsage)
+		cmd.UsageText = usage + "\n\n" + cmd.Description
+	}
+	md, err := app.ToMarkdown()
+	if err != nil {
+		return "", fmt.Errorf("man page: %w", err)
+	}
+	// Commands are subsections of COMMANDS (.SS), not sections of their own.
+	md = strings.ReplaceAll(md, "\n## ", "\n### ")
+	return string(md2man.Render([]byte("% " + app.Name + " 1\n\n" + md + manExtra))), nil
+}

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/buildinfo"
+)
+
+// version prints which build this is, for pinning and change approval.
+func (t *tool) version(c *cli.Context) error {
+	if c.Args().Len() > 0 {
+		return &exitError{code: exitUsage, msg: "version takes no arguments", usage: "Usage: " + c.Command.HelpName}
+	}
+	asJSON, err := t.jsonOutput(c)
+	if err != nil {
+		return err
+	}
+	info := buildinfo.Get()
+	if asJSON {
+		return writeJSON(t.stdout, info)
+	}
+	_, err = fmt.Fprintf(t.stdout, "es-service-tokens %s\ncommit: %s\nbuilt:  %s\ngo:     %s %s\n",
+		info.Version, info.Commit, info.Date, info.Go, info.Platform)
+	return err
+}
