@@ -12,11 +12,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pkg/sftp"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
@@ -287,22 +289,60 @@ func dryRunReason(st remotefile.State, want remotefile.Attrs, sameContent bool, 
 	return "would change " + strings.Join(parts, ", ")
 }
 
-// DescribeDiff names tokens for humans, never showing hashes.
+// DescribeDiff names tokens for humans, never showing hashes. Each list
+// is bounded (see nameList): a push of 10,000 tokens to 20 nodes must not
+// print megabytes; JSON output keeps the full lists.
 func DescribeDiff(d tokens.Diff, addedLabel, removedLabel string) string {
 	var parts []string
 	if len(d.Added) > 0 {
-		parts = append(parts, addedLabel+": "+strings.Join(d.Added, ", "))
+		parts = append(parts, nameList(addedLabel, d.Added))
 	}
 	if len(d.Removed) > 0 {
-		parts = append(parts, removedLabel+": "+strings.Join(d.Removed, ", "))
+		parts = append(parts, nameList(removedLabel, d.Removed))
 	}
 	if len(d.Changed) > 0 {
-		parts = append(parts, "hash differs: "+strings.Join(d.Changed, ", "))
+		parts = append(parts, nameList("hash differs", d.Changed))
 	}
 	if len(parts) == 0 {
 		return "same tokens, different bytes"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// ShownNames is how many token names a text line lists before it only
+// counts the rest.
+const ShownNames = 5
+
+// nameList is "label: a, b" for a short list and "label 3,000 tokens: a,
+// b, c, d, e and 2,995 more" for a long one. Names come from files that
+// anyone may have edited, so control characters are escaped.
+func nameList(label string, names []string) string {
+	shown := names
+	if len(names) > ShownNames {
+		shown = names[:ShownNames]
+	}
+	escaped := make([]string, len(shown))
+	for i, n := range shown {
+		escaped[i] = safetext.Escape(n)
+	}
+	if len(names) <= ShownNames {
+		return label + ": " + strings.Join(escaped, ", ")
+	}
+	return fmt.Sprintf("%s %s tokens: %s and %s more", label, Thousands(len(names)), strings.Join(escaped, ", "), Thousands(len(names)-ShownNames))
+}
+
+// Thousands writes n with comma separators: 10,000 reads at a glance.
+func Thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
 }
 
 func short(h string) string {

@@ -297,3 +297,25 @@ func TestWrongAttributesAreFixedInPlace(t *testing.T) {
 		t.Errorf("fix: %+v, mode %v, writes %d", r, st.Mode(), n.srv.Stats().Writes)
 	}
 }
+
+// A long change list is cut to a few names and a count; short ones are
+// listed whole; names cannot inject lines.
+func TestDescribeDiffIsBounded(t *testing.T) {
+	var added []string
+	for i := 0; i < 3000; i++ {
+		added = append(added, fmt.Sprintf("elastic/fleet-server/t%04d", i))
+	}
+	got := DescribeDiff(tokens.Diff{Added: added, Removed: []string{"elastic/kibana/k\nERROR: forged"}}, "adds", "removes")
+	want := "adds 3,000 tokens: elastic/fleet-server/t0000, elastic/fleet-server/t0001, elastic/fleet-server/t0002, elastic/fleet-server/t0003, elastic/fleet-server/t0004 and 2,995 more; removes: elastic/kibana/k\\nERROR: forged"
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if got := DescribeDiff(tokens.Diff{Changed: added[:ShownNames]}, "adds", "removes"); strings.Count(got, "elastic/") != ShownNames || strings.Contains(got, "more") {
+		t.Errorf("a list of %d is cut: %q", ShownNames, got)
+	}
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -1000: "-1,000"} {
+		if got := Thousands(n); got != want {
+			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

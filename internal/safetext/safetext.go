@@ -1,0 +1,55 @@
+// Package safetext makes untrusted text safe to echo in one line of output:
+// a token name from the command line, a node name or a path must not be able
+// to start a new log line, move the cursor or hide characters.
+package safetext
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Printable reports whether s is shown on a terminal as the characters it
+// holds: no control characters, no invisible format characters (BOM,
+// zero-width, bidi overrides), no line or paragraph separators, no invalid
+// UTF-8. Ordinary spaces are allowed.
+func Printable(s string) bool {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return false
+			}
+		}
+		if !unicode.IsPrint(r) && r != ' ' && !unicode.Is(unicode.Zs, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// Escape returns s with every character that Printable refuses written as
+// a Go escape (\n, \t, \x1b, \u200b, \ufeff), and everything else as is, so
+// that ordinary names print unchanged. Backslashes are not doubled: they
+// cannot start a line, and paths rarely hold them.
+func Escape(s string) string {
+	if Printable(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteString(`\x`)
+			b.WriteString(strconv.FormatUint(uint64(s[i])|0x100, 16)[1:])
+		case !unicode.IsPrint(r) && r != ' ' && !unicode.Is(unicode.Zs, r):
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
