@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -168,6 +169,11 @@ func (f *File) Equal(g *File) bool {
 	return true
 }
 
+// ErrCommentKey is a token whose name starts with '#' (from an indented
+// "  # x:hash" line, which Elasticsearch keys as "# x"). Written back it
+// would start a line with '#', which Elasticsearch reads as a comment.
+var ErrCommentKey = errors.New("starts with '#': written back, Elasticsearch would read it as a comment and drop it; remove or rename that line of the file by hand")
+
 // Marshal returns the file as Elasticsearch's CLI writes it: one
 // "key:hash\n" line per token in Keys order, no header, UTF-8.
 //
@@ -178,7 +184,7 @@ func (f *File) Marshal() ([]byte, error) {
 	var b bytes.Buffer
 	for _, k := range f.Keys() {
 		if strings.HasPrefix(k, "#") {
-			return nil, fmt.Errorf("token [%s] starts with '#': written back, Elasticsearch would read it as a comment and drop it; remove or rename it by hand", k)
+			return nil, fmt.Errorf("token [%s]: %w", k, ErrCommentKey)
 		}
 		b.WriteString(k)
 		b.WriteByte(':')

@@ -266,3 +266,66 @@ func javaDecodeBase64(s string) ([]byte, error) {
 	// Without '=' the two decoders agree on everything else.
 	return javaStreamDecodeBase64([]byte(body))
 }
+
+// javaDecodeUTF8 is new String(bytes, UTF_8), as Elasticsearch decodes a
+// bearer token's content: each malformed sequence becomes one U+FFFD. Java's
+// decoder replaces per "maximal subpart" (Unicode 15, §3.9, "U+FFFD
+// Substitution of Maximal Subparts"): a truncated but well-begun sequence
+// such as E2 82 is one replacement, and every byte that cannot begin or
+// continue a sequence is one of its own. Go's strings.ToValidUTF8 replaces a
+// whole run of bad bytes with one U+FFFD, and utf8.DecodeRune one byte at a
+// time; both would give a secret of another length and hash.
+func javaDecodeUTF8(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var out strings.Builder
+	out.Grow(len(b) + 8)
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			out.WriteByte(c)
+			i++
+			continue
+		}
+		// The length a lead byte announces and the range its second byte
+		// must fall in (Table 3-7, "Well-Formed UTF-8 Byte Sequences").
+		n, lo, hi := 0, byte(0x80), byte(0xbf)
+		switch {
+		case c >= 0xc2 && c <= 0xdf:
+			n = 2
+		case c == 0xe0:
+			n, lo = 3, 0xa0
+		case c == 0xed:
+			n, hi = 3, 0x9f
+		case c >= 0xe1 && c <= 0xef:
+			n = 3
+		case c == 0xf0:
+			n, lo = 4, 0x90
+		case c == 0xf4:
+			n, hi = 4, 0x8f
+		case c >= 0xf1 && c <= 0xf3:
+			n = 4
+		}
+		if n == 0 {
+			out.WriteRune(utf8.RuneError) // cannot begin a sequence
+			i++
+			continue
+		}
+		k := 1 // bytes of the maximal subpart so far
+		for k < n && i+k < len(b) {
+			d := b[i+k]
+			if k == 1 && (d < lo || d > hi) || k > 1 && (d < 0x80 || d > 0xbf) {
+				break
+			}
+			k++
+		}
+		if k < n {
+			out.WriteRune(utf8.RuneError)
+		} else {
+			out.Write(b[i : i+n])
+		}
+		i += k
+	}
+	return out.String()
+}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 )
 
 // Token is a service account token: its qualified name and its secret.
@@ -49,7 +48,7 @@ func ParseBearer(s string) (Token, error) {
 		return Token{}, fmt.Errorf("%w: it does not start with the service token prefix (AAEAA)", ErrNotServiceToken)
 	}
 	// Java decodes with replacement, so malformed UTF-8 is not an error.
-	content := strings.ToValidUTF8(string(raw[4:]), string(utf8.RuneError))
+	content := javaDecodeUTF8(raw[4:])
 	colon := strings.IndexByte(content, ':')
 	if colon < 0 {
 		return Token{}, fmt.Errorf("%w: no ':' between name and secret", ErrNotServiceToken)
@@ -80,8 +79,14 @@ func InvalidTokenNameMessage(name string) string {
 		"It must not begin with an underscore (_)."
 }
 
-// MinSecretLength is the shortest secret Elasticsearch will authenticate.
+// MinSecretLength is the shortest secret Elasticsearch will authenticate,
+// in UTF-16 code units (see SecretLength).
 const MinSecretLength = 10
+
+// SecretLength is the secret's length as Elasticsearch measures it
+// (SecureString.length(), a char count): UTF-16 code units, so a
+// character above U+FFFF, such as an emoji, counts twice.
+func (t Token) SecretLength() int { return utf16Len(t.Secret) }
 
 // NewSecret draws a secret as UUIDs.randomBase64UUIDSecureString does.
 func NewSecret(random io.Reader) (string, error) {

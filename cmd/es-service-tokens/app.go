@@ -24,6 +24,9 @@ func (t *tool) app() *cli.App {
 	app := t.commands()
 	for _, c := range app.Commands {
 		c.CustomHelpTemplate = commandHelp
+		// "help" is handled by normalizeArgs for every command; a help
+		// subcommand per command would only show up in completion.
+		c.HideHelpCommand = true
 	}
 	return app
 }
@@ -123,7 +126,7 @@ func (t *tool) commands() *cli.App {
 			{
 				Name:         "pull",
 				Usage:        "Copy one node's file to a new local file",
-				ArgsUsage:    "<node>",
+				ArgsUsage:    "<node> --out FILE",
 				Description:  "Example:\n   es-service-tokens -i cluster.yml pull es-1 --out recovered_service_tokens",
 				Flags:        append(fanoutFlags(false), &cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the new local `FILE` (never overwritten)"}),
 				Action:       t.pull,
@@ -134,7 +137,7 @@ func (t *tool) commands() *cli.App {
 				Usage:        "Show the resolved node table and where each value came from",
 				ArgsUsage:    " ",
 				Description:  "Example:\n   es-service-tokens -i cluster.yml nodes --limit hot",
-				Flags:        []cli.Flag{&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these `NODES`"}, &cli.DurationFlag{Name: "connect-timeout", Usage: "as for push"}},
+				Flags:        []cli.Flag{&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these `NODES`"}, connectTimeoutFlag()},
 				Action:       t.nodes,
 				OnUsageError: usageError,
 			},
@@ -167,5 +170,5 @@ func (t *tool) commands() *cli.App {
 }
 
 func usageError(c *cli.Context, err error, _ bool) error {
-	return &exitError{code: exitUsage, msg: err.Error(), usage: "Usage: " + c.Command.HelpName + " [options] " + c.Command.ArgsUsage}
+	return &exitError{code: exitUsage, msg: err.Error(), usage: usageLine(c.Command)}
 }

@@ -58,7 +58,7 @@ func (t *tool) check(c *cli.Context) (err error) {
 		}()
 	}
 	if c.Args().Len() > 0 {
-		return &exitError{code: exitUsage, msg: fmt.Sprintf("check takes no arguments, found [%s]", strings.Join(c.Args().Slice(), ",")), usage: "Usage: " + c.Command.HelpName + " [options]"}
+		return &exitError{code: exitUsage, msg: fmt.Sprintf("check takes no arguments, found [%s]", strings.Join(c.Args().Slice(), ",")), usage: usageLine(c.Command)}
 	}
 	asJSON, err := t.jsonOutput(c)
 	if err != nil {
@@ -277,7 +277,7 @@ func fileAttrs(data []byte, fi fs.FileInfo, err error) check.Attributes {
 // pull copies one node's file to a new local file, so a lost local copy
 // can be recovered from the cluster.
 func (t *tool) pull(c *cli.Context) error {
-	usage := "Usage: " + c.Command.HelpName + " [options] <node> --out FILE"
+	usage := usageLine(c.Command)
 	if c.Args().Len() != 1 {
 		return &exitError{code: exitUsage, msg: "pull takes one node name", usage: usage}
 	}

@@ -61,7 +61,7 @@ func (t *tool) completion(c *cli.Context) error {
 		return err
 	default:
 		return &exitError{code: exitUsage, msg: fmt.Sprintf("completion for %q: choose bash, zsh or fish", shell),
-			usage: "Usage: " + c.Command.HelpName + " bash|zsh|fish"}
+			usage: usageLine(c.Command)}
 	}
 }
 

@@ -22,7 +22,7 @@ import (
 // argument count (64), principal (67), token name (70).
 func tokenArgs(c *cli.Context) (tokens.Account, string, error) {
 	args := c.Args().Slice()
-	usage := "Usage: " + c.Command.HelpName + " [options] " + c.Command.ArgsUsage
+	usage := usageLine(c.Command)
 	switch {
 	case len(args) == 0:
 		return tokens.Account{}, "", &exitError{code: exitUsage, msg: "Missing service-account-principal and token-name arguments", usage: usage}
@@ -241,7 +241,7 @@ func (t *tool) list(c *cli.Context) error {
 	args := c.Args().Slice()
 	if len(args) > 1 {
 		return &exitError{code: exitUsage, msg: fmt.Sprintf("Expected at most one argument, service-account-principal, found extra: [%s]", strings.Join(args, ",")),
-			usage: "Usage: " + c.Command.HelpName + " [options] " + c.Command.ArgsUsage}
+			usage: usageLine(c.Command)}
 	}
 	prefix := ""
 	if len(args) == 1 {
@@ -300,7 +300,7 @@ func (t *tool) verify(c *cli.Context) error {
 	args := c.Args().Slice()
 	if len(args) > 1 {
 		return &exitError{code: exitUsage, msg: fmt.Sprintf("Expected at most one argument, the bearer token, found extra: [%d arguments]", len(args)),
-			usage: "Usage: " + c.Command.HelpName + " [options] " + c.Command.ArgsUsage}
+			usage: usageLine(c.Command)}
 	}
 	asJSON, err := t.jsonOutput(c)
 	if err != nil {
@@ -385,7 +385,7 @@ func authenticate(bearer string, f *tokens.File, path string) (string, string) {
 	if _, ok := tokens.LookupAccount(tok.Principal()); !ok {
 		return q, fmt.Sprintf("[%s] is not a service account", tok.Principal())
 	}
-	if n := len([]rune(tok.Secret)); n < tokens.MinSecretLength {
+	if n := tok.SecretLength(); n < tokens.MinSecretLength {
 		return q, fmt.Sprintf("the secret is %d characters long; Elasticsearch needs at least %d", n, tokens.MinSecretLength)
 	}
 	stored, ok := f.Hash(q)
@@ -423,6 +423,8 @@ func exitCodeOf(err error) int {
 		return exitConfig
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.Is(err, tokens.ErrCommentKey):
+		return exitDataError
 	case errors.As(err, &mal):
 		return exitDataError
 	case errors.As(err, &ioe):

@@ -10,9 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
-	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
@@ -126,106 +124,4 @@ func terminalPassphrase(prompt string) ([]byte, error) {
 	pw, err := term.ReadPassword(int(tty.Fd()))
 	fmt.Fprintln(tty)
 	return pw, err
-}
-
-// normalizeArgs lets options appear anywhere, as they may for
-// Elasticsearch's CLI: global options move before the command, the
-// command's options before its arguments, and everything after "--" stays
-// an argument (so a token name may start with '-').
-func normalizeArgs(app *cli.App, args []string) ([]string, error) {
-	if len(args) > 0 && args[len(args)-1] == "--generate-bash-completion" {
-		return args, nil
-	}
-	globals := flagArity(app.Flags)
-	var global, local, positional []string
-	var cmd *cli.Command
-	cmdName := ""
-	for i := 1; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			positional = append(positional, args[i+1:]...)
-			break
-		}
-		if len(a) > 1 && a[0] == '-' {
-			name := strings.TrimLeft(a, "-")
-			name, _, hasValue := strings.Cut(name, "=")
-			dst, table := &global, globals
-			if cmd != nil {
-				if _, isLocal := flagArity(cmd.Flags)[name]; isLocal {
-					dst, table = &local, flagArity(cmd.Flags)
-				} else if _, isGlobal := globals[name]; !isGlobal {
-					dst = &local // unknown: let the command report it
-				}
-			}
-			*dst = append(*dst, a)
-			if table[name] && !hasValue && i+1 < len(args) {
-				i++
-				*dst = append(*dst, args[i])
-			}
-			continue
-		}
-		if cmd == nil {
-			cmdName = a
-			if cmd = app.Command(a); cmd == nil {
-				return nil, &exitError{code: exitUsage, msg: fmt.Sprintf("Unknown command [%s]", a), usage: commandList(app)}
-			}
-			continue
-		}
-		positional = append(positional, a)
-	}
-	out := append([]string{args[0]}, global...)
-	if cmd == nil {
-		if hasHelp(global) {
-			return out, nil
-		}
-		if hasFlag(global, "version") {
-			return append(out, "version"), nil
-		}
-		return nil, &exitError{code: exitUsage, msg: "Missing required command", usage: commandList(app)}
-	}
-	out = append(out, cmdName)
-	out = append(out, local...)
-	out = append(out, "--")
-	return append(out, positional...), nil
-}
-
-func hasHelp(flags []string) bool {
-	for _, f := range flags {
-		if f == "-h" || f == "--help" || f == "-help" {
-			return true
-		}
-	}
-	return false
-}
-
-func hasFlag(flags []string, name string) bool {
-	for _, f := range flags {
-		if f == "--"+name || f == "-"+name {
-			return true
-		}
-	}
-	return false
-}
-
-// flagArity maps each flag name to whether it takes a value.
-func flagArity(flags []cli.Flag) map[string]bool {
-	m := map[string]bool{"h": false, "help": false}
-	for _, f := range flags {
-		_, isBool := f.(*cli.BoolFlag)
-		for _, n := range f.Names() {
-			m[n] = !isBool
-		}
-	}
-	return m
-}
-
-func commandList(app *cli.App) string {
-	var b strings.Builder
-	b.WriteString(app.Usage + "\n\nCommands\n--------\n")
-	for _, c := range app.Commands {
-		if !c.Hidden {
-			fmt.Fprintf(&b, "%-10s %s\n", c.Name, c.Usage)
-		}
-	}
-	return strings.TrimRight(b.String(), "\n")
 }

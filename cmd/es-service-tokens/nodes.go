@@ -53,7 +53,7 @@ func view(n *inventory.Node) nodeView {
 
 func (t *tool) nodes(c *cli.Context) error {
 	if c.Args().Len() > 0 {
-		return &exitError{code: exitUsage, msg: fmt.Sprintf("nodes takes no arguments, found [%s]", strings.Join(c.Args().Slice(), ",")), usage: "Usage: " + c.Command.HelpName + " [options]"}
+		return &exitError{code: exitUsage, msg: fmt.Sprintf("nodes takes no arguments, found [%s]", strings.Join(c.Args().Slice(), ",")), usage: usageLine(c.Command)}
 	}
 	if c.String("inventory") == "" {
 		return fail(exitUsage, "nodes needs an inventory: -i FILE")

@@ -25,14 +25,21 @@ func fanoutFlags(changes bool) []cli.Flag {
 	f := []cli.Flag{
 		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these `NODES`: names, groups, shell patterns, comma-separated; !x excludes x"},
 		&cli.IntFlag{Name: "concurrency", Value: 16, Usage: "handle at most `N` nodes at once"},
-		&cli.DurationFlag{Name: "timeout", Value: 60 * time.Second, Usage: "give up on a node after `DURATION`, all attempts included"},
-		&cli.DurationFlag{Name: "connect-timeout", Usage: "give up a connection attempt (TCP and SSH handshake) after `DURATION`", DefaultText: "the inventory's, else ssh_config's, else 10s"},
+		&cli.DurationFlag{Name: "timeout", Value: 60 * time.Second, Usage: "give up on a node after `DURATION` (seconds, or as 1m30s), all attempts included"},
+		connectTimeoutFlag(),
 		&cli.IntFlag{Name: "retries", Value: 2, Usage: "retry `N` times when a node fails before anything was written"},
 	}
 	if changes {
 		f = append(f, &cli.BoolFlag{Name: "force", Usage: "overwrite nodes whose file was changed by someone else"})
 	}
 	return f
+}
+
+// connectTimeoutFlag is shared by every command that connects, so that its
+// help reads the same everywhere.
+func connectTimeoutFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "connect-timeout", Usage: "give up a connection attempt (TCP and SSH handshake) after `DURATION` (seconds, or as 1m30s)",
+		DefaultText: "the inventory's, else ssh_config's, else 10s"}
 }
 
 // remote is what a command that reaches nodes works with.
@@ -186,7 +193,7 @@ func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location,
 // push is the push command: the local file as it is, to every node.
 func (t *tool) push(c *cli.Context) error {
 	if c.Args().Len() > 0 {
-		return &exitError{code: exitUsage, msg: fmt.Sprintf("push takes no arguments, found [%s]", strings.Join(c.Args().Slice(), ",")), usage: "Usage: " + c.Command.HelpName + " [options]"}
+		return &exitError{code: exitUsage, msg: fmt.Sprintf("push takes no arguments, found [%s]", strings.Join(c.Args().Slice(), ",")), usage: usageLine(c.Command)}
 	}
 	if c.String("inventory") == "" {
 		return fail(exitUsage, "push needs an inventory: -i FILE")

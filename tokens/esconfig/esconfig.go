@@ -114,13 +114,18 @@ func HashingAlgorithm(configDir string, overrides map[string]string, env func(st
 		}
 		value, from = v, yml
 	}
+	// "-E name" already names the setting; a file needs it after its path.
+	where := from
+	if !strings.HasPrefix(from, "-E ") {
+		where = from + ": " + tokens.HashingSetting
+	}
 	value, err := replacePlaceholders(value, env)
 	if err != nil {
-		return tokens.Algorithm{}, "", &ConfigError{fmt.Sprintf("%s: %s: %v", from, tokens.HashingSetting, err)}
+		return tokens.Algorithm{}, "", &ConfigError{fmt.Sprintf("%s: %v", where, err)}
 	}
 	alg, err := tokens.ParseAlgorithm(value)
 	if err != nil {
-		return tokens.Algorithm{}, "", &ConfigError{fmt.Sprintf("%s: %s: %v", from, tokens.HashingSetting, err)}
+		return tokens.Algorithm{}, "", &ConfigError{fmt.Sprintf("%s: %v", where, err)}
 	}
 	return alg, from, nil
 }

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"github.com/xrash/smetrics"
+)
+
+// normalizeArgs lets options appear anywhere, as the README promises and as
+// they may for Elasticsearch's CLI: global options move before the command,
+// the command's options (even when given before the command) after it, and
+// everything after "--" stays an argument (so a token name may start with
+// '-'). It also turns "help [COMMAND]" into --help, gives a plain number of
+// seconds to duration options, and refuses an unknown command or option
+// with the nearest valid one.
+//
+// urfave/cli stops parsing global flags at the command and command flags at
+// the first argument; this is the one place that knows every flag.
+func normalizeArgs(app *cli.App, args []string) ([]string, error) {
+	if len(args) > 0 && args[len(args)-1] == "--generate-bash-completion" {
+		return args, nil
+	}
+	globals := flagArity(app.Flags)
+	anyLocal := map[string]bool{}
+	durations := map[string]bool{}
+	collectDurations(app.Flags, durations)
+	for _, c := range app.Commands {
+		for n, v := range flagArity(c.Flags) {
+			anyLocal[n] = v
+		}
+		collectDurations(c.Flags, durations)
+	}
+	var global, local, pending, positional []string
+	var cmd *cli.Command
+	help := false
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if len(a) > 1 && a[0] == '-' {
+			name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+			var dst *[]string
+			var takesValue bool
+			switch {
+			case cmd != nil && hasFlag(cmd.Flags, name):
+				dst, takesValue = &local, flagArity(cmd.Flags)[name]
+			case hasKey(globals, name):
+				dst, takesValue = &global, globals[name]
+			case cmd == nil && hasKey(anyLocal, name):
+				dst, takesValue = &pending, anyLocal[name]
+			default:
+				return nil, unknownOption(app, cmd, a)
+			}
+			if hasValue && durations[name] {
+				a = strings.TrimSuffix(a, value) + seconds(value)
+			}
+			*dst = append(*dst, a)
+			if takesValue && !hasValue && i+1 < len(args) {
+				i++
+				v := args[i]
+				if durations[name] {
+					v = seconds(v)
+				}
+				*dst = append(*dst, v)
+			}
+			continue
+		}
+		if cmd == nil {
+			if a == "help" && !help {
+				help = true
+				continue
+			}
+			if cmd = app.Command(a); cmd == nil {
+				return nil, unknownCommand(app, a)
+			}
+			continue
+		}
+		positional = append(positional, a)
+	}
+	out := append([]string{args[0]}, global...)
+	if cmd == nil {
+		if help || hasHelp(global) || hasHelp(pending) {
+			return append(out, "--help"), nil
+		}
+		if hasArg(global, "version") {
+			return append(out, "version"), nil
+		}
+		return nil, &exitError{code: exitUsage, msg: "Missing required command", usage: commandList(app)}
+	}
+	for i := 0; i < len(pending); i++ {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(pending[i], "-"), "=")
+		if !hasFlag(cmd.Flags, name) && !hasKey(globals, name) {
+			return nil, unknownOption(app, cmd, pending[i])
+		}
+		if anyLocal[name] && !hasValue {
+			i++ // its value, moved with it
+		}
+	}
+	out = append(out, cmd.Name)
+	if help {
+		return append(out, "--help"), nil
+	}
+	out = append(out, pending...)
+	out = append(out, local...)
+	out = append(out, "--")
+	return append(out, positional...), nil
+}
+
+// seconds gives a bare number a unit, so that "--timeout 5" means five
+// seconds as connect_timeout: 5 does in an inventory; "1m30s" is kept.
+func seconds(v string) string {
+	if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 && !strings.ContainsAny(v, "eEnNiI") {
+		return v + "s"
+	}
+	return v
+}
+
+func collectDurations(flags []cli.Flag, into map[string]bool) {
+	for _, f := range flags {
+		if _, ok := f.(*cli.DurationFlag); ok {
+			for _, n := range f.Names() {
+				into[n] = true
+			}
+		}
+	}
+}
+
+// hasArg reports whether -name or --name was given.
+func hasArg(flags []string, name string) bool {
+	for _, f := range flags {
+		if f == "--"+name || f == "-"+name {
+			return true
+		}
+	}
+	return false
+}
+
+func hasKey(m map[string]bool, k string) bool { _, ok := m[k]; return ok }
+
+func hasFlag(flags []cli.Flag, name string) bool {
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasHelp(flags []string) bool {
+	for _, f := range flags {
+		if f == "-h" || f == "--help" || f == "-help" {
+			return true
+		}
+	}
+	return false
+}
+
+// flagArity maps each flag name to whether it takes a value.
+func flagArity(flags []cli.Flag) map[string]bool {
+	m := map[string]bool{"h": false, "help": false}
+	for _, f := range flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			m[n] = !isBool
+		}
+	}
+	return m
+}
+
+// unknownOption refuses an option in joptsimple's words, with the
+// nearest option the command (or, before a command, any command) has.
+func unknownOption(app *cli.App, cmd *cli.Command, given string) error {
+	var names []string
+	for n := range flagArity(app.Flags) {
+		names = append(names, n)
+	}
+	usage := commandList(app)
+	where := ""
+	if cmd != nil {
+		for n := range flagArity(cmd.Flags) {
+			names = append(names, n)
+		}
+		usage = usageLine(cmd)
+		where = " of " + cmd.Name
+	} else {
+		for _, c := range app.Commands {
+			for n := range flagArity(c.Flags) {
+				names = append(names, n)
+			}
+		}
+	}
+	msg := fmt.Sprintf("%s is not a recognized option%s", given, where)
+	name, _, _ := strings.Cut(strings.TrimLeft(given, "-"), "=")
+	var owners []string
+	for _, c := range app.Commands {
+		if c != cmd && hasFlag(c.Flags, name) {
+			owners = append(owners, c.Name)
+		}
+	}
+	if cmd != nil && len(owners) > 0 {
+		msg += fmt.Sprintf(" (it is an option of %s)", strings.Join(owners, ", "))
+	} else if s := nearest(name, names); s != "" {
+		dash := "--"
+		if len(s) == 1 {
+			dash = "-"
+		}
+		msg += "; did you mean " + dash + s + "?"
+	}
+	return &exitError{code: exitUsage, msg: msg, usage: usage}
+}
+
+func unknownCommand(app *cli.App, given string) error {
+	var names []string
+	for _, c := range app.Commands {
+		if !c.Hidden {
+			names = append(names, c.Name)
+		}
+	}
+	names = append(names, "help")
+	msg := fmt.Sprintf("Unknown command [%s]", given)
+	if s := nearest(given, names); s != "" {
+		msg += "; did you mean " + s + "?"
+	}
+	return &exitError{code: exitUsage, msg: msg, usage: commandList(app)}
+}
+
+// nearest is the candidate most like given, or "" when none is close
+// enough to be what the user meant. Jaro-Winkler (urfave/cli's own choice
+// for suggestions) favours a shared prefix, which is how options are
+// mistyped; the threshold keeps "--bogus" from suggesting anything.
+func nearest(given string, candidates []string) string {
+	sort.Strings(candidates) // deterministic among equals
+	best, score := "", 0.0
+	for _, c := range candidates {
+		if len(c) == 1 && len(given) > 1 {
+			continue // a one-letter alias is never a useful suggestion
+		}
+		if s := smetrics.JaroWinkler(strings.ToLower(given), c, 0.7, 4); s > score {
+			best, score = c, s
+		}
+	}
+	if score < 0.8 {
+		return ""
+	}
+	return best
+}
+
+// usageLine is a command's one-line synopsis, printed above a usage error.
+func usageLine(cmd *cli.Command) string {
+	args := strings.TrimSpace(cmd.ArgsUsage)
+	if args != "" {
+		args = " " + args
+	}
+	return "Usage: es-service-tokens " + cmd.Name + " [options]" + args
+}
+
+func commandList(app *cli.App) string {
+	var b strings.Builder
+	b.WriteString(app.Usage + "\n\nUsage: es-service-tokens [options] COMMAND [options] [ARGS]\n\nCommands\n--------\n")
+	for _, c := range app.Commands {
+		if !c.Hidden {
+			fmt.Fprintf(&b, "%-10s %s\n", c.Name, c.Usage)
+		}
+	}
+	fmt.Fprintf(&b, "%-10s %s\n", "help", "Show a command's options: help [COMMAND]")
+	return strings.TrimRight(b.String(), "\n")
+}
