@@ -53,7 +53,7 @@ func (r *resolver) loadAnsible(path string, data []byte) (*Inventory, error) {
 		if err != nil {
 			return nil, err
 		}
-		n, err := r.node(h.Name, []layer{l})
+		n, err := r.node(h.Name, []layer{l}, r.ssh)
 		if err != nil {
 			return nil, err
 		}
@@ -111,13 +111,6 @@ func (r *resolver) ansibleLayer(h ansible.Host) (layer, error) {
 		}
 	}
 	return l, nil
-}
-
-func (r *resolver) warnOnce(msg string) {
-	if !r.warned[msg] {
-		r.warned[msg] = true
-		r.warn(msg)
-	}
 }
 
 // proxyJumpFrom finds -o ProxyJump=X (or -J X) in ssh arguments and

@@ -86,7 +86,7 @@ func (r *resolver) loadNative(path string, root *yaml.Node) (*Inventory, error) 
 		if err != nil {
 			return nil, err
 		}
-		n, err := r.node(name, []layer{own, defaults})
+		n, err := r.node(name, []layer{own, defaults}, r.ssh)
 		if err != nil {
 			return nil, err
 		}

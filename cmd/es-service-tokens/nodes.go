@@ -30,6 +30,11 @@ type nodeView struct {
 	SFTPServer     string            `json:"sftp_server"`
 	Groups         []string          `json:"groups"`
 	Origin         map[string]string `json:"origin"`
+	// Added after origin so that the fields before keep their order.
+	GlobalKnownHosts    []string `json:"global_known_hosts"`
+	IdentitiesOnly      bool     `json:"identities_only"`
+	ServerAliveInterval float64  `json:"server_alive_interval_seconds"`
+	ServerAliveCountMax int      `json:"server_alive_count_max"`
 }
 
 func view(n *inventory.Node) nodeView {
@@ -38,6 +43,8 @@ func view(n *inventory.Node) nodeView {
 		KnownHosts: n.KnownHostsFiles, HostKeyCheck: n.HostKeyCheck, ConnectTimeout: n.ConnectTimeout.Seconds(),
 		Jump: []string{}, Path: n.Path, Owner: n.Owner, Group: n.Group, Mode: fmt.Sprintf("%04o", n.Mode),
 		Sudo: n.Sudo, SFTPServer: n.SFTPServer, Groups: n.Groups, Origin: n.Origin,
+		GlobalKnownHosts: append([]string{}, n.GlobalKnownHostsFiles...), IdentitiesOnly: n.IdentitiesOnly,
+		ServerAliveInterval: n.ServerAliveInterval.Seconds(), ServerAliveCountMax: n.ServerAliveCountMax,
 	}
 	for _, h := range n.Jump {
 		v.Jump = append(v.Jump, h.User+"@"+h.Address())
@@ -108,8 +115,12 @@ func printNodes(w io.Writer, inv *inventory.Inventory, views []nodeView) {
 		row("user", v.User)
 		row("identity_file", orDash(strings.Join(v.IdentityFiles, " ")))
 		row("known_hosts", strings.Join(v.KnownHosts, " "))
+		row("global_known_hosts", orDash(strings.Join(v.GlobalKnownHosts, " ")))
 		row("host_key_check", v.HostKeyCheck)
 		row("connect_timeout", fmt.Sprintf("%gs", v.ConnectTimeout))
+		if v.ServerAliveInterval > 0 {
+			fmt.Fprintf(w, "  %-16s %-40s %s\n", "server_alive", fmt.Sprintf("every %gs, %d unanswered close", v.ServerAliveInterval, v.ServerAliveCountMax), v.Origin["server_alive_interval"])
+		}
 		row("jump", orDash(strings.Join(v.Jump, " > ")))
 		row("path", v.Path)
 		row("owner", orDash(v.Owner))

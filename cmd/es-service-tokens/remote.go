@@ -85,13 +85,18 @@ func (t *tool) loadInventory(c *cli.Context) (*inventory.Inventory, error) {
 	}
 	inv, err := inventory.Load(c.String("inventory"), inventory.Options{
 		SSHConfig: c.String("ssh-config"), Home: t.home(), User: login,
-		ConnectTimeout: c.Duration("connect-timeout"),
+		ConnectTimeout: c.Duration("connect-timeout"), Getenv: t.getenv,
 	})
 	if err != nil {
 		return nil, err
 	}
 	for _, w := range inv.Warnings {
 		t.warn(c, "%s", w)
+	}
+	if c.Bool("verbose") {
+		for _, n := range inv.Notes {
+			fmt.Fprintf(t.stderr, "INFO: %s\n", n)
+		}
 	}
 	t.inv = inv
 	return inv, nil

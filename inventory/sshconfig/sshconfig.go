@@ -2,7 +2,8 @@
 // usually ~/.ssh/config) and answers "which value applies to this host alias"
 // the way ssh(1) from OpenSSH 9.x would, for the handful of options this tool
 // acts on: HostName, User, Port, IdentityFile, IdentitiesOnly, ProxyJump,
-// UserKnownHostsFile, StrictHostKeyChecking and ConnectTimeout.
+// UserKnownHostsFile, GlobalKnownHostsFile, StrictHostKeyChecking,
+// ConnectTimeout, ServerAliveInterval and ServerAliveCountMax.
 //
 // Host blocks, negated and wildcard patterns, first-obtained-value-wins and
 // Include (globs, ~, paths relative to ~/.ssh, nesting inside Host blocks) are
@@ -20,10 +21,11 @@
 //   - Port must be a number and ConnectTimeout a whole number of seconds.
 //     ssh also accepts service names ("Port ssh"), time units ("10s") and
 //     "none"; those are refused with a line number rather than guessed at.
+//     ServerAliveInterval takes ssh's time format (30, 30s, 1m30s).
 //   - No system-wide /etc/ssh/ssh_config, no command-line -o options, no
 //     CanonicalizeHostname, no ownership/permission checks on the files.
-//   - Options other than the nine above are not interpreted; those that apply
-//     to a host are reported by [Config.Ignored].
+//   - Options other than the twelve above are not interpreted; those that
+//     apply to a host are reported by [Config.Ignored].
 package sshconfig
 
 import (
@@ -37,6 +39,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // maxIncludeDepth mirrors READCONF_MAX_DEPTH in OpenSSH's readconf.c: a file
@@ -494,7 +497,7 @@ func checkOption(key string, args []string) (string, error) {
 	if len(args) == 0 || args[0] == "" {
 		return "", fmt.Errorf("%s: missing argument", key)
 	}
-	if key == "UserKnownHostsFile" {
+	if key == "UserKnownHostsFile" || key == "GlobalKnownHostsFile" {
 		for _, a := range args {
 			if a == "" {
 				return "", fmt.Errorf("%s: empty argument", key)
@@ -522,8 +525,86 @@ func checkOption(key string, args []string) (string, error) {
 		if _, err := strconv.ParseInt(v, 10, 32); err != nil || !allDigits(v) {
 			return "", fmt.Errorf("bad ConnectTimeout %q: must be a whole number of seconds", v)
 		}
+	case "ServerAliveInterval":
+		if _, err := ParseTime(v); err != nil {
+			return "", fmt.Errorf("bad ServerAliveInterval %q: %v", v, err)
+		}
+	case "ServerAliveCountMax":
+		if _, err := strconv.ParseInt(v, 10, 32); err != nil || !allDigits(v) {
+			return "", fmt.Errorf("bad ServerAliveCountMax %q: must be a whole number", v)
+		}
 	}
 	return v, nil
+}
+
+// ParseTime reads ssh_config's time format (sshd_config(5) TIME FORMATS,
+// convtime in OpenSSH's misc.c): a number of seconds, or numbers each
+// followed by s, m, h, d or w, as in 1m30s.
+func ParseTime(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, errors.New("empty time")
+	}
+	var total time.Duration
+	for s != "" {
+		i := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == 0 {
+			return 0, errors.New("must be seconds or a time such as 30s, 5m, 1h")
+		}
+		n, err := strconv.ParseInt(s[:i], 10, 32)
+		if err != nil {
+			return 0, errors.New("number out of range")
+		}
+		unit := time.Second
+		if i < len(s) {
+			switch s[i] {
+			case 's', 'S':
+			case 'm', 'M':
+				unit = time.Minute
+			case 'h', 'H':
+				unit = time.Hour
+			case 'd', 'D':
+				unit = 24 * time.Hour
+			case 'w', 'W':
+				unit = 7 * 24 * time.Hour
+			default:
+				return 0, errors.New("must be seconds or a time such as 30s, 5m, 1h")
+			}
+			i++
+		}
+		total += time.Duration(n) * unit
+		s = s[i:]
+	}
+	return total, nil
+}
+
+// ParseOption reads one option as given to ssh -o ("Key=Value" or "Key
+// Value"), validated like a config line. Supported reports whether this
+// package interprets the option; an unsupported one is returned with its
+// canonical name, for the caller to report.
+func ParseOption(opt string) (v Value, supportedOption bool, err error) {
+	keyword, args, err := splitLine(opt)
+	if err != nil {
+		return Value{}, false, err
+	}
+	if keyword == "" {
+		return Value{}, false, errors.New("empty option")
+	}
+	key := canonicalKey(keyword)
+	switch key {
+	case "Host", "Match", "Include":
+		return Value{Key: key, Value: joinArgs(args)}, false, nil
+	}
+	if !supported(key) {
+		return Value{Key: key, Value: joinArgs(args)}, false, nil
+	}
+	val, err := checkOption(key, args)
+	if err != nil {
+		return Value{}, true, err
+	}
+	return Value{Key: key, Value: val}, true, nil
 }
 
 func allDigits(s string) bool {
@@ -538,7 +619,8 @@ func allDigits(s string) bool {
 func supported(key string) bool {
 	switch key {
 	case "HostName", "User", "Port", "IdentityFile", "IdentitiesOnly", "ProxyJump",
-		"UserKnownHostsFile", "StrictHostKeyChecking", "ConnectTimeout":
+		"UserKnownHostsFile", "GlobalKnownHostsFile", "StrictHostKeyChecking", "ConnectTimeout",
+		"ServerAliveInterval", "ServerAliveCountMax":
 		return true
 	}
 	return false

@@ -371,9 +371,9 @@ func TestIgnored(t *testing.T) {
 		{
 			name: "unsupported option is reported once, at its first applicable line",
 			files: map[string]string{".ssh/config": "Host db\n  ForwardAgent yes\n  User deploy\n" +
-				"Host *\n  forwardagent no\n  ServerAliveInterval 30\n"},
+				"Host *\n  forwardagent no\n  TCPKeepAlive no\n"},
 			host: "db",
-			want: []string{"ForwardAgent yes@.ssh/config:2", "ServerAliveInterval 30@.ssh/config:6"},
+			want: []string{"ForwardAgent yes@.ssh/config:2", "TCPKeepAlive no@.ssh/config:6"},
 		},
 		{
 			name:  "unsupported option in a block that does not apply is not reported",

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -148,7 +150,9 @@ func (d *Dialer) dial(ctx context.Context, parent *ssh.Client, ep inventory.Endp
 		return nil, fail("connect", err, true)
 	}
 
-	cb, algs, err := d.HostKeys.Config(ep.KnownHostsFiles, ep.HostKeyCheck, addr)
+	// The user's files first: the first one is where accept-new records a
+	// key; the global ones are only read, as ssh does.
+	cb, algs, err := d.HostKeys.Config(slices.Concat(ep.KnownHostsFiles, ep.GlobalKnownHostsFiles), ep.HostKeyCheck, addr)
 	if err != nil {
 		conn.Close()
 		return nil, fail("host key", err, false)
@@ -194,7 +198,60 @@ func (d *Dialer) dial(ctx context.Context, parent *ssh.Client, ep inventory.Endp
 		}
 		return nil, fail("handshake", err, true)
 	}
-	return ssh.NewClient(c, chans, reqs), nil
+	client := ssh.NewClient(c, chans, reqs)
+	if ep.ServerAliveInterval > 0 {
+		go keepAlive(client, ep.ServerAliveInterval, ep.ServerAliveCountMax)
+	}
+	return client, nil
+}
+
+// conn is what keepAlive needs of an *ssh.Client.
+type conn interface {
+	SendRequest(name string, wantReply bool, payload []byte) (bool, []byte, error)
+	Wait() error
+	Close() error
+}
+
+// keepAlive is ssh's ServerAliveInterval/ServerAliveCountMax: every
+// interval it asks the server for a reply, and after max intervals in a row
+// without one it closes the connection, so that a node that vanished (a
+// dead bastion, a dropped NAT entry) fails the node instead of hanging it
+// until --timeout. Any reply counts, a refusal included, as in OpenSSH.
+func keepAlive(c conn, interval time.Duration, max int) {
+	done := make(chan struct{})
+	go func() {
+		c.Wait()
+		close(done)
+	}()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	replies := make(chan error, 1)
+	pending, missed := false, 0
+	for {
+		select {
+		case <-done:
+			return
+		case err := <-replies:
+			if err != nil {
+				return // the connection is gone already
+			}
+			pending, missed = false, 0
+		case <-tick.C:
+			if pending {
+				missed++
+				if missed >= max {
+					c.Close()
+					return
+				}
+				continue
+			}
+			pending = true
+			go func() {
+				_, _, err := c.SendRequest("keepalive@openssh.com", true, nil)
+				replies <- err
+			}()
+		}
+	}
 }
 
 func describe(signers []ssh.Signer) string {

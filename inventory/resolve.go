@@ -1,0 +1,476 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/es-service-tokens/es-service-tokens/inventory/sshconfig"
+)
+
+// setting is one raw value and where it was written.
+type setting struct {
+	value  string
+	list   []string // for keys that may hold several values
+	origin string
+	line   int
+	// ssh marks a value written in ssh's syntax (an ssh -o option from
+	// Ansible's ssh arguments): yes/no instead of true/false, %-tokens, paths
+	// relative to the working directory as ssh reads them.
+	ssh bool
+	// final marks a value already resolved elsewhere (a bastion inheriting
+	// its node's): used as it is.
+	final bool
+}
+
+// layer is one source of settings; earlier layers win.
+type layer map[string]setting
+
+// resolver turns layered raw settings into nodes.
+type resolver struct {
+	opts     Options
+	ssh      *sshconfig.Config // the ssh_config of every node without its own -F
+	sshPath  string
+	file     string
+	local    localInfo
+	configs  map[string]*sshconfig.Config // by path, for Ansible's -F FILE
+	warnings []string
+	notes    []string
+	warned   map[string]bool
+}
+
+// settingKeys are the per-node settings, in the order nodes prints them.
+var settingKeys = []string{"host", "port", "user", "identity_file", "known_hosts", "host_key_check",
+	"connect_timeout", "jump", "path", "owner", "group", "mode", "sudo", "sftp_server"}
+
+// errUnset makes a value count as not given, so that the next source is
+// asked: ssh_config identity files that do not exist are skipped, as ssh
+// skips them.
+var errUnset = errors.New("unset")
+
+// ladder resolves the settings of one host: its layers in order, then its
+// ssh_config, then a fallback layer (what a bastion inherits from its
+// node), then the built-in default. Every setting goes down the same
+// ladder through [get], which records where the value came from.
+type ladder struct {
+	r      *resolver
+	alias  string // the name ssh_config is asked about
+	ssh    *sshconfig.Config
+	layers []layer
+	below  layer
+	origin map[string]string
+	fail   func(key string, s setting, msg string) error
+	err    error // the first fault; later lookups are skipped
+}
+
+// find returns the winning raw value of key (sshKey in ssh_config).
+func (l *ladder) find(key, sshKey string) (setting, bool) {
+	for _, ly := range l.layers {
+		if s, ok := ly[key]; ok {
+			return s, true
+		}
+	}
+	if sshKey != "" {
+		if vs := l.ssh.GetAll(l.alias, sshKey); len(vs) > 0 {
+			s := setting{value: vs[0].Value, origin: sshOrigin(vs[0]), ssh: true}
+			for _, v := range vs {
+				s.list = append(s.list, v.Value)
+			}
+			return s, true
+		}
+	}
+	if s, ok := l.below[key]; ok {
+		return s, true
+	}
+	return setting{}, false
+}
+
+// get is the one place a setting is resolved: the first source that holds
+// key wins, its value is parsed, and its origin recorded under key. A
+// parse error stops the ladder with an error naming the key and its line.
+func get[T any](l *ladder, key, sshKey string, parse func(setting) (T, error), def T, defOrigin string) T {
+	if l.err != nil {
+		return def
+	}
+	s, ok := l.find(key, sshKey)
+	if ok {
+		v, err := parse(s)
+		if err == nil {
+			l.origin[key] = s.origin
+			return v
+		}
+		if !errors.Is(err, errUnset) {
+			l.err = l.fail(key, s, err.Error())
+			return def
+		}
+	}
+	l.origin[key] = defOrigin
+	return def
+}
+
+// node resolves one node from its layers (highest precedence first),
+// adding ssh_config and built-in defaults below them.
+func (r *resolver) node(name string, layers []layer, sc *sshconfig.Config) (*Node, error) {
+	n := &Node{Name: name, Origin: map[string]string{}}
+	l := &ladder{r: r, ssh: sc, layers: layers, origin: n.Origin,
+		fail: func(key string, s setting, msg string) error {
+			return &Error{File: r.file, Line: s.line, Key: key, Msg: fmt.Sprintf("node %s: %s", name, msg)}
+		}}
+	if r.opts.ConnectTimeout > 0 {
+		l.layers = append([]layer{{"connect_timeout": {value: r.opts.ConnectTimeout.String(), origin: "--connect-timeout"}}}, l.layers...)
+	}
+	l.alias = get(l, "host", "", text, name, "the node name")
+	hops := get(l, "jump", "ProxyJump", jumpList, nil, "none")
+	n.Endpoint = r.endpoint(l, strings.Join(hops, ","))
+	for _, h := range hops {
+		if l.err != nil {
+			break
+		}
+		hop, err := r.hop(strings.TrimSpace(h), n.Endpoint)
+		if err != nil {
+			s, _ := l.find("jump", "ProxyJump")
+			return nil, l.fail("jump", s, err.Error())
+		}
+		n.Jump = append(n.Jump, hop)
+	}
+	n.Path = get(l, "path", "", filePath, DefaultPath, "built-in default")
+	n.Owner = get(l, "owner", "", account, "", "not enforced: an existing file keeps its own")
+	n.Group = get(l, "group", "", account, "", "not enforced: an existing file keeps its own")
+	n.Mode = get(l, "mode", "", func(s setting) (os.FileMode, error) { return parseMode(s.value) }, DefaultMode, "built-in default")
+	n.Sudo = get(l, "sudo", "", func(s setting) (bool, error) { return parseBool(s.value) }, false, "built-in default")
+	n.SFTPServer = get(l, "sftp_server", "", absolute, "", "searched for on the node when sudo is true")
+	if l.err != nil {
+		return nil, l.err
+	}
+	return n, nil
+}
+
+// endpoint resolves the connection settings of l.alias: where, as whom,
+// with which keys, known_hosts and timeouts. jump is the raw ProxyJump, for
+// the %j token.
+func (r *resolver) endpoint(l *ladder, jump string) Endpoint {
+	ep := Endpoint{Alias: l.alias, Host: l.alias}
+	r.noteIgnored(l.ssh, l.alias)
+	tk := &tokens{ep: &ep, jump: jump, local: r.local, getenv: r.opts.Getenv}
+	// In HostName, %h is the name given (ssh_config(5) allows only %h, %%).
+	if s, ok := l.find("hostname", "HostName"); ok {
+		ep.Host = expandTokens(s.value, tk, "h")
+		l.origin["host"] += "; HostName from " + s.origin
+	}
+	ep.Port = get(l, "port", "Port", func(s setting) (int, error) { return parsePort(s.value) }, DefaultPort, "built-in default")
+	ep.User = get(l, "user", "User", login, r.opts.User, "the current user")
+	if l.err == nil && ep.User == "" {
+		l.err = l.fail("user", setting{}, "no login user")
+	}
+	ep.IdentityFiles = get(l, "identity_file", "IdentityFile", r.identityFiles(tk), nil, "ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa")
+	ep.IdentitiesOnly = get(l, "identities_only", "IdentitiesOnly", yesNo, false, "built-in default")
+	ep.KnownHostsFiles = get(l, "known_hosts", "UserKnownHostsFile", r.knownHosts(tk), []string{filepath.Join(r.opts.Home, ".ssh", "known_hosts")}, "built-in default")
+	ep.GlobalKnownHostsFiles = get(l, "global_known_hosts", "GlobalKnownHostsFile", globalKnownHosts, DefaultGlobalKnownHosts, "built-in default")
+	ep.HostKeyCheck = get(l, "host_key_check", "StrictHostKeyChecking", r.hostKeyCheck, HostKeyStrict, "built-in default")
+	ep.ConnectTimeout = get(l, "connect_timeout", "ConnectTimeout", duration, DefaultConnectTimeout, "built-in default")
+	ep.ServerAliveInterval = get(l, "server_alive_interval", "ServerAliveInterval", sshTime, 0, "built-in default (off)")
+	ep.ServerAliveCountMax = get(l, "server_alive_count_max", "ServerAliveCountMax", count, DefaultServerAliveCountMax, "built-in default")
+	return ep
+}
+
+// hop resolves one bastion, written [user@]host[:port], through ssh_config
+// like any other host. Unless ssh_config says otherwise it uses the node's
+// keys, known_hosts and checking mode.
+func (r *resolver) hop(spec string, node Endpoint) (Endpoint, error) {
+	user, hostport := "", spec
+	if i := strings.LastIndexByte(spec, '@'); i >= 0 {
+		user, hostport = spec[:i], spec[i+1:]
+	}
+	host, port := hostport, ""
+	if strings.HasPrefix(hostport, "[") {
+		if i := strings.Index(hostport, "]"); i > 0 {
+			host, port = hostport[1:i], strings.TrimPrefix(hostport[i+1:], ":")
+		}
+	} else if i := strings.LastIndexByte(hostport, ':'); i >= 0 {
+		host, port = hostport[:i], hostport[i+1:]
+	}
+	if host == "" {
+		return Endpoint{}, fmt.Errorf("%q is not [user@]host[:port]", spec)
+	}
+	own := layer{"connect_timeout": {value: node.ConnectTimeout.String(), origin: "the node's"}}
+	if user != "" {
+		own["user"] = setting{value: user, origin: "jump"}
+	}
+	if port != "" {
+		own["port"] = setting{value: port, origin: "jump"}
+	}
+	inherit := layer{
+		"known_hosts":    {value: node.KnownHostsFiles[0], origin: "the node's", final: true},
+		"host_key_check": {value: node.HostKeyCheck, origin: "the node's"},
+		"user":           {value: node.User, origin: "the node's"},
+	}
+	if len(node.IdentityFiles) > 0 {
+		inherit["identity_file"] = setting{value: node.IdentityFiles[0], origin: "the node's", final: true}
+	}
+	var err error
+	l := &ladder{r: r, alias: host, ssh: r.ssh, layers: []layer{own}, below: inherit, origin: map[string]string{},
+		fail: func(k string, s setting, msg string) error {
+			if err == nil {
+				err = fmt.Errorf("bastion %s: %s: %s", spec, k, msg)
+			}
+			return err
+		}}
+	ep := r.endpoint(l, "")
+	return ep, l.err
+}
+
+// DefaultGlobalKnownHosts are ssh's system-wide known_hosts files.
+var DefaultGlobalKnownHosts = []string{"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"}
+
+// DefaultServerAliveCountMax is ssh's.
+const DefaultServerAliveCountMax = 3
+
+func sshOrigin(v sshconfig.Value) string { return fmt.Sprintf("%s:%d", v.File, v.Line) }
+
+// The parsers below read one setting's raw value, in the inventory's
+// syntax or, when s.ssh, in ssh_config's.
+
+func text(s setting) (string, error) { return s.value, nil }
+
+func login(s setting) (string, error) {
+	if s.value == "" {
+		return "", errors.New("no login user")
+	}
+	return s.value, nil
+}
+
+func jumpList(s setting) ([]string, error) {
+	if s.ssh {
+		if strings.EqualFold(s.value, "none") {
+			return nil, nil
+		}
+		return strings.Split(s.value, ","), nil
+	}
+	return s.list, nil
+}
+
+func filePath(s setting) (string, error) {
+	if !filepath.IsAbs(s.value) || strings.HasSuffix(s.value, "/") {
+		return "", fmt.Errorf("%q is not an absolute file path", s.value)
+	}
+	return filepath.Clean(s.value), nil
+}
+
+func absolute(s setting) (string, error) {
+	if !filepath.IsAbs(s.value) {
+		return "", fmt.Errorf("%q is not an absolute path", s.value)
+	}
+	return s.value, nil
+}
+
+func account(s setting) (string, error) {
+	if !validAccount(s.value) {
+		return "", fmt.Errorf("%q is not a user or group name or number", s.value)
+	}
+	return s.value, nil
+}
+
+func yesNo(s setting) (bool, error) {
+	if s.ssh {
+		return strings.EqualFold(s.value, "yes"), nil
+	}
+	return parseBool(s.value)
+}
+
+func duration(s setting) (time.Duration, error) {
+	if s.ssh {
+		if strings.EqualFold(s.value, "none") {
+			return 0, errUnset
+		}
+		secs, err := strconv.Atoi(s.value)
+		if err != nil || secs < 0 {
+			return 0, fmt.Errorf("%q is not a whole number of seconds", s.value)
+		}
+		if secs == 0 {
+			return 0, errUnset // ssh: no timeout; ours is never unbounded
+		}
+		return time.Duration(secs) * time.Second, nil
+	}
+	return parseDuration(s.value)
+}
+
+func sshTime(s setting) (time.Duration, error) {
+	d, err := sshconfig.ParseTime(s.value)
+	if err != nil && !s.ssh {
+		return parseDuration(s.value)
+	}
+	return d, err
+}
+
+func count(s setting) (int, error) {
+	n, err := strconv.Atoi(s.value)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a whole number", s.value)
+	}
+	return n, nil
+}
+
+func globalKnownHosts(s setting) ([]string, error) {
+	// ssh opens these as written: no ~, no %-tokens (ssh -G shows the same).
+	var out []string
+	for _, f := range (sshconfig.Value{Value: s.value}).Fields() {
+		if !strings.EqualFold(f, "none") {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+func (r *resolver) hostKeyCheck(s setting) (string, error) {
+	if !s.ssh {
+		if s.value != HostKeyStrict && s.value != HostKeyAcceptNew {
+			return "", fmt.Errorf("%q is not strict or accept-new (there is no way to skip the check)", s.value)
+		}
+		return s.value, nil
+	}
+	switch strings.ToLower(s.value) {
+	case "yes", "ask":
+		return HostKeyStrict, nil
+	case "accept-new":
+		return HostKeyAcceptNew, nil
+	}
+	// "no" and "off" would skip the check; this tool never does.
+	r.warnOnce(fmt.Sprintf("%s: StrictHostKeyChecking %s is not honoured: host keys are always checked (strict)", s.origin, s.value))
+	return HostKeyStrict, nil
+}
+
+// identityFiles: a file named in the inventory must exist (checked when
+// keys are loaded); ssh's own lists skip missing files, as ssh does.
+func (r *resolver) identityFiles(tk *tokens) func(setting) ([]string, error) {
+	return func(s setting) ([]string, error) {
+		if s.final {
+			return []string{s.value}, nil
+		}
+		if !s.ssh {
+			p, err := r.inventoryPath(s.value, tk)
+			return []string{p}, err
+		}
+		var out []string
+		for _, v := range s.list {
+			p, err := expandPath(v, tk, true)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := os.Stat(p); err == nil {
+				out = append(out, p)
+			}
+		}
+		if len(out) == 0 {
+			return nil, errUnset
+		}
+		return out, nil
+	}
+}
+
+func (r *resolver) knownHosts(tk *tokens) func(setting) ([]string, error) {
+	return func(s setting) ([]string, error) {
+		if s.final {
+			return []string{s.value}, nil
+		}
+		if !s.ssh {
+			p, err := r.inventoryPath(s.value, tk)
+			return []string{p}, err
+		}
+		var out []string
+		for _, f := range (sshconfig.Value{Value: s.value}).Fields() {
+			if f == "none" {
+				continue
+			}
+			p, err := expandPath(f, tk, true)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p)
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("%s sets UserKnownHostsFile none: host keys cannot be checked", s.origin)
+		}
+		return out, nil
+	}
+}
+
+// inventoryPath resolves a path written in the inventory: relative paths
+// are relative to the inventory file, like local_file, so that an
+// inventory and its keys can move together.
+func (r *resolver) inventoryPath(p string, tk *tokens) (string, error) {
+	p, err := expandPath(p, tk, false)
+	if err != nil {
+		return "", err
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(filepath.Dir(absPath(r.file)), p)
+	}
+	return p, nil
+}
+
+// noteIgnored reports, once each, ssh_config options that apply to alias
+// but that this tool does not implement: those that would change where or
+// how securely it connects as warnings, the harmless rest as notes for -v.
+func (r *resolver) noteIgnored(sc *sshconfig.Config, alias string) {
+	for _, v := range sc.Ignored(alias) {
+		where := sshOrigin(v)
+		if r.warned[where] {
+			continue
+		}
+		r.warned[where] = true
+		switch {
+		case supportedSSHOptions[strings.ToLower(v.Key)]:
+			r.warn(fmt.Sprintf("%s: %s is inside a Match block, which is not evaluated; ignored", where, v.Key))
+		case harmless(v.Key, v.Value):
+			r.notes = append(r.notes, fmt.Sprintf("%s: %s has no effect on es-service-tokens; ignored", where, v.Key))
+		default:
+			r.warn(fmt.Sprintf("%s: %s is not supported and is ignored", where, v.Key))
+		}
+	}
+}
+
+// supportedSSHOptions are the ssh_config options this tool applies.
+var supportedSSHOptions = map[string]bool{"hostname": true, "user": true, "port": true, "identityfile": true,
+	"identitiesonly": true, "proxyjump": true, "userknownhostsfile": true, "globalknownhostsfile": true,
+	"stricthostkeychecking": true, "connecttimeout": true, "serveraliveinterval": true, "serveralivecountmax": true}
+
+// harmlessSSHOptions only shape an interactive session, ssh's own logging
+// or its connection reuse: ignoring them changes neither which machine is
+// reached nor how its identity is checked nor which credentials leave this
+// machine. Options not listed (ProxyCommand, HostKeyAlias, Ciphers,
+// CanonicalizeHostname, forwarding...) keep their warning.
+var harmlessSSHOptions = map[string]bool{
+	"addkeystoagent": true, "batchmode": true, "checkhostip": true, "clearallforwardings": true,
+	"compression": true, "connectionattempts": true, "controlmaster": true, "controlpath": true,
+	"controlpersist": true, "enableescapecommandline": true, "escapechar": true,
+	"exitonforwardfailure": true, "fingerprinthash": true, "forwardx11": true,
+	"forwardx11timeout": true, "forwardx11trusted": true, "gssapiauthentication": true,
+	"gssapidelegatecredentials": true, "hashknownhosts": true, "ignoreunknown": true, "ipqos": true,
+	"kbdinteractiveauthentication": true, "kbdinteractivedevices": true,
+	"challengeresponseauthentication": true, "loglevel": true, "logverbose": true,
+	"numberofpasswordprompts": true, "obscurekeystroketiming": true, "passwordauthentication": true,
+	"permitlocalcommand": true, "preferredauthentications": true, "pubkeyauthentication": true,
+	"requesttty": true, "sendenv": true, "setenv": true, "sessiontype": true, "stdinnull": true,
+	"syslogfacility": true, "tcpkeepalive": true, "updatehostkeys": true, "visualhostkey": true,
+	"xauthlocation": true, "tag": true, "warnweakcrypto": true, "versionaddendum": true,
+	"forkafterauthentication": true, "streamlocalbindmask": true, "streamlocalbindunlink": true,
+}
+
+// harmless reports whether ignoring option key set to value is safe to do
+// silently.
+func harmless(key, value string) bool {
+	return harmlessSSHOptions[strings.ToLower(key)]
+}
+
+func (r *resolver) warn(msg string) { r.warnings = append(r.warnings, msg) }
+
+func (r *resolver) warnOnce(msg string) {
+	if !r.warned[msg] {
+		r.warned[msg] = true
+		r.warn(msg)
+	}
+}
