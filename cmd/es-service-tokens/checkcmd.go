@@ -20,6 +20,7 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
 	"github.com/es-service-tokens/es-service-tokens/sync/check"
+	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
@@ -165,7 +166,7 @@ func nagios(s check.Summary, results []check.Result) string {
 	for _, r := range results {
 		switch r.State {
 		case check.Error:
-			bad = append(bad, r.Node+" ("+strings.SplitN(r.Reason, ":", 2)[0]+")")
+			bad = append(bad, r.Node+" ("+string(r.Failure)+")")
 		case check.Drift:
 			var what []string
 			for _, d := range r.Differences {
@@ -316,12 +317,14 @@ func (t *tool) pull(c *cli.Context) error {
 	n := r.nodes[0]
 	conn, err := remotefile.Dial(r.ctx, r.dialer, n)
 	if err != nil {
-		return fail(exitFailed, "pull %s: %s", name, check.Classify(r.ctx, err))
+		_, reason := failure.Describe(r.ctx, err)
+		return fail(exitFailed, "pull %s: %s", name, reason)
 	}
 	defer conn.Close()
 	st, err := conn.Read(n.Path)
 	if err != nil {
-		return fail(exitFailed, "pull %s: %v", name, err)
+		_, reason := failure.Describe(r.ctx, err)
+		return fail(exitFailed, "pull %s: %s", name, reason)
 	}
 	if !st.Exists {
 		return fail(exitFailed, "pull %s: %s does not exist on the node", name, n.Path)

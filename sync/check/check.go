@@ -7,13 +7,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
@@ -58,7 +56,8 @@ type Result struct {
 	Differences []Difference `json:"differences"`
 	Seen        Attributes   `json:"seen"`
 	Expected    Attributes   `json:"expected"`
-	Reason      string       `json:"reason,omitempty"` // for errors
+	Failure     failure.Kind `json:"failure,omitempty"` // for errors
+	Reason      string       `json:"reason,omitempty"`  // for errors: "KIND: message"
 	Seconds     float64      `json:"seconds"`
 	Attempts    int          `json:"attempts"`
 }
@@ -90,12 +89,14 @@ func (k *Checker) node(ctx context.Context, n *inventory.Node, data []byte, loca
 	expected := Attributes{SHA256: Sum(data), Owner: n.Owner, Group: n.Group, Mode: fmt.Sprintf("%04o", n.Mode)}
 	c, err := remotefile.Dial(ctx, k.Dialer, n)
 	if err != nil {
-		return Result{State: Error, Expected: expected, Reason: Classify(ctx, err)}, sshconn.Retryable(err)
+		kind, reason := failure.Describe(ctx, err)
+		return Result{State: Error, Expected: expected, Failure: kind, Reason: reason}, sshconn.Retryable(err)
 	}
 	defer c.Close()
 	st, err := c.Read(n.Path)
 	if err != nil {
-		return Result{State: Error, Expected: expected, Reason: Classify(ctx, err)}, false
+		kind, reason := failure.Describe(ctx, err)
+		return Result{State: Error, Expected: expected, Failure: kind, Reason: reason}, false
 	}
 	r := Result{State: InSync, Expected: expected}
 	if !st.Exists {
@@ -144,28 +145,6 @@ func Compare(seen, localData []byte, local *tokens.File) []Difference {
 func Sum(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
-}
-
-// Classify prefixes an error with its kind: unreachable, host key, auth,
-// permission, timeout.
-func Classify(ctx context.Context, err error) string {
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	var se *sshconn.Error
-	switch {
-	case errors.Is(ctx.Err(), context.Canceled):
-		return "interrupted: " + msg
-	case ctx.Err() != nil:
-		return "timeout: " + msg
-	case errors.As(err, &se) && se.Step == "host key":
-		return "host key: " + msg
-	case errors.As(err, &se) && se.Step == "auth":
-		return "auth: " + msg
-	case errors.As(err, &se):
-		return "unreachable: " + msg
-	case errors.Is(err, os.ErrPermission) || strings.Contains(msg, "sudo") || strings.Contains(msg, "permission"):
-		return "permission: " + msg
-	}
-	return msg
 }
 
 // Summary counts nodes by state.

@@ -1,12 +1,9 @@
 package check
 
 import (
-	"context"
-	"errors"
 	"reflect"
 	"testing"
 
-	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
@@ -53,28 +50,6 @@ func TestExitCodesFollowDiff(t *testing.T) {
 		}
 		if got := Summarize(rs).ExitCode(); got != c.want {
 			t.Errorf("%v: exit %d, want %d", c.states, got, c.want)
-		}
-	}
-}
-
-func TestClassify(t *testing.T) {
-	bg := context.Background()
-	cancelled, cancel := context.WithCancel(bg)
-	cancel()
-	cases := []struct {
-		ctx  context.Context
-		err  error
-		want string
-	}{
-		{bg, &sshconn.Error{Step: "host key", Addr: "a:22", Err: errors.New("x")}, "host key: "},
-		{bg, &sshconn.Error{Step: "auth", Addr: "a:22", Err: errors.New("x")}, "auth: "},
-		{bg, &sshconn.Error{Step: "connect", Addr: "a:22", Err: errors.New("refused")}, "unreachable: "},
-		{bg, errors.New("sudo: a password is required"), "permission: "},
-		{cancelled, errors.New("closed"), "interrupted: "},
-	}
-	for _, c := range cases {
-		if got := Classify(c.ctx, c.err); len(got) < len(c.want) || got[:len(c.want)] != c.want {
-			t.Errorf("Classify(%v) = %q, want prefix %q", c.err, got, c.want)
 		}
 	}
 }

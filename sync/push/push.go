@@ -10,16 +10,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/pkg/sftp"
-
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
@@ -65,6 +62,7 @@ type Result struct {
 	Group    string       `json:"group,omitempty"`
 	Mode     string       `json:"mode,omitempty"`
 	Seconds  float64      `json:"seconds"`
+	Failure  failure.Kind `json:"failure,omitempty"` // for failed and conflict
 	Reason   string       `json:"reason,omitempty"`
 	Changes  *tokens.Diff `json:"changes,omitempty"` // token names, never hashes
 	Attempts int          `json:"attempts"`
@@ -100,7 +98,8 @@ func sum(b []byte) string {
 // written to the node yet.
 func (p *Pusher) node(ctx context.Context, n *inventory.Node, req Request, local *tokens.File) (Result, bool) {
 	failed := func(err error, retry bool) (Result, bool) {
-		return Result{Status: Failed, Reason: Reason(ctx, err)}, retry
+		kind, reason := failure.Describe(ctx, err)
+		return Result{Status: Failed, Failure: kind, Reason: reason}, retry
 	}
 	c, err := remotefile.Dial(ctx, p.Dialer, n)
 	if err != nil {
@@ -109,7 +108,7 @@ func (p *Pusher) node(ctx context.Context, n *inventory.Node, req Request, local
 	defer c.Close()
 	st, err := c.Read(n.Path)
 	if err != nil {
-		return failed(err, connectionLost(err))
+		return failed(err, failure.Of(err) == failure.ConnectionLost)
 	}
 	want := remotefile.Attrs{UID: c.OwnerUID, GID: c.GroupGID, Mode: n.Mode}
 	if st.Exists {
@@ -133,7 +132,7 @@ func (p *Pusher) node(ctx context.Context, n *inventory.Node, req Request, local
 	}
 	if !sameContent && req.Before != nil && st.Exists && !req.Force &&
 		st.SHA256 != sum(req.Before) && st.SHA256 != sum(req.Data) {
-		res.Status, res.Reason = Conflict, conflictReason(st, req.Before)
+		res.Status, res.Failure, res.Reason = Conflict, failure.Conflict, conflictReason(st, req.Before)
 		return res, false
 	}
 	if req.DryRun {
@@ -151,7 +150,7 @@ func (p *Pusher) node(ctx context.Context, n *inventory.Node, req Request, local
 		if err := c.SetAttrs(n.Path, want); err != nil {
 			return failed(err, false)
 		}
-		return p.verify(c, n, req.Data, want, Fixed, res.Changes)
+		return p.verify(ctx, c, n, req.Data, want, Fixed, res.Changes)
 	}
 	tmp := remotefile.TempName(n.Path)
 	var cas func() error
@@ -173,7 +172,7 @@ func (p *Pusher) node(ctx context.Context, n *inventory.Node, req Request, local
 	leftTemp, err := c.Replace(n.Path, tmp, req.Data, want, cas)
 	if err != nil {
 		if errors.Is(err, errConflictDuringWrite) {
-			res.Status, res.Reason = Conflict, "the file changed on the node while it was being written; not replaced"
+			res.Status, res.Failure, res.Reason = Conflict, failure.Conflict, "the file changed on the node while it was being written; not replaced"
 			return res, false
 		}
 		r, _ := failed(err, false)
@@ -183,16 +182,17 @@ func (p *Pusher) node(ctx context.Context, n *inventory.Node, req Request, local
 		}
 		return r, false
 	}
-	return p.verify(c, n, req.Data, want, Updated, res.Changes)
+	return p.verify(ctx, c, n, req.Data, want, Updated, res.Changes)
 }
 
 var errConflictDuringWrite = errors.New("conflict during write")
 
 // verify reads the file back: content and attributes must be what was asked.
-func (p *Pusher) verify(c *remotefile.Conn, n *inventory.Node, data []byte, want remotefile.Attrs, ok Status, ch *tokens.Diff) (Result, bool) {
+func (p *Pusher) verify(ctx context.Context, c *remotefile.Conn, n *inventory.Node, data []byte, want remotefile.Attrs, ok Status, ch *tokens.Diff) (Result, bool) {
 	st, err := c.Read(n.Path)
 	if err != nil {
-		return Result{Status: Failed, Reason: "read-back: " + err.Error()}, false
+		kind, reason := failure.Describe(ctx, fmt.Errorf("read-back: %w", err))
+		return Result{Status: Failed, Failure: kind, Reason: reason}, false
 	}
 	res := describe(c, st)
 	res.Changes = ch
@@ -215,7 +215,8 @@ func (p *Pusher) verify(c *remotefile.Conn, n *inventory.Node, data []byte, want
 		}
 	}
 	if len(bad) > 0 {
-		res.Status, res.Reason = Failed, "read-back: "+strings.Join(bad, "; ")
+		res.Status, res.Failure = Failed, failure.RemoteIO
+		res.Reason = failure.Format(failure.RemoteIO, "read-back: "+strings.Join(bad, "; "))
 		return res, false
 	}
 	res.Status = ok
@@ -350,25 +351,4 @@ func short(h string) string {
 		return h[:12]
 	}
 	return h
-}
-
-// connectionLost reports an SFTP request that failed because the
-// connection died, which is worth a retry when nothing was written.
-func connectionLost(err error) bool {
-	return errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
-}
-
-// Reason is a one-line, user-facing cause of a failure.
-func Reason(ctx context.Context, err error) string {
-	switch {
-	case errors.Is(ctx.Err(), context.Canceled):
-		return "interrupted: " + err.Error()
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return "timed out: " + err.Error()
-	}
-	if errors.Is(err, os.ErrPermission) {
-		return "permission denied: " + err.Error()
-	}
-	msg := err.Error()
-	return strings.ReplaceAll(msg, "\n", " ")
 }

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 )
 
@@ -65,14 +66,42 @@ type Conn struct {
 	closeSSH func()
 }
 
-// Error is a failure with the step it happened in.
+// Error is a failure with the step it happened in and its kind, set
+// here where the cause is known. An empty Kind leaves it to the wrapped
+// error (a lost connection, a permission denied).
 type Error struct {
 	Step string
+	Kind failure.Kind
 	Err  error
 }
 
 func (e *Error) Error() string { return e.Step + ": " + e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
+
+// FailureKind is Kind, or the kind of the wrapped error.
+func (e *Error) FailureKind() failure.Kind {
+	if e.Kind != "" {
+		return e.Kind
+	}
+	return failure.Of(e.Err)
+}
+
+// alive reports whether the SSH connection still answers. A request that
+// failed on a dead connection says little ("EOF", or an empty passwd file
+// that makes every user unknown); this tells a lost connection from a
+// real refusal.
+func (c *Conn) alive() bool {
+	if c.client == nil {
+		return true
+	}
+	_, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil)
+	return err == nil
+}
+
+// lostError describes a connection that died during step.
+func lostError(step, doing string, err error) *Error {
+	return &Error{step, failure.ConnectionLost, fmt.Errorf("the connection closed while %s (%v)", doing, err)}
+}
 
 // Open starts SFTP on a logged-in client and resolves the node's owner
 // and group. With sudo it runs the node's sftp-server through `sudo -n`,
@@ -90,7 +119,10 @@ func Open(client *ssh.Client, n *inventory.Node) (*Conn, error) {
 	} else {
 		s, err := sftp.NewClient(client)
 		if err != nil {
-			return nil, &Error{"sftp", fmt.Errorf("cannot start the sftp subsystem: %w", err)}
+			if !c.alive() {
+				return nil, lostError("sftp", "starting SFTP", err)
+			}
+			return nil, &Error{"sftp", failure.Refused, fmt.Errorf("cannot start the sftp subsystem: %w", err)}
 		}
 		c.SFTP = s
 	}
@@ -129,17 +161,17 @@ func Open(client *ssh.Client, n *inventory.Node) (*Conn, error) {
 func (c *Conn) openSudo(client *ssh.Client) error {
 	s, err := client.NewSession()
 	if err != nil {
-		return &Error{"sudo", err}
+		return lostError("sudo", "starting sftp-server through sudo", err)
 	}
 	w, err := s.StdinPipe()
 	if err != nil {
 		s.Close()
-		return &Error{"sudo", err}
+		return &Error{"sudo", "", err}
 	}
 	r, err := s.StdoutPipe()
 	if err != nil {
 		s.Close()
-		return &Error{"sudo", err}
+		return &Error{"sudo", "", err}
 	}
 	var stderr bytes.Buffer
 	s.Stderr = &stderr
@@ -155,7 +187,10 @@ func (c *Conn) openSudo(client *ssh.Client) error {
 	fmt.Fprintf(&cmd, `; do if [ -x "$p" ]; then exec sudo -n -- "$p"; fi; done; echo "no sftp-server found in %s; set sftp_server" >&2; exit 127`, strings.Join(candidates, ", "))
 	if err := s.Start(cmd.String()); err != nil {
 		s.Close()
-		return &Error{"sudo", fmt.Errorf("cannot start sftp-server through sudo: %w", err)}
+		if !c.alive() {
+			return lostError("sudo", "starting sftp-server through sudo", err)
+		}
+		return &Error{"sudo", failure.Refused, fmt.Errorf("cannot start sftp-server through sudo: %w", err)}
 	}
 	sc, err := sftp.NewClientPipe(r, w)
 	if err != nil {
@@ -174,13 +209,18 @@ func (c *Conn) openSudo(client *ssh.Client) error {
 		s.Close()
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
+			// sudo says why it refuses; silence with a dead connection
+			// is sshd going away, not sudo.
+			if !c.alive() {
+				return lostError("sudo", "starting sftp-server through sudo", err)
+			}
 			msg = err.Error()
 		}
-		if strings.Contains(msg, "no sftp-server found") {
-			return &Error{"sudo", errors.New(msg)}
+		if strings.Contains(msg, "no sftp-server found") { // our own script's words, above
+			return &Error{"sudo", failure.Refused, errors.New(msg)}
 		}
 		server := candidates[0]
-		return &Error{"sudo", fmt.Errorf("`sudo -n %s` failed: %s; allow it without a password (sudoers: %s ALL=(root) NOPASSWD: %s) or log in as root",
+		return &Error{"sudo", failure.Permission, fmt.Errorf("`sudo -n %s` failed: %s; allow it without a password (sudoers: %s ALL=(root) NOPASSWD: %s) or log in as root",
 			server, msg, c.node.User, server)}
 	}
 	c.SFTP, c.session = sc, s
@@ -259,21 +299,27 @@ func (c *Conn) resolve(name, db string, local accounts) (int, error) {
 	kind := map[string]string{"passwd": "user", "group": "group"}[db]
 	s, err := c.client.NewSession()
 	if err != nil {
-		return 0, &Error{"resolve", fmt.Errorf("no %s %q in the node's /etc/%s, and getent cannot run: %v", kind, name, db, err)}
+		if !c.alive() {
+			return 0, lostError("resolve", fmt.Sprintf("looking up %s %q", kind, name), err)
+		}
+		return 0, &Error{"resolve", failure.Refused, fmt.Errorf("no %s %q in the node's /etc/%s, and getent cannot run: %v", kind, name, db, err)}
 	}
 	defer s.Close()
 	// Names are validated by the inventory; quoting is a second defence.
 	out, err := s.Output("getent " + db + " " + shellQuote(name))
 	if err != nil {
-		return 0, &Error{"resolve", fmt.Errorf("no %s %q on the node", kind, name)}
+		if !c.alive() {
+			return 0, lostError("resolve", fmt.Sprintf("looking up %s %q", kind, name), err)
+		}
+		return 0, &Error{"resolve", failure.Refused, fmt.Errorf("no %s %q on the node", kind, name)}
 	}
 	f := strings.Split(strings.TrimSpace(string(out)), ":")
 	if len(f) < 3 {
-		return 0, &Error{"resolve", fmt.Errorf("getent %s %s gave %q", db, name, out)}
+		return 0, &Error{"resolve", failure.Refused, fmt.Errorf("getent %s %s gave %q", db, name, out)}
 	}
 	id, err := strconv.Atoi(f[2])
 	if err != nil {
-		return 0, &Error{"resolve", fmt.Errorf("getent %s %s gave %q", db, name, out)}
+		return 0, &Error{"resolve", failure.Refused, fmt.Errorf("getent %s %s gave %q", db, name, out)}
 	}
 	return id, nil
 }
@@ -325,7 +371,7 @@ func (c *Conn) Read(p string) (State, error) {
 		return State{}, nil
 	}
 	if err != nil {
-		return State{}, &Error{"read", fmt.Errorf("stat %s: %w", p, err)}
+		return State{}, &Error{"read", "", fmt.Errorf("stat %s: %w", p, err)}
 	}
 	if !fi.Mode().IsRegular() {
 		kind := "not a regular file"
@@ -335,19 +381,19 @@ func (c *Conn) Read(p string) (State, error) {
 		case fi.IsDir():
 			kind = "a directory"
 		}
-		return State{}, &Error{"read", fmt.Errorf("%s is %s; refusing to replace it (point path at the real file)", p, kind)}
+		return State{}, &Error{"read", failure.Refused, fmt.Errorf("%s is %s; refusing to replace it (point path at the real file)", p, kind)}
 	}
 	if fi.Size() > MaxSize {
-		return State{}, &Error{"read", fmt.Errorf("%s is %d bytes, larger than any service_tokens file", p, fi.Size())}
+		return State{}, &Error{"read", failure.Refused, fmt.Errorf("%s is %d bytes, larger than any service_tokens file", p, fi.Size())}
 	}
 	f, err := c.SFTP.Open(p)
 	if err != nil {
-		return State{}, &Error{"read", fmt.Errorf("open %s: %w", p, err)}
+		return State{}, &Error{"read", "", fmt.Errorf("open %s: %w", p, err)}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
-		return State{}, &Error{"read", fmt.Errorf("read %s: %w", p, err)}
+		return State{}, &Error{"read", "", fmt.Errorf("read %s: %w", p, err)}
 	}
 	st := fi.Sys().(*sftp.FileStat)
 	sum := sha256.Sum256(data)
@@ -376,7 +422,7 @@ func (c *Conn) CanSet(a Attrs) error {
 	if need == "" {
 		return nil
 	}
-	return &Error{"permission", fmt.Errorf("setting %s needs root on the node, and %s is uid %d: log in as root, or set sudo: true", need, c.node.User, c.UID)}
+	return &Error{"permission", failure.Permission, fmt.Errorf("setting %s needs root on the node, and %s is uid %d: log in as root, or set sudo: true", need, c.node.User, c.UID)}
 }
 
 func containsInt(s []int, v int) bool {
@@ -405,14 +451,14 @@ var ErrNoPosixRename = errors.New("the node's SFTP server lacks posix-rename@ope
 // leftTemp the caller must remove tmp over a new connection.
 func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename func() error) (leftTemp bool, err error) {
 	if _, ok := c.SFTP.HasExtension("posix-rename@openssh.com"); !ok {
-		return false, &Error{"write", ErrNoPosixRename}
+		return false, &Error{"write", failure.Refused, ErrNoPosixRename}
 	}
 	f, err := c.SFTP.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		if _, serr := c.SFTP.Stat(path.Dir(target)); errors.Is(serr, fs.ErrNotExist) {
-			return false, &Error{"write", fmt.Errorf("the directory %s does not exist on the node: is Elasticsearch installed there, and is path right?", path.Dir(target))}
+			return false, &Error{"write", failure.RemoteIO, fmt.Errorf("the directory %s does not exist on the node: is Elasticsearch installed there, and is path right?", path.Dir(target))}
 		}
-		return false, &Error{"write", fmt.Errorf("create %s: %w%s", tmp, err, c.diagnose(path.Dir(target), len(data)))}
+		return false, &Error{"write", "", fmt.Errorf("create %s: %w%s", tmp, err, c.diagnose(path.Dir(target), len(data)))}
 	}
 	defer func() {
 		if err != nil {
@@ -425,27 +471,27 @@ func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename fu
 	// The file is created with the server's umask; tighten it before any
 	// hash is written into it.
 	if err = f.Chmod(0o600); err != nil {
-		return false, &Error{"write", fmt.Errorf("chmod %s: %w", tmp, err)}
+		return false, &Error{"write", "", fmt.Errorf("chmod %s: %w", tmp, err)}
 	}
 	if _, err = f.Write(data); err != nil {
-		return false, &Error{"write", fmt.Errorf("write %s: %w%s", tmp, err, c.diagnose(path.Dir(target), len(data)))}
+		return false, &Error{"write", "", fmt.Errorf("write %s: %w%s", tmp, err, c.diagnose(path.Dir(target), len(data)))}
 	}
 	if _, ok := c.SFTP.HasExtension("fsync@openssh.com"); ok {
 		if err = f.Sync(); err != nil {
-			return false, &Error{"write", fmt.Errorf("fsync %s: %w", tmp, err)}
+			return false, &Error{"write", "", fmt.Errorf("fsync %s: %w", tmp, err)}
 		}
 	}
 	if a.UID >= 0 || a.GID >= 0 {
 		if err = f.Chown(a.UID, a.GID); err != nil {
-			return false, &Error{"write", fmt.Errorf("chown %s: %w; setting owner and group needs root on the node: log in as root, or set sudo: true", tmp, err)}
+			return false, &Error{"write", failure.Permission, fmt.Errorf("chown %s: %w; setting owner and group needs root on the node: log in as root, or set sudo: true", tmp, err)}
 		}
 	}
 	// After chown, which may clear mode bits.
 	if err = f.Chmod(a.Mode); err != nil {
-		return false, &Error{"write", fmt.Errorf("chmod %s: %w", tmp, err)}
+		return false, &Error{"write", "", fmt.Errorf("chmod %s: %w", tmp, err)}
 	}
 	if err = f.Close(); err != nil {
-		return false, &Error{"write", fmt.Errorf("close %s: %w", tmp, err)}
+		return false, &Error{"write", "", fmt.Errorf("close %s: %w", tmp, err)}
 	}
 	if beforeRename != nil {
 		if err = beforeRename(); err != nil {
@@ -453,7 +499,7 @@ func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename fu
 		}
 	}
 	if err = c.SFTP.PosixRename(tmp, target); err != nil {
-		return false, &Error{"write", fmt.Errorf("rename %s over %s: %w", tmp, target, err)}
+		return false, &Error{"write", "", fmt.Errorf("rename %s over %s: %w", tmp, target, err)}
 	}
 	c.syncDir(path.Dir(target))
 	return false, nil
@@ -503,11 +549,11 @@ func (c *Conn) syncDir(dir string) {
 func (c *Conn) SetAttrs(p string, a Attrs) error {
 	if a.UID >= 0 || a.GID >= 0 {
 		if err := c.SFTP.Chown(p, a.UID, a.GID); err != nil {
-			return &Error{"fix", fmt.Errorf("chown %s: %w", p, err)}
+			return &Error{"fix", "", fmt.Errorf("chown %s: %w", p, err)}
 		}
 	}
 	if err := c.SFTP.Chmod(p, a.Mode); err != nil {
-		return &Error{"fix", fmt.Errorf("chmod %s: %w", p, err)}
+		return &Error{"fix", "", fmt.Errorf("chmod %s: %w", p, err)}
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
 )
 
@@ -57,6 +58,18 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// FailureKind is the step's kind: a refused or silent connection is
+// unreachable, a key problem is host key or auth.
+func (e *Error) FailureKind() failure.Kind {
+	switch e.Step {
+	case "host key":
+		return failure.HostKey
+	case "auth":
+		return failure.Auth
+	}
+	return failure.Unreachable
+}
 
 // Dial connects and logs in to n, through its bastions if it has any.
 func (d *Dialer) Dial(ctx context.Context, n *inventory.Node) (*ssh.Client, error) {
