@@ -12,7 +12,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
-	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
@@ -99,31 +98,46 @@ type createResult struct {
 	Algorithm string `json:"algorithm"`
 }
 
+// prepareChange is the start that create and delete share. It checks, in
+// this order and before anything changes: the command line's principal and
+// token name, the local file's location, what the command itself needs
+// (ready), and with -i the inventory, --limit and keys, so that a typo
+// cannot leave a changed file that was not pushed. The caller closes the
+// plan, which is nil without -i.
+func (t *tool) prepareChange(c *cli.Context, ready func(esconfig.Location) error) (acct tokens.Account, name string, loc esconfig.Location, plan *remote, err error) {
+	if acct, name, err = tokenArgs(c); err != nil {
+		return
+	}
+	if loc, err = t.location(c); err != nil {
+		return
+	}
+	if ready != nil {
+		if err = ready(loc); err != nil {
+			return
+		}
+	}
+	plan, err = t.pushPlan(c)
+	return
+}
+
 func (t *tool) create(c *cli.Context) error {
-	acct, name, err := tokenArgs(c)
+	var asJSON bool
+	var alg tokens.Algorithm
+	acct, name, loc, plan, err := t.prepareChange(c, func(loc esconfig.Location) (err error) {
+		if asJSON, err = t.jsonOutput(c); err != nil {
+			return err
+		}
+		overrides, err := esconfig.ParseOverrides(c.StringSlice("E"))
+		if err != nil {
+			return err
+		}
+		alg, _, err = esconfig.HashingAlgorithm(loc.ConfigDir, overrides, t.getenv)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	asJSON, err := t.jsonOutput(c)
-	if err != nil {
-		return err
-	}
-	loc, err := t.location(c)
-	if err != nil {
-		return err
-	}
-	overrides, err := esconfig.ParseOverrides(c.StringSlice("E"))
-	if err != nil {
-		return err
-	}
-	alg, _, err := esconfig.HashingAlgorithm(loc.ConfigDir, overrides, t.getenv)
-	if err != nil {
-		return err
-	}
-	plan, err := t.pushPlan(c) // with -i, the inventory must be valid before anything changes
-	if err != nil {
-		return err
-	}
+	defer plan.close()
 	if note := acct.VersionNote(); note != "" {
 		t.warn(c, "%s", note)
 	}
@@ -198,18 +212,11 @@ func (t *tool) create(c *cli.Context) error {
 }
 
 func (t *tool) delete(c *cli.Context) error {
-	acct, name, err := tokenArgs(c)
+	acct, name, loc, plan, err := t.prepareChange(c, nil)
 	if err != nil {
 		return err
 	}
-	loc, err := t.location(c)
-	if err != nil {
-		return err
-	}
-	plan, err := t.pushPlan(c)
-	if err != nil {
-		return err
-	}
+	defer plan.close()
 	key := acct.Principal + "/" + name
 	change, err := store.Update(loc.File, func(f *tokens.File) error {
 		if !f.Delete(key) {
@@ -327,7 +334,7 @@ func (t *tool) verify(c *cli.Context) error {
 	} else {
 		bearer = args[0]
 	}
-	bearer = bearerFrom(bearer)
+	bearer = tokens.BearerFrom(bearer)
 	loc, err := t.location(c)
 	if err != nil {
 		return err
@@ -337,8 +344,11 @@ func (t *tool) verify(c *cli.Context) error {
 		return err
 	}
 	res := verifyResult{File: loc.File}
-	res.QualifiedName, res.Reason = authenticate(bearer, snap.File, loc.File)
-	res.Valid = res.Reason == ""
+	var reason error
+	res.QualifiedName, reason = tokens.Authenticate(bearer, snap.File, loc.File)
+	if res.Valid = reason == nil; !res.Valid {
+		res.Reason = reason.Error()
+	}
 	if asJSON {
 		if err := writeJSON(t.stdout, res); err != nil {
 			return err
@@ -356,83 +366,10 @@ func (t *tool) verify(c *cli.Context) error {
 	return nil
 }
 
-// bearerFrom accepts the token as create prints it ("SERVICE_TOKEN name =
-// value"), as an Authorization header value ("Bearer value"), or bare.
-func bearerFrom(s string) string {
-	if strings.HasPrefix(s, "SERVICE_TOKEN ") {
-		if _, v, ok := strings.Cut(s, " = "); ok {
-			return v
-		}
-	}
-	if len(s) >= 7 && strings.EqualFold(s[:7], "Bearer ") {
-		return s[7:]
-	}
-	return s
-}
-
-// authenticate applies ServiceAccountService.authenticateToken's rules to
-// a bearer token and the file store. It returns the token's name (when it
-// decodes) and why it fails, or "" when Elasticsearch would accept it.
-func authenticate(bearer string, f *tokens.File, path string) (string, string) {
-	tok, err := tokens.ParseBearer(bearer)
-	if err != nil {
-		return "", err.Error()
-	}
-	q := tok.QualifiedName()
-	if tok.Namespace != "elastic" {
-		return q, fmt.Sprintf("namespace [%s] is not elastic", tok.Namespace)
-	}
-	if _, ok := tokens.LookupAccount(tok.Principal()); !ok {
-		return q, fmt.Sprintf("[%s] is not a service account", tok.Principal())
-	}
-	if n := tok.SecretLength(); n < tokens.MinSecretLength {
-		return q, fmt.Sprintf("the secret is %d characters long; Elasticsearch needs at least %d", n, tokens.MinSecretLength)
-	}
-	stored, ok := f.Hash(q)
-	if !ok {
-		return q, fmt.Sprintf("no such token in %s", path)
-	}
-	match, err := tokens.VerifyHash(tok.Secret, stored)
-	if err != nil {
-		return q, fmt.Sprintf("the stored hash cannot be checked: %v", err)
-	}
-	if !match {
-		return q, "the secret does not match the stored hash"
-	}
-	return q, ""
-}
-
 func unwrapPath(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err
 	}
 	return err
-}
-
-// exitCodeOf maps an error to the exit code documented in the README.
-func exitCodeOf(err error) int {
-	var ee *exitError
-	var mal *store.MalformedError
-	var ioe *store.IOError
-	var ce *esconfig.ConfigError
-	var ue *esconfig.UsageError
-	var ie *inventory.Error
-	switch {
-	case errors.As(err, &ie):
-		return exitConfig
-	case errors.As(err, &ee):
-		return ee.code
-	case errors.Is(err, tokens.ErrCommentKey):
-		return exitDataError
-	case errors.As(err, &mal):
-		return exitDataError
-	case errors.As(err, &ioe):
-		return exitIOError
-	case errors.As(err, &ce), errors.Is(err, esconfig.ErrNoLocation):
-		return exitConfig
-	case errors.As(err, &ue):
-		return exitUsage
-	}
-	return exitFailed
 }

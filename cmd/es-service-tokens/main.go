@@ -14,6 +14,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
+	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
 func main() {
@@ -85,6 +88,40 @@ const (
 type silentExit int
 
 func (s silentExit) Error() string { return fmt.Sprintf("exit %d", int(s)) }
+
+// exitCodeOf is the exit code the README documents for err. Errors made
+// in this package carry their code (exitError); the packages' own error
+// types map by kind, so those packages need not know about exit codes.
+func exitCodeOf(err error) int {
+	if ee, ok := errors.AsType[*exitError](err); ok {
+		return ee.code
+	}
+	for _, k := range errorKinds {
+		if k.is(err) {
+			return k.code
+		}
+	}
+	return exitFailed
+}
+
+// errorKinds maps the packages' error types to exit codes.
+var errorKinds = []struct {
+	is   func(error) bool
+	code int
+}{
+	{isA[*inventory.Error], exitConfig},
+	{func(err error) bool { return errors.Is(err, tokens.ErrCommentKey) }, exitDataError},
+	{isA[*store.MalformedError], exitDataError},
+	{isA[*store.IOError], exitIOError},
+	{isA[*esconfig.ConfigError], exitConfig},
+	{func(err error) bool { return errors.Is(err, esconfig.ErrNoLocation) }, exitConfig},
+	{isA[*esconfig.UsageError], exitUsage},
+}
+
+func isA[E error](err error) bool {
+	_, ok := errors.AsType[E](err)
+	return ok
+}
 
 func (t *tool) exit(err error) int {
 	if err == nil {

@@ -136,6 +136,7 @@ func (t *tool) remote(c *cli.Context) (*remote, error) {
 		eps = append(eps, n.Endpoint)
 	}
 	if err := auth.Prepare(eps); err != nil {
+		auth.Close() // Prepare may have reached the agent
 		return nil, fail(exitConfig, "%v", err)
 	}
 	keys := &hostkeys.Checker{Notify: func(msg string) { t.warn(c, "%s", msg) }}
@@ -154,7 +155,13 @@ func (t *tool) remote(c *cli.Context) (*remote, error) {
 	}, nil
 }
 
+// close releases what remote opened: the signal handler, shared bastion
+// connections and the agent. Whoever called remote or pushPlan closes it,
+// on every path; a nil remote (no -i) closes as nothing.
 func (r *remote) close() {
+	if r == nil {
+		return
+	}
 	r.cancel()
 	r.dialer.Close()
 	r.dialer.Auth.Close()
@@ -211,5 +218,6 @@ func (t *tool) push(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer r.close()
 	return t.runPush(c, r, loc.File, snap.Data, nil)
 }

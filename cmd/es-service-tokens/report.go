@@ -26,7 +26,6 @@ type pushReport struct {
 var pushOrder = []push.Status{push.Updated, push.Unchanged, push.Fixed, push.WouldUpdate, push.WouldFix, push.Conflict, push.Failed}
 
 func (t *tool) runPush(c *cli.Context, r *remote, file string, data, before []byte) error {
-	defer r.close()
 	asJSON, err := t.jsonOutput(c)
 	if err != nil {
 		return err
