@@ -77,7 +77,7 @@ func (r *resolver) ansibleLayer(h ansible.Host) (layer, error) {
 			if strings.Contains(v.Value, "{{") {
 				return nil, &Error{File: v.File, Line: v.Line, Key: name, Msg: fmt.Sprintf("host %s: Jinja templates are not evaluated; give a plain value", h.Name)}
 			}
-			l[m.key] = setting{value: v.Value, origin: origin(v), line: v.Line}
+			l[m.key] = setting{value: v.Value, origin: origin(v), file: v.File, line: v.Line}
 			break
 		}
 	}
@@ -103,7 +103,7 @@ func (r *resolver) ansibleLayer(h ansible.Host) (layer, error) {
 		jump, ignored := proxyJumpFrom(v.Value)
 		if jump != "" {
 			if _, set := l["jump"]; !set {
-				l["jump"] = setting{value: jump, list: strings.Split(jump, ","), origin: origin(v), line: v.Line}
+				l["jump"] = setting{value: jump, list: strings.Split(jump, ","), origin: origin(v), file: v.File, line: v.Line}
 			}
 		}
 		if len(ignored) > 0 {

@@ -18,7 +18,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
+	"github.com/es-service-tokens/es-service-tokens/inventory/internal/yamlkeys"
 	"github.com/es-service-tokens/es-service-tokens/inventory/sshconfig"
 )
 
@@ -129,7 +131,9 @@ func (e *Error) Error() string {
 		b.WriteString(e.Key + ": ")
 	}
 	b.WriteString(e.Msg)
-	return b.String()
+	// File names come from the command line and keys from the file: an
+	// error must stay one line whatever they hold.
+	return safetext.Escape(b.String())
 }
 
 // Load reads an inventory, native or Ansible (told apart by its shape).
@@ -141,6 +145,9 @@ func Load(path string, opts Options) (*Inventory, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, &Error{File: path, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if d := yamlkeys.Duplicate(&doc); d != nil {
+		return nil, &Error{File: path, Line: d.Again, Msg: d.Message()}
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, &Error{File: path, Line: 1, Msg: "an inventory is a YAML mapping with nodes: (or an Ansible inventory with all:)"}
@@ -209,6 +216,9 @@ func parseMode(s string) (fs.FileMode, error) {
 	}
 	if m&0o400 == 0 && m&0o040 == 0 {
 		return 0, fmt.Errorf("mode %04o lets neither the owner nor the group read the file; Elasticsearch could not load it", m)
+	}
+	if m&0o002 != 0 {
+		return 0, fmt.Errorf("mode %04o lets every user on the node write the file, and so add tokens; use \"0660\" or \"0640\"", m)
 	}
 	return fs.FileMode(m), nil
 }

@@ -133,7 +133,7 @@ func (r *resolver) settings(m *yaml.Node, where, path string) (layer, error) {
 		if !nodeKeys[k.Value] {
 			return nil, &Error{File: path, Line: k.Line, Key: k.Value, Msg: fmt.Sprintf("unknown key in %s; valid keys: %s", where, strings.Join(settingKeys, ", "))}
 		}
-		s := setting{origin: fmt.Sprintf("%s:%d (%s)", path, v.Line, where), line: v.Line}
+		s := setting{origin: fmt.Sprintf("%s:%d (%s)", path, v.Line, where), file: path, line: v.Line}
 		switch {
 		case k.Value == "jump" && v.Kind == yaml.SequenceNode:
 			for _, h := range v.Content {

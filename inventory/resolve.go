@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory/sshconfig"
 )
 
@@ -17,6 +18,7 @@ type setting struct {
 	value  string
 	list   []string // for keys that may hold several values
 	origin string
+	file   string // where line is; "" is the inventory file itself
 	line   int
 	// ssh marks a value written in ssh's syntax (an ssh -o option from
 	// Ansible's ssh arguments): yes/no instead of true/false, %-tokens, paths
@@ -25,6 +27,15 @@ type setting struct {
 	// final marks a value already resolved elsewhere (a bastion inheriting
 	// its node's): used as it is.
 	final bool
+}
+
+// where is the file the setting was written in: an Ansible vars file, or
+// else the inventory.
+func (s setting) where(inventory string) string {
+	if s.file != "" {
+		return s.file
+	}
+	return inventory
 }
 
 // layer is one source of settings; earlier layers win.
@@ -76,7 +87,7 @@ func (l *ladder) find(key, sshKey string) (setting, bool) {
 	}
 	if sshKey != "" {
 		if vs := l.ssh.GetAll(l.alias, sshKey); len(vs) > 0 {
-			s := setting{value: vs[0].Value, origin: sshOrigin(vs[0]), ssh: true}
+			s := setting{value: vs[0].Value, origin: sshOrigin(vs[0]), file: vs[0].File, line: vs[0].Line, ssh: true}
 			for _, v := range vs {
 				s.list = append(s.list, v.Value)
 			}
@@ -98,6 +109,14 @@ func get[T any](l *ladder, key, sshKey string, parse func(setting) (T, error), d
 	}
 	s, ok := l.find(key, sshKey)
 	if ok {
+		// Values are echoed in messages and passed to the node: a control
+		// character could forge an output line or name another file.
+		for _, v := range append([]string{s.value}, s.list...) {
+			if !safetext.Printable(v) {
+				l.err = l.fail(key, s, fmt.Sprintf("%q holds a control or invisible character; use plain text", v))
+				return def
+			}
+		}
 		v, err := parse(s)
 		if err == nil {
 			l.origin[key] = s.origin
@@ -118,7 +137,7 @@ func (r *resolver) node(name string, layers []layer, sc *sshconfig.Config) (*Nod
 	n := &Node{Name: name, Origin: map[string]string{}}
 	l := &ladder{r: r, ssh: sc, layers: layers, origin: n.Origin,
 		fail: func(key string, s setting, msg string) error {
-			return &Error{File: r.file, Line: s.line, Key: key, Msg: fmt.Sprintf("node %s: %s", name, msg)}
+			return &Error{File: s.where(r.file), Line: s.line, Key: key, Msg: fmt.Sprintf("node %s: %s", name, msg)}
 		}}
 	if r.opts.ConnectTimeout > 0 {
 		l.layers = append([]layer{{"connect_timeout": {value: r.opts.ConnectTimeout.String(), origin: "--connect-timeout"}}}, l.layers...)
@@ -141,6 +160,9 @@ func (r *resolver) node(name string, layers []layer, sc *sshconfig.Config) (*Nod
 	n.Owner = get(l, "owner", "", account, "", "not enforced: an existing file keeps its own")
 	n.Group = get(l, "group", "", account, "", "not enforced: an existing file keeps its own")
 	n.Mode = get(l, "mode", "", func(s setting) (os.FileMode, error) { return parseMode(s.value) }, DefaultMode, "built-in default")
+	if s, ok := l.find("mode", ""); ok && l.err == nil && n.Mode&0o004 != 0 {
+		r.warnOnce(fmt.Sprintf("%s:%d: mode %04o lets every user on the node read the token hashes; use \"0660\" or \"0640\"", s.where(r.file), s.line, n.Mode))
+	}
 	n.Sudo = get(l, "sudo", "", func(s setting) (bool, error) { return parseBool(s.value) }, false, "built-in default")
 	n.SFTPServer = get(l, "sftp_server", "", absolute, "", "searched for on the node when sudo is true")
 	if l.err != nil {
@@ -256,6 +278,11 @@ func jumpList(s setting) ([]string, error) {
 func filePath(s setting) (string, error) {
 	if !filepath.IsAbs(s.value) || strings.HasSuffix(s.value, "/") {
 		return "", fmt.Errorf("%q is not an absolute file path", s.value)
+	}
+	// Elasticsearch reads no other name; anything else would replace some
+	// other file (elasticsearch.yml, /etc/passwd) with tokens.
+	if filepath.Base(s.value) != "service_tokens" {
+		return "", fmt.Errorf("%q is not a service_tokens file: Elasticsearch reads only CONFIG_DIR/service_tokens; give a path ending in /service_tokens", s.value)
 	}
 	return filepath.Clean(s.value), nil
 }

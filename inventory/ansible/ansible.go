@@ -26,6 +26,9 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
+	"github.com/es-service-tokens/es-service-tokens/inventory/internal/yamlkeys"
 )
 
 // Var is the effective value of one variable for one host.
@@ -410,6 +413,11 @@ func keyName(file string, k *yaml.Node, what string) (string, error) {
 	if k.ShortTag() == "!!null" || k.Value == "" {
 		return "", &Error{File: file, Line: k.Line, Msg: fmt.Sprintf("empty %s", what)}
 	}
+	// A name is echoed in reports and logs: a control character in it
+	// could forge a line.
+	if !safetext.Printable(k.Value) {
+		return "", &Error{File: file, Line: k.Line, Msg: fmt.Sprintf("%s %q holds a control or invisible character; use plain text", what, k.Value)}
+	}
 	return k.Value, nil
 }
 
@@ -695,34 +703,12 @@ func yamlError(file string, err error) error {
 	return &Error{File: file, Msg: strings.TrimPrefix(msg, "yaml: ")}
 }
 
-// checkDuplicateKeys exists because yaml.v3 only detects duplicate keys when
-// decoding into Go values, not into a Node. Ansible would keep the last value
-// with a warning; for a tool that decides where secrets go, an ambiguous
-// inventory is better refused.
+// checkDuplicateKeys refuses a key written twice in one mapping. Ansible
+// would keep the last value with a warning; for a tool that decides where
+// secrets go, an ambiguous inventory is better refused.
 func checkDuplicateKeys(file string, n *yaml.Node) error {
-	switch n.Kind {
-	case yaml.DocumentNode, yaml.SequenceNode:
-		for _, c := range n.Content {
-			if err := checkDuplicateKeys(file, c); err != nil {
-				return err
-			}
-		}
-	case yaml.MappingNode:
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if k.Kind == yaml.ScalarNode {
-				// Compared by text, not tag: 1 and "1" would name the same
-				// host, group or variable here.
-				if first, ok := seen[k.Value]; ok {
-					return &Error{File: file, Line: k.Line, Msg: fmt.Sprintf("mapping key %q already defined at line %d", k.Value, first)}
-				}
-				seen[k.Value] = k.Line
-			}
-			if err := checkDuplicateKeys(file, n.Content[i+1]); err != nil {
-				return err
-			}
-		}
+	if d := yamlkeys.Duplicate(n); d != nil {
+		return &Error{File: file, Line: d.Again, Msg: d.Message()}
 	}
 	return nil
 }

@@ -631,7 +631,7 @@ func TestErrors(t *testing.T) {
 		{"hosts as a string", "all:\n  hosts: es01\n", 2, `"hosts" in group "all" must be a mapping, found a string`},
 		{"children as a list", "all:\n  children: [hot]\n", 2, `"children" in group "all" must be a mapping`},
 		{"host vars as a string", "all:\n  hosts:\n    es01: fast\n", 3, `variables of host "es01" must be a mapping`},
-		{"duplicate key", "all:\n  hosts:\n    es01:\n    es02:\n    es01:\n", 5, `mapping key "es01" already defined at line 3`},
+		{"duplicate key", "all:\n  hosts:\n    es01:\n    es02:\n    es01:\n", 5, `duplicate key "es01" (first on line 3): remove one of the two`},
 		{"yaml syntax", "all:\n  hosts: [\n", 2, "did not find expected node content"},
 		{"range start after end", "all:\n  hosts:\n    es[3:1]:\n", 3, "starts after its end"},
 		{"range mixing letters and digits", "all:\n  hosts:\n    es[1:c]:\n", 3, "not a mix"},
@@ -674,7 +674,7 @@ func TestVarsFileErrors(t *testing.T) {
 		{"vault file", "group_vars/all.yml", "$ANSIBLE_VAULT;1.1;AES256\n6162636465\n", 1, "vault-encrypted vars are not supported"},
 		{"vault file in directory form", "host_vars/es01/secrets.yml", "$ANSIBLE_VAULT;1.2;AES256;prod\n6162\n", 1, "vault-encrypted vars are not supported"},
 		{"not a mapping", "group_vars/hot.yml", "- a\n- b\n", 1, "must be a YAML mapping"},
-		{"duplicate key", "host_vars/es01.yml", "a: 1\nb: 2\na: 3\n", 3, `"a" already defined`},
+		{"duplicate key", "host_vars/es01.yml", "a: 1\nb: 2\na: 3\n", 3, `duplicate key "a" (first on line 1)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
