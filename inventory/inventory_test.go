@@ -318,7 +318,9 @@ func TestLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := map[string][]string{
-		"":                {"es01", "es02", "es03", "coord"},
+		"":                nil, // an empty $NODES must not mean every node
+		" , ":             nil,
+		"all":             {"es01", "es02", "es03", "coord"},
 		"hot":             {"es01", "es02"},
 		"es0*,!es02":      {"es01", "es03"},
 		"!es02,es0*":      {"es01", "es03"},

@@ -16,9 +16,16 @@ func (e *LimitError) Error() string { return e.Msg }
 // name, or a shell pattern matched against both; a term starting with '!'
 // removes what it matches. Only exclusions start from every node. A term
 // that matches nothing is an error: a typo must not silently shrink a push.
+// An expression of only spaces and separators, "" included, is an error
+// too: `--limit "$NODES"` with an empty variable must not select the whole
+// cluster. Callers without a --limit use every node instead of calling
+// Select.
 func (inv *Inventory) Select(limit string) ([]*Node, error) {
+	if strings.Trim(limit, " \t\r\n,:") == "" {
+		return nil, &LimitError{fmt.Sprintf("--limit %q names no node (an empty variable?): give node or group names, or leave --limit out to select every node", limit)}
+	}
 	limit = strings.TrimSpace(limit)
-	if limit == "" || limit == "all" || limit == "*" {
+	if limit == "all" || limit == "*" {
 		return inv.Nodes, nil
 	}
 	chosen := map[string]bool{}

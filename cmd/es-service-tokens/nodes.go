@@ -73,9 +73,9 @@ func (t *tool) nodes(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	sel, err := inv.Select(c.String("limit"))
+	sel, err := limitNodes(c, inv)
 	if err != nil {
-		return fail(exitUsage, "%v", err)
+		return err
 	}
 	views := make([]nodeView, len(sel))
 	for i, n := range sel {

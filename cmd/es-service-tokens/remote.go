@@ -117,14 +117,27 @@ func (t *tool) pushPlan(c *cli.Context) (*remote, error) {
 	return t.remote(c)
 }
 
+// limitNodes applies --limit: every node without one; with one, even an
+// empty one, what it selects.
+func limitNodes(c *cli.Context, inv *inventory.Inventory) ([]*inventory.Node, error) {
+	if !c.IsSet("limit") {
+		return inv.Nodes, nil
+	}
+	nodes, err := inv.Select(c.String("limit"))
+	if err != nil {
+		return nil, fail(exitUsage, "%v", err)
+	}
+	return nodes, nil
+}
+
 func (t *tool) remote(c *cli.Context) (*remote, error) {
 	inv, err := t.loadInventory(c)
 	if err != nil {
 		return nil, err
 	}
-	nodes, err := inv.Select(c.String("limit"))
+	nodes, err := limitNodes(c, inv)
 	if err != nil {
-		return nil, fail(exitUsage, "%v", err)
+		return nil, err
 	}
 	if c.Int("concurrency") < 1 {
 		return nil, fail(exitUsage, "--concurrency %d: give at least 1", c.Int("concurrency"))
