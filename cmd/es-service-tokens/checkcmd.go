@@ -132,7 +132,7 @@ func printCheck(w io.Writer, rep checkReport) {
 		fmt.Fprintln(w, line)
 	}
 	s := rep.Summary
-	fmt.Fprintf(w, "%d nodes: %d in sync, %d drifted, %d failed\n", s.Total, s.InSync, s.Drifted, s.Failed)
+	fmt.Fprintf(w, "%s: %d in sync, %d drifted, %d failed\n", plural(s.Total, "node"), s.InSync, s.Drifted, s.Failed)
 }
 
 // describeCheck says what differs, by token name: never a hash.
@@ -177,11 +177,11 @@ func nagios(s check.Summary, results []check.Result) string {
 	}
 	switch s.ExitCode() {
 	case 0:
-		return fmt.Sprintf("ES-SERVICE-TOKENS OK - %d nodes in sync | %s", s.Total, perf)
+		return fmt.Sprintf("ES-SERVICE-TOKENS OK - %s in sync | %s", plural(s.Total, "node"), perf)
 	case 1:
-		return fmt.Sprintf("ES-SERVICE-TOKENS WARNING - %d of %d nodes drifted: %s | %s", s.Drifted, s.Total, strings.Join(bad, ", "), perf)
+		return fmt.Sprintf("ES-SERVICE-TOKENS WARNING - %d of %s drifted: %s | %s", s.Drifted, plural(s.Total, "node"), strings.Join(bad, ", "), perf)
 	}
-	return fmt.Sprintf("ES-SERVICE-TOKENS CRITICAL - %d of %d nodes failed, %d drifted: %s | %s", s.Failed, s.Total, s.Drifted, strings.Join(bad, ", "), perf)
+	return fmt.Sprintf("ES-SERVICE-TOKENS CRITICAL - %d of %s failed, %d drifted: %s | %s", s.Failed, plural(s.Total, "node"), s.Drifted, strings.Join(bad, ", "), perf)
 }
 
 // prometheus renders node_exporter textfile metrics.
@@ -344,6 +344,6 @@ func (t *tool) pull(c *cli.Context) error {
 		os.Remove(out)
 		return fail(exitIOError, "pull %s: %s does not read back with sha256:%s; removed it", name, out, short(st.SHA256))
 	}
-	fmt.Fprintf(t.stdout, "pulled %s:%s (sha256:%s, %d tokens) to %s\n", name, n.Path, short(st.SHA256), f.Len(), out)
+	fmt.Fprintf(t.stdout, "pulled %s:%s (sha256:%s, %s) to %s\n", name, n.Path, short(st.SHA256), plural(f.Len(), "token"), out)
 	return nil
 }

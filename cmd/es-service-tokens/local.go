@@ -69,10 +69,59 @@ func (t *tool) location(c *cli.Context) (esconfig.Location, error) {
 	})
 }
 
+// warn prints a one-line WARNING: on stderr, or {"warning": ...} with
+// --format json; each distinct warning once a run, and none with -s.
 func (t *tool) warn(c *cli.Context, format string, a ...any) {
 	if !c.Bool("silent") {
-		fmt.Fprintf(t.stderr, "WARNING: "+format+"\n", a...)
+		t.warning(fmt.Sprintf(format, a...))
 	}
+}
+
+func (t *tool) warning(msg string) {
+	t.warnMu.Lock()
+	defer t.warnMu.Unlock()
+	if t.warned[msg] {
+		return
+	}
+	if t.warned == nil {
+		t.warned = map[string]bool{}
+	}
+	t.warned[msg] = true
+	if t.jsonOut {
+		writeJSON(t.stderr, struct {
+			Warning string `json:"warning"`
+		}{msg})
+		return
+	}
+	fmt.Fprintf(t.stderr, "WARNING: %s\n", msg)
+}
+
+// printWarnings prints store's lines, which are Elasticsearch's own words
+// ("WARNING: ..." and, after a permission change, a line of advice). They
+// are printed even with -s, as Elasticsearch does; with --format json each
+// warning and its advice make one object.
+func (t *tool) printWarnings(lines []string) {
+	if !t.jsonOut {
+		for _, l := range lines {
+			fmt.Fprintln(t.stderr, l)
+		}
+		return
+	}
+	var cur []string
+	flush := func() {
+		if len(cur) > 0 {
+			t.warning(strings.Join(cur, " "))
+		}
+		cur = nil
+	}
+	for _, l := range lines {
+		if msg, ok := strings.CutPrefix(l, "WARNING: "); ok {
+			flush()
+			l = msg
+		}
+		cur = append(cur, l)
+	}
+	flush()
 }
 
 func (t *tool) jsonOutput(c *cli.Context) (bool, error) {
@@ -96,6 +145,9 @@ type createResult struct {
 	TokenFile string `json:"token_file,omitempty"`
 	File      string `json:"file"`
 	Algorithm string `json:"algorithm"`
+	// Note names the Elasticsearch versions that know the account, when
+	// not all do.
+	Note string `json:"note,omitempty"`
 }
 
 // prepareChange is the start that create and delete share. It checks, in
@@ -138,7 +190,11 @@ func (t *tool) create(c *cli.Context) error {
 		return err
 	}
 	defer plan.close()
-	if note := acct.VersionNote(); note != "" {
+	// In JSON the note is a field of the token document, not a warning:
+	// it describes the token, and a script creating tokens in a loop would
+	// otherwise log it every time.
+	note := acct.VersionNote()
+	if note != "" && !asJSON {
 		t.warn(c, "%s", note)
 	}
 
@@ -180,7 +236,7 @@ func (t *tool) create(c *cli.Context) error {
 
 	var res createResult
 	res.Token.Principal, res.Token.Name, res.Token.QualifiedName = acct.Principal, name, tok.QualifiedName()
-	res.File, res.Algorithm, res.TokenFile = loc.File, alg.String(), tokenFile
+	res.File, res.Algorithm, res.TokenFile, res.Note = loc.File, alg.String(), tokenFile, note
 	var printErr error
 	switch {
 	case asJSON:
@@ -202,9 +258,7 @@ func (t *tool) create(c *cli.Context) error {
 		}
 		return fail(exitIOError, "cannot print the token: %v; it was removed from %s again", printErr, loc.File)
 	}
-	for _, w := range change.Warnings {
-		fmt.Fprintln(t.stderr, w)
-	}
+	t.printWarnings(change.Warnings)
 	if plan == nil {
 		return nil
 	}
@@ -227,9 +281,7 @@ func (t *tool) delete(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range change.Warnings {
-		fmt.Fprintln(t.stderr, w)
-	}
+	t.printWarnings(change.Warnings)
 	if plan == nil {
 		return nil
 	}

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"sync"
 
 	"golang.org/x/term"
 
@@ -37,6 +39,12 @@ type tool struct {
 	askPassphrase func(prompt string) ([]byte, error)
 	// inv is the inventory of this run, loaded once.
 	inv *inventory.Inventory
+	// jsonOut is --format json: errors and warnings go to stderr as one
+	// JSON object each, so a script parses every line it gets.
+	jsonOut bool
+	// warned holds the warnings already printed: each is said once a run.
+	warnMu sync.Mutex
+	warned map[string]bool
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -49,6 +57,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		t.askPassphrase = terminalPassphrase
 	}
 	app := t.app()
+	t.jsonOut = formatJSON(args)
 	args, err := normalizeArgs(app, args)
 	if err == nil {
 		err = app.Run(args)
@@ -133,12 +142,45 @@ func (t *tool) exit(err error) int {
 	}
 	code := exitCodeOf(err)
 	var ee *exitError
+	if t.jsonOut {
+		doc := struct {
+			Error    string `json:"error"`
+			ExitCode int    `json:"exit_code"`
+			Usage    string `json:"usage,omitempty"`
+		}{Error: err.Error(), ExitCode: code}
+		if errors.As(err, &ee) && !strings.Contains(ee.usage, "\n") {
+			doc.Usage = ee.usage // a usage line; the command list is for humans
+		}
+		writeJSON(t.stderr, doc)
+		return code
+	}
 	if errors.As(err, &ee) && ee.usage != "" {
 		fmt.Fprintln(t.stderr, ee.usage)
 	}
 	// Elasticsearch 8.4 and later print an empty line, then this.
 	fmt.Fprintf(t.stderr, "\nERROR: %s, with exit code %d\n", err.Error(), code)
 	return code
+}
+
+// formatJSON reports whether the command line asks for --format json,
+// wherever the option is; it is known before the line is parsed, so that
+// even a parse error comes as JSON.
+func formatJSON(args []string) bool {
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return false
+		case a == "--format=json" || a == "-format=json":
+			return true
+		case (a == "--format" || a == "-format") && i+1 < len(args):
+			if args[i+1] == "json" {
+				return true
+			}
+			i++
+		}
+	}
+	return false
 }
 
 // writeJSON prints one JSON document on one line.

@@ -100,7 +100,7 @@ func (t *tool) nodes(c *cli.Context) error {
 }
 
 func printNodes(w io.Writer, inv *inventory.Inventory, views []nodeView) {
-	fmt.Fprintf(w, "%s (%s inventory), %d nodes", inv.File, inv.Format, len(views))
+	fmt.Fprintf(w, "%s (%s inventory), %s", inv.File, inv.Format, plural(len(views), "node"))
 	if inv.LocalFile != "" {
 		fmt.Fprintf(w, ", local file %s", inv.LocalFile)
 	}

@@ -67,7 +67,7 @@ func (t *tool) printPush(w io.Writer, file string, data []byte, local *tokens.Fi
 	if dryRun {
 		verb = "dry run of push"
 	}
-	fmt.Fprintf(w, "%s %s (sha256:%s, %d tokens) to %d nodes\n", verb, file, short(check.Sum(data)), local.Len(), len(results))
+	fmt.Fprintf(w, "%s %s (sha256:%s, %s) to %s\n", verb, file, short(check.Sum(data)), plural(local.Len(), "token"), plural(len(results), "node"))
 	width := nameWidth(len(results), func(i int) string { return results[i].Node })
 	for _, r := range results {
 		attrs := "-"
@@ -115,4 +115,12 @@ func short(h string) string {
 		return h[:12]
 	}
 	return h
+}
+
+// plural is "1 token", "2 tokens".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
