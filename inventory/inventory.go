@@ -18,6 +18,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
 	"github.com/es-service-tokens/es-service-tokens/inventory/internal/yamlkeys"
@@ -60,7 +61,9 @@ type Endpoint struct {
 	ServerAliveCountMax int
 }
 
-// Host key checking modes. There is deliberately no mode that skips the check.
+// Host key checking modes, defined here once: the inventory resolves them
+// and sync/hostkeys enforces them. There is deliberately no mode that skips
+// the check.
 const (
 	HostKeyStrict    = "strict"
 	HostKeyAcceptNew = "accept-new"
@@ -140,7 +143,7 @@ func (e *Error) Error() string {
 func Load(path string, opts Options) (*Inventory, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read inventory: %v", unwrap(err))}
+		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read inventory: %v", fserr.WithoutPath(err))}
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -165,7 +168,7 @@ func Load(path string, opts Options) (*Inventory, error) {
 		if errors.As(err, &se) {
 			return nil, &Error{File: se.File, Line: se.Line, Msg: se.Msg}
 		}
-		return nil, &Error{File: sshPath, Msg: unwrap(err).Error()}
+		return nil, &Error{File: sshPath, Msg: fserr.WithoutPath(err).Error()}
 	}
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
@@ -184,14 +187,6 @@ func Load(path string, opts Options) (*Inventory, error) {
 	inv.Warnings = append(inv.Warnings, r.warnings...)
 	inv.Notes = append(inv.Notes, r.notes...)
 	return inv, nil
-}
-
-func unwrap(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 var accountRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_.-]{0,31}\$?|[0-9]{1,10})$`)

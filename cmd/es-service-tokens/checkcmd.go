@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +17,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
+	"github.com/es-service-tokens/es-service-tokens/internal/digest"
+	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 	"github.com/es-service-tokens/es-service-tokens/sync/check"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
@@ -93,7 +93,7 @@ func (t *tool) check(c *cli.Context) (err error) {
 		results = k.Check(r.ctx, r.nodes, snap.Data)
 	}
 	sum := check.Summarize(results)
-	report := checkReport{"check", loc.File, check.Sum(snap.Data), start.UTC(), time.Since(start).Seconds(), results, sum}
+	report := checkReport{"check", loc.File, digest.SHA256(snap.Data), start.UTC(), time.Since(start).Seconds(), results, sum}
 
 	if path := c.String("prometheus-textfile"); path != "" {
 		if err := atomicfile.Write(path, prometheus(report), atomicfile.Options{Perm: 0o644, UID: -1, GID: -1}); err != nil {
@@ -122,7 +122,7 @@ func printCheck(w io.Writer, rep checkReport) {
 	for _, r := range rep.Nodes {
 		sha, attrs := "-", "-"
 		if r.Seen.SHA256 != "" {
-			sha = "sha256:" + short(r.Seen.SHA256)
+			sha = "sha256:" + digest.Short(r.Seen.SHA256)
 			attrs = r.Seen.Owner + ":" + r.Seen.Group + " " + r.Seen.Mode
 		}
 		line := fmt.Sprintf("%-*s  %-7s  %-19s  %-26s %6.2fs", width, r.Node, r.State, sha, attrs, r.Seconds)
@@ -264,7 +264,6 @@ func fileAttrs(data []byte, fi fs.FileInfo, err error) check.Attributes {
 		return check.Attributes{}
 	}
 	st := fi.Sys().(*syscall.Stat_t)
-	sum := sha256.Sum256(data)
 	owner, group := strconv.Itoa(int(st.Uid)), strconv.Itoa(int(st.Gid))
 	if u, err := user.LookupId(owner); err == nil {
 		owner = u.Username
@@ -272,7 +271,7 @@ func fileAttrs(data []byte, fi fs.FileInfo, err error) check.Attributes {
 	if g, err := user.LookupGroupId(group); err == nil {
 		group = g.Name
 	}
-	return check.Attributes{SHA256: hex.EncodeToString(sum[:]), Owner: owner, Group: group, Mode: fmt.Sprintf("%04o", fi.Mode().Perm())}
+	return check.Attributes{SHA256: digest.SHA256(data), Owner: owner, Group: group, Mode: fmt.Sprintf("%04o", fi.Mode().Perm())}
 }
 
 // pull copies one node's file to a new local file, so a lost local copy
@@ -337,13 +336,13 @@ func (t *tool) pull(c *cli.Context) error {
 		if errors.Is(err, fs.ErrExist) {
 			return fail(exitCantCreate, "%s already exists; pull never overwrites a file: give a new path", out)
 		}
-		return fail(exitCantCreate, "cannot create %s: %v", out, unwrapPath(err))
+		return fail(exitCantCreate, "cannot create %s: %v", out, fserr.WithoutPath(err))
 	}
 	written, err := os.ReadFile(out)
-	if err != nil || check.Sum(written) != st.SHA256 {
+	if err != nil || digest.SHA256(written) != st.SHA256 {
 		os.Remove(out)
-		return fail(exitIOError, "pull %s: %s does not read back with sha256:%s; removed it", name, out, short(st.SHA256))
+		return fail(exitIOError, "pull %s: %s does not read back with sha256:%s; removed it", name, out, digest.Short(st.SHA256))
 	}
-	fmt.Fprintf(t.stdout, "pulled %s:%s (sha256:%s, %s) to %s\n", name, n.Path, short(st.SHA256), plural(f.Len(), "token"), out)
+	fmt.Fprintf(t.stdout, "pulled %s:%s (sha256:%s, %s) to %s\n", name, n.Path, digest.Short(st.SHA256), plural(f.Len(), "token"), out)
 	return nil
 }

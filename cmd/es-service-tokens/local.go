@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
+	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
@@ -217,7 +218,7 @@ func (t *tool) create(c *cli.Context) error {
 			if errors.Is(err, fs.ErrExist) {
 				return fail(exitCantCreate, "token file [%s] already exists; give a new path (a token file is never overwritten)", tokenFile)
 			}
-			return fail(exitCantCreate, "cannot create token file [%s]: %v", tokenFile, unwrapPath(err))
+			return fail(exitCantCreate, "cannot create token file [%s]: %v", tokenFile, fserr.WithoutPath(err))
 		}
 	}
 	change, err := store.Update(loc.File, func(f *tokens.File) error {
@@ -416,12 +417,4 @@ func (t *tool) verify(c *cli.Context) error {
 		return silentExit(exitFailed)
 	}
 	return nil
-}
-
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/es-service-tokens/es-service-tokens/sync/check"
+	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
@@ -50,7 +50,7 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, data, before []by
 		}
 	}
 	if asJSON {
-		if err := writeJSON(t.stdout, pushReport{"push", file, check.Sum(data), local.Len(), req.DryRun, results, summary}); err != nil {
+		if err := writeJSON(t.stdout, pushReport{"push", file, digest.SHA256(data), local.Len(), req.DryRun, results, summary}); err != nil {
 			return err
 		}
 	} else {
@@ -67,7 +67,7 @@ func (t *tool) printPush(w io.Writer, file string, data []byte, local *tokens.Fi
 	if dryRun {
 		verb = "dry run of push"
 	}
-	fmt.Fprintf(w, "%s %s (sha256:%s, %s) to %s\n", verb, file, short(check.Sum(data)), plural(local.Len(), "token"), plural(len(results), "node"))
+	fmt.Fprintf(w, "%s %s (sha256:%s, %s) to %s\n", verb, file, digest.Short(digest.SHA256(data)), plural(local.Len(), "token"), plural(len(results), "node"))
 	width := nameWidth(len(results), func(i int) string { return results[i].Node })
 	for _, r := range results {
 		attrs := "-"
@@ -76,7 +76,7 @@ func (t *tool) printPush(w io.Writer, file string, data []byte, local *tokens.Fi
 		}
 		sha := "-"
 		if r.SHA256 != "" {
-			sha = "sha256:" + short(r.SHA256)
+			sha = "sha256:" + digest.Short(r.SHA256)
 		}
 		line := fmt.Sprintf("%-*s  %-12s  %-19s  %-26s %6.2fs", width, r.Node, r.Status, sha, attrs, r.Seconds)
 		var notes []string
@@ -108,13 +108,6 @@ func nameWidth(n int, name func(int) string) int {
 		}
 	}
 	return w
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
 
 // plural is "1 token", "2 tokens".

@@ -5,11 +5,10 @@ package check
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
@@ -86,7 +85,7 @@ func (k *Checker) Check(ctx context.Context, nodes []*inventory.Node, data []byt
 }
 
 func (k *Checker) node(ctx context.Context, n *inventory.Node, data []byte, local *tokens.File) (Result, bool) {
-	expected := Attributes{SHA256: Sum(data), Owner: n.Owner, Group: n.Group, Mode: fmt.Sprintf("%04o", n.Mode)}
+	expected := Attributes{SHA256: digest.SHA256(data), Owner: n.Owner, Group: n.Group, Mode: fmt.Sprintf("%04o", n.Mode)}
 	c, err := remotefile.Dial(ctx, k.Dialer, n)
 	if err != nil {
 		kind, reason := failure.Describe(ctx, err)
@@ -124,10 +123,10 @@ func (k *Checker) node(ctx context.Context, n *inventory.Node, data []byte, loca
 // Compare describes how the content seen differs from the local file, by
 // token name. It returns nil when the bytes are the same.
 func Compare(seen, localData []byte, local *tokens.File) []Difference {
-	if Sum(seen) == Sum(localData) {
+	if digest.SHA256(seen) == digest.SHA256(localData) {
 		return nil
 	}
-	d := Difference{What: "content", Seen: "sha256:" + Sum(seen), Expected: "sha256:" + Sum(localData)}
+	d := Difference{What: "content", Seen: "sha256:" + digest.SHA256(seen), Expected: "sha256:" + digest.SHA256(localData)}
 	f, err := tokens.Parse(seen)
 	if err != nil {
 		d.Detail = fmt.Sprintf("Elasticsearch cannot load this file (%v) and serves no file tokens from it", err)
@@ -139,12 +138,6 @@ func Compare(seen, localData []byte, local *tokens.File) []Difference {
 		d.Detail = "same tokens, different bytes (order, comments or duplicates)"
 	}
 	return []Difference{d}
-}
-
-// Sum is the hex SHA-256 of b.
-func Sum(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
 }
 
 // Summary counts nodes by state.

@@ -22,15 +22,11 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/es-service-tokens/es-service-tokens/inventory"
 )
 
-// Modes.
-const (
-	Strict    = "strict"
-	AcceptNew = "accept-new"
-)
-
-// UnknownHostError is a host with no key in known_hosts under Strict.
+// UnknownHostError is a host with no key in known_hosts under inventory.HostKeyStrict.
 type UnknownHostError struct {
 	Host        string // as recorded in known_hosts: host or [host]:port
 	Key         ssh.PublicKey
@@ -80,7 +76,7 @@ type Checker struct {
 // Config returns the callback and host key algorithms to use for one
 // connection to hostport ("host:port" as dialed).
 func (c *Checker) Config(files []string, mode, hostport string) (ssh.HostKeyCallback, []string, error) {
-	if mode != Strict && mode != AcceptNew {
+	if mode != inventory.HostKeyStrict && mode != inventory.HostKeyAcceptNew {
 		return nil, nil, fmt.Errorf("host key check %q: use strict or accept-new", mode)
 	}
 	if len(files) == 0 {
@@ -104,7 +100,7 @@ func (c *Checker) Config(files []string, mode, hostport string) (ssh.HostKeyCall
 		if len(ke.Want) > 0 {
 			return &ChangedKeyError{Host: host, Offered: key, Known: ke.Want}
 		}
-		if mode == Strict {
+		if mode == inventory.HostKeyStrict {
 			h, p, _ := net.SplitHostPort(hostname)
 			scan := "ssh-keyscan -t " + key.Type() + " " + h
 			if p != "22" {

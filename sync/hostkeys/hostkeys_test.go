@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/es-service-tokens/es-service-tokens/inventory"
 )
 
 // server is an SSH server with an ed25519 and an ECDSA host key that
@@ -88,7 +90,7 @@ func write(t *testing.T, lines ...string) string {
 func TestOnlyKnownKeyTypeIsNegotiated(t *testing.T) {
 	s := startServer(t)
 	kh := write(t, knownhosts.Line([]string{knownhosts.Normalize(s.addr)}, s.ec.PublicKey()))
-	if err := dial(t, &Checker{}, s, []string{kh}, Strict); err != nil {
+	if err := dial(t, &Checker{}, s, []string{kh}, inventory.HostKeyStrict); err != nil {
 		t.Fatalf("known ECDSA key refused: %v", err)
 	}
 }
@@ -96,7 +98,7 @@ func TestOnlyKnownKeyTypeIsNegotiated(t *testing.T) {
 func TestHashedAndPortEntries(t *testing.T) {
 	s := startServer(t)
 	hashed := knownhosts.Line([]string{knownhosts.HashHostname(knownhosts.Normalize(s.addr))}, s.ed.PublicKey())
-	if err := dial(t, &Checker{}, s, []string{write(t, "# comment", hashed)}, Strict); err != nil {
+	if err := dial(t, &Checker{}, s, []string{write(t, "# comment", hashed)}, inventory.HostKeyStrict); err != nil {
 		t.Fatalf("hashed [host]:port entry refused: %v", err)
 	}
 }
@@ -104,7 +106,7 @@ func TestHashedAndPortEntries(t *testing.T) {
 func TestUnknownHostStrict(t *testing.T) {
 	s := startServer(t)
 	kh := write(t, "# nothing known")
-	err := dial(t, &Checker{}, s, []string{kh}, Strict)
+	err := dial(t, &Checker{}, s, []string{kh}, inventory.HostKeyStrict)
 	var ue *UnknownHostError
 	if !errors.As(err, &ue) {
 		t.Fatalf("err = %v, want UnknownHostError", err)
@@ -128,7 +130,7 @@ func TestAcceptNewRecordsThenPins(t *testing.T) {
 	kh := filepath.Join(t.TempDir(), "sub", "known_hosts") // created on demand
 	var notes []string
 	c := &Checker{Notify: func(m string) { notes = append(notes, m) }}
-	if err := dial(t, c, s, []string{kh}, AcceptNew); err != nil {
+	if err := dial(t, c, s, []string{kh}, inventory.HostKeyAcceptNew); err != nil {
 		t.Fatalf("accept-new: %v", err)
 	}
 	if len(notes) != 1 || !strings.Contains(notes[0], "recorded new host key") {
@@ -139,7 +141,7 @@ func TestAcceptNewRecordsThenPins(t *testing.T) {
 		t.Fatalf("known_hosts not created 0600: %v %v", st, err)
 	}
 	// The recorded key is now what strict mode trusts.
-	if err := dial(t, &Checker{}, s, []string{kh}, Strict); err != nil {
+	if err := dial(t, &Checker{}, s, []string{kh}, inventory.HostKeyStrict); err != nil {
 		t.Fatalf("strict after accept-new: %v", err)
 	}
 	// A different key for the same host is refused even in accept-new.
@@ -148,7 +150,7 @@ func TestAcceptNewRecordsThenPins(t *testing.T) {
 	b, _ := os.ReadFile(kh)
 	_, sport, _ := net.SplitHostPort(s.addr)
 	os.WriteFile(kh, []byte(strings.Replace(string(b), "]:"+sport+" ", "]:"+port+" ", 1)), 0o600)
-	err = dial(t, &Checker{}, other, []string{kh}, AcceptNew)
+	err = dial(t, &Checker{}, other, []string{kh}, inventory.HostKeyAcceptNew)
 	var ce *ChangedKeyError
 	if !errors.As(err, &ce) {
 		t.Fatalf("changed key under accept-new: %v, want ChangedKeyError", err)

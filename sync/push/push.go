@@ -6,14 +6,13 @@ package push
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
@@ -89,11 +88,6 @@ func (p *Pusher) Push(ctx context.Context, nodes []*inventory.Node, req Request)
 	})
 }
 
-func sum(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
 // node brings one node in line. retry is true only when nothing has been
 // written to the node yet.
 func (p *Pusher) node(ctx context.Context, n *inventory.Node, req Request, local *tokens.File) (Result, bool) {
@@ -131,7 +125,7 @@ func (p *Pusher) node(ctx context.Context, n *inventory.Node, req Request, local
 		res.Changes = changes(st, local)
 	}
 	if !sameContent && req.Before != nil && st.Exists && !req.Force &&
-		st.SHA256 != sum(req.Before) && st.SHA256 != sum(req.Data) {
+		st.SHA256 != digest.SHA256(req.Before) && st.SHA256 != digest.SHA256(req.Data) {
 		res.Status, res.Failure, res.Reason = Conflict, failure.Conflict, conflictReason(st, req.Before)
 		return res, false
 	}
@@ -200,8 +194,8 @@ func (p *Pusher) verify(ctx context.Context, c *remotefile.Conn, n *inventory.No
 	if !st.Exists {
 		bad = append(bad, "the file is gone")
 	} else {
-		if st.SHA256 != sum(data) {
-			bad = append(bad, fmt.Sprintf("content sha256:%s, expected sha256:%s", short(st.SHA256), short(sum(data))))
+		if st.SHA256 != digest.SHA256(data) {
+			bad = append(bad, fmt.Sprintf("content sha256:%s, expected sha256:%s", digest.Short(st.SHA256), digest.Short(digest.SHA256(data))))
 		}
 		// -1: not enforced, and there was no file to keep them from.
 		if want.UID >= 0 && st.UID != want.UID {
@@ -344,11 +338,4 @@ func Thousands(n int) string {
 		s = "-" + s
 	}
 	return s
-}
-
-func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }

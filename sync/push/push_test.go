@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/internal/sftptest"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
@@ -59,7 +60,7 @@ func newNode(t *testing.T, name string, opts sftptest.Options, old []byte) *node
 		Endpoint: inventory.Endpoint{
 			Alias: name, Host: s.Host, Port: s.Port, User: "root",
 			IdentityFiles: []string{s.ClientKeyFile}, KnownHostsFiles: []string{s.KnownHostsFile},
-			HostKeyCheck: hostkeys.Strict, ConnectTimeout: 2 * time.Second,
+			HostKeyCheck: inventory.HostKeyStrict, ConnectTimeout: 2 * time.Second,
 		},
 		Path: filepath.Join(dir, "service_tokens"), Owner: "0", Group: "0", Mode: 0o640,
 	}}
@@ -114,7 +115,7 @@ func TestHealthyNodesAreUpdatedAndVerified(t *testing.T) {
 	res := push(t, pusher(10*time.Second), Request{Data: data}, a, b)
 	for _, n := range []*node{a, b} {
 		r := res[n.node.Name]
-		if r.Status != Updated || r.SHA256 != sum(data) || r.Mode != "0640" {
+		if r.Status != Updated || r.SHA256 != digest.SHA256(data) || r.Mode != "0640" {
 			t.Errorf("%s: %+v", n.node.Name, r)
 		}
 		if string(n.file(t)) != string(data) {

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -24,6 +23,7 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
@@ -396,8 +396,7 @@ func (c *Conn) Read(p string) (State, error) {
 		return State{}, &Error{"read", "", fmt.Errorf("read %s: %w", p, err)}
 	}
 	st := fi.Sys().(*sftp.FileStat)
-	sum := sha256.Sum256(data)
-	return State{Exists: true, Data: data, SHA256: hex.EncodeToString(sum[:]), UID: int(st.UID), GID: int(st.GID), Mode: fi.Mode().Perm()}, nil
+	return State{Exists: true, Data: data, SHA256: digest.SHA256(data), UID: int(st.UID), GID: int(st.GID), Mode: fi.Mode().Perm()}, nil
 }
 
 // Attrs are what a written file must carry; -1 leaves owner or group as

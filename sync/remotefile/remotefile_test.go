@@ -23,7 +23,7 @@ func open(t *testing.T, owner, group string) (*Conn, string) {
 		Name: "n",
 		Endpoint: inventory.Endpoint{Host: s.Host, Port: s.Port, User: "root",
 			IdentityFiles: []string{s.ClientKeyFile}, KnownHostsFiles: []string{s.KnownHostsFile},
-			HostKeyCheck: hostkeys.Strict, ConnectTimeout: 2 * time.Second},
+			HostKeyCheck: inventory.HostKeyStrict, ConnectTimeout: 2 * time.Second},
 		Path: filepath.Join(dir, "service_tokens"), Owner: owner, Group: group, Mode: 0o640,
 	}
 	d := &sshconn.Dialer{HostKeys: &hostkeys.Checker{}, Auth: &sshconn.Auth{Home: dir}}
@@ -71,7 +71,7 @@ func TestOwnerAndGroupResolution(t *testing.T) {
 	dir := t.TempDir()
 	n := &inventory.Node{Name: "n", Endpoint: inventory.Endpoint{Host: s.Host, Port: s.Port, User: "root",
 		IdentityFiles: []string{s.ClientKeyFile}, KnownHostsFiles: []string{s.KnownHostsFile},
-		HostKeyCheck: hostkeys.Strict, ConnectTimeout: 2 * time.Second},
+		HostKeyCheck: inventory.HostKeyStrict, ConnectTimeout: 2 * time.Second},
 		Path: filepath.Join(dir, "f"), Owner: "no-such-user-here", Mode: 0o640}
 	d := &sshconn.Dialer{HostKeys: &hostkeys.Checker{}, Auth: &sshconn.Auth{Home: dir}}
 	_, err := Dial(context.Background(), d, n)

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
+	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
@@ -41,17 +42,9 @@ type IOError struct {
 }
 
 func (e *IOError) Error() string {
-	return fmt.Sprintf("cannot %s %s: %v", e.Op, e.Path, unwrapPathError(e.Err))
+	return fmt.Sprintf("cannot %s %s: %v", e.Op, e.Path, fserr.WithoutPath(e.Err))
 }
 func (e *IOError) Unwrap() error { return e.Err }
-
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
 
 // Snapshot is the file as read at one moment.
 type Snapshot struct {
