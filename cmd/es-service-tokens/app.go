@@ -66,7 +66,6 @@ func (t *tool) commands() *cli.App {
 					"   es-service-tokens -i cluster.yml create elastic/kibana kibana-1 --token-file /root/kibana.token",
 				Flags:        append([]cli.Flag{&cli.StringFlag{Name: "token-file", Usage: "write the bearer token to a new file `PATH` (mode 0600) instead of stdout"}}, fanoutFlags(true)...),
 				Action:       t.create,
-				BashComplete: completePrincipals,
 				OnUsageError: usageError,
 			},
 			{
@@ -76,7 +75,6 @@ func (t *tool) commands() *cli.App {
 				Description:  "Example:\n   es-service-tokens delete elastic/fleet-server my-token",
 				Flags:        fanoutFlags(true),
 				Action:       t.delete,
-				BashComplete: completePrincipals,
 				OnUsageError: usageError,
 			},
 			{
@@ -85,7 +83,6 @@ func (t *tool) commands() *cli.App {
 				ArgsUsage:    "[<principal>]",
 				Description:  "Example:\n   es-service-tokens list elastic/fleet-server",
 				Action:       t.list,
-				BashComplete: completePrincipals,
 				OnUsageError: usageError,
 			},
 			{

@@ -21,9 +21,6 @@ import (
 // urfave/cli stops parsing global flags at the command and command flags at
 // the first argument; this is the one place that knows every flag.
 func normalizeArgs(app *cli.App, args []string) ([]string, error) {
-	if len(args) > 0 && args[len(args)-1] == "--generate-bash-completion" {
-		return args, nil
-	}
 	globals := flagArity(app.Flags)
 	anyLocal := map[string]bool{}
 	durations := map[string]bool{}

@@ -2,13 +2,19 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
 // Completion scripts ask the binary itself for candidates (urfave/cli's
-// --generate-bash-completion), so they never go stale. The bash script
+// --generate-bash-completion protocol, answered by complete), so they
+// never go stale. The bash script
 // needs no bash-completion package.
 const bashCompletion = `# bash completion for es-service-tokens; load with:
 #   source <(es-service-tokens completion bash)
@@ -65,10 +71,162 @@ func (t *tool) completion(c *cli.Context) error {
 	}
 }
 
-// completePrincipals offers the service accounts as the first argument.
-func completePrincipals(c *cli.Context) {
-	if c.NArg() > 0 {
-		return
+// complete prints the candidates for the last word of a command line cut
+// at the cursor (the completion scripts' protocol: the words, then
+// --generate-bash-completion). It knows every flag, so it can offer a
+// flag's values: node and group names from the inventory given with -i for
+// --limit and pull, text and json for --format. It prints nothing where a
+// file name is wanted, and the scripts then complete paths.
+func (t *tool) complete(app *cli.App, words []string) {
+	globals := flagArity(app.Flags)
+	var cmd *cli.Command
+	help := false
+	inv, sshConfig := "", ""
+	positional := 0
+	// The scripts pass the word under the cursor only when it starts with
+	// '-'; otherwise every word is complete and a new one is wanted.
+	last, context := "", words
+	if n := len(words); n > 0 && strings.HasPrefix(words[n-1], "-") {
+		last, context = words[n-1], words[:n-1]
 	}
-	fmt.Fprintln(c.App.Writer, strings.Join(principalNames(), "\n"))
+	for i := 0; i < len(context); i++ {
+		w := context[i]
+		if len(w) > 1 && w[0] == '-' {
+			name, value, hasValue := strings.Cut(strings.TrimLeft(w, "-"), "=")
+			takes := globals[name]
+			if cmd != nil && hasFlag(cmd.Flags, name) {
+				takes = flagArity(cmd.Flags)[name]
+			} else if !hasKey(globals, name) {
+				takes = anyCommandFlagTakesValue(app, name)
+			}
+			if takes && !hasValue && i+1 < len(context) {
+				i++
+				value = context[i]
+			}
+			switch name {
+			case "i", "inventory":
+				inv = value
+			case "ssh-config":
+				sshConfig = value
+			}
+			continue
+		}
+		switch {
+		case cmd == nil && w == "help" && !help:
+			help = true
+		case cmd == nil:
+			cmd = app.Command(w)
+		default:
+			positional++
+		}
+	}
+	var out []string
+	flagValue := strings.TrimLeft(last, "-")
+	switch {
+	case len(last) > 1 && last[0] == '-' && takesValue(app, cmd, flagValue):
+		out = t.flagValues(flagValue, inv, sshConfig)
+	case strings.HasPrefix(last, "-"):
+		out = flagNames(app, cmd, last)
+	case cmd == nil:
+		for _, c := range app.Commands {
+			if !c.Hidden {
+				out = append(out, c.Name)
+			}
+		}
+		if !help {
+			out = append(out, "help")
+		}
+	case positional > 0:
+	case cmd.Name == "create" || cmd.Name == "delete" || cmd.Name == "list":
+		out = principalNames()
+	case cmd.Name == "pull":
+		out = t.nodeNames(inv, sshConfig, false)
+	case cmd.Name == "completion":
+		out = []string{"bash", "zsh", "fish"}
+	}
+	if len(out) > 0 {
+		fmt.Fprintln(t.stdout, strings.Join(out, "\n"))
+	}
+}
+
+func anyCommandFlagTakesValue(app *cli.App, name string) bool {
+	for _, c := range app.Commands {
+		if v, ok := flagArity(c.Flags)[name]; ok {
+			return v
+		}
+	}
+	return false
+}
+
+// takesValue reports whether name (the word before the cursor) is a whole
+// option that takes a value.
+func takesValue(app *cli.App, cmd *cli.Command, name string) bool {
+	if cmd != nil && hasFlag(cmd.Flags, name) {
+		return flagArity(cmd.Flags)[name]
+	}
+	if hasKey(flagArity(app.Flags), name) {
+		return flagArity(app.Flags)[name]
+	}
+	return cmd == nil && anyCommandFlagTakesValue(app, name)
+}
+
+func flagNames(app *cli.App, cmd *cli.Command, prefix string) []string {
+	flags := append([]cli.Flag(nil), app.Flags...)
+	if cmd != nil {
+		flags = append(flags, cmd.Flags...)
+	}
+	var out []string
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			dash := "--"
+			if len(n) == 1 {
+				dash = "-"
+			}
+			if strings.HasPrefix(dash+n, prefix) {
+				out = append(out, dash+n)
+			}
+		}
+	}
+	return out
+}
+
+func (t *tool) flagValues(name, inv, sshConfig string) []string {
+	switch name {
+	case "format":
+		return []string{"text", "json"}
+	case "limit", "l":
+		return t.nodeNames(inv, sshConfig, true)
+	case "E":
+		return []string{tokens.HashingSetting + "="}
+	}
+	return nil // a path, or a number: the shell's own completion
+}
+
+// nodeNames lists the inventory's nodes (and groups), best effort: a
+// broken or missing inventory completes nothing rather than print errors
+// into the user's command line.
+func (t *tool) nodeNames(inv, sshConfig string, groups bool) []string {
+	if inv == "" {
+		return nil
+	}
+	if rest, ok := strings.CutPrefix(inv, "~/"); ok {
+		inv = filepath.Join(t.home(), rest) // the shell has not expanded it yet
+	}
+	loaded, err := inventory.Load(inv, inventory.Options{SSHConfig: sshConfig, Home: t.home(), User: t.login(), Getenv: t.getenv})
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, n := range loaded.Nodes {
+		out = append(out, n.Name)
+	}
+	if groups {
+		var gs []string
+		for g := range loaded.Groups {
+			gs = append(gs, g)
+		}
+		sort.Strings(gs)
+		out = append(out, gs...)
+	}
+	return out
 }

@@ -57,6 +57,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		t.askPassphrase = terminalPassphrase
 	}
 	app := t.app()
+	if n := len(args); n > 0 && args[n-1] == "--generate-bash-completion" {
+		t.complete(app, args[1:n-1])
+		return exitOK
+	}
 	t.jsonOut = formatJSON(args)
 	args, err := normalizeArgs(app, args)
 	if err == nil {

@@ -75,16 +75,20 @@ func (t *tool) inventoryLocalFile(c *cli.Context) (string, error) {
 	return inv.LocalFile, nil
 }
 
+// login is the local user, the default SSH login as for ssh(1).
+func (t *tool) login() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return t.getenv("USER")
+}
+
 func (t *tool) loadInventory(c *cli.Context) (*inventory.Inventory, error) {
 	if t.inv != nil {
 		return t.inv, nil
 	}
-	login := t.getenv("USER")
-	if u, err := user.Current(); err == nil {
-		login = u.Username
-	}
 	inv, err := inventory.Load(c.String("inventory"), inventory.Options{
-		SSHConfig: c.String("ssh-config"), Home: t.home(), User: login,
+		SSHConfig: c.String("ssh-config"), Home: t.home(), User: t.login(),
 		ConnectTimeout: c.Duration("connect-timeout"), Getenv: t.getenv,
 	})
 	if err != nil {
