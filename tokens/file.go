@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -16,6 +17,23 @@ type File struct {
 	// Dropped lists what Elasticsearch ignores when it reads the file and
 	// therefore what a rewrite does not keep.
 	Dropped []Dropped
+	// Misread lists lines whose token Elasticsearch keys differently from
+	// how its name reads on screen; see Misread.
+	Misread []Misread
+}
+
+// Misread is a line Elasticsearch loads, but under a name that is not the
+// one a person (or `list`) sees: a UTF-8 byte order mark before the first
+// name, a name ending in a space ("name :hash"), an empty name, a control
+// or invisible character. Such a token never authenticates as the name
+// shown, so a tool that promises to show what Elasticsearch reads refuses
+// the file rather than rewrite or push it.
+type Misread struct {
+	Line int
+	Key  string
+	// Reason is a sentence naming the token (quoted, so that a trailing
+	// space shows and control characters are escaped) and the fix.
+	Reason string
 }
 
 type entry struct {
@@ -49,6 +67,11 @@ func Parse(data []byte) (*File, error) {
 	lines := splitLines(data)
 	f := &File{hashes: make(map[string]entry, len(lines))}
 	definedAt := make(map[string]int, len(lines))
+	// Java's readAllLines keeps a BOM as the first character of line 1.
+	bom := bytes.HasPrefix(data, []byte(byteOrderMark))
+	if bom {
+		f.Misread = append(f.Misread, Misread{Line: 1, Reason: "the file starts with a UTF-8 byte order mark, which Elasticsearch reads as part of the first token name: save the file without it"})
+	}
 	for i, raw := range lines {
 		n := i + 1
 		if !utf8.Valid(raw) {
@@ -65,6 +88,9 @@ func Parse(data []byte) (*File, error) {
 		line = javaTrim(line)
 		colon := strings.IndexByte(line, ':')
 		if colon < 0 {
+			if bom && n == 1 {
+				return nil, &ParseError{n, "missing ':' character (the file starts with a UTF-8 byte order mark, so even a comment there is not one: save the file without it)"}
+			}
 			return nil, &ParseError{n, "missing ':' character"}
 		}
 		key, hash := line[:colon], line[colon+1:]
@@ -81,8 +107,31 @@ func Parse(data []byte) (*File, error) {
 		}
 		definedAt[key] = n
 		f.hashes[key] = entry{hash, sh.Kind}
+		if why := misreadName(key); why != "" && !(bom && n == 1) {
+			f.Misread = append(f.Misread, Misread{Line: n, Key: key, Reason: why})
+		}
 	}
 	return f, nil
+}
+
+const byteOrderMark = "\ufeff"
+
+// misreadName says why a token name read from a file does not look like
+// what Elasticsearch keys, or "". Inner ASCII spaces are visible and left
+// alone; a trailing one is not (javaTrim removed the line's own).
+func misreadName(key string) string {
+	if key == "" {
+		return "a token has an empty name (nothing before ':'): remove the line or give it its name"
+	}
+	if strings.HasSuffix(key, " ") {
+		return fmt.Sprintf("token %q: the name ends with a space, which Elasticsearch keeps as part of the name: remove the space before ':'", key)
+	}
+	for _, r := range key {
+		if r != ' ' && !unicode.IsPrint(r) {
+			return fmt.Sprintf("token %q: the name holds the invisible or control character %U, which Elasticsearch keeps as part of the name: retype the name", key, r)
+		}
+	}
+	return ""
 }
 
 // splitLines splits as Java's BufferedReader.readLine does: on "\n",
@@ -106,7 +155,7 @@ func splitLines(data []byte) [][]byte {
 
 // Clone returns a copy that can be changed independently.
 func (f *File) Clone() *File {
-	c := &File{hashes: make(map[string]entry, len(f.hashes)), Dropped: f.Dropped}
+	c := &File{hashes: make(map[string]entry, len(f.hashes)), Dropped: f.Dropped, Misread: f.Misread}
 	for k, e := range f.hashes {
 		c.hashes[k] = e
 	}

@@ -125,6 +125,7 @@ var errorKinds = []struct {
 	{isA[*inventory.Error], exitConfig},
 	{func(err error) bool { return errors.Is(err, tokens.ErrCommentKey) }, exitDataError},
 	{isA[*store.MalformedError], exitDataError},
+	{isA[*store.MisreadError], exitDataError},
 	{isA[*store.IOError], exitIOError},
 	{isA[*esconfig.ConfigError], exitConfig},
 	{func(err error) bool { return errors.Is(err, esconfig.ErrNoLocation) }, exitConfig},

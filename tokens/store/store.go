@@ -34,6 +34,19 @@ func (e *MalformedError) Error() string {
 	return fmt.Sprintf("%s:%d: %s; Elasticsearch would refuse this file, fix the line and retry", e.Path, e.Err.Line, e.Err.Msg)
 }
 
+// MisreadError is a file Elasticsearch would load, but with a token under
+// a name other than the one shown (see tokens.Misread). It is refused like
+// a malformed file: pushing or rewriting it would spread a token that
+// never authenticates as the name everyone sees.
+type MisreadError struct {
+	Path    string
+	Misread tokens.Misread
+}
+
+func (e *MisreadError) Error() string {
+	return fmt.Sprintf("%s:%d: %s", e.Path, e.Misread.Line, e.Misread.Reason)
+}
+
 // IOError is a file or directory that cannot be read or written.
 type IOError struct {
 	Op   string
@@ -68,6 +81,9 @@ func Load(path string) (Snapshot, error) {
 		var pe *tokens.ParseError
 		errors.As(err, &pe)
 		return Snapshot{}, &MalformedError{path, pe}
+	}
+	if len(f.Misread) > 0 {
+		return Snapshot{}, &MisreadError{path, f.Misread[0]}
 	}
 	return Snapshot{File: f, Data: data, Exists: true}, nil
 }
