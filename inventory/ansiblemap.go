@@ -3,9 +3,12 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
+	"github.com/es-service-tokens/es-service-tokens/inventory/sshconfig"
 )
 
 // ansibleVars maps Ansible connection variables, and this tool's own
@@ -30,17 +33,22 @@ var ansibleVars = []struct {
 	{"connect_timeout", []string{"es_service_tokens_connect_timeout", "ansible_ssh_timeout", "ansible_timeout"}},
 }
 
-// loadAnsible reads an Ansible YAML inventory as it is.
+// loadAnsible reads an Ansible YAML inventory as it is, with the
+// ansible.cfg Ansible would read.
 func (r *resolver) loadAnsible(path string, data []byte) (*Inventory, error) {
 	ai, err := ansible.Parse(path, data)
 	if err != nil {
-		var ae *ansible.Error
-		if errors.As(err, &ae) {
-			return nil, &Error{File: ae.File, Line: ae.Line, Msg: ae.Msg}
-		}
-		return nil, &Error{File: path, Msg: err.Error()}
+		return nil, ansibleError(path, err)
 	}
-	inv := &Inventory{File: path, Format: "ansible", Groups: map[string][]string{}}
+	cfgPath := r.opts.AnsibleConfig
+	if cfgPath == "" {
+		cfgPath = ansible.FindConfig(r.opts.Getenv, r.opts.Home)
+	}
+	cfg, err := ansible.LoadConfig(cfgPath, r.opts.Getenv)
+	if err != nil {
+		return nil, ansibleError(cfgPath, err)
+	}
+	inv := &Inventory{File: path, Format: "ansible", Groups: map[string][]string{}, AnsibleConfig: cfg.File}
 	r.warnings = append(r.warnings, ai.Warnings...)
 	for g, members := range ai.Groups {
 		if g == "all" || len(members) == 0 {
@@ -48,21 +56,170 @@ func (r *resolver) loadAnsible(path string, data []byte) (*Inventory, error) {
 		}
 		inv.Groups[g] = append([]string(nil), members...)
 	}
+	if s, ok := cfg.Get("defaults", "host_key_checking"); ok && isFalse(s.Value) {
+		r.warnOnce(fmt.Sprintf("%s: host_key_checking = %s is not honoured: host keys are always checked", s.Origin, s.Value))
+	}
+	var localFrom ansible.Var
 	for _, h := range ai.Hosts {
-		l, err := r.ansibleLayer(h)
+		layers, sc, err := r.ansibleLayers(h, cfg)
 		if err != nil {
 			return nil, err
 		}
-		n, err := r.node(h.Name, []layer{l}, r.ssh)
+		n, err := r.node(h.Name, layers, sc)
 		if err != nil {
 			return nil, err
 		}
 		inv.Nodes = append(inv.Nodes, n)
+		if v, ok := h.Vars["es_service_tokens_local_file"]; ok {
+			if v.Value == "" {
+				return nil, &Error{File: v.File, Line: v.Line, Key: "es_service_tokens_local_file", Msg: "must be a file path"}
+			}
+			if localFrom.Node != nil && v.Value != localFrom.Value {
+				return nil, &Error{File: v.File, Line: v.Line, Key: "es_service_tokens_local_file", Msg: fmt.Sprintf("host %s: %q differs from %q (%s:%d); every node gets the same file, so give one value, e.g. in group all", h.Name, v.Value, localFrom.Value, localFrom.File, localFrom.Line)}
+			}
+			localFrom = v
+		}
+	}
+	if localFrom.Node != nil {
+		inv.LocalFile = localFrom.Value
+		if !filepath.IsAbs(inv.LocalFile) {
+			inv.LocalFile = filepath.Join(filepath.Dir(absPath(path)), inv.LocalFile)
+		}
 	}
 	return inv, finish(inv)
 }
 
-func (r *resolver) ansibleLayer(h ansible.Host) (layer, error) {
+func ansibleError(path string, err error) error {
+	var ae *ansible.Error
+	if errors.As(err, &ae) {
+		return &Error{File: ae.File, Line: ae.Line, Msg: ae.Msg}
+	}
+	return &Error{File: path, Msg: err.Error()}
+}
+
+func isFalse(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "false", "no", "off", "0", "n", "f":
+		return true
+	}
+	return false
+}
+
+// ansibleLayers builds a host's settings in the order ssh would see them
+// on the command line Ansible's ssh connection plugin builds, where the
+// first value of each option wins: ssh_args, then Ansible's own -o Port,
+// IdentityFile and User (from the host's variables, else ansible.cfg), then
+// ansible_ssh_common_args, then ansible_ssh_extra_args. The ssh_config is
+// the last -F FILE among them, else the usual one.
+func (r *resolver) ansibleLayers(h ansible.Host, cfg *ansible.Config) ([]layer, *sshconfig.Config, error) {
+	vars, err := r.ansibleVarsLayer(h)
+	if err != nil {
+		return nil, nil, err
+	}
+	fromCfg := layer{}
+	for _, m := range []struct{ key, section, name string }{
+		{"user", "defaults", "remote_user"},
+		{"port", "defaults", "remote_port"},
+		{"identity_file", "defaults", "private_key_file"},
+		{"connect_timeout", "defaults", "timeout"},
+	} {
+		if s, ok := cfg.Get(m.section, m.name); ok {
+			v := s.Value
+			if m.key == "identity_file" {
+				// ssh opens it from the working directory; ansible.cfg's
+				// relative paths are relative to the file.
+				v = expandHome(v, r.opts.Home)
+				if s.Dir != "" && !filepath.IsAbs(v) {
+					v = filepath.Join(s.Dir, v)
+				}
+				fromCfg[m.key] = setting{value: v, list: []string{v}, origin: s.Origin, ssh: true}
+				continue
+			}
+			fromCfg[m.key] = setting{value: v, origin: s.Origin}
+		}
+	}
+	sshPath := ""
+	args := func(name, section string) (layer, error) {
+		var text, origin, file string
+		line := 0
+		if v, ok := h.Vars[name]; ok {
+			if err := plainVar(h, name, v); err != nil {
+				return nil, err
+			}
+			text, origin, file, line = v.Value, fmt.Sprintf("%s:%d (%s, %s)", v.File, v.Line, v.Source, name), v.File, v.Line
+		} else if s, ok := cfg.Get("ssh_connection", section); ok {
+			text, origin = s.Value, s.Origin
+		} else {
+			return layer{}, nil
+		}
+		l, cfgFile, err := r.sshArgs(text, origin, file, line)
+		if cfgFile != "" {
+			sshPath = cfgFile
+		}
+		return l, err
+	}
+	first, err := args("ansible_ssh_args", "ssh_args")
+	if err != nil {
+		return nil, nil, err
+	}
+	common, err := args("ansible_ssh_common_args", "ssh_common_args")
+	if err != nil {
+		return nil, nil, err
+	}
+	extra, err := args("ansible_ssh_extra_args", "ssh_extra_args")
+	if err != nil {
+		return nil, nil, err
+	}
+	sc := r.ssh
+	if sshPath != "" {
+		if sc, err = r.sshConfig(sshPath); err != nil {
+			return nil, nil, err
+		}
+	}
+	return []layer{first, vars, fromCfg, common, extra}, sc, nil
+}
+
+// sshConfig loads (once) an ssh_config named by ssh -F.
+func (r *resolver) sshConfig(path string) (*sshconfig.Config, error) {
+	if sc, ok := r.configs[path]; ok {
+		return sc, nil
+	}
+	sc := &sshconfig.Config{}
+	if path != "none" {
+		if _, err := os.Stat(path); err != nil {
+			return nil, &Error{File: path, Msg: fmt.Sprintf("ssh -F %s: %v", path, unwrap(err))}
+		}
+		var err error
+		if sc, err = sshconfig.Load(path, r.opts.Home); err != nil {
+			var se *sshconfig.Error
+			if errors.As(err, &se) {
+				return nil, &Error{File: se.File, Line: se.Line, Msg: se.Msg}
+			}
+			return nil, &Error{File: path, Msg: unwrap(err).Error()}
+		}
+	}
+	r.configs[path] = sc
+	return sc, nil
+}
+
+func expandHome(p, home string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		return home + p[1:]
+	}
+	return p
+}
+
+func plainVar(h ansible.Host, name string, v ansible.Var) error {
+	if v.Node != nil && v.Node.Tag == "!vault" {
+		return &Error{File: v.File, Line: v.Line, Key: name, Msg: fmt.Sprintf("host %s: vault-encrypted values are not supported; give a plain value", h.Name)}
+	}
+	if strings.Contains(v.Value, "{{") {
+		return &Error{File: v.File, Line: v.Line, Key: name, Msg: fmt.Sprintf("host %s: Jinja templates are not evaluated; give a plain value", h.Name)}
+	}
+	return nil
+}
+
+func (r *resolver) ansibleVarsLayer(h ansible.Host) (layer, error) {
 	l := layer{}
 	origin := func(v ansible.Var) string { return fmt.Sprintf("%s:%d (%s)", v.File, v.Line, v.Source) }
 	for _, m := range ansibleVars {
@@ -71,14 +228,16 @@ func (r *resolver) ansibleLayer(h ansible.Host) (layer, error) {
 			if !ok {
 				continue
 			}
-			if v.Node != nil && v.Node.Tag == "!vault" {
-				return nil, &Error{File: v.File, Line: v.Line, Key: name, Msg: fmt.Sprintf("host %s: vault-encrypted values are not supported; give a plain value", h.Name)}
-			}
-			if strings.Contains(v.Value, "{{") {
-				return nil, &Error{File: v.File, Line: v.Line, Key: name, Msg: fmt.Sprintf("host %s: Jinja templates are not evaluated; give a plain value", h.Name)}
+			if err := plainVar(h, name, v); err != nil {
+				return nil, err
 			}
 			l[m.key] = setting{value: v.Value, origin: origin(v), file: v.File, line: v.Line}
 			break
+		}
+	}
+	if v, ok := h.Vars["es_service_tokens_local_file"]; ok {
+		if err := plainVar(h, "es_service_tokens_local_file", v); err != nil {
+			return nil, err
 		}
 	}
 	if v, ok := h.Vars["ansible_become_user"]; ok && v.Value != "root" {
@@ -95,57 +254,162 @@ func (r *resolver) ansibleLayer(h ansible.Host) (layer, error) {
 			r.warnOnce(fmt.Sprintf("%s:%d: %s is ignored; es-service-tokens logs in with keys and needs passwordless sudo", v.File, v.Line, name))
 		}
 	}
-	for _, name := range []string{"ansible_ssh_common_args", "ansible_ssh_extra_args"} {
-		v, ok := h.Vars[name]
-		if !ok {
-			continue
-		}
-		jump, ignored := proxyJumpFrom(v.Value)
-		if jump != "" {
-			if _, set := l["jump"]; !set {
-				l["jump"] = setting{value: jump, list: strings.Split(jump, ","), origin: origin(v), file: v.File, line: v.Line}
-			}
-		}
-		if len(ignored) > 0 {
-			r.warnOnce(fmt.Sprintf("%s:%d: %s: only -o ProxyJump=... is used; ignored: %s", v.File, v.Line, name, strings.Join(ignored, " ")))
-		}
-	}
 	return l, nil
 }
 
-// proxyJumpFrom finds -o ProxyJump=X (or -J X) in ssh arguments and
-// returns everything else as ignored.
-func proxyJumpFrom(args string) (jump string, ignored []string) {
-	f := strings.Fields(strings.NewReplacer(`"`, "", `'`, "").Replace(args))
-	for i := 0; i < len(f); i++ {
-		a := f[i]
-		switch {
-		case a == "-J" && i+1 < len(f):
-			jump = f[i+1]
-			i++
-		case a == "-o" && i+1 < len(f):
-			if k, v, ok := cutOption(f[i+1]); ok && strings.EqualFold(k, "ProxyJump") {
-				jump = v
-			} else {
-				ignored = append(ignored, a+" "+f[i+1])
-			}
-			i++
-		case strings.HasPrefix(a, "-o"):
-			if k, v, ok := cutOption(a[2:]); ok && strings.EqualFold(k, "ProxyJump") {
-				jump = v
-			} else {
-				ignored = append(ignored, a)
-			}
-		default:
-			ignored = append(ignored, a)
-		}
-	}
-	return jump, ignored
+// sshOptionKeys map the ssh options this tool applies to node settings.
+var sshOptionKeys = map[string]string{
+	"HostName": "hostname", "User": "user", "Port": "port", "IdentityFile": "identity_file",
+	"IdentitiesOnly": "identities_only", "ProxyJump": "jump", "UserKnownHostsFile": "known_hosts",
+	"GlobalKnownHostsFile": "global_known_hosts", "StrictHostKeyChecking": "host_key_check",
+	"ConnectTimeout": "connect_timeout", "ServerAliveInterval": "server_alive_interval",
+	"ServerAliveCountMax": "server_alive_count_max",
 }
 
-func cutOption(s string) (string, string, bool) {
-	if k, v, ok := strings.Cut(s, "="); ok {
-		return k, v, true
+// sshFlagOptions are ssh's flags that take an argument, by the option
+// they set; "" for those with no ssh_config equivalent.
+var sshFlagOptions = map[byte]string{
+	'B': "BindInterface", 'b': "BindAddress", 'c': "Ciphers", 'D': "DynamicForward", 'E': "",
+	'e': "EscapeChar", 'F': "", 'I': "PKCS11Provider", 'i': "IdentityFile", 'J': "ProxyJump",
+	'L': "LocalForward", 'l': "User", 'm': "MACs", 'O': "", 'o': "", 'P': "Tag", 'p': "Port",
+	'Q': "", 'R': "RemoteForward", 'S': "ControlPath", 'W': "", 'w': "Tunnel",
+}
+
+// harmlessFlags are ssh flags without an argument that only shape an
+// interactive session or ssh's own output.
+const harmlessFlags = "46CqvTtnxXYaksKMNfgGV"
+
+// sshArgs reads ssh command-line arguments (as Ansible passes them, split
+// like a shell would) into a layer, first value winning as in ssh. It
+// returns the -F file, if any.
+func (r *resolver) sshArgs(text, origin, file string, line int) (layer, string, error) {
+	if file == "" {
+		file = r.file
 	}
-	return "", "", false
+	words, err := shellSplit(text)
+	if err != nil {
+		return nil, "", &Error{File: file, Line: line, Msg: fmt.Sprintf("%s: %v", origin, err)}
+	}
+	l := layer{}
+	configFile := ""
+	set := func(opt sshconfig.Value) {
+		key := sshOptionKeys[opt.Key]
+		s, ok := l[key]
+		if ok && key != "identity_file" {
+			return // ssh keeps the first value
+		}
+		if !ok {
+			s = setting{value: opt.Value, origin: origin, file: file, line: line, ssh: true}
+		}
+		s.list = append(s.list, opt.Value)
+		l[key] = s
+	}
+	ignored := func(what string, key string) {
+		msg := fmt.Sprintf("%s: %s", origin, what)
+		if key != "" && harmless(key, "") {
+			r.noteOnce(msg + " has no effect on es-service-tokens; ignored")
+		} else {
+			r.warnOnce(msg + " is not supported and is ignored")
+		}
+	}
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if len(w) < 2 || w[0] != '-' {
+			ignored(w, "")
+			continue
+		}
+		flag := w[1]
+		optKey, takesArg := sshFlagOptions[flag]
+		if !takesArg {
+			for _, f := range []byte(w[1:]) {
+				if !strings.ContainsRune(harmlessFlags, rune(f)) {
+					ignored("-"+string(f), "")
+				}
+			}
+			continue
+		}
+		arg := w[2:]
+		if arg == "" {
+			if i+1 == len(words) {
+				return nil, "", &Error{File: file, Line: line, Msg: fmt.Sprintf("%s: %s needs an argument", origin, w)}
+			}
+			i++
+			arg = words[i]
+		}
+		switch flag {
+		case 'o':
+			opt, ok, err := sshconfig.ParseOption(arg)
+			if err != nil {
+				return nil, "", &Error{File: file, Line: line, Msg: fmt.Sprintf("%s: -o %s: %v", origin, arg, err)}
+			}
+			if ok {
+				set(opt)
+			} else {
+				ignored("-o "+arg, opt.Key)
+			}
+		case 'F':
+			configFile = arg
+		case 'E', 'O', 'Q', 'W':
+			ignored("-"+string(flag)+" "+arg, "")
+		default:
+			if sshOptionKeys[optKey] != "" {
+				set(sshconfig.Value{Key: optKey, Value: arg})
+			} else {
+				ignored("-"+string(flag)+" "+arg, optKey)
+			}
+		}
+	}
+	return l, configFile, nil
+}
+
+// shellSplit splits like Python's shlex.split, which Ansible applies to
+// ssh arguments: whitespace separates words, single quotes keep everything,
+// double quotes keep everything but \" and \\, a backslash outside quotes
+// escapes the next character.
+func shellSplit(s string) ([]string, error) {
+	var words []string
+	var b strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\'':
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				return nil, errors.New("unterminated single quote")
+			}
+			b.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+			inWord = true
+		case c == '"':
+			i++
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\') {
+					i++
+				}
+				b.WriteByte(s[i])
+			}
+			if i >= len(s) {
+				return nil, errors.New("unterminated double quote")
+			}
+			inWord = true
+		case c == '\\' && i+1 < len(s):
+			i++
+			b.WriteByte(s[i])
+			inWord = true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			if inWord {
+				words = append(words, b.String())
+				b.Reset()
+				inWord = false
+			}
+		default:
+			b.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, b.String())
+	}
+	return words, nil
 }

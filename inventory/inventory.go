@@ -36,6 +36,8 @@ type Inventory struct {
 	// Warnings are one-line notes on things read but not used (ssh_config
 	// options and Match blocks, Ansible arguments we do not apply).
 	Warnings []string
+	// AnsibleConfig is the ansible.cfg read for an Ansible inventory, or "".
+	AnsibleConfig string
 	// Notes are harmless things read but not used (BatchMode, LogLevel...),
 	// shown with -v only.
 	Notes []string
@@ -110,6 +112,10 @@ type Options struct {
 	User      string // the current user, the default login
 	// ConnectTimeout from the command line overrides every other source.
 	ConnectTimeout time.Duration
+	// AnsibleConfig is the ansible.cfg to read for an Ansible inventory;
+	// "" finds it as Ansible does ($ANSIBLE_CONFIG, ./ansible.cfg,
+	// ~/.ansible.cfg, /etc/ansible/ansible.cfg).
+	AnsibleConfig string
 	// Getenv reads the environment (ANSIBLE_CONFIG and friends, ${VAR} in
 	// ssh paths); nil means os.Getenv.
 	Getenv func(string) string

@@ -307,7 +307,7 @@ func TestAnsibleRejectsWhatItCannotHonour(t *testing.T) {
 		t.Errorf("ProxyJump from ansible_ssh_common_args not used: %+v", inv.Nodes[0].Jump)
 	}
 	w := strings.Join(inv.Warnings, "\n")
-	if !strings.Contains(w, "ignored: -o StrictHostKeyChecking=no") || !strings.Contains(w, "ansible_password is ignored") {
+	if !strings.Contains(w, "StrictHostKeyChecking no is not honoured") || !strings.Contains(w, "ansible_password is ignored") {
 		t.Errorf("warnings: %s", w)
 	}
 }
@@ -328,6 +328,17 @@ func TestLimit(t *testing.T) {
 		"coord,hot":       {"es01", "es02", "coord"},
 		"co*":             {"coord"}, // a pattern matches groups too: coordinating
 		"data,!hot,!es03": nil,
+		// Ansible's syntax: ':' unions, ':!' exclusions, ':&' intersections,
+		// ~regex, fnmatch classes.
+		"data:!hot":       {"es03"},
+		"data:&hot":       {"es01", "es02"},
+		"&hot":            {"es01", "es02"},
+		"es0*:&hot:!es01": {"es02"},
+		"~es0[13]":        {"es01", "es03"},
+		"~co":             {"coord"},
+		"es0[!2]*":        {"es01", "es03"},
+		"hot:coord":       {"es01", "es02", "coord"},
+		"es01[0]":         nil, // a subscript: refused, not guessed at
 	}
 	for limit, want := range cases {
 		sel, err := inv.Select(limit)
@@ -343,5 +354,15 @@ func TestLimit(t *testing.T) {
 	}
 	if _, err := inv.Select("es99"); err == nil || !strings.Contains(err.Error(), `no node or group matches "es99"`) {
 		t.Errorf("typo: %v", err)
+	}
+	retry := write(t, t.TempDir(), "site.retry", "es01\n\n  es03  \n")
+	if sel, err := inv.Select("@" + retry); err != nil || !reflect.DeepEqual(names(sel), []string{"es01", "es03"}) {
+		t.Errorf("@retry file: %v, %v", names(sel), err)
+	}
+	if sel, err := inv.Select("@" + retry + ",!es03"); err != nil || !reflect.DeepEqual(names(sel), []string{"es01"}) {
+		t.Errorf("@retry file with exclusion: %v, %v", names(sel), err)
+	}
+	if _, err := inv.Select("@/nonexistent"); err == nil || !strings.Contains(err.Error(), "cannot read the limit file") {
+		t.Errorf("missing @file: %v", err)
 	}
 }

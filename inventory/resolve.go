@@ -495,6 +495,13 @@ func harmless(key, value string) bool {
 
 func (r *resolver) warn(msg string) { r.warnings = append(r.warnings, msg) }
 
+func (r *resolver) noteOnce(msg string) {
+	if !r.warned[msg] {
+		r.warned[msg] = true
+		r.notes = append(r.notes, msg)
+	}
+}
+
 func (r *resolver) warnOnce(msg string) {
 	if !r.warned[msg] {
 		r.warned[msg] = true
