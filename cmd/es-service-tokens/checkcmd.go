@@ -68,6 +68,11 @@ func (t *tool) check(c *cli.Context) (err error) {
 	if c.String("against") != "" && c.String("inventory") != "" {
 		return fail(exitUsage, "--against compares two local files; drop -i, or drop --against to check the nodes")
 	}
+	if c.String("against") == "" {
+		if err := t.ansibleInventory(c); err != nil {
+			return err
+		}
+	}
 	if c.String("against") == "" && c.String("inventory") == "" {
 		return fail(exitUsage, "check needs an inventory (-i FILE) or --against OTHER_FILE")
 	}
@@ -284,6 +289,9 @@ func (t *tool) pull(c *cli.Context) error {
 	out := c.String("out")
 	if out == "" {
 		return &exitError{code: exitUsage, msg: "pull needs --out FILE, a file that does not exist yet", usage: usage}
+	}
+	if err := t.ansibleInventory(c); err != nil {
+		return err
 	}
 	if c.String("inventory") == "" {
 		return fail(exitUsage, "pull needs an inventory: -i FILE")

@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
@@ -60,6 +61,28 @@ func (t *tool) home() string {
 	}
 	h, _ := os.UserHomeDir()
 	return h
+}
+
+// ansibleInventory fills in -i, when it is not given, with the inventory
+// ansible.cfg (or ANSIBLE_INVENTORY) names, as Ansible would use it. Only
+// commands that cannot work without an inventory call it: create and
+// delete without -i stay local.
+func (t *tool) ansibleInventory(c *cli.Context) error {
+	if c.String("inventory") != "" {
+		return nil
+	}
+	cfg, err := ansible.LoadConfig(ansible.FindConfig(t.getenv, t.home()), t.getenv)
+	if err != nil {
+		return fail(exitConfig, "%v", err)
+	}
+	path, _, err := cfg.Inventory()
+	if err != nil {
+		return fail(exitConfig, "%v", err)
+	}
+	if path != "" {
+		return c.Set("inventory", path)
+	}
+	return nil
 }
 
 // inventoryLocalFile loads the inventory named by -i, if any, and returns
@@ -223,6 +246,9 @@ func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location,
 func (t *tool) push(c *cli.Context) error {
 	if c.Args().Len() > 0 {
 		return &exitError{code: exitUsage, msg: fmt.Sprintf("push takes no arguments, found [%s]", strings.Join(c.Args().Slice(), ",")), usage: usageLine(c.Command)}
+	}
+	if err := t.ansibleInventory(c); err != nil {
+		return err
 	}
 	if c.String("inventory") == "" {
 		return fail(exitUsage, "push needs an inventory: -i FILE")

@@ -154,3 +154,35 @@ func (c *Config) Get(section, key string) (Setting, bool) {
 	}
 	return Setting{Value: v.value, Origin: fmt.Sprintf("%s:%d ([%s] %s)", c.File, v.line, section, key), Dir: filepath.Dir(c.File)}, true
 }
+
+// Inventory is [defaults] inventory (or ANSIBLE_INVENTORY): the inventory
+// Ansible uses when none is given. Only a single YAML file can be read
+// here; several sources or a directory are an error saying so.
+func (c *Config) Inventory() (path, origin string, err error) {
+	s, ok := c.Get("defaults", "inventory")
+	if !ok {
+		return "", "", nil
+	}
+	var paths []string
+	for _, p := range strings.Split(s.Value, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			paths = append(paths, p)
+		}
+	}
+	if len(paths) != 1 {
+		return "", s.Origin, fmt.Errorf("%s: inventory %q names %d sources; es-service-tokens reads one YAML inventory: give it with -i FILE", s.Origin, s.Value, len(paths))
+	}
+	p := paths[0]
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			p = home + p[1:]
+		}
+	}
+	if s.Dir != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(s.Dir, p)
+	}
+	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+		return "", s.Origin, fmt.Errorf("%s: inventory %s is a directory; es-service-tokens reads one YAML inventory: give it with -i FILE", s.Origin, p)
+	}
+	return p, s.Origin, nil
+}
