@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
 	"github.com/es-service-tokens/es-service-tokens/inventory/sshconfig"
 )
@@ -187,7 +188,7 @@ func (r *resolver) sshConfig(path string) (*sshconfig.Config, error) {
 	sc := &sshconfig.Config{}
 	if path != "none" {
 		if _, err := os.Stat(path); err != nil {
-			return nil, &Error{File: path, Msg: fmt.Sprintf("ssh -F %s: %v", path, unwrap(err))}
+			return nil, &Error{File: path, Msg: fmt.Sprintf("ssh -F %s: %v", path, fserr.WithoutPath(err))}
 		}
 		var err error
 		if sc, err = sshconfig.Load(path, r.opts.Home); err != nil {
@@ -195,7 +196,7 @@ func (r *resolver) sshConfig(path string) (*sshconfig.Config, error) {
 			if errors.As(err, &se) {
 				return nil, &Error{File: se.File, Line: se.Line, Msg: se.Msg}
 			}
-			return nil, &Error{File: path, Msg: unwrap(err).Error()}
+			return nil, &Error{File: path, Msg: fserr.WithoutPath(err).Error()}
 		}
 	}
 	r.configs[path] = sc

@@ -5,6 +5,8 @@ import (
 	"os"
 	"regexp"
 	"strings"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 )
 
 // LimitError is a --limit that selects nothing or names nothing known.
@@ -47,7 +49,7 @@ func (inv *Inventory) Select(limit string) ([]*Node, error) {
 		}
 		data, err := os.ReadFile(t[1:])
 		if err != nil {
-			return nil, &LimitError{fmt.Sprintf("--limit %s: cannot read the limit file: %v", t, unwrap(err))}
+			return nil, &LimitError{fmt.Sprintf("--limit %s: cannot read the limit file: %v", t, fserr.WithoutPath(err))}
 		}
 		for _, line := range strings.Split(string(data), "\n") {
 			if line = strings.TrimSpace(line); line != "" {

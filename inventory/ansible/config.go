@@ -1,12 +1,12 @@
 package ansible
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 )
 
 // Config is the one ansible.cfg Ansible would read, plus the ANSIBLE_*
@@ -89,11 +89,7 @@ func LoadConfig(path string, getenv func(string) string) (*Config, error) {
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read Ansible configuration: %v", err)}
+		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read Ansible configuration: %v", fserr.WithoutPath(err))}
 	}
 	section, last := "", ""
 	for i, line := range strings.Split(string(data), "\n") {
