@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
@@ -94,7 +95,7 @@ func (t *tool) warning(msg string) {
 		}{msg})
 		return
 	}
-	fmt.Fprintf(t.stderr, "WARNING: %s\n", msg)
+	fmt.Fprintf(t.stderr, "WARNING: %s\n", safetext.Escape(msg))
 }
 
 // printWarnings prints store's lines, which are Elasticsearch's own words
@@ -252,12 +253,17 @@ func (t *tool) create(c *cli.Context) error {
 	}
 	if printErr != nil && tokenFile == "" {
 		// Nobody received the secret: take the token out again rather than
-		// leave one that no client can ever use.
+		// leave one that no client can ever use. The push comes after the
+		// print for this reason: no node has seen the token yet.
 		_, undoErr := store.Update(loc.File, func(f *tokens.File) error { f.Delete(tok.QualifiedName()); return nil })
 		if undoErr != nil {
-			return fail(exitIOError, "cannot print the token (%v) and cannot remove it again: %v; delete [%s] by hand", printErr, undoErr, tok.QualifiedName())
+			return fail(exitIOError, "cannot write the token to standard output (%v) and cannot remove it from %s again: %v; delete [%s] by hand", fserr.WithoutPath(printErr), loc.File, undoErr, tok.QualifiedName())
 		}
-		return fail(exitIOError, "cannot print the token: %v; it was removed from %s again", printErr, loc.File)
+		pushed := ""
+		if plan != nil {
+			pushed = "; nothing was pushed"
+		}
+		return fail(exitIOError, "cannot write the token to standard output (%v): nobody received its secret, so [%s] was removed from %s again%s", fserr.WithoutPath(printErr), tok.QualifiedName(), loc.File, pushed)
 	}
 	t.printWarnings(change.Warnings)
 	if plan == nil {
@@ -386,6 +392,8 @@ func (t *tool) verify(c *cli.Context) error {
 		}
 	} else {
 		bearer = args[0]
+		// The secret is already out: say so, so that the habit changes.
+		t.warn(c, "a token on the command line is visible to other users (process list, shell history); pass it on standard input instead: es-service-tokens verify < TOKEN_FILE")
 	}
 	bearer = tokens.BearerFrom(bearer)
 	loc, err := t.location(c)

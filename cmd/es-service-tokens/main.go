@@ -10,11 +10,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 
 	"golang.org/x/term"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
@@ -47,8 +51,34 @@ type tool struct {
 	warned map[string]bool
 }
 
+// handleSIGPIPE makes a write to a closed pipe fail with EPIPE instead of
+// killing the process: Go's runtime raises SIGPIPE for writes to fd 1 and 2
+// unless the program handles it. create must outlive a reader that went
+// away (`create ... | true`), to take back the token whose secret nobody
+// received. Notify, unlike Ignore, is not inherited by child processes.
+var handleSIGPIPE = sync.OnceFunc(func() {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+})
+
+// trackedWriter remembers the first failed write, so that a run whose
+// output was lost (a closed pipe, a full disk) does not exit 0.
+type trackedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (t *trackedWriter) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
+	if err != nil && t.err == nil {
+		t.err = err
+	}
+	return n, err
+}
+
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	t := &tool{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, random: rand.Reader}
+	handleSIGPIPE()
+	out := &trackedWriter{w: stdout}
+	t := &tool{stdin: stdin, stdout: out, stderr: stderr, getenv: getenv, random: rand.Reader}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		t.stderrTTY = true
 	}
@@ -65,6 +95,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	args, err := normalizeArgs(app, args)
 	if err == nil {
 		err = app.Run(args)
+	}
+	if out.err != nil && (err == nil || errors.Is(err, out.err)) {
+		err = fail(exitIOError, "cannot write to standard output: %v", fserr.WithoutPath(out.err))
 	}
 	return t.exit(err)
 }
@@ -162,8 +195,10 @@ func (t *tool) exit(err error) int {
 	if errors.As(err, &ee) && ee.usage != "" {
 		fmt.Fprintln(t.stderr, ee.usage)
 	}
-	// Elasticsearch 8.4 and later print an empty line, then this.
-	fmt.Fprintf(t.stderr, "\nERROR: %s, with exit code %d\n", err.Error(), code)
+	// Elasticsearch 8.4 and later print an empty line, then this. Names
+	// and paths in the message may come from argv or files: escaped, they
+	// cannot forge a second line.
+	fmt.Fprintf(t.stderr, "\nERROR: %s, with exit code %d\n", safetext.Escape(err.Error()), code)
 	return code
 }
 

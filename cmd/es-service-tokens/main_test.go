@@ -19,6 +19,7 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"es-service-tokens": func() { os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv)) },
+		"closedstdout":      func() { os.Exit(runWithClosedStdout(os.Args[1], os.Args[2:]...)) },
 	})
 }
 
