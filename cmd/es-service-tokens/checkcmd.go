@@ -19,6 +19,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/sync/check"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
@@ -132,7 +133,7 @@ func printCheck(w io.Writer, rep checkReport) {
 		}
 		line := fmt.Sprintf("%-*s  %-7s  %-19s  %-26s %6.2fs", width, r.Node, r.State, sha, attrs, r.Seconds)
 		if note := describeCheck(r); note != "" {
-			line += "  " + note
+			line += "  " + safetext.Escape(note) // it may quote the node's own words
 		}
 		fmt.Fprintln(w, line)
 	}

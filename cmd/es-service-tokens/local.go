@@ -12,8 +12,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
-	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
@@ -87,7 +88,9 @@ func (t *tool) printPush(w io.Writer, file string, data []byte, local *tokens.Fi
 			notes = append(notes, push.DescribeDiff(*r.Changes, "adds", "removes"))
 		}
 		if len(notes) > 0 {
-			line += "  " + strings.Join(notes, "; ")
+			// A reason may quote a node's own words (sudo's stderr, a
+			// token name from its file): kept to one line.
+			line += "  " + safetext.Escape(strings.Join(notes, "; "))
 		}
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
