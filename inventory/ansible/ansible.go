@@ -445,7 +445,8 @@ func (p *parser) build() (*Inventory, error) {
 		p.groups[name].depth = p.depth(name, depths)
 	}
 	// Only the inventory file sets a priority: Ansible reads it in
-	// Group.set_variable, which group_vars/ files never go through.
+	// Group.set_variable, which group_vars/ files never go through, and
+	// which keeps it out of the group's variables.
 	for _, g := range p.groups {
 		if v, ok := g.vars["ansible_group_priority"]; ok {
 			n, err := strconv.Atoi(strings.TrimSpace(v.Value))
@@ -453,6 +454,7 @@ func (p *parser) build() (*Inventory, error) {
 				return nil, &Error{File: v.File, Line: v.Line, Msg: fmt.Sprintf("ansible_group_priority of group %q must be an integer, found %q", g.name, v.Value)}
 			}
 			g.priority = n
+			delete(g.vars, "ansible_group_priority")
 		}
 	}
 	for _, h := range p.hostOrder {
