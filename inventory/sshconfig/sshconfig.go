@@ -114,7 +114,9 @@ type hostBlock struct {
 }
 
 type hostPattern struct {
-	glob    string // lower-cased, so matching is case-insensitive
+	// glob is matched case-sensitively, as OpenSSH's match_pattern does
+	// ("Host ES-1" does not apply to es-1; ssh -G agrees).
+	glob    string
 	negated bool
 }
 
@@ -189,7 +191,6 @@ func (c *Config) Get(host, key string) (Value, bool) {
 	if c == nil || !supported(key) {
 		return Value{}, false
 	}
-	host = strings.ToLower(host)
 	for _, e := range c.entries {
 		if !e.inMatch && e.Key == key && applies(e.when, host) {
 			return e.Value, true
@@ -216,7 +217,6 @@ func (c *Config) GetAll(host, key string) []Value {
 	if c == nil {
 		return nil
 	}
-	host = strings.ToLower(host)
 	var out []Value
 	for _, e := range c.entries {
 		if e.inMatch || e.Key != key || !applies(e.when, host) {
@@ -241,7 +241,6 @@ func (c *Config) Ignored(host string) []Value {
 	if c == nil {
 		return nil
 	}
-	host = strings.ToLower(host)
 	type pos struct {
 		file string
 		line int
@@ -485,7 +484,7 @@ func parseHost(args []string) (*hostBlock, error) {
 			return nil, errors.New("a Host line has an empty pattern")
 		}
 		neg := strings.HasPrefix(a, "!")
-		b.patterns = append(b.patterns, hostPattern{glob: strings.ToLower(strings.TrimPrefix(a, "!")), negated: neg})
+		b.patterns = append(b.patterns, hostPattern{glob: strings.TrimPrefix(a, "!"), negated: neg})
 	}
 	return b, nil
 }
@@ -758,7 +757,7 @@ func joinArgs(args []string) string {
 
 // wildcardMatch matches s against an OpenSSH pattern, where "*" is any run of
 // characters (including none) and "?" exactly one; nothing else is special.
-// Both are expected in lower case.
+// Matching is case-sensitive, as in OpenSSH.
 func wildcardMatch(pattern, s string) bool {
 	p, i := 0, 0
 	star, mark := -1, 0 // last "*" seen and where in s it started matching

@@ -104,10 +104,16 @@ func TestGet(t *testing.T) {
 			want: "",
 		},
 		{
-			name:   "keywords, patterns and the key asked for are case-insensitive",
-			config: "HOST ES-*\n  hostname 10.1.1.1\n",
+			name:   "keywords and the key asked for are case-insensitive",
+			config: "HOST es-*\n  hostname 10.1.1.1\n",
 			host:   "es-Node1", key: "HOSTNAME",
 			want: "10.1.1.1@.ssh/config:2",
+		},
+		{
+			name:   "host patterns are case-sensitive, as in ssh",
+			config: "Host ES-*\n  HostName 10.1.1.1\n",
+			host:   "es-node1", key: "HostName",
+			want: "",
 		},
 		{
 			name:   "Key=value",
