@@ -31,8 +31,11 @@ type Inventory struct {
 	Format string // "native" or "ansible"
 	// LocalFile is the inventory's local_file, absolute, or "".
 	LocalFile string
-	Nodes     []*Node
-	Groups    map[string][]string // group name -> node names
+	// AuditLog is the inventory's audit_log, absolute, or "": the JSON-lines
+	// file that records every change made with this inventory.
+	AuditLog string
+	Nodes    []*Node
+	Groups   map[string][]string // group name -> node names
 	// Warnings are one-line notes on things read but not used (ssh_config
 	// options and Match blocks, Ansible arguments we do not apply).
 	Warnings []string

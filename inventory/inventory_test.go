@@ -366,3 +366,17 @@ func TestLimit(t *testing.T) {
 		t.Errorf("missing @file: %v", err)
 	}
 }
+
+// audit_log is a path like local_file: relative to the inventory file.
+func TestNativeAuditLog(t *testing.T) {
+	inv, err := load(t, "audit_log: logs/audit.jsonl\nnodes: [{name: a}]", "", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(filepath.Dir(inv.File), "logs/audit.jsonl"); inv.AuditLog != want {
+		t.Errorf("AuditLog = %q, want %q", inv.AuditLog, want)
+	}
+	if _, err := load(t, "audit_log: ''\nnodes: [{name: a}]", "", Options{}); err == nil || !strings.Contains(err.Error(), "audit_log: must be a file path") {
+		t.Errorf("empty audit_log: err = %v", err)
+	}
+}

@@ -39,6 +39,15 @@ func (r *resolver) loadNative(path string, root *yaml.Node) (*Inventory, error) 
 				lf = filepath.Join(filepath.Dir(absPath(path)), lf)
 			}
 			inv.LocalFile = lf
+		case "audit_log":
+			if v.Kind != yaml.ScalarNode || v.Value == "" {
+				return nil, errAt(v, "audit_log", "must be a file path (the JSON-lines audit trail)")
+			}
+			al := v.Value
+			if !filepath.IsAbs(al) {
+				al = filepath.Join(filepath.Dir(absPath(path)), al)
+			}
+			inv.AuditLog = al
 		case "defaults":
 			l, err := r.settings(v, "defaults", path)
 			if err != nil {
@@ -50,7 +59,7 @@ func (r *resolver) loadNative(path string, root *yaml.Node) (*Inventory, error) 
 		case "groups":
 			groupsNode = v
 		default:
-			return nil, errAt(k, k.Value, "unknown key; the top level holds local_file, defaults, nodes and groups")
+			return nil, errAt(k, k.Value, "unknown key; the top level holds local_file, audit_log, defaults, nodes and groups")
 		}
 	}
 	if nodesNode == nil {

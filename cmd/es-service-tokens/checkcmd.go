@@ -322,6 +322,9 @@ func (t *tool) pull(c *cli.Context) error {
 		return err
 	}
 	defer r.close()
+	if err := t.beginAudit(c, "pull"); err != nil {
+		return err
+	}
 	n := r.nodes[0]
 	conn, err := remotefile.Dial(r.ctx, r.dialer, n)
 	if err != nil {
@@ -352,6 +355,7 @@ func (t *tool) pull(c *cli.Context) error {
 		os.Remove(out)
 		return fail(exitIOError, "pull %s: %s does not read back with sha256:%s; removed it", name, out, digest.Short(st.SHA256))
 	}
+	t.audit.pulled(name, out, st.SHA256)
 	fmt.Fprintf(t.stdout, "pulled %s:%s (sha256:%s, %s) to %s\n", name, n.Path, digest.Short(st.SHA256), plural(f.Len(), "token"), out)
 	return nil
 }

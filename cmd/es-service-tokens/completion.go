@@ -48,6 +48,11 @@ _es_service_tokens() {
   fi
 }
 compdef _es_service_tokens es-service-tokens
+# Autoloaded from $fpath (the packages install this as _es-service-tokens),
+# the file is the completion function's body: complete the current word too.
+if [[ "${funcstack[1]}" == "_es-service-tokens" ]]; then
+  _es_service_tokens "$@"
+fi
 `
 
 func (t *tool) completion(c *cli.Context) error {

@@ -192,6 +192,9 @@ func (t *tool) create(c *cli.Context) error {
 		return err
 	}
 	defer plan.close()
+	if err := t.beginAudit(c, "create"); err != nil {
+		return err
+	}
 	// In JSON the note is a field of the token document, not a warning:
 	// it describes the token, and a script creating tokens in a loop would
 	// otherwise log it every time.
@@ -235,6 +238,7 @@ func (t *tool) create(c *cli.Context) error {
 		}
 		return err
 	}
+	t.audit.localChange(loc.File, tok.QualifiedName(), change.Before.Data, change.After)
 
 	var res createResult
 	res.Token.Principal, res.Token.Name, res.Token.QualifiedName = acct.Principal, name, tok.QualifiedName()
@@ -278,6 +282,9 @@ func (t *tool) delete(c *cli.Context) error {
 		return err
 	}
 	defer plan.close()
+	if err := t.beginAudit(c, "delete"); err != nil {
+		return err
+	}
 	key := acct.Principal + "/" + name
 	change, err := store.Update(loc.File, func(f *tokens.File) error {
 		if !f.Delete(key) {
@@ -288,6 +295,7 @@ func (t *tool) delete(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	t.audit.localChange(loc.File, key, change.Before.Data, change.After)
 	t.printWarnings(change.Warnings)
 	if plan == nil {
 		return nil

@@ -49,6 +49,9 @@ type tool struct {
 	// warned holds the warnings already printed: each is said once a run.
 	warnMu sync.Mutex
 	warned map[string]bool
+	// audit is the record of a run that changes something; see auditcmd.go.
+	audit        *auditRun
+	syslogSocket string
 }
 
 // handleSIGPIPE makes a write to a closed pipe fail with EPIPE instead of
@@ -78,7 +81,7 @@ func (t *trackedWriter) Write(p []byte) (int, error) {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	handleSIGPIPE()
 	out := &trackedWriter{w: stdout}
-	t := &tool{stdin: stdin, stdout: out, stderr: stderr, getenv: getenv, random: rand.Reader}
+	t := &tool{stdin: stdin, stdout: out, stderr: stderr, getenv: getenv, random: rand.Reader, syslogSocket: syslogSocket}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		t.stderrTTY = true
 	}
@@ -99,7 +102,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if out.err != nil && (err == nil || errors.Is(err, out.err)) {
 		err = fail(exitIOError, "cannot write to standard output: %v", fserr.WithoutPath(out.err))
 	}
-	return t.exit(err)
+	code := t.exit(err)
+	t.finishAudit(err, code)
+	return code
 }
 
 // exitError carries an exit code and a message in Elasticsearch's words.

@@ -17,6 +17,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Audit records reach syslog only through a script's own socket
+	// (syslogd listen), never this machine's /dev/log.
+	syslogSocket = os.Getenv("TEST_SYSLOG_SOCKET")
 	testscript.Main(m, map[string]func(){
 		"es-service-tokens": func() { os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv)) },
 		"closedstdout":      func() { os.Exit(runWithClosedStdout(os.Args[1], os.Args[2:]...)) },
@@ -41,6 +44,7 @@ func TestScripts(t *testing.T) {
 			e.Setenv("SSH_AUTH_SOCK", "")
 			e.Setenv("EXAMPLES", examples)
 			e.Values["state"] = &scriptState{}
+			e.Values["syslog"] = &syslogState{}
 			return nil
 		},
 		Cmds: scriptCmds(),
@@ -76,6 +80,8 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			}
 		},
 		"cluster": clusterCmd,
+		"syslogd": syslogdCmd,
+		"noleak":  noleakCmd,
 		"expand":  expandCmd,
 		"node":    nodeCmd,
 		"nodelog": nodeLogCmd,

@@ -262,5 +262,10 @@ func (t *tool) push(c *cli.Context) error {
 		return err
 	}
 	defer r.close()
+	if !c.Bool("dry-run") {
+		if err := t.beginAudit(c, "push"); err != nil {
+			return err
+		}
+	}
 	return t.runPush(c, r, loc.File, snap.Data, nil)
 }

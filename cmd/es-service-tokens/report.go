@@ -50,6 +50,7 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, data, before []by
 			ok = false
 		}
 	}
+	t.audit.pushed(file, data, results, pushSummaryLine(summary))
 	if asJSON {
 		if err := writeJSON(t.stdout, pushReport{"push", file, digest.SHA256(data), local.Len(), req.DryRun, results, summary}); err != nil {
 			return err
@@ -94,13 +95,19 @@ func (t *tool) printPush(w io.Writer, file string, data []byte, local *tokens.Fi
 		}
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
+	fmt.Fprintln(w, pushSummaryLine(summary))
+}
+
+// pushSummaryLine is "3 updated, 1 failed": the report's last line and
+// the audit record's outcome.
+func pushSummaryLine(summary map[string]int) string {
 	var parts []string
 	for _, s := range pushOrder {
 		if n := summary[string(s)]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, s))
 		}
 	}
-	fmt.Fprintln(w, strings.Join(parts, ", "))
+	return strings.Join(parts, ", ")
 }
 
 func nameWidth(n int, name func(int) string) int {
