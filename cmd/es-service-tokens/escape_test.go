@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,5 +31,20 @@ func TestEchoedNamesAreEscaped(t *testing.T) {
 		if code == 0 || len(lines) != 1 || !strings.HasPrefix(lines[0], c.want) {
 			t.Errorf("%q: exit %d, stderr %q\nwant one line starting %q", c.args, code, stderr.String(), c.want)
 		}
+	}
+}
+
+// A line of the local file that a rewrite drops is named in a WARNING: its
+// key is the file's own text, escaped too.
+func TestDroppedLineWarningIsEscaped(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "service_tokens")
+	if err := os.WriteFile(file, []byte("elastic/kibana/x\x1b[2J\u2028WARNING: forged:plain-text\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"es-service-tokens", "--file", file, "create", "elastic/fleet-server", "new"}, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+	want := `WARNING: ` + file + `:1: [elastic/kibana/x\x1b[2J\u2028WARNING] no hash prefix`
+	if code != 0 || !strings.HasPrefix(stderr.String(), want) || strings.Count(stderr.String(), "\n") != 1 {
+		t.Errorf("exit %d, stderr %q, want one line starting %q", code, stderr.String(), want)
 	}
 }

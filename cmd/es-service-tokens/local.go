@@ -105,7 +105,7 @@ func (t *tool) warning(msg string) {
 func (t *tool) printWarnings(lines []string) {
 	if !t.jsonOut {
 		for _, l := range lines {
-			fmt.Fprintln(t.stderr, l)
+			fmt.Fprintln(t.stderr, safetext.Escape(l)) // a dropped line's key is the file's own text
 		}
 		return
 	}
