@@ -14,7 +14,7 @@ func TestAnsibleSSHArgs(t *testing.T) {
 	dir := t.TempDir()
 	key1 := write(t, dir, "k1", "key")
 	key2 := write(t, dir, "k2", "key")
-	alt := write(t, dir, "alt_config", "Host db\n  HostName 10.9.9.9\n  Port 2299\n  User altuser\n")
+	alt := write(t, dir, "alt_config", "Host db\n  HostName 10.9.9.9\n  Port 2299\n  User altuser\n  ProxyJump jumper\nHost jumper\n  HostName 10.8.8.8\n")
 	cases := []struct {
 		name, vars, cfg, ssh string
 		env                  map[string]string
@@ -42,7 +42,7 @@ func TestAnsibleSSHArgs(t *testing.T) {
 			nil, func(n *Node) (any, any) { return n.Jump[0].User + "@" + n.Jump[0].Address(), "ops@bastion:2022" }},
 		{"-F replaces ssh_config", "ansible_ssh_common_args: '-F " + alt + "'", "", "Host *\n  Port 1111\n",
 			nil, func(n *Node) (any, any) {
-				return []any{n.Host, n.Port, n.User}, []any{"10.9.9.9", 2299, "altuser"}
+				return []any{n.Host, n.Port, n.User, n.Jump[0].Host}, []any{"10.9.9.9", 2299, "altuser", "10.8.8.8"}
 			}},
 		{"-o HostName beats ssh_config's", "ansible_ssh_common_args: '-o HostName=10.1.1.1'", "", "Host db\n  HostName 10.2.2.2\n",
 			nil, func(n *Node) (any, any) { return n.Host, "10.1.1.1" }},

@@ -149,7 +149,7 @@ func (r *resolver) node(name string, layers []layer, sc *sshconfig.Config) (*Nod
 		if l.err != nil {
 			break
 		}
-		hop, err := r.hop(strings.TrimSpace(h), n.Endpoint)
+		hop, err := r.hop(strings.TrimSpace(h), n.Endpoint, l.ssh)
 		if err != nil {
 			s, _ := l.find("jump", "ProxyJump")
 			return nil, l.fail("jump", s, err.Error())
@@ -202,7 +202,7 @@ func (r *resolver) endpoint(l *ladder, jump string) Endpoint {
 // hop resolves one bastion, written [user@]host[:port], through ssh_config
 // like any other host. Unless ssh_config says otherwise it uses the node's
 // keys, known_hosts and checking mode.
-func (r *resolver) hop(spec string, node Endpoint) (Endpoint, error) {
+func (r *resolver) hop(spec string, node Endpoint, sc *sshconfig.Config) (Endpoint, error) {
 	user, hostport := "", spec
 	if i := strings.LastIndexByte(spec, '@'); i >= 0 {
 		user, hostport = spec[:i], spec[i+1:]
@@ -234,7 +234,7 @@ func (r *resolver) hop(spec string, node Endpoint) (Endpoint, error) {
 		inherit["identity_file"] = setting{value: node.IdentityFiles[0], origin: "the node's", final: true}
 	}
 	var err error
-	l := &ladder{r: r, alias: host, ssh: r.ssh, layers: []layer{own}, below: inherit, origin: map[string]string{},
+	l := &ladder{r: r, alias: host, ssh: sc, layers: []layer{own}, below: inherit, origin: map[string]string{},
 		fail: func(k string, s setting, msg string) error {
 			if err == nil {
 				err = fmt.Errorf("bastion %s: %s: %s", spec, k, msg)
