@@ -29,6 +29,7 @@ var ansibleVars = []struct {
 	{"group", []string{"es_service_tokens_group"}},
 	{"mode", []string{"es_service_tokens_mode"}},
 	{"sftp_server", []string{"es_service_tokens_sftp_server"}},
+	{"backups", []string{"es_service_tokens_backups"}},
 	{"known_hosts", []string{"es_service_tokens_known_hosts"}},
 	{"host_key_check", []string{"es_service_tokens_host_key_check"}},
 	{"connect_timeout", []string{"es_service_tokens_connect_timeout", "ansible_ssh_timeout", "ansible_timeout"}},

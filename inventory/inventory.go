@@ -94,7 +94,10 @@ type Node struct {
 	Mode       fs.FileMode
 	Sudo       bool
 	SFTPServer string // "" = probe on the node when Sudo
-	Groups     []string
+	// Backups is how many previous files a push keeps beside the file, as
+	// service_tokens.<UTC timestamp>.bak (0: none).
+	Backups int
+	Groups  []string
 	// Origin says where each setting came from, by inventory key.
 	Origin map[string]string
 }

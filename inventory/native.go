@@ -13,7 +13,7 @@ import (
 var nodeKeys = map[string]bool{
 	"host": true, "port": true, "user": true, "identity_file": true, "known_hosts": true,
 	"host_key_check": true, "connect_timeout": true, "jump": true, "path": true, "owner": true,
-	"group": true, "mode": true, "sudo": true, "sftp_server": true,
+	"group": true, "mode": true, "sudo": true, "sftp_server": true, "backups": true,
 }
 
 // nameRE keeps node and group names usable in --limit expressions.

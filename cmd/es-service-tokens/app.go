@@ -103,7 +103,7 @@ func (t *tool) commands() *cli.App {
 				Description: "Exit codes: 0 every node verified, 1 a node failed or conflicted, 64 usage,\n" +
 					"65 the local file is malformed, 78 the inventory is invalid.\n" +
 					"Example:\n   es-service-tokens -i cluster.yml push --limit 'hot,!es-3' --dry-run",
-				Flags:        append(fanoutFlags(false), &cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "connect and show what would change, by token name; write nothing"}),
+				Flags:        append(fanoutFlags(true), &cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "connect and show what would change, by token name; write nothing"}),
 				Action:       t.push,
 				OnUsageError: usageError,
 			},
@@ -122,11 +122,12 @@ func (t *tool) commands() *cli.App {
 				OnUsageError: usageError,
 			},
 			{
-				Name:         "pull",
-				Usage:        "Copy one node's file to a new local file",
-				ArgsUsage:    "<node> --out FILE",
-				Description:  "Example:\n   es-service-tokens -i cluster.yml pull es-1 --out recovered_service_tokens",
-				Flags:        append(fanoutFlags(false), &cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the new local `FILE` (never overwritten)"}),
+				Name:        "pull",
+				Usage:       "Copy one node's file to a new local file",
+				ArgsUsage:   "<node> --out FILE",
+				Description: "Example:\n   es-service-tokens -i cluster.yml pull es-1 --out recovered_service_tokens\n   es-service-tokens -i cluster.yml pull es-1 --backup latest --out restored_service_tokens",
+				Flags: append(fanoutFlags(false), &cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the new local `FILE` (never overwritten)"},
+					&cli.StringFlag{Name: "backup", Usage: "copy one of the node's backups instead: `latest` or its timestamp (see backups: N)"}),
 				Action:       t.pull,
 				OnUsageError: usageError,
 			},

@@ -18,12 +18,11 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
-	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/sync/check"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
+	"github.com/es-service-tokens/es-service-tokens/sync/pull"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
-	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
@@ -158,6 +157,8 @@ func describeCheck(r check.Result) string {
 			} else {
 				parts = append(parts, "content: "+push.DescribeDiff(diff, "missing on node", "extra on node"))
 			}
+		case "stale temporary file":
+			parts = append(parts, fmt.Sprintf("stale temporary file %s (%s)", safetext.Escape(d.Seen), d.Detail))
 		default:
 			parts = append(parts, fmt.Sprintf("%s %s (want %s)", d.What, d.Seen, d.Expected))
 		}
@@ -297,9 +298,6 @@ func (t *tool) pull(c *cli.Context) error {
 	if c.String("inventory") == "" {
 		return fail(exitUsage, "pull needs an inventory: -i FILE")
 	}
-	if _, err := os.Lstat(out); err == nil {
-		return fail(exitCantCreate, "%s already exists; pull never overwrites a file: give a new path", out)
-	}
 	inv, err := t.loadInventory(c)
 	if err != nil {
 		return err
@@ -325,37 +323,21 @@ func (t *tool) pull(c *cli.Context) error {
 	if err := t.beginAudit(c, "pull"); err != nil {
 		return err
 	}
-	n := r.nodes[0]
-	conn, err := remotefile.Dial(r.ctx, r.dialer, n)
-	if err != nil {
+	res, err := pull.Pull(r.ctx, r.dialer, pull.Request{Node: r.nodes[0], Out: out, Backup: c.String("backup")})
+	var notLoadable *pull.NotLoadableError
+	var local *pull.LocalError
+	switch {
+	case errors.As(err, &notLoadable):
+		return fail(exitDataError, "pull %s: %v", name, err)
+	case errors.As(err, &local) && local.Op == "create":
+		return fail(exitCantCreate, "%v", err)
+	case errors.As(err, &local):
+		return fail(exitIOError, "pull %s: %v", name, err)
+	case err != nil:
 		_, reason := failure.Describe(r.ctx, err)
 		return fail(exitFailed, "pull %s: %s", name, reason)
 	}
-	defer conn.Close()
-	st, err := conn.Read(n.Path)
-	if err != nil {
-		_, reason := failure.Describe(r.ctx, err)
-		return fail(exitFailed, "pull %s: %s", name, reason)
-	}
-	if !st.Exists {
-		return fail(exitFailed, "pull %s: %s does not exist on the node", name, n.Path)
-	}
-	f, err := tokens.Parse(st.Data)
-	if err != nil {
-		return fail(exitDataError, "pull %s: %s is not a file Elasticsearch would load (%v); not copied", name, n.Path, err)
-	}
-	if err := atomicfile.WriteNew(out, st.Data, 0o600); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fail(exitCantCreate, "%s already exists; pull never overwrites a file: give a new path", out)
-		}
-		return fail(exitCantCreate, "cannot create %s: %v", out, fserr.WithoutPath(err))
-	}
-	written, err := os.ReadFile(out)
-	if err != nil || digest.SHA256(written) != st.SHA256 {
-		os.Remove(out)
-		return fail(exitIOError, "pull %s: %s does not read back with sha256:%s; removed it", name, out, digest.Short(st.SHA256))
-	}
-	t.audit.pulled(name, out, st.SHA256)
-	fmt.Fprintf(t.stdout, "pulled %s:%s (sha256:%s, %s) to %s\n", name, n.Path, digest.Short(st.SHA256), plural(f.Len(), "token"), out)
+	t.audit.pulled(name, out, res.SHA256)
+	fmt.Fprintf(t.stdout, "pulled %s:%s (sha256:%s, %s) to %s\n", name, res.Path, digest.Short(res.SHA256), plural(res.Tokens, "token"), out)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -28,6 +29,7 @@ type nodeView struct {
 	Mode           string            `json:"mode"`
 	Sudo           bool              `json:"sudo"`
 	SFTPServer     string            `json:"sftp_server"`
+	Backups        int               `json:"backups"`
 	Groups         []string          `json:"groups"`
 	Origin         map[string]string `json:"origin"`
 	// Added after origin so that the fields before keep their order.
@@ -42,7 +44,7 @@ func view(n *inventory.Node) nodeView {
 		Name: n.Name, Host: n.Host, Port: n.Port, User: n.User, IdentityFiles: n.IdentityFiles,
 		KnownHosts: n.KnownHostsFiles, HostKeyCheck: n.HostKeyCheck, ConnectTimeout: n.ConnectTimeout.Seconds(),
 		Jump: []string{}, Path: n.Path, Owner: n.Owner, Group: n.Group, Mode: fmt.Sprintf("%04o", n.Mode),
-		Sudo: n.Sudo, SFTPServer: n.SFTPServer, Groups: n.Groups, Origin: n.Origin,
+		Sudo: n.Sudo, SFTPServer: n.SFTPServer, Backups: n.Backups, Groups: n.Groups, Origin: n.Origin,
 		GlobalKnownHosts: append([]string{}, n.GlobalKnownHostsFiles...), IdentitiesOnly: n.IdentitiesOnly,
 		ServerAliveInterval: n.ServerAliveInterval.Seconds(), ServerAliveCountMax: n.ServerAliveCountMax,
 	}
@@ -131,6 +133,7 @@ func printNodes(w io.Writer, inv *inventory.Inventory, views []nodeView) {
 		row("mode", v.Mode)
 		row("sudo", fmt.Sprint(v.Sudo))
 		row("sftp_server", orDash(v.SFTPServer))
+		row("backups", strconv.Itoa(v.Backups))
 		if len(v.Groups) > 0 {
 			fmt.Fprintf(w, "  %-16s %s\n", "groups", strings.Join(v.Groups, ", "))
 		}

@@ -31,7 +31,9 @@ func fanoutFlags(changes bool) []cli.Flag {
 		&cli.IntFlag{Name: "retries", Value: 2, Usage: "retry `N` times when a node fails before anything was written"},
 	}
 	if changes {
-		f = append(f, &cli.BoolFlag{Name: "force", Usage: "overwrite nodes whose file was changed by someone else"})
+		f = append(f,
+			&cli.BoolFlag{Name: "force", Usage: "overwrite nodes whose file was changed by someone else, is not a service_tokens file, or would lose every token"},
+			&cli.BoolFlag{Name: "break-lock", Usage: "take over another run's lock on a node at once, instead of waiting for it to end or expire"})
 	}
 	return f
 }
@@ -134,7 +136,7 @@ func (t *tool) loadInventory(c *cli.Context) (*inventory.Inventory, error) {
 // changes, so a typo cannot leave a changed file that was not pushed.
 func (t *tool) pushPlan(c *cli.Context) (*remote, error) {
 	if c.String("inventory") == "" {
-		for _, f := range []string{"limit", "force", "concurrency", "timeout", "connect-timeout", "retries"} {
+		for _, f := range []string{"limit", "force", "break-lock", "concurrency", "timeout", "connect-timeout", "retries"} {
 			if c.IsSet(f) {
 				return nil, fail(exitUsage, "--%s needs an inventory (-i FILE)", f)
 			}

@@ -3,12 +3,16 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"os/user"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
+	"github.com/es-service-tokens/es-service-tokens/sync/nodelock"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
@@ -22,6 +26,10 @@ type pushReport struct {
 	DryRun  bool           `json:"dry_run"`
 	Nodes   []push.Result  `json:"nodes"`
 	Summary map[string]int `json:"summary"`
+	// StillAccepted: nodes where tokens this push removes still work, and
+	// Finish, the command that completes the revocation.
+	StillAccepted []push.Unrevoked `json:"still_accepted,omitempty"`
+	Finish        string           `json:"finish,omitempty"`
 }
 
 var pushOrder = []push.Status{push.Updated, push.Unchanged, push.Fixed, push.WouldUpdate, push.WouldFix, push.Conflict, push.Failed}
@@ -35,7 +43,7 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, data, before []by
 	if err != nil {
 		return fail(exitDataError, "%s: %v", file, err)
 	}
-	p := &push.Pusher{Dialer: r.dialer, Fleet: r.fleet}
+	p := &push.Pusher{Dialer: r.dialer, Fleet: r.fleet, Me: t.lockHolder(), BreakLock: c.Bool("break-lock")}
 	req := push.Request{Data: data, Before: before, DryRun: c.Bool("dry-run"), Force: c.Bool("force")}
 	results := p.Push(r.ctx, r.nodes, req)
 
@@ -51,12 +59,24 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, data, before []by
 		}
 	}
 	t.audit.pushed(file, data, results, pushSummaryLine(summary))
+	for _, res := range results {
+		for _, w := range res.Warnings {
+			t.warn(c, "%s: %s", safetext.Escape(res.Node), w)
+		}
+	}
+	var still []push.Unrevoked
+	finish := ""
+	if !req.DryRun {
+		still = push.StillAccepted(results, removedTokens(before, local))
+		finish = finishCommand(c, file, still)
+	}
 	if asJSON {
-		if err := writeJSON(t.stdout, pushReport{"push", file, digest.SHA256(data), local.Len(), req.DryRun, results, summary}); err != nil {
+		if err := writeJSON(t.stdout, pushReport{"push", file, digest.SHA256(data), local.Len(), req.DryRun, results, summary, still, finish}); err != nil {
 			return err
 		}
 	} else {
 		t.printPush(t.stdout, file, data, local, results, summary, req.DryRun)
+		printStillAccepted(t.stdout, still, finish)
 	}
 	if !ok {
 		return silentExit(exitFailed)
@@ -85,6 +105,7 @@ func (t *tool) printPush(w io.Writer, file string, data []byte, local *tokens.Fi
 		if r.Reason != "" {
 			notes = append(notes, r.Reason)
 		}
+		notes = append(notes, r.Notes...)
 		if r.Changes != nil && !r.Changes.Empty() && r.Status != push.Conflict {
 			notes = append(notes, push.DescribeDiff(*r.Changes, "adds", "removes"))
 		}
@@ -126,4 +147,69 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// lockHolder is who this run is, as written into the lock it takes on
+// each node: the node's other writers see it in "locked by ...".
+func (t *tool) lockHolder() nodelock.Holder {
+	login := t.getenv("USER")
+	if u, err := user.Current(); err == nil {
+		login = u.Username
+	}
+	host, _ := os.Hostname()
+	return nodelock.Holder{User: login, Host: host, PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second)}
+}
+
+// removedTokens are the tokens a create or delete took out of the local
+// file; nil for a plain push (before is nil).
+func removedTokens(before []byte, after *tokens.File) []string {
+	if before == nil {
+		return nil
+	}
+	prev, err := tokens.Parse(before)
+	if err != nil {
+		return nil
+	}
+	return tokens.Compare(prev, after).Removed
+}
+
+// finishCommand is the push that completes a revocation on the nodes
+// where it did not happen.
+func finishCommand(c *cli.Context, file string, still []push.Unrevoked) string {
+	if len(still) == 0 {
+		return ""
+	}
+	var nodes []string
+	for _, u := range still {
+		nodes = append(nodes, u.Node)
+	}
+	return fmt.Sprintf("es-service-tokens -i %s --file %s push --limit %s", shellWord(c.String("inventory")), shellWord(file), shellWord(strings.Join(nodes, ",")))
+}
+
+// shellWord quotes s for a shell when it needs it, so the printed command
+// can be pasted as it is.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,:@=+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// printStillAccepted says, after a push that removes tokens, where they
+// still work: a revocation is not done until every node has it.
+func printStillAccepted(w io.Writer, still []push.Unrevoked, finish string) {
+	for _, u := range still {
+		names := make([]string, len(u.Tokens))
+		for i, n := range u.Tokens {
+			names[i] = safetext.Escape(n)
+		}
+		why := string(u.Status)
+		if u.Failure != "" && u.Failure != string(u.Status) {
+			why = u.Failure
+		}
+		fmt.Fprintf(w, "NOT REVOKED on %s (%s): %s still accepted there\n", safetext.Escape(u.Node), why, strings.Join(names, ", "))
+	}
+	if finish != "" {
+		fmt.Fprintf(w, "finish the revocation with: %s\n", finish)
+	}
 }

@@ -74,6 +74,7 @@ type sftpSession struct {
 	opening     map[uint32]string   // OPEN request id -> path, until its reply (Fsync only)
 	files       map[string]*os.File // handle -> our descriptor on the same file (Fsync only)
 	filesClosed bool
+	dropReply   int64 // request id whose reply cuts the connection (DropAfterRename), or -1
 }
 
 func newSFTPSession(c *conn, ch ssh.Channel) *sftpSession {
@@ -87,6 +88,8 @@ func newSFTPSession(c *conn, ch ssh.Channel) *sftpSession {
 		served:  make(chan struct{}),
 		opening: make(map[uint32]string),
 		files:   make(map[string]*os.File),
+
+		dropReply: -1,
 	}
 	s.idle = sync.NewCond(&s.mu)
 	return s
@@ -205,6 +208,11 @@ func (s *sftpSession) inspect(pkt []byte) action {
 			if s.opts.NoPosixRename {
 				s.send(statusPacket(id, fxOpUnsupported, "Operation unsupported"))
 				return actHandled
+			}
+			if s.opts.DropAfterRename && srv.renameFired.CompareAndSwap(false, true) {
+				s.mu.Lock()
+				s.dropReply = int64(id)
+				s.mu.Unlock()
 			}
 		case extFsync:
 			srv.fsyncs.Add(1)
@@ -325,7 +333,15 @@ func (s *sftpSession) writeFromServer(p []byte) (int, error) {
 		}
 		pkt := s.wbuf[off : off+4+n : off+4+n]
 		off += 4 + n
-		if err = s.send(s.fromServer(pkt)); err != nil {
+		out := s.fromServer(pkt)
+		if out == nil {
+			// A lost reply: the request was carried out, and the
+			// connection dies before the client hears of it.
+			s.dropped.Store(true)
+			s.c.nc.Close()
+			continue
+		}
+		if err = s.send(out); err != nil {
 			break
 		}
 	}
@@ -378,6 +394,14 @@ func (s *sftpSession) fromServer(pkt []byte) []byte {
 		s.mu.Unlock()
 
 	case fxpStatus:
+		if id, _, ok := readUint32(body); ok {
+			s.mu.Lock()
+			lost := s.dropReply == int64(id)
+			s.mu.Unlock()
+			if lost {
+				return nil
+			}
+		}
 		if !s.opts.Fsync {
 			break
 		}

@@ -73,6 +73,12 @@ type Options struct {
 	// succeeds.
 	DropOnce bool
 
+	// DropAfterRename cuts the client's TCP connection right after the
+	// server has carried out the first posix-rename@openssh.com request
+	// (once per server), before its reply reaches the client: the rename
+	// happened, and the client cannot know it (a lost reply).
+	DropAfterRename bool
+
 	// FailWrites answers every SSH_FXP_WRITE with SSH_FX_FAILURE and the
 	// message "No space left on device", without writing: a full disk.
 	// Opening and creating files still works, as on a real full disk.
@@ -117,6 +123,7 @@ type Server struct {
 	fsyncs       atomic.Int64
 	posixRenames atomic.Int64
 	dropFired    atomic.Bool // for DropOnce
+	renameFired  atomic.Bool // for DropAfterRename
 }
 
 // Stats are counts since Start.

@@ -6,12 +6,14 @@ package check
 import (
 	"context"
 	"fmt"
+	"path"
 	"time"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
+	"github.com/es-service-tokens/es-service-tokens/sync/nodelock"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
@@ -114,11 +116,38 @@ func (k *Checker) node(ctx context.Context, n *inventory.Node, data []byte, loca
 	if st.Mode != n.Mode {
 		r.Differences = append(r.Differences, Difference{What: "mode", Seen: r.Seen.Mode, Expected: expected.Mode})
 	}
+	r.Differences = append(r.Differences, k.leftovers(c, n)...)
 	if len(r.Differences) > 0 {
 		r.State = Drift
 	}
 	return r, false
 }
+
+// leftovers reports this tool's temporary files older than a push's
+// lease with the same --timeout: a killed run left them, and they may hold
+// hashes. The lock file and backups are not drift. Without write access
+// check has no node clock, so age is by this machine's clock.
+func (k *Checker) leftovers(c *remotefile.Conn, n *inventory.Node) []Difference {
+	timeout := k.Fleet.Timeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	old, err := c.Siblings(n.Path, func(name string) bool { return nodelock.Leftover(n.Path, name) })
+	if err != nil {
+		return nil
+	}
+	var out []Difference
+	for _, e := range old {
+		if time.Since(e.ModTime) > timeout+staleMargin {
+			out = append(out, Difference{What: "stale temporary file", Seen: path.Join(path.Dir(n.Path), e.Name),
+				Detail: "left by a killed run; the next push removes it"})
+		}
+	}
+	return out
+}
+
+// staleMargin is push's lease margin.
+const staleMargin = 5 * time.Second
 
 // Compare describes how the content seen differs from the local file, by
 // token name. It returns nil when the bytes are the same.

@@ -87,6 +87,10 @@ func Lost(err error) bool {
 // out of time is that, whatever the request that noticed it says (the
 // closed connection is how the deadline interrupts it).
 func Classify(ctx context.Context, err error) Kind {
+	// Waiting for another run's lock is why the time ran out: say so.
+	if k := Of(err); k == Locked && !errors.Is(ctx.Err(), context.Canceled) {
+		return Locked
+	}
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
 		return Interrupted
@@ -104,7 +108,17 @@ func Classify(ctx context.Context, err error) Kind {
 // "auth: auth 10.0.0.1:22: ...").
 func Describe(ctx context.Context, err error) (Kind, string) {
 	kind := Classify(ctx, err)
-	return kind, Format(kind, err.Error())
+	msg := err.Error()
+	// A deadline with a cause (fleet gives each node one) says which
+	// deadline ran out, instead of a bare "context deadline exceeded".
+	if cause := context.Cause(ctx); kind == Timeout && cause != nil && cause != ctx.Err() {
+		if msg == ctx.Err().Error() {
+			msg = cause.Error()
+		} else {
+			msg = cause.Error() + ": " + msg
+		}
+	}
+	return kind, Format(kind, msg)
 }
 
 // Format is "KIND: msg" on one line, without a repeated kind word.

@@ -48,6 +48,14 @@ func TestDescribe(t *testing.T) {
 		{cancelled, &sshconn.Error{Step: "connect", Addr: "a:22", Err: errors.New("closed")}, failure.Interrupted, "interrupted: connect a:22: closed"},
 		{expired, &remotefile.Error{Step: "read", Err: sftp.ErrSSHFxConnectionLost}, failure.Timeout, "timeout: read: connection lost"},
 	}
+	node, cancel3 := context.WithDeadlineCause(bg, time.Unix(0, 0), errors.New("no result within 1m0s (--timeout)"))
+	defer cancel3()
+	cases = append(cases, struct {
+		ctx  context.Context
+		err  error
+		kind failure.Kind
+		msg  string
+	}{node, node.Err(), failure.Timeout, "timeout: no result within 1m0s (--timeout)"})
 	for _, c := range cases {
 		kind, msg := failure.Describe(c.ctx, c.err)
 		if kind != c.kind || msg != c.msg {

@@ -5,6 +5,7 @@ package fleet
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -52,7 +53,7 @@ func Run[R any](ctx context.Context, nodes []*inventory.Node, opts Options, task
 				defer func() { <-sem }()
 			case <-ctx.Done(): // the task sees the cancelled context and fails fast
 			}
-			nctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+			nctx, cancel := context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("no result within %v (--timeout)", opts.Timeout))
 			defer cancel()
 			var status string
 			backoff := opts.Backoff

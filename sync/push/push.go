@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -15,8 +16,10 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/backup"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
+	"github.com/es-service-tokens/es-service-tokens/sync/nodelock"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
@@ -63,7 +66,9 @@ type Result struct {
 	Seconds  float64      `json:"seconds"`
 	Failure  failure.Kind `json:"failure,omitempty"` // for failed and conflict
 	Reason   string       `json:"reason,omitempty"`
-	Changes  *tokens.Diff `json:"changes,omitempty"` // token names, never hashes
+	Notes    []string     `json:"notes,omitempty"`    // what else was done: stale files removed, a lost reply
+	Warnings []string     `json:"warnings,omitempty"` // a lock taken over or left behind
+	Changes  *tokens.Diff `json:"changes,omitempty"`  // token names, never hashes
 	Attempts int          `json:"attempts"`
 }
 
@@ -71,6 +76,11 @@ type Result struct {
 type Pusher struct {
 	Dialer *sshconn.Dialer
 	Fleet  fleet.Options
+	// Me is who this run is (user, host, pid, start), written into the
+	// lock it takes on each node.
+	Me nodelock.Holder
+	// BreakLock takes over a lock held by another run at once.
+	BreakLock bool
 }
 
 // Push runs req on every node and returns the results in node order.
@@ -88,21 +98,156 @@ func (p *Pusher) Push(ctx context.Context, nodes []*inventory.Node, req Request)
 	})
 }
 
-// node brings one node in line. retry is true only when nothing has been
-// written to the node yet.
-func (p *Pusher) node(ctx context.Context, n *inventory.Node, req Request, local *tokens.File) (Result, bool) {
-	failed := func(err error, retry bool) (Result, bool) {
-		kind, reason := failure.Describe(ctx, err)
-		return Result{Status: Failed, Failure: kind, Reason: reason}, retry
+// leaseMargin covers what a node's deadline cannot cut at once: requests
+// the node's sftp-server already received when the connection closes.
+const leaseMargin = 5 * time.Second
+
+// lockWaitReserve is what a node keeps of its --timeout for its own write
+// after waiting for another run's lock.
+const lockWaitReserve = 10 * time.Second
+
+func (p *Pusher) lockOptions(ctx context.Context) nodelock.Options {
+	timeout := p.Fleet.Timeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
 	}
+	wait := time.Now().Add(timeout)
+	if d, ok := ctx.Deadline(); ok {
+		wait = d
+	}
+	reserve := min(lockWaitReserve, time.Until(wait)/2)
+	return nodelock.Options{Me: p.Me, Lease: timeout + leaseMargin, Break: p.BreakLock, WaitUntil: wait.Add(-reserve)}
+}
+
+func failed(ctx context.Context, err error) Result {
+	kind, reason := failure.Describe(ctx, err)
+	return Result{Status: Failed, Failure: kind, Reason: reason}
+}
+
+// node brings one node in line, holding the node's lock from the read of
+// its file to the read-back, so that the conflict rule and the rename are
+// one step against every other run. retry is true only when nothing has
+// been written to the node yet.
+func (p *Pusher) node(ctx context.Context, n *inventory.Node, req Request, local *tokens.File) (Result, bool) {
 	c, err := remotefile.Dial(ctx, p.Dialer, n)
 	if err != nil {
-		return failed(err, sshconn.Retryable(err))
+		return failed(ctx, err), sshconn.Retryable(err)
 	}
 	defer c.Close()
+	// First a look without the lock, as a dry run: a node that is right,
+	// or that must not be written, is reported without writing anything
+	// to it (not even a lock), and a node this session cannot write fails
+	// before the lock is taken.
+	plan, retry := p.write(ctx, c, n, req, local, nil)
+	if req.DryRun || (plan.Status != WouldUpdate && plan.Status != WouldFix && plan.Status != Unchanged) {
+		return plan, retry
+	}
+	leftovers, _ := c.Siblings(n.Path, func(name string) bool { return nodelock.Leftover(n.Path, name) })
+	if plan.Status == Unchanged && len(leftovers) == 0 {
+		return plan, false
+	}
+	if err := c.CheckAtomic(); err != nil {
+		return failed(ctx, err), false
+	}
+	lk, err := nodelock.Acquire(ctx, c, n.Path, p.lockOptions(ctx))
+	if err != nil {
+		r := failed(ctx, err)
+		r.Reason += "; the node's file is unchanged"
+		return r, r.Failure == failure.ConnectionLost
+	}
+	var warnings, notes []string
+	if lk.TookOver != "" {
+		warnings = append(warnings, lk.TookOver)
+	}
+	notes = append(notes, p.sweep(c, n, lk)...)
+	res, retry := p.write(ctx, c, n, req, local, lk)
+	if msg := p.release(ctx, c, n, lk); msg != "" {
+		warnings = append(warnings, msg)
+	}
+	res.Warnings = append(warnings, res.Warnings...)
+	res.Notes = append(notes, res.Notes...)
+	return res, retry
+}
+
+// sweep removes this tool's own temporary files that are older than a
+// run's lease: their run was killed. Holding the lock, no other run of
+// this tool can be writing one.
+func (p *Pusher) sweep(c *remotefile.Conn, n *inventory.Node, lk *nodelock.Lock) []string {
+	old, err := c.Siblings(n.Path, func(name string) bool { return nodelock.Leftover(n.Path, name) })
+	if err != nil {
+		return nil // best effort: check reports what stays
+	}
+	cutoff := lk.NodeTime.Add(-time.Duration(lk.Holder.LeaseSeconds * float64(time.Second)))
+	var removed, kept []string
+	for _, e := range old {
+		if !e.ModTime.Before(cutoff) {
+			continue
+		}
+		if err := c.Remove(path.Join(path.Dir(n.Path), e.Name)); err != nil {
+			kept = append(kept, safetext.Escape(e.Name))
+		} else {
+			removed = append(removed, safetext.Escape(e.Name))
+		}
+	}
+	var out []string
+	if len(removed) > 0 {
+		out = append(out, fmt.Sprintf("removed %s left by a killed run: %s", plural(len(removed), "stale temporary file"), strings.Join(removed, ", ")))
+	}
+	if len(kept) > 0 {
+		out = append(out, fmt.Sprintf("could not remove %s: %s", plural(len(kept), "stale temporary file"), strings.Join(kept, ", ")))
+	}
+	return out
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return "1 " + s
+	}
+	return strconv.Itoa(n) + " " + s + "s"
+}
+
+// release gives the lock back: over the run's connection if it still
+// works, else over a new one with its own short deadline (after Ctrl-C or
+// a lost connection, the node's context is spent). It returns a warning
+// when the lock stays.
+func (p *Pusher) release(ctx context.Context, c *remotefile.Conn, n *inventory.Node, lk *nodelock.Lock) string {
+	err := ctx.Err()
+	if err == nil {
+		if err = lk.Release(c); err == nil {
+			return ""
+		}
+	}
+	err = p.fresh(n, func(fc *remotefile.Conn) error { return lk.Release(fc) })
+	if err != nil {
+		return fmt.Sprintf("could not release the lock %s (%v); it expires by itself after %s",
+			safetext.Escape(lk.Path()), err, time.Duration(lk.Holder.LeaseSeconds*float64(time.Second)))
+	}
+	return ""
+}
+
+// fresh runs fn on a new connection with its own deadline, for when the
+// node's connection died or its deadline is spent.
+func (p *Pusher) fresh(n *inventory.Node, fn func(*remotefile.Conn) error) error {
+	timeout := n.ConnectTimeout
+	if timeout <= 0 {
+		timeout = inventory.DefaultConnectTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout+10*time.Second)
+	defer cancel()
+	c, err := remotefile.Dial(ctx, p.Dialer, n)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(c)
+}
+
+// write makes the node's file right. Without the lock (lk nil) it only
+// reads and says what it would do, as for a dry run.
+func (p *Pusher) write(ctx context.Context, c *remotefile.Conn, n *inventory.Node, req Request, local *tokens.File, lk *nodelock.Lock) (Result, bool) {
 	st, err := c.Read(n.Path)
 	if err != nil {
-		return failed(err, failure.Of(err) == failure.ConnectionLost)
+		return failed(ctx, err), failure.Of(err) == failure.ConnectionLost
 	}
 	want := remotefile.Attrs{UID: c.OwnerUID, GID: c.GroupGID, Mode: n.Mode}
 	if st.Exists {
@@ -124,35 +269,44 @@ func (p *Pusher) node(ctx context.Context, n *inventory.Node, req Request, local
 	if !sameContent {
 		res.Changes = changes(st, local)
 	}
+	if reason, kind := guard(st, local, req); reason != "" {
+		res.Status, res.Failure, res.Reason = Conflict, kind, reason
+		return res, false
+	}
 	if !sameContent && req.Before != nil && st.Exists && !req.Force &&
 		st.SHA256 != digest.SHA256(req.Before) && st.SHA256 != digest.SHA256(req.Data) {
 		res.Status, res.Failure, res.Reason = Conflict, failure.Conflict, conflictReason(st, req.Before)
 		return res, false
 	}
-	if req.DryRun {
+	if err := c.CanSet(want); err != nil && !req.DryRun {
+		return failed(ctx, err), false
+	}
+	if lk == nil {
 		res.Status, res.Reason = WouldUpdate, dryRunReason(st, want, sameContent, c)
 		if sameContent {
 			res.Status = WouldFix
 		}
 		return res, false
 	}
-	if err := c.CanSet(want); err != nil {
-		return failed(err, false)
-	}
 
 	if sameContent {
+		if err := lk.Verify(c); err != nil {
+			return failed(ctx, err), false
+		}
 		if err := c.SetAttrs(n.Path, want); err != nil {
-			return failed(err, false)
+			return failed(ctx, err), false
 		}
 		return p.verify(ctx, c, n, req.Data, want, Fixed, res.Changes)
 	}
 	tmp := remotefile.TempName(n.Path)
-	var cas func() error
-	if req.Before != nil && !req.Force {
-		// Check again right before the rename: another writer may have
-		// replaced the file while ours was being written.
-		seen := st.SHA256
-		cas = func() error {
+	seen := st.SHA256
+	var bak string
+	beforeRename := func() error {
+		// The lock is what makes this read and the rename one step; it
+		// is checked last, right before the rename.
+		if req.Before != nil && !req.Force {
+			// A writer that is not this tool (an editor, an older
+			// version) may still have replaced the file meanwhile.
 			again, err := c.Read(n.Path)
 			if err != nil {
 				return err
@@ -160,23 +314,127 @@ func (p *Pusher) node(ctx context.Context, n *inventory.Node, req Request, local
 			if again.SHA256 != seen {
 				return errConflictDuringWrite
 			}
-			return nil
 		}
+		if err := lk.Verify(c); err != nil {
+			return err
+		}
+		if n.Backups > 0 && st.Exists {
+			// The file about to be replaced, kept beside it before the
+			// rename: a hard link is the same file, owner, group and mode.
+			b, err := backup.Make(c, n.Path, st, time.Now())
+			if err != nil {
+				return err
+			}
+			bak = b
+		}
+		return nil
 	}
-	leftTemp, err := c.Replace(n.Path, tmp, req.Data, want, cas)
+	leftTemp, err := c.Replace(n.Path, tmp, req.Data, want, beforeRename)
+	if err == nil {
+		r, retry := p.verify(ctx, c, n, req.Data, want, Updated, res.Changes)
+		if bak != "" {
+			r.Notes = append(r.Notes, "previous file kept as "+safetext.Escape(path.Base(bak)))
+			if removed, err := backup.Prune(c, n.Path, n.Backups); err != nil {
+				r.Warnings = append(r.Warnings, oneLine(err.Error()))
+			} else if len(removed) > 0 {
+				r.Notes = append(r.Notes, fmt.Sprintf("removed %s beyond backups: %d", plural(len(removed), "old backup"), n.Backups))
+			}
+		}
+		return r, retry
+	}
+	if errors.Is(err, errConflictDuringWrite) {
+		res.Status, res.Failure, res.Reason = Conflict, failure.Conflict, "the file changed on the node while it was being written; not replaced"
+		return res, false
+	}
+	r := failed(ctx, err)
+	switch r.Failure {
+	case failure.ConnectionLost, failure.Timeout, failure.Interrupted:
+		// The request may have reached the node without its reply
+		// reaching us: only a new look tells what the node holds.
+		return p.afterLoss(n, r, st, req.Data, want, tmp, res.Changes), false
+	}
+	r.Reason += "; the node's file is unchanged"
+	if leftTemp {
+		r.Reason += p.cleanup(n, tmp)
+	}
+	return r, false
+}
+
+// afterLoss reads the node again over a new connection after the one that
+// was writing died, and reports what is true: the new file (verified
+// as any other write), the old one, or something else or unknown.
+func (p *Pusher) afterLoss(n *inventory.Node, r Result, old remotefile.State, data []byte, want remotefile.Attrs, tmp string, ch *tokens.Diff) Result {
+	var out Result
+	err := p.fresh(n, func(c *remotefile.Conn) error {
+		st, err := c.Read(n.Path)
+		if err != nil {
+			return err
+		}
+		tmpNote := ""
+		if c.Exists(tmp) {
+			tmpNote = "; temporary file removed"
+			if err := c.Remove(tmp); err != nil {
+				tmpNote = fmt.Sprintf("; could not remove the temporary file %s (%v): delete it by hand", safetext.Escape(tmp), err)
+			}
+		}
+		switch {
+		case st.Exists && st.SHA256 == digest.SHA256(data):
+			out, _ = p.verify(context.Background(), c, n, data, want, Updated, ch)
+			note := r.Reason + " after the new file was written; read again over a new connection: the node has the new file"
+			if out.Status == Failed {
+				out.Reason = note + "; " + out.Reason + tmpNote
+			} else {
+				out.Notes = append(out.Notes, note+tmpNote)
+			}
+		case st.Exists == old.Exists && st.SHA256 == old.SHA256:
+			out = r
+			out.Reason += "; read again over a new connection: the node's file is unchanged" + tmpNote
+			out.SHA256, out.Owner, out.Group, out.Mode = describe(c, st).SHA256, describe(c, st).Owner, describe(c, st).Group, describe(c, st).Mode
+		case !st.Exists:
+			out = r
+			out.Reason += "; read again over a new connection: the node has no file now" + tmpNote
+		default:
+			out = r
+			out.Reason += fmt.Sprintf("; read again over a new connection: the node holds sha256:%s, neither its old file nor the new one (another writer?)%s", digest.Short(st.SHA256), tmpNote)
+			out.SHA256 = st.SHA256
+		}
+		return nil
+	})
 	if err != nil {
-		if errors.Is(err, errConflictDuringWrite) {
-			res.Status, res.Failure, res.Reason = Conflict, failure.Conflict, "the file changed on the node while it was being written; not replaced"
-			return res, false
-		}
-		r, _ := failed(err, false)
-		r.Reason += "; the node's file is unchanged"
-		if leftTemp {
-			r.Reason += p.cleanup(n, tmp)
-		}
-		return r, false
+		out = r
+		out.Reason += fmt.Sprintf("; the node could not be read again (%s): whether its file was replaced is unknown; run check", oneLine(err.Error()))
 	}
-	return p.verify(ctx, c, n, req.Data, want, Updated, res.Changes)
+	return out
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// guard stops a push that is probably a slip: overwriting a file that is
+// not a service_tokens file Elasticsearch loads (a wrong path, an
+// unfinished hand edit), or emptying a node that has tokens. --force says
+// it is meant.
+func guard(st remotefile.State, local *tokens.File, req Request) (string, failure.Kind) {
+	if !st.Exists || req.Force || bytes.Equal(st.Data, req.Data) {
+		return "", ""
+	}
+	onNode, err := tokens.Parse(st.Data)
+	if err != nil {
+		return fmt.Sprintf("the node's file is not a service_tokens file Elasticsearch can load (%s); not overwritten: check path, or use --force to replace it", oneLine(err.Error())), failure.Refused
+	}
+	if onNode.Len() == 0 {
+		for _, d := range onNode.Dropped {
+			if d.Key != "" {
+				// Lines, and not one token: another kind of file (a wrong
+				// path, elasticsearch.yml).
+				return fmt.Sprintf("the node's file is not a service_tokens file: it holds no token, and line %d (%q) is not one (%s); not overwritten: check path, or use --force to replace it",
+					d.Line, safetext.Escape(d.Key), d.Reason), failure.Refused
+			}
+		}
+	}
+	if local.Len() == 0 && onNode.Len() > 0 {
+		return fmt.Sprintf("this would remove every token from the node (%s); not written: use --force if you mean it", plural(onNode.Len(), "token")), failure.Conflict
+	}
+	return "", ""
 }
 
 var errConflictDuringWrite = errors.New("conflict during write")
@@ -257,7 +515,7 @@ func changes(st remotefile.State, local *tokens.File) *tokens.Diff {
 func conflictReason(st remotefile.State, before []byte) string {
 	node, err := tokens.Parse(st.Data)
 	if err != nil {
-		return fmt.Sprintf("the node's file was changed by someone else and Elasticsearch cannot load it (%v); not written: run push to replace it, or --force", err)
+		return fmt.Sprintf("the node's file was changed by someone else and Elasticsearch cannot load it (%v); not written: use --force to replace it", err)
 	}
 	prev, _ := tokens.Parse(before)
 	d := tokens.Compare(prev, node)

@@ -129,10 +129,11 @@ func TestHealthyNodesAreUpdatedAndVerified(t *testing.T) {
 	if got := res["b"].Changes; got == nil || len(got.Added) != 2 || len(got.Removed) != 0 {
 		t.Errorf("changes on b = %+v, want 2 added", got)
 	}
-	// A second push writes nothing.
+	// A second push writes nothing, not even a lock.
+	before := a.srv.Stats().Writes
 	again := push(t, pusher(10*time.Second), Request{Data: data}, a, b)
-	if again["a"].Status != Unchanged || again["b"].Status != Unchanged || a.srv.Stats().Writes != 1 {
-		t.Errorf("second push: %+v %+v, writes %d", again["a"], again["b"], a.srv.Stats().Writes)
+	if again["a"].Status != Unchanged || again["b"].Status != Unchanged || a.srv.Stats().Writes != before {
+		t.Errorf("second push: %+v %+v, writes %d then %d", again["a"], again["b"], before, a.srv.Stats().Writes)
 	}
 }
 
@@ -294,7 +295,8 @@ func TestWrongAttributesAreFixedInPlace(t *testing.T) {
 	os.Chmod(n.node.Path, 0o644)
 	r := push(t, pusher(10*time.Second), Request{Data: data}, n)["n"]
 	st, _ := os.Stat(n.node.Path)
-	if r.Status != Fixed || st.Mode().Perm() != 0o640 || n.srv.Stats().Writes != 0 {
+	// One write: the lock file's few bytes, not the file's content.
+	if r.Status != Fixed || st.Mode().Perm() != 0o640 || n.srv.Stats().Writes != 1 {
 		t.Errorf("fix: %+v, mode %v, writes %d", r, st.Mode(), n.srv.Stats().Writes)
 	}
 }
@@ -318,5 +320,75 @@ func TestDescribeDiffIsBounded(t *testing.T) {
 		if got := Thousands(n); got != want {
 			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// The connection dies after the node carried out the rename and before
+// its reply arrived. The node is read again over a new connection and
+// reported as it is: it has the new file, verified, and nothing is left.
+func TestLostReplyAfterRenameIsReportedTruthfully(t *testing.T) {
+	old := tokenFile(t, 1)
+	data := tokenFile(t, 2)
+	n := newNode(t, "lost", sftptest.Options{DropAfterRename: true}, old)
+	r := push(t, pusher(10*time.Second), Request{Data: data}, n)["lost"]
+	if string(n.file(t)) != string(data) {
+		t.Fatal("the rename did not happen: the fault was not injected")
+	}
+	if r.Status != Updated || r.SHA256 != digest.SHA256(data) || len(r.Notes) != 1 ||
+		!strings.Contains(r.Notes[0], "connection lost") || !strings.HasSuffix(r.Notes[0], "read again over a new connection: the node has the new file") {
+		t.Errorf("result: %+v", r)
+	}
+	if strings.Contains(r.Reason, "unchanged") {
+		t.Errorf("reason says unchanged although the rename happened: %q", r.Reason)
+	}
+	n.onlyFile(t)
+}
+
+// Cut mid-write, the node keeps its old file, and says so after a new look.
+func TestLostConnectionBeforeRenameSaysUnchanged(t *testing.T) {
+	old := tokenFile(t, 1)
+	n := newNode(t, "cut", sftptest.Options{DropAtWrite: 2, DropOnce: true}, old)
+	r := push(t, pusher(10*time.Second), Request{Data: tokenFile(t, 600)}, n)["cut"]
+	if r.Status != Failed || r.Failure != "connection lost" ||
+		!strings.Contains(r.Reason, "read again over a new connection: the node's file is unchanged; temporary file removed") {
+		t.Errorf("result: %+v", r)
+	}
+	if string(n.file(t)) != string(old) {
+		t.Error("the old file changed")
+	}
+	n.onlyFile(t)
+}
+
+// With backups: N, each push keeps the replaced file beside the new one,
+// with its owner, group and mode, and only the newest N stay.
+func TestBackupsKeepThePreviousFiles(t *testing.T) {
+	n := newNode(t, "b", sftptest.Options{}, tokenFile(t, 1))
+	n.node.Backups = 2
+	var files [][]byte
+	for i := 2; i <= 5; i++ {
+		files = append(files, tokenFile(t, i))
+		before := n.file(t)
+		r := push(t, pusher(10*time.Second), Request{Data: files[len(files)-1]}, n)["b"]
+		if r.Status != Updated || len(r.Notes) == 0 || !strings.HasPrefix(r.Notes[0], "previous file kept as service_tokens.") {
+			t.Fatalf("push %d: %+v", i, r)
+		}
+		bak := filepath.Join(n.dir, strings.TrimPrefix(r.Notes[0], "previous file kept as "))
+		got, err := os.ReadFile(bak)
+		if err != nil || string(got) != string(before) {
+			t.Fatalf("push %d: backup %s holds %q, %v; want the replaced file", i, bak, got, err)
+		}
+		if fi, _ := os.Stat(bak); fi.Mode().Perm() != 0o640 && i > 2 {
+			t.Errorf("backup mode %v", fi.Mode())
+		}
+	}
+	ents, _ := os.ReadDir(n.dir)
+	var baks []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".bak") {
+			baks = append(baks, e.Name())
+		}
+	}
+	if len(baks) != 2 {
+		t.Errorf("backups left: %q, want the newest 2", baks)
 	}
 }

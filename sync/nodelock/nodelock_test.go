@@ -1,0 +1,176 @@
+package nodelock
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/es-service-tokens/es-service-tokens/sync/failure"
+)
+
+// osFS is the local file system with the node's semantics: link fails on
+// an existing name, rename replaces.
+type osFS struct{}
+
+func (osFS) WriteNew(p string, data []byte) error {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+func (osFS) Link(o, n string) error   { return os.Link(o, n) }
+func (osFS) Rename(o, n string) error { return os.Rename(o, n) }
+func (osFS) Remove(p string) error {
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+func (osFS) ReadFile(p string) ([]byte, time.Time, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return b, fi.ModTime(), nil
+}
+
+func opts(user string, lease, wait time.Duration) Options {
+	return Options{Me: Holder{User: user, Host: "ws", PID: 7, Started: time.Now()}, Lease: lease, WaitUntil: time.Now().Add(wait), Poll: time.Millisecond}
+}
+
+func leftovers(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestLiveLockIsWaitedForThenNamed(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "service_tokens")
+	a, err := Acquire(context.Background(), osFS{}, target, opts("alice", time.Hour, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Acquire(context.Background(), osFS{}, target, opts("bob", time.Hour, 20*time.Millisecond))
+	if failure.Of(err) != failure.Locked || !strings.HasPrefix(err.Error(), "locked by alice@ws (pid 7) since ") {
+		t.Fatalf("second Acquire: %v (kind %q)", err, failure.Of(err))
+	}
+	if err := a.Verify(osFS{}); err != nil {
+		t.Errorf("holder's Verify: %v", err)
+	}
+	if err := a.Release(osFS{}); err != nil {
+		t.Fatal(err)
+	}
+	if names := leftovers(t, dir); len(names) != 0 {
+		t.Errorf("left behind: %q", names)
+	}
+	b, err := Acquire(context.Background(), osFS{}, target, opts("bob", time.Hour, 0))
+	if err != nil || b.TookOver != "" {
+		t.Fatalf("after release: %v, took over %q", err, b.TookOver)
+	}
+}
+
+func TestExpiredLockIsTakenOverAndTheOldHolderNoticesBeforeRenaming(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "service_tokens")
+	a, err := Acquire(context.Background(), osFS{}, target, opts("alice", time.Minute, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Minute)
+	os.Chtimes(Path(target), old, old) // alice was kill -9'd two minutes ago
+	b, err := Acquire(context.Background(), osFS{}, target, opts("bob", time.Minute, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(b.TookOver, "took over the expired lock of alice@ws (pid 7) since ") {
+		t.Errorf("TookOver = %q", b.TookOver)
+	}
+	if err := a.Verify(osFS{}); failure.Of(err) != failure.Locked || !strings.Contains(err.Error(), "held by bob@ws") {
+		t.Errorf("old holder's Verify = %v", err)
+	}
+	a.Release(osFS{}) // must not remove bob's lock
+	if err := b.Verify(osFS{}); err != nil {
+		t.Errorf("new holder's Verify after the old one's Release: %v", err)
+	}
+}
+
+func TestBreakTakesALiveLock(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "service_tokens")
+	if _, err := Acquire(context.Background(), osFS{}, target, opts("alice", time.Hour, 0)); err != nil {
+		t.Fatal(err)
+	}
+	o := opts("bob", time.Hour, 0)
+	o.Break = true
+	b, err := Acquire(context.Background(), osFS{}, target, o)
+	if err != nil || !strings.HasPrefix(b.TookOver, "took over the live lock of alice@ws") {
+		t.Fatalf("break: %v, %q", err, b.TookOver)
+	}
+}
+
+// Many runs find the same expired lock at once and all try to take it
+// over: at every moment at most one of them verifies as the holder.
+func TestConcurrentTakeOverOfOneStaleLock(t *testing.T) {
+	for round := 0; round < 30; round++ {
+		dir := t.TempDir()
+		target := filepath.Join(dir, "service_tokens")
+		if _, err := Acquire(context.Background(), osFS{}, target, opts("dead", time.Second, 0)); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-time.Minute)
+		os.Chtimes(Path(target), old, old)
+		var inside, maxInside, holders atomic.Int32
+		var wg sync.WaitGroup
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				l, err := Acquire(context.Background(), osFS{}, target, opts("run", time.Hour, 5*time.Second))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if l.Verify(osFS{}) == nil {
+					n := inside.Add(1)
+					holders.Add(1)
+					for {
+						m := maxInside.Load()
+						if n <= m || maxInside.CompareAndSwap(m, n) {
+							break
+						}
+					}
+					time.Sleep(time.Millisecond) // hold it a moment, as a push does
+					inside.Add(-1)
+				}
+				l.Release(osFS{})
+			}()
+		}
+		wg.Wait()
+		if maxInside.Load() > 1 {
+			t.Fatalf("round %d: %d runs held the lock at once", round, maxInside.Load())
+		}
+		if names := leftovers(t, dir); len(names) != 0 {
+			t.Fatalf("round %d: left behind %q", round, names)
+		}
+	}
+}

@@ -1,0 +1,121 @@
+// Package pull copies one node's service_tokens file, or one of its
+// backups, to a new local file: how a lost local copy is recovered from
+// the cluster, or an old file restored (then pushed as usual).
+package pull
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
+	"github.com/es-service-tokens/es-service-tokens/internal/digest"
+	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
+	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/backup"
+	"github.com/es-service-tokens/es-service-tokens/sync/failure"
+	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
+	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+)
+
+// Request is what to copy where.
+type Request struct {
+	Node *inventory.Node
+	Out  string // a new local file; never overwritten
+	// Backup is "" for the node's file, "latest" for its newest backup, or
+	// a backup's timestamp.
+	Backup string
+}
+
+// Result is what was copied.
+type Result struct {
+	Path   string // on the node
+	SHA256 string
+	Tokens int
+}
+
+// NotLoadableError is a node file Elasticsearch would not load: copying
+// it would only spread the damage.
+type NotLoadableError struct {
+	Path string
+	Err  error
+}
+
+func (e *NotLoadableError) Error() string {
+	return fmt.Sprintf("%s is not a file Elasticsearch would load (%v); not copied", e.Path, e.Err)
+}
+
+// LocalError is a failure on the local side: the output file.
+type LocalError struct {
+	Op     string // "create" or "read back"
+	Exists bool   // Out exists already: errors.Is(err, fs.ErrExist)
+	Err    error
+}
+
+func (e *LocalError) Error() string { return e.Err.Error() }
+func (e *LocalError) Unwrap() error { return e.Err }
+
+// Is makes an existing output file fs.ErrExist.
+func (e *LocalError) Is(target error) bool { return e.Exists && target == fs.ErrExist }
+
+func outExists(out string) error {
+	return &LocalError{"create", true, fmt.Errorf("%s already exists; pull never overwrites a file: give a new path", out)}
+}
+
+// Pull copies the node's file to req.Out and reads the copy back. Node
+// failures carry their failure kind.
+func Pull(ctx context.Context, d *sshconn.Dialer, req Request) (Result, error) {
+	n := req.Node
+	if _, err := os.Lstat(req.Out); err == nil {
+		return Result{}, outExists(req.Out)
+	}
+	c, err := remotefile.Dial(ctx, d, n)
+	if err != nil {
+		return Result{}, err
+	}
+	defer c.Close()
+	p := n.Path
+	if req.Backup != "" {
+		stamps, err := backup.List(c, n.Path)
+		if err != nil {
+			return Result{}, err
+		}
+		switch {
+		case len(stamps) == 0:
+			return Result{}, failure.New(failure.RemoteIO, fmt.Errorf("the node has no backup of %s (backups: N in the inventory keeps them)", n.Path))
+		case req.Backup == "latest":
+			p = n.Path + "." + stamps[0] + ".bak"
+		case slices.Contains(stamps, req.Backup):
+			p = n.Path + "." + req.Backup + ".bak"
+		default:
+			return Result{}, failure.New(failure.RemoteIO, fmt.Errorf("the node has no backup %s of %s; it has %v", req.Backup, n.Path, stamps))
+		}
+	}
+	st, err := c.Read(p)
+	if err != nil {
+		return Result{}, err
+	}
+	if !st.Exists {
+		return Result{}, failure.New(failure.RemoteIO, fmt.Errorf("%s does not exist on the node", p))
+	}
+	f, err := tokens.Parse(st.Data)
+	if err != nil {
+		return Result{}, &NotLoadableError{p, err}
+	}
+	if err := atomicfile.WriteNew(req.Out, st.Data, 0o600); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return Result{}, outExists(req.Out)
+		}
+		return Result{}, &LocalError{"create", false, fmt.Errorf("cannot create %s: %v", req.Out, fserr.WithoutPath(err))}
+	}
+	written, err := os.ReadFile(req.Out)
+	if err != nil || digest.SHA256(written) != st.SHA256 {
+		os.Remove(req.Out)
+		return Result{}, &LocalError{"read back", false, fmt.Errorf("%s does not read back with sha256:%s; removed it", req.Out, digest.Short(st.SHA256))}
+	}
+	return Result{Path: p, SHA256: st.SHA256, Tokens: f.Len()}, nil
+}

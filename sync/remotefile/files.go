@@ -1,0 +1,111 @@
+package remotefile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"time"
+
+	"github.com/es-service-tokens/es-service-tokens/sync/failure"
+)
+
+// These small file operations serve the node lock (sync/nodelock) and the
+// sweep of stale temporary files.
+
+// WriteNew creates p exclusively (mode 0600), writes data and closes it.
+// A failure says why when the file system is read-only or full.
+func (c *Conn) WriteNew(p string, data []byte) error {
+	f, err := c.SFTP.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return &Error{"write", "", fmt.Errorf("create %s: %w%s", p, err, c.diagnose(path.Dir(p), len(data)))}
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		c.SFTP.Remove(p)
+		return &Error{"write", "", fmt.Errorf("chmod %s: %w", p, err)}
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		c.SFTP.Remove(p)
+		return &Error{"write", "", fmt.Errorf("write %s: %w%s", p, err, c.diagnose(path.Dir(p), len(data)))}
+	}
+	return f.Close()
+}
+
+// Link makes newname a hard link to oldname (hardlink@openssh.com); it
+// fails if newname exists.
+func (c *Conn) Link(oldname, newname string) error { return c.SFTP.Link(oldname, newname) }
+
+// Rename replaces newname with oldname atomically (posix-rename@openssh.com).
+func (c *Conn) Rename(oldname, newname string) error { return c.SFTP.PosixRename(oldname, newname) }
+
+// ReadFile returns a small file's content and modification time.
+func (c *Conn) ReadFile(p string) ([]byte, time.Time, error) {
+	f, err := c.SFTP.Open(p)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	return b, fi.ModTime(), err
+}
+
+// Entry is a file found next to the target.
+type Entry struct {
+	Name    string
+	ModTime time.Time
+}
+
+// tempPattern matches the names TempName makes, and nothing else.
+var tempPattern = regexp.MustCompile(`^\..+\.es-service-tokens-[0-9a-f]{12}\.tmp$`)
+
+// IsTempName reports whether name (a base name) is one of this tool's
+// temporary files for target.
+func IsTempName(target, name string) bool {
+	prefix := "." + path.Base(target) + ".es-service-tokens-"
+	return tempPattern.MatchString(name) && len(name) > len(prefix) && name[:len(prefix)] == prefix
+}
+
+// Siblings lists the regular files next to target whose base names match.
+func (c *Conn) Siblings(target string, match func(name string) bool) ([]Entry, error) {
+	ents, err := c.SFTP.ReadDir(path.Dir(target))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, &Error{"list", "", fmt.Errorf("list %s: %w", path.Dir(target), err)}
+	}
+	var out []Entry
+	for _, e := range ents {
+		if e.Mode().IsRegular() && match(e.Name()) {
+			out = append(out, Entry{e.Name(), e.ModTime()})
+		}
+	}
+	return out, nil
+}
+
+// Exists reports whether p exists (as anything).
+func (c *Conn) Exists(p string) bool {
+	_, err := c.SFTP.Lstat(p)
+	return err == nil
+}
+
+// CheckAtomic fails when the node's SFTP server cannot replace a file
+// atomically, before anything is written to the node.
+func (c *Conn) CheckAtomic() error {
+	if _, ok := c.SFTP.HasExtension("posix-rename@openssh.com"); !ok {
+		return &Error{"write", failure.Refused, ErrNoPosixRename}
+	}
+	return nil
+}
