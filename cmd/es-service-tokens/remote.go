@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
@@ -122,9 +123,16 @@ func (t *tool) loadInventory(c *cli.Context) (*inventory.Inventory, error) {
 	for _, w := range inv.Warnings {
 		t.warn(c, "%s", w)
 	}
-	if c.Bool("verbose") {
+	// -v lists what was read and deliberately not used (BatchMode...).
+	if c.Bool("verbose") && !c.Bool("silent") {
 		for _, n := range inv.Notes {
-			fmt.Fprintf(t.stderr, "INFO: %s\n", n)
+			if t.jsonOut {
+				writeJSON(t.stderr, struct {
+					Info string `json:"info"`
+				}{n})
+				continue
+			}
+			fmt.Fprintf(t.stderr, "INFO: %s\n", safetext.Escape(n))
 		}
 	}
 	t.inv = inv
