@@ -1,7 +1,3 @@
-// Package inventory reads the list of nodes to push to: es-service-tokens'
-// own YAML format or an Ansible YAML inventory, completed from the user's
-// ssh_config. Every effective value records where it came from, so that
-// `es-service-tokens nodes` can answer "why does it connect there?".
 package inventory
 
 import (

@@ -21,6 +21,7 @@ func (s scriptTB) Helper()                           {}
 func (s scriptTB) Fatalf(format string, args ...any) { s.ts.Fatalf(format, args...) }
 func (s scriptTB) Logf(format string, args ...any)   { s.ts.Logf(format, args...) }
 func (s scriptTB) Cleanup(f func())                  { s.ts.Defer(f) }
+func (s scriptTB) Skip(args ...any)                  { s.ts.Value("state").(*scriptState).t.Skip(args...) }
 func (s scriptTB) TempDir() string {
 	d, err := os.MkdirTemp(s.ts.Getenv("WORK"), "cluster-")
 	s.ts.Check(err)
@@ -114,6 +115,7 @@ func clusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 
 // scriptState is what one script's commands share.
 type scriptState struct {
+	t       testscript.T // the script's test, for Skip
 	cluster *sshdtest.Cluster
 }
 

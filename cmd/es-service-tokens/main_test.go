@@ -43,7 +43,7 @@ func TestScripts(t *testing.T) {
 			e.Setenv("ES_HOME", "")
 			e.Setenv("SSH_AUTH_SOCK", "")
 			e.Setenv("EXAMPLES", examples)
-			e.Values["state"] = &scriptState{}
+			e.Values["state"] = &scriptState{t: e.T()}
 			e.Values["syslog"] = &syslogState{}
 			return nil
 		},

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -122,6 +123,12 @@ func (n *Node) HostKey() ssh.PublicKey { return n.hostKey.PublicKey() }
 // Start starts a cluster; t.Cleanup stops it.
 func Start(t TB, opts Options) *Cluster {
 	t.Helper()
+	// Real sshd nodes are the slow part of the suite: `go test -short`
+	// skips every test that starts them, here in one place. A TB without
+	// Skip (the demo, the benchmark) always gets its cluster.
+	if s, ok := t.(interface{ Skip(...any) }); ok && testing.Testing() && testing.Short() {
+		s.Skip("starts real sshd nodes; runs without -short")
+	}
 	if _, err := exec.LookPath("sshd"); err != nil {
 		if _, err := os.Stat("/usr/sbin/sshd"); err != nil {
 			t.Fatalf("sshd not found: install Debian's openssh-server (.ci/run does)")

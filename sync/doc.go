@@ -1,0 +1,23 @@
+// Package sync holds no code: its subpackages move the local
+// service_tokens file to the nodes and compare it with theirs.
+//
+//   - sshconn dials nodes (keys, agent, bastions, keep-alives) and hostkeys
+//     checks their host keys;
+//   - remotefile reads and atomically replaces one file on one node;
+//   - fleet runs one task per node, bounded, with deadlines and retries;
+//   - failure names why a node failed, one taxonomy for every command;
+//   - push and check are the two things done to a fleet.
+//
+// The directory keeps the name sync (the project's layout fixes it), yet it
+// shadows nothing: no code imports this package, only its subpackages,
+// whose import paths (".../sync/push", ".../sync/check") end in their own
+// names. A file that needs the standard library's sync imports "sync" and
+// gets it; package names are the last element of the import path, so the
+// two never meet in one file.
+//
+// sync must never import the CLI: nothing of cmd/, no urfave/cli, no
+// terminal handling (golang.org/x/term). What a node run needs from the
+// user (a passphrase, a progress line) comes in as a function, so the same
+// code serves the CLI, the tests and any other caller.
+// internal/layout's test enforces this.
+package sync
