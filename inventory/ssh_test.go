@@ -13,7 +13,8 @@ import (
 func TestTokens(t *testing.T) {
 	const ssh = "Host db\n  HostName db-%h.example\n  User remote\n  Port 2201\n" +
 		"  UserKnownHostsFile /kh/%u_%r_%h_%n_%p_%%_%d /kh/%i_%L_%l\n"
-	inv, err := load(t, "nodes: [{name: db}]", ssh, Options{User: "alice", Home: "/home/alice"})
+	home := t.TempDir() // load writes into it
+	inv, err := load(t, "nodes: [{name: db}]", ssh, Options{User: "alice", Home: home})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +22,7 @@ func TestTokens(t *testing.T) {
 	if n.Host != "db-db.example" {
 		t.Errorf("HostName %%h = %q, want the alias expanded: db-db.example", n.Host)
 	}
-	if got := n.KnownHostsFiles[0]; got != "/kh/alice_remote_db-db.example_db_2201_%_/home/alice" {
+	if got := n.KnownHostsFiles[0]; got != "/kh/alice_remote_db-db.example_db_2201_%_"+home {
 		t.Errorf("UserKnownHostsFile = %q", got)
 	}
 	local := currentLocal(Options{})
