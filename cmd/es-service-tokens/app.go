@@ -54,7 +54,7 @@ func (t *tool) commands() *cli.App {
 			&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "the cluster inventory `FILE` (YAML, native or Ansible)"},
 			&cli.StringFlag{Name: "ssh-config", Usage: "the ssh_config `FILE` to honour (default ~/.ssh/config)"},
 			&cli.BoolFlag{Name: "silent", Aliases: []string{"s"}, Usage: "show minimal output"},
-			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show verbose output"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show verbose output: each node's step timings, options read but not used"},
 			&cli.StringFlag{Name: "audit-log", Usage: "append one JSON line per create, delete, push or pull to `FILE` (else the inventory's audit_log)"},
 			&cli.BoolFlag{Name: "version", Usage: "print the version, commit and build date (as the version command)"},
 		},

@@ -108,7 +108,7 @@ func (t *tool) check(c *cli.Context) (err error) {
 	switch {
 	case c.Bool("nagios"):
 		fmt.Fprintln(t.stdout, nagios(sum, results))
-		return silentExit(map[int]int{0: nagiosOK, 1: nagiosWarning, 2: nagiosCritical}[sum.ExitCode()])
+		return silentExit(nagiosState(sum))
 	case asJSON:
 		if err := writeJSON(t.stdout, report); err != nil {
 			return err
@@ -166,9 +166,22 @@ func describeCheck(r check.Result) string {
 	return strings.Join(parts, "; ")
 }
 
+// nagiosState is the plugin's severity. A node whose file Elasticsearch
+// cannot load serves no file tokens, an outage for every client of them:
+// CRITICAL like a node that could not be checked, not WARNING like drift.
+func nagiosState(s check.Summary) int {
+	switch {
+	case s.Failed > 0 || s.Unloadable > 0:
+		return nagiosCritical
+	case s.Drifted > 0:
+		return nagiosWarning
+	}
+	return nagiosOK
+}
+
 // nagios is the one-line plugin output with perfdata.
 func nagios(s check.Summary, results []check.Result) string {
-	perf := fmt.Sprintf("nodes_total=%d;;;0 nodes_drifted=%d;;;0 nodes_failed=%d;;;0", s.Total, s.Drifted, s.Failed)
+	perf := fmt.Sprintf("nodes_total=%d;;;0 nodes_drifted=%d;;;0 nodes_failed=%d;;;0 nodes_unloadable=%d;;;0", s.Total, s.Drifted, s.Failed, s.Unloadable)
 	var bad []string
 	for _, r := range results {
 		switch r.State {
@@ -177,18 +190,26 @@ func nagios(s check.Summary, results []check.Result) string {
 		case check.Drift:
 			var what []string
 			for _, d := range r.Differences {
-				what = append(what, d.What)
+				if d.Unloadable {
+					what = append(what, "unloadable: serves no file tokens")
+				} else {
+					what = append(what, d.What)
+				}
 			}
 			bad = append(bad, r.Node+" ("+strings.Join(what, ", ")+")")
 		}
 	}
-	switch s.ExitCode() {
-	case 0:
+	switch nagiosState(s) {
+	case nagiosOK:
 		return fmt.Sprintf("ES-SERVICE-TOKENS OK - %s in sync | %s", plural(s.Total, "node"), perf)
-	case 1:
+	case nagiosWarning:
 		return fmt.Sprintf("ES-SERVICE-TOKENS WARNING - %d of %s drifted: %s | %s", s.Drifted, plural(s.Total, "node"), strings.Join(bad, ", "), perf)
 	}
-	return fmt.Sprintf("ES-SERVICE-TOKENS CRITICAL - %d of %s failed, %d drifted: %s | %s", s.Failed, plural(s.Total, "node"), s.Drifted, strings.Join(bad, ", "), perf)
+	counts := fmt.Sprintf("%d of %s failed", s.Failed, plural(s.Total, "node"))
+	if s.Unloadable > 0 {
+		counts += fmt.Sprintf(", %d unloadable", s.Unloadable)
+	}
+	return fmt.Sprintf("ES-SERVICE-TOKENS CRITICAL - %s, %d drifted: %s | %s", counts, s.Drifted, strings.Join(bad, ", "), perf)
 }
 
 // prometheus renders node_exporter textfile metrics.
@@ -212,6 +233,12 @@ func prometheus(rep checkReport) []byte {
 	gauge("es_service_tokens_node_reachable", "1 if the node could be checked.")
 	for _, r := range results {
 		fmt.Fprintf(&b, "es_service_tokens_node_reachable{node=%s} %d\n", promLabel(r.Node), bit(r.State != check.Error))
+	}
+	gauge("es_service_tokens_node_loadable", "1 if Elasticsearch can load the node's file (0: it serves no file tokens); absent for nodes that could not be checked.")
+	for _, r := range results {
+		if ok, known := r.Loadable(); known {
+			fmt.Fprintf(&b, "es_service_tokens_node_loadable{node=%s} %d\n", promLabel(r.Node), bit(ok))
+		}
 	}
 	gauge("es_service_tokens_nodes_total", "Nodes checked.")
 	fmt.Fprintf(&b, "es_service_tokens_nodes_total %d\n", rep.Summary.Total)

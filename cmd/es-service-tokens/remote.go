@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"os/user"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -55,6 +56,8 @@ type remote struct {
 	// temporary files are cleaned up instead of the process dying mid-write.
 	ctx    context.Context
 	cancel context.CancelFunc
+	// timings collects each node's step durations with -v; close prints them.
+	timings *stepTimings
 }
 
 // home is the user's home directory, for ~ and the default keys.
@@ -180,14 +183,27 @@ func (t *tool) remote(c *cli.Context) (*remote, error) {
 		return nil, fail(exitUsage, "--concurrency %d: give at least 1", c.Int("concurrency"))
 	}
 	auth := &sshconn.Auth{AgentSocket: t.getenv("SSH_AUTH_SOCK"), Home: t.home(), Ask: t.askPassphrase}
-	var eps []inventory.Endpoint
+	// Keys are loaded node by node so that a bad one is reported with the
+	// node that uses it and the inventory line that set it.
 	for _, n := range nodes {
-		eps = append(eps, n.Jump...)
-		eps = append(eps, n.Endpoint)
+		for _, j := range n.Jump {
+			if err := auth.Prepare([]inventory.Endpoint{j}); err != nil {
+				auth.Close() // Prepare may have reached the agent
+				return nil, fail(exitConfig, "node %s, bastion %s: %v", n.Name, j.Address(), err)
+			}
+		}
+		if err := auth.Prepare([]inventory.Endpoint{n.Endpoint}); err != nil {
+			auth.Close()
+			where := ""
+			if o := n.Origin["identity_file"]; o != "" && len(n.IdentityFiles) > 0 {
+				where = " (identity_file set at " + o + ")"
+			}
+			return nil, fail(exitConfig, "node %s%s: %v", n.Name, where, err)
+		}
 	}
-	if err := auth.Prepare(eps); err != nil {
-		auth.Close() // Prepare may have reached the agent
-		return nil, fail(exitConfig, "%v", err)
+	var timings *stepTimings
+	if c.Bool("verbose") {
+		timings = &stepTimings{t: t, byNode: map[string][]stepTime{}}
 	}
 	keys := &hostkeys.Checker{Notify: func(msg string) { t.warn(c, "%s", msg) }}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -201,7 +217,9 @@ func (t *tool) remote(c *cli.Context) (*remote, error) {
 			Timeout:     c.Duration("timeout"),
 			Retries:     c.Int("retries"),
 			Progress:    t.progress(c),
+			Steps:       timings.hook(),
 		},
+		timings: timings,
 	}, nil
 }
 
@@ -215,6 +233,63 @@ func (r *remote) close() {
 	r.cancel()
 	r.dialer.Close()
 	r.dialer.Auth.Close()
+	if r.timings != nil {
+		r.timings.print()
+	}
+}
+
+// stepTime is one step of one node's work, for -v.
+type stepTime struct {
+	Step    string  `json:"step"`
+	Seconds float64 `json:"seconds"`
+}
+
+// stepTimings collects the steps sync reports (connect, auth, read,
+// write, read-back) per node, from the nodes' goroutines.
+type stepTimings struct {
+	t      *tool
+	mu     sync.Mutex
+	order  []string
+	byNode map[string][]stepTime
+}
+
+// hook is fleet's Steps hook, nil without -v.
+func (s *stepTimings) hook() func(node, step string, d time.Duration) {
+	if s == nil {
+		return nil
+	}
+	return s.record
+}
+
+func (s *stepTimings) record(node, step string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, seen := s.byNode[node]; !seen {
+		s.order = append(s.order, node)
+	}
+	s.byNode[node] = append(s.byNode[node], stepTime{step, d.Seconds()})
+}
+
+// print writes one line per node on stderr, in the order nodes started:
+// "es-1: connect 0.004s, auth 0.031s, read 0.002s, ...", or one JSON object
+// per node with --format json.
+func (s *stepTimings) print() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, node := range s.order {
+		if s.t.jsonOut {
+			writeJSON(s.t.stderr, struct {
+				Node  string     `json:"node"`
+				Steps []stepTime `json:"steps"`
+			}{node, s.byNode[node]})
+			continue
+		}
+		parts := make([]string, len(s.byNode[node]))
+		for i, st := range s.byNode[node] {
+			parts[i] = fmt.Sprintf("%s %.3fs", st.Step, st.Seconds)
+		}
+		fmt.Fprintf(s.t.stderr, "%s: %s\n", node, strings.Join(parts, ", "))
+	}
 }
 
 // progress shows a live line on a terminal; it is off for pipes and files.

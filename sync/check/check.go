@@ -16,6 +16,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/nodelock"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
+	"github.com/es-service-tokens/es-service-tokens/sync/steps"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
@@ -38,6 +39,9 @@ type Difference struct {
 	ExtraOnNode   []string `json:"extra_on_node,omitempty"`
 	HashDiffers   []string `json:"hash_differs,omitempty"`
 	Detail        string   `json:"detail,omitempty"`
+	// Unloadable: Elasticsearch cannot load the node's file, so the node
+	// serves no file tokens at all (on reload it drops every one).
+	Unloadable bool `json:"unloadable,omitempty"`
 }
 
 // Attributes are a file's owner, group and mode.
@@ -94,7 +98,9 @@ func (k *Checker) node(ctx context.Context, n *inventory.Node, data []byte, loca
 		return Result{State: Error, Expected: expected, Failure: kind, Reason: reason}, sshconn.Retryable(err)
 	}
 	defer c.Close()
+	read := steps.Start(ctx, "read")
 	st, err := c.Read(n.Path)
+	read()
 	if err != nil {
 		kind, reason := failure.Describe(ctx, err)
 		return Result{State: Error, Expected: expected, Failure: kind, Reason: reason}, false
@@ -159,6 +165,7 @@ func Compare(seen, localData []byte, local *tokens.File) []Difference {
 	f, err := tokens.Parse(seen)
 	if err != nil {
 		d.Detail = fmt.Sprintf("Elasticsearch cannot load this file (%v) and serves no file tokens from it", err)
+		d.Unloadable = true
 		return []Difference{d}
 	}
 	diff := tokens.Compare(f, local)
@@ -169,12 +176,29 @@ func Compare(seen, localData []byte, local *tokens.File) []Difference {
 	return []Difference{d}
 }
 
+// Loadable reports whether Elasticsearch can load the node's file (a
+// missing file loads as empty); known is false when the node could not be
+// checked.
+func (r Result) Loadable() (loadable, known bool) {
+	if r.State == Error {
+		return false, false
+	}
+	for _, d := range r.Differences {
+		if d.Unloadable {
+			return false, true
+		}
+	}
+	return true, true
+}
+
 // Summary counts nodes by state.
 type Summary struct {
 	Total   int `json:"total"`
 	InSync  int `json:"in_sync"`
 	Drifted int `json:"drifted"`
 	Failed  int `json:"failed"`
+	// Unloadable counts drifted nodes whose file Elasticsearch cannot load.
+	Unloadable int `json:"unloadable"`
 }
 
 // Summarize counts results.
@@ -186,6 +210,9 @@ func Summarize(rs []Result) Summary {
 			s.InSync++
 		case Drift:
 			s.Drifted++
+			if ok, _ := r.Loadable(); !ok {
+				s.Unloadable++
+			}
 		default:
 			s.Failed++
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/steps"
 )
 
 // Options bound the work.
@@ -21,6 +22,9 @@ type Options struct {
 	// Progress is called after each node finishes, from one goroutine at
 	// a time.
 	Progress func(done, total int, node string, status string)
+	// Steps, if set, receives the duration of each step of each node's
+	// work (see sync/steps), with the node's name.
+	Steps func(node, step string, d time.Duration)
 }
 
 // Task works on one node. started is when the node's first attempt began.
@@ -55,6 +59,9 @@ func Run[R any](ctx context.Context, nodes []*inventory.Node, opts Options, task
 			}
 			nctx, cancel := context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("no result within %v (--timeout)", opts.Timeout))
 			defer cancel()
+			if opts.Steps != nil {
+				nctx = steps.With(nctx, func(step string, d time.Duration) { opts.Steps(n.Name, step, d) })
+			}
 			var status string
 			backoff := opts.Backoff
 			started := time.Now()

@@ -22,6 +22,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/nodelock"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
+	"github.com/es-service-tokens/es-service-tokens/sync/steps"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
@@ -149,7 +150,9 @@ func (p *Pusher) node(ctx context.Context, n *inventory.Node, req Request, local
 	if err := c.CheckAtomic(); err != nil {
 		return failed(ctx, err), false
 	}
+	locked := steps.Start(ctx, "lock")
 	lk, err := nodelock.Acquire(ctx, c, n.Path, p.lockOptions(ctx))
+	locked()
 	if err != nil {
 		r := failed(ctx, err)
 		r.Reason += "; the node's file is unchanged"
@@ -245,7 +248,13 @@ func (p *Pusher) fresh(n *inventory.Node, fn func(*remotefile.Conn) error) error
 // write makes the node's file right. Without the lock (lk nil) it only
 // reads and says what it would do, as for a dry run.
 func (p *Pusher) write(ctx context.Context, c *remotefile.Conn, n *inventory.Node, req Request, local *tokens.File, lk *nodelock.Lock) (Result, bool) {
+	step := "read"
+	if lk != nil {
+		step = "re-read" // under the lock, after the first look
+	}
+	read := steps.Start(ctx, step)
 	st, err := c.Read(n.Path)
+	read()
 	if err != nil {
 		return failed(ctx, err), failure.Of(err) == failure.ConnectionLost
 	}
@@ -329,7 +338,9 @@ func (p *Pusher) write(ctx context.Context, c *remotefile.Conn, n *inventory.Nod
 		}
 		return nil
 	}
+	wrote := steps.Start(ctx, "write")
 	leftTemp, err := c.Replace(n.Path, tmp, req.Data, want, beforeRename)
+	wrote()
 	if err == nil {
 		r, retry := p.verify(ctx, c, n, req.Data, want, Updated, res.Changes)
 		if bak != "" {
@@ -441,7 +452,9 @@ var errConflictDuringWrite = errors.New("conflict during write")
 
 // verify reads the file back: content and attributes must be what was asked.
 func (p *Pusher) verify(ctx context.Context, c *remotefile.Conn, n *inventory.Node, data []byte, want remotefile.Attrs, ok Status, ch *tokens.Diff) (Result, bool) {
+	readBack := steps.Start(ctx, "read-back")
 	st, err := c.Read(n.Path)
+	readBack()
 	if err != nil {
 		kind, reason := failure.Describe(ctx, fmt.Errorf("read-back: %w", err))
 		return Result{Status: Failed, Failure: kind, Reason: reason}, false

@@ -156,6 +156,9 @@ func Open(client *ssh.Client, n *inventory.Node) (*Conn, error) {
 	return c, nil
 }
 
+// scriptMarker starts the messages of openSudo's shell script.
+const scriptMarker = "es-service-tokens: "
+
 // openSudo starts sftp-server as root. The search for its path runs in the
 // login user's shell, so sudoers needs to allow only sftp-server itself.
 func (c *Conn) openSudo(client *ssh.Client) error {
@@ -179,12 +182,22 @@ func (c *Conn) openSudo(client *ssh.Client) error {
 	if c.node.SFTPServer != "" {
 		candidates = []string{c.node.SFTPServer}
 	}
+	// The script's own complaints start with scriptMarker, so they are told
+	// apart from sudo's.
+	say := func(msg string) string { return "printf '%s\\n' " + shellQuote(scriptMarker+msg) + " >&2; exit 127" }
 	var cmd strings.Builder
-	cmd.WriteString("for p in")
-	for _, p := range candidates {
-		cmd.WriteString(" " + shellQuote(p))
+	if p := c.node.SFTPServer; p != "" {
+		fmt.Fprintf(&cmd, `if [ -x %[1]s ]; then exec sudo -n -- %[1]s; elif [ -e %[1]s ]; then %[2]s; else %[3]s; fi`, shellQuote(p),
+			say(fmt.Sprintf("%s is not executable on the node: fix sftp_server", p)),
+			say(fmt.Sprintf("no such file on the node: %s; fix sftp_server (OpenSSH's sftp-server is usually one of %s)", p, strings.Join(SFTPServers, ", "))))
+	} else {
+		cmd.WriteString("for p in")
+		for _, p := range candidates {
+			cmd.WriteString(" " + shellQuote(p))
+		}
+		fmt.Fprintf(&cmd, `; do if [ -x "$p" ]; then exec sudo -n -- "$p"; fi; done; %s`,
+			say(fmt.Sprintf("no sftp-server on the node in %s: install OpenSSH's sftp-server, or set sftp_server to its path", strings.Join(candidates, ", "))))
 	}
-	fmt.Fprintf(&cmd, `; do if [ -x "$p" ]; then exec sudo -n -- "$p"; fi; done; echo "no sftp-server found in %s; set sftp_server" >&2; exit 127`, strings.Join(candidates, ", "))
 	if err := s.Start(cmd.String()); err != nil {
 		s.Close()
 		if !c.alive() {
@@ -216,10 +229,13 @@ func (c *Conn) openSudo(client *ssh.Client) error {
 			}
 			msg = err.Error()
 		}
-		if strings.Contains(msg, "no sftp-server found") { // our own script's words, above
-			return &Error{"sudo", failure.Refused, errors.New(msg)}
+		if rest, ok := strings.CutPrefix(msg, scriptMarker); ok { // our own script's words, above
+			return &Error{"sudo", failure.Refused, errors.New(rest)}
 		}
 		server := candidates[0]
+		if strings.Contains(msg, "command not found") { // sudo cannot see it either
+			return &Error{"sudo", failure.Refused, fmt.Errorf("no such file on the node: %s (sudo: %s); fix sftp_server", server, msg)}
+		}
 		return &Error{"sudo", failure.Permission, fmt.Errorf("`sudo -n %s` failed: %s; allow it without a password (sudoers: %s ALL=(root) NOPASSWD: %s) or log in as root",
 			server, msg, c.node.User, server)}
 	}
@@ -363,6 +379,16 @@ type State struct {
 	Mode   fs.FileMode
 }
 
+// rootHint names the remedy for a permission denied to a login that is
+// neither root nor using sudo: Elasticsearch's config directory is
+// root:elasticsearch 2750 on every package, so only root can write there.
+func (c *Conn) rootHint(err error) string {
+	if !errors.Is(err, fs.ErrPermission) || c.node.Sudo || (c.IdentityKnown && c.UID == 0) || c.node.User == "root" {
+		return ""
+	}
+	return fmt.Sprintf(" (%s is not root): log in as root or set sudo: true", c.node.User)
+}
+
 // Read reads path. A missing file is State{Exists: false}; anything but a
 // regular file is an error, as replacing it could destroy something else.
 func (c *Conn) Read(p string) (State, error) {
@@ -371,7 +397,7 @@ func (c *Conn) Read(p string) (State, error) {
 		return State{}, nil
 	}
 	if err != nil {
-		return State{}, &Error{"read", "", fmt.Errorf("stat %s: %w", p, err)}
+		return State{}, &Error{"read", "", fmt.Errorf("stat %s: %w%s", p, err, c.rootHint(err))}
 	}
 	if !fi.Mode().IsRegular() {
 		kind := "not a regular file"
@@ -388,7 +414,7 @@ func (c *Conn) Read(p string) (State, error) {
 	}
 	f, err := c.SFTP.Open(p)
 	if err != nil {
-		return State{}, &Error{"read", "", fmt.Errorf("open %s: %w", p, err)}
+		return State{}, &Error{"read", "", fmt.Errorf("open %s: %w%s", p, err, c.rootHint(err))}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
@@ -457,7 +483,7 @@ func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename fu
 		if _, serr := c.SFTP.Stat(path.Dir(target)); errors.Is(serr, fs.ErrNotExist) {
 			return false, &Error{"write", failure.RemoteIO, fmt.Errorf("the directory %s does not exist on the node: is Elasticsearch installed there, and is path right?", path.Dir(target))}
 		}
-		return false, &Error{"write", "", fmt.Errorf("create %s: %w%s", tmp, err, c.diagnose(path.Dir(target), len(data)))}
+		return false, &Error{"write", "", fmt.Errorf("create %s: %w%s%s", tmp, err, c.rootHint(err), c.diagnose(path.Dir(target), len(data)))}
 	}
 	defer func() {
 		if err != nil {

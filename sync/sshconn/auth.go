@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -36,6 +37,7 @@ type Auth struct {
 	files      map[string]fileKey
 	defaultSet []ssh.Signer
 	defaultsOK bool
+	defaultErr error // why a default key that exists was not used
 }
 
 type fileKey struct {
@@ -68,6 +70,9 @@ func (a *Auth) Signers(ep inventory.Endpoint) ([]ssh.Signer, error) {
 	if len(ep.IdentityFiles) == 0 {
 		out = append(out, agentKeys...)
 		out = append(out, a.defaults(agentKeys)...)
+		if len(out) == 0 && a.defaultErr != nil {
+			return nil, a.defaultErr // a default key exists but cannot be used: say why
+		}
 		if len(out) == 0 {
 			return nil, fmt.Errorf("no SSH key: start ssh-agent with your key, set identity_file, or create %s", filepath.Join(a.Home, ".ssh", "id_ed25519"))
 		}
@@ -148,9 +153,13 @@ func loadKey(path string, agentKeys []ssh.Signer, ask func(string) ([]byte, erro
 	pem, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return fileKey{err: fmt.Errorf("identity file %s does not exist", path)}
+			return fileKey{err: fmt.Errorf("identity file %s does not exist: fix identity_file, or create the key (ssh-keygen -t ed25519 -f %s)", path, path)}
 		}
 		return fileKey{err: fmt.Errorf("identity file %s: %v", path, err)}
+	}
+	if err := permOK(path); err != nil {
+		// Like ssh(1), which still uses the agent's copy of such a key.
+		return fileKey{public: publicKeyFile(path), err: err}
 	}
 	s, err := ssh.ParsePrivateKey(pem)
 	if err == nil {
@@ -162,9 +171,7 @@ func loadKey(path string, agentKeys []ssh.Signer, ask func(string) ([]byte, erro
 	}
 	pub := missing.PublicKey
 	if pub == nil {
-		if b, err := os.ReadFile(path + ".pub"); err == nil {
-			pub, _, _, _, _ = ssh.ParseAuthorizedKey(b)
-		}
+		pub = publicKeyFile(path)
 	}
 	for _, k := range agentKeys {
 		if pub != nil && bytes.Equal(k.PublicKey().Marshal(), pub.Marshal()) {
@@ -190,6 +197,31 @@ func loadKey(path string, agentKeys []ssh.Signer, ask func(string) ([]byte, erro
 	return fileKey{public: pub, err: fmt.Errorf("identity file %s: wrong passphrase, three times", path)}
 }
 
+// publicKeyFile is the key in path.pub, or nil.
+func publicKeyFile(path string) ssh.PublicKey {
+	b, err := os.ReadFile(path + ".pub")
+	if err != nil {
+		return nil
+	}
+	pub, _, _, _, _ := ssh.ParseAuthorizedKey(b)
+	return pub
+}
+
+// permOK refuses a private key that others may read, as OpenSSH's
+// sshkey_perm_ok does: a key of the current user with any group or other
+// permission bit set is "too open" and not used.
+func permOK(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil // ReadFile just succeeded; a race is not this check's business
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || int(st.Uid) != os.Getuid() || fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	return fmt.Errorf("identity file %s has mode %04o: a private key readable by others is refused, as OpenSSH does: chmod 600 %s", path, fi.Mode().Perm(), path)
+}
+
 // defaults loads ~/.ssh/id_ed25519, id_ecdsa and id_rsa, skipping keys
 // that are missing or that the agent holds already.
 func (a *Auth) defaults(agentKeys []ssh.Signer) []ssh.Signer {
@@ -205,6 +237,8 @@ func (a *Auth) defaults(agentKeys []ssh.Signer) []ssh.Signer {
 		fk := a.file(path, agentKeys)
 		if fk.signer != nil {
 			a.defaultSet = append(a.defaultSet, fk.signer)
+		} else if fk.err != nil && a.defaultErr == nil {
+			a.defaultErr = fk.err
 		}
 	}
 	return a.defaultSet

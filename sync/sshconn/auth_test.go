@@ -155,3 +155,42 @@ func TestDefaultKeys(t *testing.T) {
 		t.Errorf("no keys at all: %v", err)
 	}
 }
+
+// A private key that others may read is refused like ssh(1) does, naming
+// the file and the fix; the same key with mode 0600 is used. A default key
+// refused so is the reason given, not "no SSH key".
+func TestKeyReadableByOthersIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	path, priv := keyFile(t, dir, "id", "")
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := &Auth{Home: dir}
+	_, err := a.Signers(inventory.Endpoint{IdentityFiles: []string{path}})
+	if err == nil || !strings.Contains(err.Error(), "chmod 600 "+path) || !strings.Contains(err.Error(), "0644") {
+		t.Fatalf("error %v, want a refusal naming %s, its mode and chmod 600", err, path)
+	}
+
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, ".ssh"), 0o700)
+	def, _ := keyFile(t, filepath.Join(home, ".ssh"), "id_ed25519", "")
+	os.Chmod(def, 0o640)
+	_, err = (&Auth{Home: home}).Signers(inventory.Endpoint{})
+	if err == nil || !strings.Contains(err.Error(), "chmod 600 "+def) {
+		t.Fatalf("default key: error %v, want chmod 600 %s", err, def)
+	}
+
+	os.Chmod(path, 0o600)
+	ss, err := (&Auth{Home: dir}).Signers(inventory.Endpoint{IdentityFiles: []string{path}})
+	if err != nil || len(ss) != 1 || fingerprints(ss)[0] != fp(priv) {
+		t.Fatalf("mode 0600: %v %v", fingerprints(ss), err)
+	}
+}
+
+func TestMissingIdentityFileNamesTheFix(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope")
+	_, err := (&Auth{}).Signers(inventory.Endpoint{IdentityFiles: []string{missing}})
+	if err == nil || !strings.Contains(err.Error(), missing+" does not exist: fix identity_file, or create the key") {
+		t.Fatalf("error %v", err)
+	}
+}

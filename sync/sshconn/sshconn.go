@@ -20,6 +20,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
+	"github.com/es-service-tokens/es-service-tokens/sync/steps"
 )
 
 // Dialer connects to nodes. It is safe for concurrent use; one Dialer
@@ -53,6 +54,15 @@ func (e *Error) Error() string {
 	via := ""
 	if e.Via != "" {
 		via = " via " + e.Via
+	}
+	// sync/hostkeys' messages name the step and the address themselves
+	// ("host key of [h]:p is not in ...", "HOST KEY CHANGED for [h]:p");
+	// saying both again would stutter.
+	if msg := e.Err.Error(); e.Step == "host key" && strings.Contains(strings.ToLower(msg), "host key") {
+		if via != "" {
+			return msg + " (" + strings.TrimPrefix(via, " ") + ")"
+		}
+		return msg
 	}
 	return fmt.Sprintf("%s %s%s: %v", e.Step, e.Addr, via, e.Err)
 }
@@ -143,6 +153,7 @@ func (d *Dialer) dial(ctx context.Context, parent *ssh.Client, ep inventory.Endp
 
 	var conn net.Conn
 	var err error
+	connected := steps.Start(ctx, "connect")
 	if parent == nil {
 		conn, err = (&net.Dialer{}).DialContext(dctx, "tcp", addr)
 	} else {
@@ -165,6 +176,7 @@ func (d *Dialer) dial(ctx context.Context, parent *ssh.Client, ep inventory.Endp
 
 	// The user's files first: the first one is where accept-new records a
 	// key; the global ones are only read, as ssh does.
+	connected()
 	cb, algs, err := d.HostKeys.Config(slices.Concat(ep.KnownHostsFiles, ep.GlobalKnownHostsFiles), ep.HostKeyCheck, addr)
 	if err != nil {
 		conn.Close()
@@ -195,7 +207,10 @@ func (d *Dialer) dial(ctx context.Context, parent *ssh.Client, ep inventory.Endp
 		timedOut.Store(true)
 		conn.Close()
 	})
+	// "auth" is the whole SSH handshake: key exchange, host key, login.
+	authed := steps.Start(ctx, "auth")
 	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+	authed()
 	stop()
 	if err != nil {
 		conn.Close()
