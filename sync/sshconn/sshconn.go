@@ -58,7 +58,7 @@ func (e *Error) Error() string {
 	// sync/hostkeys' messages name the step and the address themselves
 	// ("host key of [h]:p is not in ...", "HOST KEY CHANGED for [h]:p");
 	// saying both again would stutter.
-	if msg := e.Err.Error(); e.Step == "host key" && strings.Contains(strings.ToLower(msg), "host key") {
+	if msg := e.Err.Error(); e.Step == "host key" && (strings.HasPrefix(msg, "host key of ") || strings.HasPrefix(msg, "HOST KEY CHANGED for ")) {
 		if via != "" {
 			return msg + " (" + strings.TrimPrefix(via, " ") + ")"
 		}
