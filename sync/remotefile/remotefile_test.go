@@ -11,6 +11,7 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/internal/sftptest"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 )
@@ -90,5 +91,25 @@ func TestCanSetExplainsTheFix(t *testing.T) {
 	}
 	if err := c.CanSet(Attrs{UID: 1001, GID: 1001}); err != nil {
 		t.Errorf("own uid and group refused: %v", err)
+	}
+}
+
+// A lookup that fails because the connection died is a lost connection,
+// not "no such user": the words a dead sshd used to produce.
+func TestDeadConnectionIsNotAMissingUserOrSudo(t *testing.T) {
+	c, _ := open(t, "", "")
+	empty := accounts{byName: map[string]account{}, byID: map[int]string{}}
+	_, err := c.resolve("elasticsearch", "group", empty)
+	if failure.Of(err) != failure.Refused {
+		t.Errorf("live connection: %v (%s), want refused", err, failure.Of(err))
+	}
+	c.client.Close() // sshd went away
+	_, err = c.resolve("elasticsearch", "group", empty)
+	if failure.Of(err) != failure.ConnectionLost || strings.Contains(err.Error(), "no group") {
+		t.Errorf("dead connection: %v (%s), want connection lost", err, failure.Of(err))
+	}
+	err = c.openSudo(c.client)
+	if failure.Of(err) != failure.ConnectionLost || strings.Contains(err.Error(), "sudoers") {
+		t.Errorf("sudo on a dead connection: %v (%s), want connection lost", err, failure.Of(err))
 	}
 }
