@@ -337,7 +337,7 @@ func (t *tool) pull(c *cli.Context) error {
 		}
 	}
 	if len(sel) != 1 {
-		return fail(exitUsage, "no node named %q in %s", name, inv.File)
+		return fail(exitUsage, "no node named %q in %s: `nodes` lists them", name, inv.File)
 	}
 	if err := c.Set("limit", name); err != nil {
 		return err

@@ -327,7 +327,7 @@ func (c *Conn) resolve(name, db string, local accounts) (int, error) {
 		if !c.alive() {
 			return 0, lostError("resolve", fmt.Sprintf("looking up %s %q", kind, name), err)
 		}
-		return 0, &Error{"resolve", failure.Refused, fmt.Errorf("no %s %q on the node", kind, name)}
+		return 0, &Error{"resolve", failure.Refused, fmt.Errorf("no %s %q on the node: create it there, or fix owner or group in the inventory", kind, name)}
 	}
 	f := strings.Split(strings.TrimSpace(string(out)), ":")
 	if len(f) < 3 {
@@ -410,7 +410,7 @@ func (c *Conn) Read(p string) (State, error) {
 		return State{}, &Error{"read", failure.Refused, fmt.Errorf("%s is %s; refusing to replace it (point path at the real file)", p, kind)}
 	}
 	if fi.Size() > MaxSize {
-		return State{}, &Error{"read", failure.Refused, fmt.Errorf("%s is %d bytes, larger than any service_tokens file", p, fi.Size())}
+		return State{}, &Error{"read", failure.Refused, fmt.Errorf("%s is %d bytes, larger than any service_tokens file: point path at the service_tokens file", p, fi.Size())}
 	}
 	f, err := c.SFTP.Open(p)
 	if err != nil {

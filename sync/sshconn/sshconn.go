@@ -163,7 +163,7 @@ func (d *Dialer) dial(ctx context.Context, parent *ssh.Client, ep inventory.Endp
 		var op *net.OpError
 		switch {
 		case errors.Is(dctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
-			err = fmt.Errorf("no TCP connection within %v", timeout)
+			err = fmt.Errorf("no TCP connection within %v: is the node up, and are host and port right?", timeout)
 		case errors.As(err, &op):
 			err = op.Err // the address is in the message already
 			var sc *os.SyscallError

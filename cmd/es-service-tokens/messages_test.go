@@ -1,0 +1,349 @@
+package main
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// message is one error text written in the code, as its format string.
+type message struct {
+	pos    string
+	format string
+}
+
+// errorMessages finds every error message the tool's own code can make:
+// the format of fail(), fmt.Errorf() and errors.New(), and the msg of an
+// exitError, in every non-test file of the module except test helpers.
+func errorMessages(t *testing.T) []message {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []message
+	fset := token.NewFileSet()
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() {
+			switch rel {
+			case "internal/sshdtest", "internal/sftptest", "internal/bench", "examples", ".git", "testdata":
+				return filepath.SkipDir
+			}
+			if d.Name() == "testdata" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		literal := func(e ast.Expr) (string, bool) {
+			if call, ok := e.(*ast.CallExpr); ok && isCall(call, "fmt", "Sprintf") && len(call.Args) > 0 {
+				e = call.Args[0]
+			}
+			lit, ok := e.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return "", false
+			}
+			s, err := strconv.Unquote(lit.Value)
+			return s, err == nil
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			var e ast.Expr
+			switch n := n.(type) {
+			case *ast.CallExpr:
+				switch {
+				case isCall(n, "fmt", "Errorf"), isCall(n, "errors", "New"):
+					if len(n.Args) > 0 {
+						e = n.Args[0]
+					}
+				case isIdent(n.Fun, "fail") && len(n.Args) > 1:
+					e = n.Args[1]
+				}
+			case *ast.KeyValueExpr:
+				if isIdent(n.Key, "msg") {
+					e = n.Value
+				}
+			}
+			if e != nil {
+				if s, ok := literal(e); ok {
+					p := fset.Position(e.Pos())
+					rp, _ := filepath.Rel(root, p.Filename)
+					out = append(out, message{rp + ":" + strconv.Itoa(p.Line), s})
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func isIdent(e ast.Expr, name string) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == name
+}
+
+func isCall(c *ast.CallExpr, pkg, fn string) bool {
+	sel, ok := c.Fun.(*ast.SelectorExpr)
+	return ok && isIdent(sel.X, pkg) && sel.Sel.Name == fn
+}
+
+// wrapper is a message that only puts context ("stat PATH: ") before an
+// error that says what went wrong and what to do.
+var wrapper = regexp.MustCompile(`^[^:]{0,40}: %[wv]$|^%[sqwv]$`)
+
+// Why a message may lack a remedy of its own.
+const (
+	// Elasticsearch's own words, kept verbatim: scripts and people match
+	// them, and the usage line printed with them shows what to type.
+	esWords = "=es"
+	// Printed with the command's usage line, which is the remedy.
+	withUsage = "=usage"
+	// A part of a message the caller completes: it names where (file and
+	// line, node, option) and the remedy; see the comment in the table.
+	part = "=part"
+	// A verify result, not an error: it says why Elasticsearch would
+	// refuse the token, and the token's owner knows what to do.
+	result = "=result"
+	// Cannot reach a user (a sentinel compared by the code, a bug guard).
+	internal = "=internal"
+)
+
+// remedies is the table of every error message the tool can print, by
+// its format string: either the words of the remedy it must contain, or
+// why it has none of its own. A message added to the code without an entry
+// here fails TestEveryMessageNamesItsRemedy.
+var remedies = map[string]string{
+	// cmd: usage errors (exit 64) print the command's usage line too.
+	"Missing required command":             esWords,
+	"check takes no arguments, found [%s]": withUsage,
+	"--against compares two local files; drop -i, or drop --against to check the nodes": "drop -i, or drop --against",
+	"check needs an inventory (-i FILE) or --against OTHER_FILE":                        "-i FILE",
+	"pull takes one node name":                              withUsage,
+	"pull needs --out FILE, a file that does not exist yet": "needs --out FILE",
+	"pull needs an inventory: -i FILE":                      "-i FILE",
+	"no node named %q in %s: `nodes` lists them":            "`nodes` lists them",
+	"pull %s: %s": part, // the failure's own Describe text
+	"completion for %q: choose bash, zsh or fish":                                                                     "choose bash, zsh or fish",
+	"Missing service-account-principal and token-name arguments":                                                      esWords,
+	"Missing token-name argument":                                                                                     esWords,
+	"Expected two arguments, service-account-principal and token-name, found extra: [%s]":                             esWords,
+	"--format %q: use text or json":                                                                                   "use text or json",
+	"token file [%s] already exists; give a new path (a token file is never overwritten)":                             "give a new path",
+	"Service token [%s] already exists":                                                                               esWords,
+	"Service token [%s] does not exist":                                                                               esWords,
+	"cannot write the token to standard output (%v) and cannot remove it from %s again: %v; delete [%s] by hand":      "delete [%s] by hand",
+	"cannot write the token to standard output (%v): nobody received its secret, so [%s] was removed from %s again%s": "was removed",
+	"Expected at most one argument, service-account-principal, found extra: [%s]":                                     esWords,
+	"Expected at most one argument, the bearer token, found extra: [%d arguments]":                                    withUsage,
+	"no bearer token on standard input":                                                                               withUsage,
+	"no terminal to ask for it":                                                                                       part, // "identity file X is encrypted: ..." then asks for ssh-agent
+	"man takes no arguments":                                                                                          withUsage,
+	"nodes takes no arguments, found [%s]":                                                                            withUsage,
+	"nodes needs an inventory: -i FILE":                                                                               "-i FILE",
+	"--%s needs an inventory (-i FILE)":                                                                               "-i FILE",
+	"--concurrency %d: give at least 1":                                                                               "give at least 1",
+	"%s does not exist: %s":                                                                                           part, // the caller says what to do: "create a token first, or pull one"
+	"push takes no arguments, found [%s]":                                                                             withUsage,
+	"push needs an inventory: -i FILE":                                                                                "-i FILE",
+	"version takes no arguments":                                                                                      withUsage,
+	"%s %s: %v; create its directory or fix the path (nothing was changed)":                                           "create its directory or fix the path",
+
+	// inventory: every one is wrapped as "FILE:LINE: KEY: ..." by the loader,
+	// and the value's expected form is the remedy.
+	"%s: inventory %q names %d sources; es-service-tokens reads one YAML inventory: give it with -i FILE": "give it with -i FILE",
+	"%s: inventory %s is a directory; es-service-tokens reads one YAML inventory: give it with -i FILE":   "give it with -i FILE",
+	"unterminated range, missing ']'":                                                                   "missing ']'",
+	"expands to more than %d hosts":                                                                     part, // --limit / host pattern, named by the caller
+	"range [%s] must be begin:end or begin:end:step":                                                    "must be begin:end",
+	"range [%s] has invalid step %q, want a positive integer":                                           "want a positive integer",
+	"range [%s] must specify an end value":                                                              "must specify an end value",
+	"range [%s] starts after its end":                                                                   part, // the range is named; swap its ends
+	"range [%s] must be numeric (1:9) or alphabetic (a:f), not a mix":                                   "numeric (1:9) or alphabetic (a:f)",
+	"range [%s] must use the same number of digits for begin and end when zero-padded":                  "same number of digits",
+	"range [%s] has out-of-range numbers":                                                               part,
+	"unterminated single quote":                                                                         part, // Ansible ssh args, wrapped with the variable and host
+	"unterminated double quote":                                                                         part,
+	"%q is not a port (1-65535)":                                                                        "(1-65535)",
+	"%q is not a file mode: write it in octal, quoted, e.g. \"0660\"":                                   "write it in octal",
+	"mode %04o lets neither the owner nor the group read the file; Elasticsearch could not load it":     part, // wrapped with file:line of mode
+	"mode %04o lets every user on the node write the file, and so add tokens; use \"0660\" or \"0640\"": "use \"0660\" or \"0640\"",
+	"%q is not true or false":                                                                           "true or false",
+	"%q is not a duration (e.g. 10s, or a number of seconds)":                                           "e.g. 10s, or a number of seconds",
+	"unset":                           internal,
+	"%q is not [user@]host[:port]":    "[user@]host[:port]",
+	"bastion %s: %s: %s":              part,
+	"no login user":                   internal, // the current user always has a name
+	"%q is not an absolute file path": "absolute file path",
+	"%q is not a service_tokens file: Elasticsearch reads only CONFIG_DIR/service_tokens; give a path ending in /service_tokens": "give a path ending in /service_tokens",
+	"%q is not an absolute path":                                         "absolute path",
+	"%q is not a user or group name or number":                           "name or number",
+	"%q is not a whole number of seconds":                                "whole number of seconds",
+	"%q is not a whole number":                                           "whole number",
+	"%q is not strict or accept-new (there is no way to skip the check)": "strict or accept-new",
+	"%s sets UserKnownHostsFile none: host keys cannot be checked":       part, // ssh_config file:line, and the inventory's known_hosts is the way
+	"%q: unterminated ${":                                                "unterminated ${",
+	"%q: environment variable %s is not set":                             "is not set",
+
+	// ssh_config: wrapped as "ssh_config FILE:LINE: ..." by the parser.
+	"sshconfig: reading %s: %w":                                part,
+	"no home directory to expand ~ in":                         part, // HOME unset: the path is named by the caller
+	"relative path but no home directory to resolve it in":     part,
+	"a Host line needs at least one pattern":                   "at least one pattern",
+	"a Host line has an empty pattern":                         part,
+	"%s: missing argument":                                     part,
+	"%s: empty argument":                                       part,
+	"%s: \"none\" must appear alone":                           "must appear alone",
+	"%s: extra arguments after %q":                             part,
+	"bad Port %q: must be a number from 1 to 65535":            "must be a number from 1 to 65535",
+	"bad ConnectTimeout %q: must be a whole number of seconds": "must be a whole number of seconds",
+	"bad ServerAliveCountMax %q: must be a whole number":       "must be a whole number",
+	"empty time": part,
+	"must be seconds or a time such as 30s, 5m, 1h": "seconds or a time such as 30s",
+	"number out of range":                           part,
+	"empty option":                                  part,
+	"unterminated quote":                            part,
+
+	// sync: node failures, printed as "KIND: message" per node.
+	"no result within %v (--timeout)":             "(--timeout)",
+	"host key check %q: use strict or accept-new": "use strict or accept-new",
+	"no known_hosts file configured":              internal, // the inventory always resolves one
+	"record host key: lock %s: %w":                part,
+	"probe":                                       internal,
+	"the directory %s does not exist on the node: is Elasticsearch installed there, and is path right?": "is path right?",
+	"lock: read %s: %w":                      part,
+	"lock: cannot create %s (hard link): %w": part,
+	"lock: take over %s: %w":                 part,
+	"locked: this run's lock on the node was taken over (%s), so nothing was renamed": part, // the push report says to run again
+	"%s already exists; pull never overwrites a file: give a new path":                "give a new path",
+	"the node has no backup of %s (backups: N in the inventory keeps them)":           "backups: N in the inventory",
+	"the node has no backup %s of %s; it has %v":                                      "it has",
+	"%s does not exist on the node":                                                   part, // pull NODE: ...; the node's path is named
+	"%s does not read back with sha256:%s; removed it":                                "removed it",
+	"conflict during write":                                                           internal,
+	"create %s: %w%s":                                                                 part, // %s: rootHint or diagnose (read-only, no space)
+	"write %s: %w%s":                                                                  part,
+	"create %s: %w%s%s":                                                               part,
+	"stat %s: %w%s":                                                                   part,
+	"open %s: %w%s":                                                                   part,
+	"the connection closed while %s (%v)":                                             part, // the push report says what is on the node and to run again
+	"no such file on the node: %s (sudo: %s); fix sftp_server":                        "fix sftp_server",
+	"`sudo -n %s` failed: %s; allow it without a password (sudoers: %s ALL=(root) NOPASSWD: %s) or log in as root": "or log in as root",
+	"no %s %q in the node's /etc/%s, and getent cannot run: %v":                                                    part,
+	"no %s %q on the node: create it there, or fix owner or group in the inventory":                                "fix owner or group in the inventory",
+	"getent %s %s gave %q": part,
+	"%s is %s; refusing to replace it (point path at the real file)":                                                                                                    "point path at the real file",
+	"%s is %d bytes, larger than any service_tokens file: point path at the service_tokens file":                                                                        "point path",
+	"setting %s needs root on the node, and %s is uid %d: log in as root, or set sudo: true":                                                                            "log in as root, or set sudo: true",
+	"the node's SFTP server lacks posix-rename@openssh.com, so the file cannot be replaced atomically; refusing to write it non-atomically (use OpenSSH's sftp-server)": "use OpenSSH's sftp-server",
+	"chown %s: %w; setting owner and group needs root on the node: log in as root, or set sudo: true":                                                                   "log in as root, or set sudo: true",
+	"no SSH key: start ssh-agent with your key, set identity_file, or create %s":                                                                                        "start ssh-agent",
+	"identity file %s does not exist: fix identity_file, or create the key (ssh-keygen -t ed25519 -f %s)":                                                               "fix identity_file",
+	"identity file %s is encrypted and no terminal is available to ask its passphrase: load it into ssh-agent (ssh-add %s) and retry":                                   "ssh-add",
+	"identity file %s: wrong passphrase, three times":                                                                                                                   part, // run again; cmd wraps it with the node and inventory line
+	"identity file %s has mode %04o: a private key readable by others is refused, as OpenSSH does: chmod 600 %s":                                                        "chmod 600",
+	"no TCP connection within %v: is the node up, and are host and port right?":                                                                                         "is the node up",
+	"no SSH handshake within %v: the node accepted the connection but did not answer":                                                                                   part, // unreachable: the node's sshd hangs
+	"%s@%s refused every key offered (%s); check identity_file and the node's authorized_keys":                                                                          "check identity_file",
+
+	// tokens: verify results, and file errors wrapped as
+	// "FILE:LINE: ...; Elasticsearch would refuse this file, fix the line and retry".
+	"the secret does not match the stored hash":                         result,
+	"namespace [%s] is not elastic":                                     result,
+	"[%s] is not a service account":                                     result,
+	"the secret is %d characters long; Elasticsearch needs at least %d": result,
+	"no such token in %s":                                               result,
+	"no service_tokens file: give --file PATH, --path-conf DIR (or set ES_PATH_CONF), or --es-home DIR (or set ES_HOME)":                  "give --file PATH",
+	"line %d: duplicate settings key [%s], first set on line %d":                                                                          part, // elasticsearch.yml, named by the caller
+	"could not resolve placeholder '%s'":                                                                                                  esWords,
+	"starts with '#': written back, Elasticsearch would read it as a comment and drop it; remove or rename that line of the file by hand": "remove or rename that line",
+	"Invalid algorithm: %s. Valid values for password hashing are [%s]":                                                                   esWords,
+	"bcrypt hash is %d characters long, expected 60":                                                                                      part,
+	"bcrypt cost %q is not a number":                                                                                                      part,
+	"bcrypt cost %d is not allowed (Elasticsearch accepts 4 to 14)":                                                                       "accepts 4 to 14",
+	"the number of iterations could not be determined from the PBKDF2 hash (no '$' after %s)":                                             part,
+	"the number of iterations %q in the PBKDF2 hash is not a number":                                                                      part,
+	"PBKDF2 iteration count %d is not allowed (Elasticsearch accepts %s)":                                                                 "Elasticsearch accepts",
+	"PBKDF2 hash is too short for Elasticsearch 7.13 to 8.6, which expect a 44-character salt and key":                                    part,
+	"PBKDF2 salt or key is not 44 characters long: Elasticsearch 7.13 to 8.6 cannot read this hash":                                       part,
+	"PBKDF2 key length must be positive and multiple of [128 bits]":                                                                       esWords,
+	"PBKDF2 salt must be at least [8 bytes] long":                                                                                         esWords,
+	"SSHA256 hash is too short":                                                                                                           part,
+	"not a number":                                                                                                                        internal,
+	"illegal base64 padding":                                                                                                              result,
+	"illegal base64 character":                                                                                                            result,
+	"base64 ends with one dangling character":                                                                                             result,
+	"not a service account token":                                                                                                         result,
+	"%w: it does not start with the service token prefix (AAEAA)":                                                                         result,
+	"%w: no ':' between name and secret":                                                                                                  result,
+	"%w: name %q is not namespace/service/token":                                                                                          result,
+	"%w: empty namespace or service in %q":                                                                                                result,
+	"%w: %s":                                                                                                                              result,
+}
+
+// TestEveryMessageNamesItsRemedy is the table test of every error message
+// the code can print: each names its remedy, or the table says why it
+// needs none of its own (Elasticsearch's words, printed with the usage
+// line, completed by its caller, a verify result).
+func TestEveryMessageNamesItsRemedy(t *testing.T) {
+	msgs := errorMessages(t)
+	if len(msgs) < 100 {
+		t.Fatalf("found only %d messages: the scan is broken", len(msgs))
+	}
+	for _, m := range msgs {
+		if wrapper.MatchString(m.format) {
+			continue
+		}
+		want, ok := remedies[m.format]
+		switch {
+		case !ok:
+			t.Errorf("%s: %q is not in the table: make the message name its remedy and add it to remedies with those words (or say why it needs none)", m.pos, m.format)
+		case strings.HasPrefix(want, "="):
+		case !strings.Contains(m.format, want):
+			t.Errorf("%s: %q does not name its remedy %q", m.pos, m.format, want)
+		}
+	}
+}
+
+// The messages a user meets most, end to end: each names what to do.
+func TestCommonErrorsNameTheirRemedy(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args   []string
+		code   int
+		remedy string
+	}{
+		{[]string{"push"}, exitUsage, "-i FILE"},
+		{[]string{"push", "--dryrun"}, exitUsage, "did you mean --dry-run?"},
+		{[]string{"creat"}, exitUsage, "did you mean create?"},
+		{[]string{"--file", dir + "/st", "list", "--format", "yml"}, exitUsage, "use text or json"},
+		{[]string{"list"}, exitConfig, "give --file PATH"},
+		{[]string{"--file", dir + "/st", "create", "elastic/kibana", "k", "--limit", "x"}, exitUsage, "needs an inventory (-i FILE)"},
+		{[]string{"check"}, exitUsage, "-i FILE) or --against"},
+		{[]string{"completion", "tcsh"}, exitUsage, "choose bash, zsh or fish"},
+	} {
+		var stdout, stderr strings.Builder
+		code := run(append([]string{"es-service-tokens"}, c.args...), strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+		if code != c.code || !strings.Contains(stderr.String(), c.remedy) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d naming %q", c.args, code, stderr.String(), c.code, c.remedy)
+		}
+	}
+}
