@@ -5,13 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"os/user"
 	"sort"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -24,7 +19,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/pull"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
-	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
 // checkReport is check's JSON document (see the README).
@@ -83,7 +77,7 @@ func (t *tool) check(c *cli.Context) (err error) {
 	start := time.Now()
 	var results []check.Result
 	if other := c.String("against"); other != "" {
-		r, err := compareFiles(loc.File, other, snap)
+		r, err := check.Against(loc.File, snap, other)
 		if err != nil {
 			return err
 		}
@@ -95,7 +89,7 @@ func (t *tool) check(c *cli.Context) (err error) {
 		}
 		defer r.close()
 		k := &check.Checker{Dialer: r.dialer, Fleet: r.fleet}
-		results = k.Check(r.ctx, r.nodes, snap.Data)
+		results = k.Check(r.ctx, r.nodes, snap.Data, snap.File)
 	}
 	sum := check.Summarize(results)
 	report := checkReport{"check", loc.File, digest.SHA256(snap.Data), start.UTC(), time.Since(start).Seconds(), results, sum}
@@ -256,57 +250,6 @@ func promLabel(v string) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// compareFiles is check --against: the other file plays the node.
-func compareFiles(localPath, otherPath string, local store.Snapshot) (check.Result, error) {
-	other, err := store.Load(otherPath)
-	r := check.Result{Node: otherPath, Differences: []check.Difference{}}
-	if err != nil {
-		var me *store.MalformedError
-		if !errors.As(err, &me) {
-			return r, err
-		}
-		data, _ := os.ReadFile(otherPath)
-		other = store.Snapshot{Data: data, Exists: true}
-	}
-	li, lerr := os.Stat(localPath)
-	oi, oerr := os.Stat(otherPath)
-	r.Expected = fileAttrs(local.Data, li, lerr)
-	r.Seen = fileAttrs(other.Data, oi, oerr)
-	r.State = check.InSync
-	if !other.Exists {
-		r.State = check.Drift
-		r.Differences = append(r.Differences, check.Difference{What: "missing", Detail: otherPath + " does not exist"})
-		return r, nil
-	}
-	r.Differences = append(r.Differences, check.Compare(other.Data, local.Data, local.File)...)
-	for _, a := range []struct{ what, seen, want string }{
-		{"owner", r.Seen.Owner, r.Expected.Owner}, {"group", r.Seen.Group, r.Expected.Group}, {"mode", r.Seen.Mode, r.Expected.Mode},
-	} {
-		if a.seen != a.want && a.want != "" {
-			r.Differences = append(r.Differences, check.Difference{What: a.what, Seen: a.seen, Expected: a.want})
-		}
-	}
-	if len(r.Differences) > 0 {
-		r.State = check.Drift
-	}
-	return r, nil
-}
-
-func fileAttrs(data []byte, fi fs.FileInfo, err error) check.Attributes {
-	if err != nil {
-		return check.Attributes{}
-	}
-	st := fi.Sys().(*syscall.Stat_t)
-	owner, group := strconv.Itoa(int(st.Uid)), strconv.Itoa(int(st.Gid))
-	if u, err := user.LookupId(owner); err == nil {
-		owner = u.Username
-	}
-	if g, err := user.LookupGroupId(group); err == nil {
-		group = g.Name
-	}
-	return check.Attributes{SHA256: digest.SHA256(data), Owner: owner, Group: group, Mode: fmt.Sprintf("%04o", fi.Mode().Perm())}
-}
 
 // pull copies one node's file to a new local file, so a lost local copy
 // can be recovered from the cluster.

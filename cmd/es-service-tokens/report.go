@@ -44,7 +44,7 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, data, before []by
 		return fail(exitDataError, "%s: %v", file, err)
 	}
 	p := &push.Pusher{Dialer: r.dialer, Fleet: r.fleet, Me: t.lockHolder(), BreakLock: c.Bool("break-lock")}
-	req := push.Request{Data: data, Before: before, DryRun: c.Bool("dry-run"), Force: c.Bool("force")}
+	req := push.Request{Data: data, Local: local, Before: before, DryRun: c.Bool("dry-run"), Force: c.Bool("force")}
 	results := p.Push(r.ctx, r.nodes, req)
 
 	summary := map[string]int{"total": len(results)}

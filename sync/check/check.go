@@ -73,60 +73,63 @@ type Checker struct {
 	Fleet  fleet.Options
 }
 
-// Check compares every node's file with data, the local file.
-func (k *Checker) Check(ctx context.Context, nodes []*inventory.Node, data []byte) []Result {
-	local, err := tokens.Parse(data)
-	if err != nil {
-		panic(fmt.Sprintf("check: local file does not parse: %v", err))
+// Check compares every node's file with data, the local file, and local,
+// data parsed (the caller parses it once).
+func (k *Checker) Check(ctx context.Context, nodes []*inventory.Node, data []byte, local *tokens.File) []Result {
+	work := func(ctx context.Context, c *remotefile.Conn, n *inventory.Node) (Result, bool) {
+		return k.node(ctx, c, n, data, local), false
 	}
-	return fleet.Run(ctx, nodes, k.Fleet, func(ctx context.Context, n *inventory.Node, attempt int, start time.Time) (Result, string, bool) {
-		r, retry := k.node(ctx, n, data, local)
-		r.Node, r.Host, r.Port, r.Attempts = n.Name, n.Host, n.Port, attempt
-		r.Seconds = time.Since(start).Seconds()
-		if r.Differences == nil {
-			r.Differences = []Difference{}
-		}
-		return r, string(r.State), retry
-	})
+	unreached := func(ctx context.Context, err error) Result {
+		kind, reason := failure.Describe(ctx, err)
+		return Result{State: Error, Failure: kind, Reason: reason}
+	}
+	return remotefile.Each(ctx, k.Dialer, nodes, k.Fleet, work, unreached,
+		func(r *Result, n *inventory.Node, attempts int, seconds float64) string {
+			r.Node, r.Host, r.Port, r.Attempts, r.Seconds = n.Name, n.Host, n.Port, attempts, seconds
+			r.Expected = Attributes{SHA256: digest.SHA256(data), Owner: n.Owner, Group: n.Group, Mode: remotefile.Mode(n.Mode)}
+			if r.Differences == nil {
+				r.Differences = []Difference{}
+			}
+			return string(r.State)
+		})
 }
 
-func (k *Checker) node(ctx context.Context, n *inventory.Node, data []byte, local *tokens.File) (Result, bool) {
-	expected := Attributes{SHA256: digest.SHA256(data), Owner: n.Owner, Group: n.Group, Mode: fmt.Sprintf("%04o", n.Mode)}
-	c, err := remotefile.Dial(ctx, k.Dialer, n)
-	if err != nil {
-		kind, reason := failure.Describe(ctx, err)
-		return Result{State: Error, Expected: expected, Failure: kind, Reason: reason}, sshconn.Retryable(err)
-	}
-	defer c.Close()
+func (k *Checker) node(ctx context.Context, c *remotefile.Conn, n *inventory.Node, data []byte, local *tokens.File) Result {
 	read := steps.Start(ctx, "read")
 	st, err := c.Read(n.Path)
 	read()
 	if err != nil {
 		kind, reason := failure.Describe(ctx, err)
-		return Result{State: Error, Expected: expected, Failure: kind, Reason: reason}, false
+		return Result{State: Error, Failure: kind, Reason: reason}
 	}
-	r := Result{State: InSync, Expected: expected}
+	r := Result{State: InSync}
 	if !st.Exists {
 		r.State = Drift
 		r.Differences = []Difference{{What: "missing", Detail: n.Path + " does not exist"}}
-		return r, false
+		return r
 	}
-	r.Seen = Attributes{SHA256: st.SHA256, Owner: c.UserName(st.UID), Group: c.GroupName(st.GID), Mode: fmt.Sprintf("%04o", st.Mode)}
-	r.Differences = Compare(st.Data, data, local)
-	if c.OwnerUID >= 0 && st.UID != c.OwnerUID {
-		r.Differences = append(r.Differences, Difference{What: "owner", Seen: r.Seen.Owner, Expected: n.Owner})
-	}
-	if c.GroupGID >= 0 && st.GID != c.GroupGID {
-		r.Differences = append(r.Differences, Difference{What: "group", Seen: r.Seen.Group, Expected: n.Group})
-	}
-	if st.Mode != n.Mode {
-		r.Differences = append(r.Differences, Difference{What: "mode", Seen: r.Seen.Mode, Expected: expected.Mode})
-	}
+	r.Seen = seen(st, c)
+	r.Differences = compare(st, c.Target(), data, local, c)
 	r.Differences = append(r.Differences, k.leftovers(c, n)...)
 	if len(r.Differences) > 0 {
 		r.State = Drift
 	}
-	return r, false
+	return r
+}
+
+// seen is a file's attributes as a report shows them.
+func seen(st remotefile.State, names remotefile.Names) Attributes {
+	return Attributes{SHA256: st.SHA256, Owner: names.UserName(st.UID), Group: names.GroupName(st.GID), Mode: remotefile.Mode(st.Mode)}
+}
+
+// compare is how a file that exists differs from what it should be: its
+// content by token name, then owner, group and mode.
+func compare(st remotefile.State, want remotefile.Attrs, data []byte, local *tokens.File, names remotefile.Names) []Difference {
+	diffs := Compare(st.Data, data, local)
+	for _, m := range remotefile.Mismatches(st, want, "", names) {
+		diffs = append(diffs, Difference{What: m.What, Seen: m.Seen, Expected: m.Want})
+	}
+	return diffs
 }
 
 // leftovers reports this tool's temporary files older than a push's

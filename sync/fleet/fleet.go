@@ -1,6 +1,7 @@
-// Package fleet runs one task per node, a bounded number at a time, each
-// under its own deadline, retrying failures that happened before anything
-// was written. A node that fails never holds up or stops the others.
+// Package fleet runs one task per item (per node, for push and check), a
+// bounded number at a time, each under its own deadline, retrying failures
+// that happened before anything was written. An item that fails never
+// holds up or stops the others. It knows nothing of what an item is.
 package fleet
 
 import (
@@ -9,31 +10,31 @@ import (
 	"sync"
 	"time"
 
-	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/steps"
 )
 
 // Options bound the work.
 type Options struct {
-	Concurrency int           // nodes at once (default 16)
-	Timeout     time.Duration // per node, all attempts together (default 60s)
+	Concurrency int           // items at once (default 16)
+	Timeout     time.Duration // per item, all attempts together (default 60s)
 	Retries     int           // extra attempts for retryable failures
 	Backoff     time.Duration // before the first retry; doubles after each (default 250ms)
-	// Progress is called after each node finishes, from one goroutine at
+	// Progress is called after each item finishes, from one goroutine at
 	// a time.
-	Progress func(done, total int, node string, status string)
-	// Steps, if set, receives the duration of each step of each node's
-	// work (see sync/steps), with the node's name.
-	Steps func(node, step string, d time.Duration)
+	Progress func(done, total int, name string, status string)
+	// Steps, if set, receives the duration of each step of each item's
+	// work (see sync/steps), with the item's name.
+	Steps func(name, step string, d time.Duration)
 }
 
-// Task works on one node. started is when the node's first attempt began.
-// It returns a result, the status word for the progress line, and whether
-// a failure may be retried (nothing written).
-type Task[R any] func(ctx context.Context, n *inventory.Node, attempt int, started time.Time) (result R, status string, retry bool)
+// Task works on one item. started is when the item's first attempt
+// began. It returns a result, the status word for the progress line, and
+// whether a failure may be retried (nothing written).
+type Task[T, R any] func(ctx context.Context, item T, attempt int, started time.Time) (result R, status string, retry bool)
 
-// Run calls task for every node and returns the results in node order.
-func Run[R any](ctx context.Context, nodes []*inventory.Node, opts Options, task Task[R]) []R {
+// Run calls task for every item and returns the results in item order.
+// name names an item on the progress line and in step timings.
+func Run[T, R any](ctx context.Context, items []T, name func(T) string, opts Options, task Task[T, R]) []R {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 16
 	}
@@ -43,12 +44,12 @@ func Run[R any](ctx context.Context, nodes []*inventory.Node, opts Options, task
 	if opts.Backoff <= 0 {
 		opts.Backoff = 250 * time.Millisecond
 	}
-	results := make([]R, len(nodes))
+	results := make([]R, len(items))
 	sem := make(chan struct{}, opts.Concurrency)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
-	for i, n := range nodes {
+	for i, item := range items {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -60,14 +61,14 @@ func Run[R any](ctx context.Context, nodes []*inventory.Node, opts Options, task
 			nctx, cancel := context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("no result within %v (--timeout)", opts.Timeout))
 			defer cancel()
 			if opts.Steps != nil {
-				nctx = steps.With(nctx, func(step string, d time.Duration) { opts.Steps(n.Name, step, d) })
+				nctx = steps.With(nctx, func(step string, d time.Duration) { opts.Steps(name(item), step, d) })
 			}
 			var status string
 			backoff := opts.Backoff
 			started := time.Now()
 			for attempt := 1; ; attempt++ {
 				var retry bool
-				results[i], status, retry = task(nctx, n, attempt, started)
+				results[i], status, retry = task(nctx, item, attempt, started)
 				if !retry || attempt > opts.Retries || !sleep(nctx, backoff) {
 					break
 				}
@@ -76,7 +77,7 @@ func Run[R any](ctx context.Context, nodes []*inventory.Node, opts Options, task
 			if opts.Progress != nil {
 				mu.Lock()
 				done++
-				opts.Progress(done, len(nodes), n.Name, status)
+				opts.Progress(done, len(items), name(item), status)
 				mu.Unlock()
 			}
 		}()

@@ -7,17 +7,18 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/es-service-tokens/es-service-tokens/inventory"
 )
 
-func nodes(n int) []*inventory.Node {
-	var ns []*inventory.Node
+// nodes are items named n0, n1, ...: fleet needs nothing else of them.
+func nodes(n int) []string {
+	var ns []string
 	for i := 0; i < n; i++ {
-		ns = append(ns, &inventory.Node{Name: fmt.Sprintf("n%d", i)})
+		ns = append(ns, fmt.Sprintf("n%d", i))
 	}
 	return ns
 }
+
+func name(s string) string { return s }
 
 func TestConcurrencyIsBoundedAndOrderKept(t *testing.T) {
 	var running, peak atomic.Int32
@@ -25,7 +26,7 @@ func TestConcurrencyIsBoundedAndOrderKept(t *testing.T) {
 	var arrived sync.WaitGroup
 	arrived.Add(3)
 	go func() { arrived.Wait(); close(gate) }()
-	res := Run(context.Background(), nodes(9), Options{Concurrency: 3}, func(ctx context.Context, n *inventory.Node, attempt int, _ time.Time) (string, string, bool) {
+	res := Run(context.Background(), nodes(9), name, Options{Concurrency: 3}, func(ctx context.Context, n string, attempt int, _ time.Time) (string, string, bool) {
 		now := running.Add(1)
 		for {
 			p := peak.Load()
@@ -33,12 +34,12 @@ func TestConcurrencyIsBoundedAndOrderKept(t *testing.T) {
 				break
 			}
 		}
-		if n.Name < "n3" { // the first three wait until all three run at once
+		if n < "n3" { // the first three wait until all three run at once
 			arrived.Done()
 			<-gate
 		}
 		running.Add(-1)
-		return n.Name, "ok", false
+		return n, "ok", false
 	})
 	if peak.Load() != 3 {
 		t.Errorf("peak concurrency %d, want 3", peak.Load())
@@ -52,9 +53,9 @@ func TestConcurrencyIsBoundedAndOrderKept(t *testing.T) {
 
 func TestRetriesOnlyWhenAllowed(t *testing.T) {
 	var calls sync.Map
-	res := Run(context.Background(), nodes(2), Options{Retries: 3, Backoff: time.Millisecond}, func(ctx context.Context, n *inventory.Node, attempt int, _ time.Time) (int, string, bool) {
-		calls.Store(n.Name, attempt)
-		return attempt, "x", n.Name == "n0" && attempt < 3 // n0 fails twice before anything was written
+	res := Run(context.Background(), nodes(2), name, Options{Retries: 3, Backoff: time.Millisecond}, func(ctx context.Context, n string, attempt int, _ time.Time) (int, string, bool) {
+		calls.Store(n, attempt)
+		return attempt, "x", n == "n0" && attempt < 3 // n0 fails twice before anything was written
 	})
 	if res[0] != 3 || res[1] != 1 {
 		t.Errorf("attempts = %v, want [3 1]", res)
@@ -62,7 +63,7 @@ func TestRetriesOnlyWhenAllowed(t *testing.T) {
 }
 
 func TestRetriesAreBounded(t *testing.T) {
-	res := Run(context.Background(), nodes(1), Options{Retries: 2, Backoff: time.Millisecond}, func(ctx context.Context, n *inventory.Node, attempt int, _ time.Time) (int, string, bool) {
+	res := Run(context.Background(), nodes(1), name, Options{Retries: 2, Backoff: time.Millisecond}, func(ctx context.Context, n string, attempt int, _ time.Time) (int, string, bool) {
 		return attempt, "failed", true
 	})
 	if res[0] != 3 {
@@ -73,8 +74,8 @@ func TestRetriesAreBounded(t *testing.T) {
 // A node's timeout covers all its attempts; a slow node does not delay
 // the report beyond it, and others finish.
 func TestTimeoutPerNode(t *testing.T) {
-	res := Run(context.Background(), nodes(2), Options{Timeout: 50 * time.Millisecond, Retries: 100, Backoff: time.Millisecond}, func(ctx context.Context, n *inventory.Node, attempt int, _ time.Time) (string, string, bool) {
-		if n.Name == "n1" {
+	res := Run(context.Background(), nodes(2), name, Options{Timeout: 50 * time.Millisecond, Retries: 100, Backoff: time.Millisecond}, func(ctx context.Context, n string, attempt int, _ time.Time) (string, string, bool) {
+		if n == "n1" {
 			return "fast", "ok", false
 		}
 		<-ctx.Done() // a hung node: only the deadline ends it
@@ -87,9 +88,9 @@ func TestTimeoutPerNode(t *testing.T) {
 
 func TestProgressCountsEveryNode(t *testing.T) {
 	var seen []string
-	Run(context.Background(), nodes(4), Options{Concurrency: 2, Progress: func(done, total int, node, status string) {
+	Run(context.Background(), nodes(4), name, Options{Concurrency: 2, Progress: func(done, total int, node, status string) {
 		seen = append(seen, fmt.Sprintf("%d/%d", done, total))
-	}}, func(ctx context.Context, n *inventory.Node, attempt int, _ time.Time) (int, string, bool) {
+	}}, func(ctx context.Context, n string, attempt int, _ time.Time) (int, string, bool) {
 		return 0, "ok", false
 	})
 	if len(seen) != 4 || seen[3] != "4/4" {

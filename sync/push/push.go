@@ -46,6 +46,9 @@ func (s Status) Verified() bool { return s == Updated || s == Unchanged || s == 
 // Request is what to push.
 type Request struct {
 	Data []byte
+	// Local is Data parsed. The caller parses the local file once (and
+	// refuses it, before any node is touched, if Elasticsearch would).
+	Local *tokens.File
 	// Before is the local file as it was before a create or delete; nodes
 	// holding neither Before nor Data were edited by someone else. Nil for
 	// a plain push, which makes the node equal to Data whatever it holds.
@@ -86,17 +89,14 @@ type Pusher struct {
 
 // Push runs req on every node and returns the results in node order.
 func (p *Pusher) Push(ctx context.Context, nodes []*inventory.Node, req Request) []Result {
-	local, err := tokens.Parse(req.Data)
-	if err != nil {
-		// The caller parses first; this is a programming error.
-		panic(fmt.Sprintf("push: local file does not parse: %v", err))
+	work := func(ctx context.Context, c *remotefile.Conn, n *inventory.Node) (Result, bool) {
+		return p.node(ctx, c, n, req)
 	}
-	return fleet.Run(ctx, nodes, p.Fleet, func(ctx context.Context, n *inventory.Node, attempt int, start time.Time) (Result, string, bool) {
-		r, retry := p.node(ctx, n, req, local)
-		r.Node, r.Host, r.Port, r.Attempts = n.Name, n.Host, n.Port, attempt
-		r.Seconds = time.Since(start).Seconds()
-		return r, string(r.Status), retry
-	})
+	return remotefile.Each(ctx, p.Dialer, nodes, p.Fleet, work, failed,
+		func(r *Result, n *inventory.Node, attempts int, seconds float64) string {
+			r.Node, r.Host, r.Port, r.Attempts, r.Seconds = n.Name, n.Host, n.Port, attempts, seconds
+			return string(r.Status)
+		})
 }
 
 // leaseMargin covers what a node's deadline cannot cut at once: requests
@@ -129,17 +129,12 @@ func failed(ctx context.Context, err error) Result {
 // its file to the read-back, so that the conflict rule and the rename are
 // one step against every other run. retry is true only when nothing has
 // been written to the node yet.
-func (p *Pusher) node(ctx context.Context, n *inventory.Node, req Request, local *tokens.File) (Result, bool) {
-	c, err := remotefile.Dial(ctx, p.Dialer, n)
-	if err != nil {
-		return failed(ctx, err), sshconn.Retryable(err)
-	}
-	defer c.Close()
+func (p *Pusher) node(ctx context.Context, c *remotefile.Conn, n *inventory.Node, req Request) (Result, bool) {
 	// First a look without the lock, as a dry run: a node that is right,
 	// or that must not be written, is reported without writing anything
 	// to it (not even a lock), and a node this session cannot write fails
 	// before the lock is taken.
-	plan, retry := p.write(ctx, c, n, req, local, nil)
+	plan, retry := p.write(ctx, c, n, req, nil)
 	if req.DryRun || (plan.Status != WouldUpdate && plan.Status != WouldFix && plan.Status != Unchanged) {
 		return plan, retry
 	}
@@ -163,7 +158,7 @@ func (p *Pusher) node(ctx context.Context, n *inventory.Node, req Request, local
 		warnings = append(warnings, lk.TookOver)
 	}
 	notes = append(notes, p.sweep(c, n, lk)...)
-	res, retry := p.write(ctx, c, n, req, local, lk)
+	res, retry := p.write(ctx, c, n, req, lk)
 	if msg := p.release(ctx, c, n, lk); msg != "" {
 		warnings = append(warnings, msg)
 	}
@@ -247,7 +242,7 @@ func (p *Pusher) fresh(n *inventory.Node, fn func(*remotefile.Conn) error) error
 
 // write makes the node's file right. Without the lock (lk nil) it only
 // reads and says what it would do, as for a dry run.
-func (p *Pusher) write(ctx context.Context, c *remotefile.Conn, n *inventory.Node, req Request, local *tokens.File, lk *nodelock.Lock) (Result, bool) {
+func (p *Pusher) write(ctx context.Context, c *remotefile.Conn, n *inventory.Node, req Request, lk *nodelock.Lock) (Result, bool) {
 	step := "read"
 	if lk != nil {
 		step = "re-read" // under the lock, after the first look
@@ -258,7 +253,7 @@ func (p *Pusher) write(ctx context.Context, c *remotefile.Conn, n *inventory.Nod
 	if err != nil {
 		return failed(ctx, err), failure.Of(err) == failure.ConnectionLost
 	}
-	want := remotefile.Attrs{UID: c.OwnerUID, GID: c.GroupGID, Mode: n.Mode}
+	want := c.Target()
 	if st.Exists {
 		// Not enforced: keep what the file has, as Elasticsearch's CLI does.
 		if want.UID < 0 {
@@ -276,9 +271,9 @@ func (p *Pusher) write(ctx context.Context, c *remotefile.Conn, n *inventory.Nod
 		return res, false
 	}
 	if !sameContent {
-		res.Changes = changes(st, local)
+		res.Changes = changes(st, req.Local)
 	}
-	if reason, kind := guard(st, local, req); reason != "" {
+	if reason, kind := guard(st, req); reason != "" {
 		res.Status, res.Failure, res.Reason = Conflict, kind, reason
 		return res, false
 	}
@@ -291,7 +286,7 @@ func (p *Pusher) write(ctx context.Context, c *remotefile.Conn, n *inventory.Nod
 		return failed(ctx, err), false
 	}
 	if lk == nil {
-		res.Status, res.Reason = WouldUpdate, dryRunReason(st, want, sameContent, c)
+		res.Status, res.Reason = WouldUpdate, dryRunReason(st, want, req.Data, c)
 		if sameContent {
 			res.Status = WouldFix
 		}
@@ -424,7 +419,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // not a service_tokens file Elasticsearch loads (a wrong path, an
 // unfinished hand edit), or emptying a node that has tokens. --force says
 // it is meant.
-func guard(st remotefile.State, local *tokens.File, req Request) (string, failure.Kind) {
+func guard(st remotefile.State, req Request) (string, failure.Kind) {
 	if !st.Exists || req.Force || bytes.Equal(st.Data, req.Data) {
 		return "", ""
 	}
@@ -442,7 +437,7 @@ func guard(st remotefile.State, local *tokens.File, req Request) (string, failur
 			}
 		}
 	}
-	if local.Len() == 0 && onNode.Len() > 0 {
+	if req.Local.Len() == 0 && onNode.Len() > 0 {
 		return fmt.Sprintf("this would remove every token from the node (%s); not written: use --force if you mean it", plural(onNode.Len(), "token")), failure.Conflict
 	}
 	return "", ""
@@ -464,20 +459,14 @@ func (p *Pusher) verify(ctx context.Context, c *remotefile.Conn, n *inventory.No
 	var bad []string
 	if !st.Exists {
 		bad = append(bad, "the file is gone")
-	} else {
-		if st.SHA256 != digest.SHA256(data) {
-			bad = append(bad, fmt.Sprintf("content sha256:%s, expected sha256:%s", digest.Short(st.SHA256), digest.Short(digest.SHA256(data))))
+	}
+	// Owner or group at -1: not enforced, and there was no file to keep
+	// them from.
+	for _, m := range remotefile.Mismatches(st, want, digest.SHA256(data), c) {
+		if m.What == "content" {
+			m.Seen, m.Want = "sha256:"+digest.Short(m.Seen), "sha256:"+digest.Short(m.Want)
 		}
-		// -1: not enforced, and there was no file to keep them from.
-		if want.UID >= 0 && st.UID != want.UID {
-			bad = append(bad, fmt.Sprintf("owner %s, expected %s", c.UserName(st.UID), c.UserName(want.UID)))
-		}
-		if want.GID >= 0 && st.GID != want.GID {
-			bad = append(bad, fmt.Sprintf("group %s, expected %s", c.GroupName(st.GID), c.GroupName(want.GID)))
-		}
-		if st.Mode != want.Mode {
-			bad = append(bad, fmt.Sprintf("mode %04o, expected %04o", st.Mode, want.Mode))
-		}
+		bad = append(bad, fmt.Sprintf("%s %s, expected %s", m.What, m.Seen, m.Want))
 	}
 	if len(bad) > 0 {
 		res.Status, res.Failure = Failed, failure.RemoteIO
@@ -508,7 +497,7 @@ func describe(c *remotefile.Conn, st remotefile.State) Result {
 	if !st.Exists {
 		return Result{}
 	}
-	return Result{SHA256: st.SHA256, Owner: c.UserName(st.UID), Group: c.GroupName(st.GID), Mode: fmt.Sprintf("%04o", st.Mode)}
+	return Result{SHA256: st.SHA256, Owner: c.UserName(st.UID), Group: c.GroupName(st.GID), Mode: remotefile.Mode(st.Mode)}
 }
 
 // changes names the tokens a push adds, removes or changes on the node.
@@ -535,22 +524,17 @@ func conflictReason(st remotefile.State, before []byte) string {
 	return "the node's file was changed by someone else (" + DescribeDiff(d, "extra on node", "missing on node") + "); not written: use --force to overwrite, or pull it to keep its tokens"
 }
 
-func dryRunReason(st remotefile.State, want remotefile.Attrs, sameContent bool, c *remotefile.Conn) string {
-	var parts []string
+func dryRunReason(st remotefile.State, want remotefile.Attrs, data []byte, c *remotefile.Conn) string {
 	if !st.Exists {
 		return "file missing: would create it"
 	}
-	if !sameContent {
-		parts = append(parts, "content")
-	}
-	if st.UID != want.UID {
-		parts = append(parts, fmt.Sprintf("owner %s -> %s", c.UserName(st.UID), c.UserName(want.UID)))
-	}
-	if st.GID != want.GID {
-		parts = append(parts, fmt.Sprintf("group %s -> %s", c.GroupName(st.GID), c.GroupName(want.GID)))
-	}
-	if st.Mode != want.Mode {
-		parts = append(parts, fmt.Sprintf("mode %04o -> %04o", st.Mode, want.Mode))
+	var parts []string
+	for _, m := range remotefile.Mismatches(st, want, digest.SHA256(data), c) {
+		if m.What == "content" {
+			parts = append(parts, "content")
+		} else {
+			parts = append(parts, fmt.Sprintf("%s %s -> %s", m.What, m.Seen, m.Want))
+		}
 	}
 	return "would change " + strings.Join(parts, ", ")
 }

@@ -104,6 +104,13 @@ func push(t *testing.T, p *Pusher, req Request, nodes ...*node) map[string]Resul
 		ns = append(ns, n.node)
 	}
 	out := map[string]Result{}
+	if req.Local == nil {
+		f, err := tokens.Parse(req.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Local = f
+	}
 	for _, r := range p.Push(context.Background(), ns, req) {
 		out[r.Node] = r
 	}

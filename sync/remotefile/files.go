@@ -19,7 +19,7 @@ import (
 // WriteNew creates p exclusively (mode 0600), writes data and closes it.
 // A failure says why when the file system is read-only or full.
 func (c *Conn) WriteNew(p string, data []byte) error {
-	f, err := c.SFTP.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	f, err := c.sftp.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return err
@@ -28,12 +28,12 @@ func (c *Conn) WriteNew(p string, data []byte) error {
 	}
 	if err := f.Chmod(0o600); err != nil {
 		f.Close()
-		c.SFTP.Remove(p)
+		c.sftp.Remove(p)
 		return &Error{"write", "", fmt.Errorf("chmod %s: %w", p, err)}
 	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
-		c.SFTP.Remove(p)
+		c.sftp.Remove(p)
 		return &Error{"write", "", fmt.Errorf("write %s: %w%s", p, err, c.diagnose(path.Dir(p), len(data)))}
 	}
 	return f.Close()
@@ -41,14 +41,14 @@ func (c *Conn) WriteNew(p string, data []byte) error {
 
 // Link makes newname a hard link to oldname (hardlink@openssh.com); it
 // fails if newname exists.
-func (c *Conn) Link(oldname, newname string) error { return c.SFTP.Link(oldname, newname) }
+func (c *Conn) Link(oldname, newname string) error { return c.sftp.Link(oldname, newname) }
 
 // Rename replaces newname with oldname atomically (posix-rename@openssh.com).
-func (c *Conn) Rename(oldname, newname string) error { return c.SFTP.PosixRename(oldname, newname) }
+func (c *Conn) Rename(oldname, newname string) error { return c.sftp.PosixRename(oldname, newname) }
 
 // ReadFile returns a small file's content and modification time.
 func (c *Conn) ReadFile(p string) ([]byte, time.Time, error) {
-	f, err := c.SFTP.Open(p)
+	f, err := c.sftp.Open(p)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -79,7 +79,7 @@ func IsTempName(target, name string) bool {
 
 // Siblings lists the regular files next to target whose base names match.
 func (c *Conn) Siblings(target string, match func(name string) bool) ([]Entry, error) {
-	ents, err := c.SFTP.ReadDir(path.Dir(target))
+	ents, err := c.sftp.ReadDir(path.Dir(target))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
@@ -97,14 +97,14 @@ func (c *Conn) Siblings(target string, match func(name string) bool) ([]Entry, e
 
 // Exists reports whether p exists (as anything).
 func (c *Conn) Exists(p string) bool {
-	_, err := c.SFTP.Lstat(p)
+	_, err := c.sftp.Lstat(p)
 	return err == nil
 }
 
 // CheckAtomic fails when the node's SFTP server cannot replace a file
 // atomically, before anything is written to the node.
 func (c *Conn) CheckAtomic() error {
-	if _, ok := c.SFTP.HasExtension("posix-rename@openssh.com"); !ok {
+	if _, ok := c.sftp.HasExtension("posix-rename@openssh.com"); !ok {
 		return &Error{"write", failure.Refused, ErrNoPosixRename}
 	}
 	return nil

@@ -45,20 +45,20 @@ var SFTPServers = []string{
 // Conn is an SFTP session on one node, as the user the node's settings
 // say (directly, or root through sudo).
 type Conn struct {
-	SFTP *sftp.Client
-	// IdentityKnown says whether UID and GIDs, the writer's identity on
+	sftp *sftp.Client
+	// identityKnown says whether uid and gids, the writer's identity on
 	// the node, are known (from /etc/passwd and /etc/group, or sudo).
-	IdentityKnown bool
-	UID           int
-	GIDs          []int
-	// OwnerUID and GroupGID are the node's numbers for the requested owner
+	identityKnown bool
+	uid           int
+	gids          []int
+	// ownerUID and groupGID are the node's numbers for the requested owner
 	// and group, or -1 when not enforced.
-	OwnerUID int
-	GroupGID int
+	ownerUID int
+	groupGID int
 
 	// Names of the numbers seen on the node, for messages.
-	UserNames  map[int]string
-	GroupNames map[int]string
+	userNames  map[int]string
+	groupNames map[int]string
 
 	node     *inventory.Node
 	client   *ssh.Client
@@ -111,7 +111,7 @@ func lostError(step, doing string, err error) *Error {
 // process (and the login shell's start-up files) on the node, and nodes
 // are many.
 func Open(client *ssh.Client, n *inventory.Node) (*Conn, error) {
-	c := &Conn{node: n, client: client, OwnerUID: -1, GroupGID: -1, UserNames: map[int]string{}, GroupNames: map[int]string{}}
+	c := &Conn{node: n, client: client, ownerUID: -1, groupGID: -1, userNames: map[int]string{}, groupNames: map[int]string{}}
 	if n.Sudo {
 		if err := c.openSudo(client); err != nil {
 			return nil, err
@@ -124,34 +124,34 @@ func Open(client *ssh.Client, n *inventory.Node) (*Conn, error) {
 			}
 			return nil, &Error{"sftp", failure.Refused, fmt.Errorf("cannot start the sftp subsystem: %w", err)}
 		}
-		c.SFTP = s
+		c.sftp = s
 	}
 	users, groups := c.readAccounts()
 	if n.Sudo {
-		c.UID, c.GIDs, c.IdentityKnown = 0, []int{0}, true
+		c.uid, c.gids, c.identityKnown = 0, []int{0}, true
 	} else if u, ok := users.byName[n.User]; ok {
-		c.UID, c.GIDs, c.IdentityKnown = u.id, append([]int{u.gid}, groups.memberOf[n.User]...), true
+		c.uid, c.gids, c.identityKnown = u.id, append([]int{u.gid}, groups.memberOf[n.User]...), true
 	}
 	for id, name := range users.byID {
-		c.UserNames[id] = name
+		c.userNames[id] = name
 	}
 	for id, name := range groups.byID {
-		c.GroupNames[id] = name
+		c.groupNames[id] = name
 	}
 	var err error
-	if c.OwnerUID, err = c.resolve(n.Owner, "passwd", users); err != nil {
+	if c.ownerUID, err = c.resolve(n.Owner, "passwd", users); err != nil {
 		c.Close()
 		return nil, err
 	}
-	if c.GroupGID, err = c.resolve(n.Group, "group", groups); err != nil {
+	if c.groupGID, err = c.resolve(n.Group, "group", groups); err != nil {
 		c.Close()
 		return nil, err
 	}
-	if c.OwnerUID >= 0 {
-		c.UserNames[c.OwnerUID] = n.Owner
+	if c.ownerUID >= 0 {
+		c.userNames[c.ownerUID] = n.Owner
 	}
-	if c.GroupGID >= 0 {
-		c.GroupNames[c.GroupGID] = n.Group
+	if c.groupGID >= 0 {
+		c.groupNames[c.groupGID] = n.Group
 	}
 	return c, nil
 }
@@ -239,7 +239,7 @@ func (c *Conn) openSudo(client *ssh.Client) error {
 		return &Error{"sudo", failure.Permission, fmt.Errorf("`sudo -n %s` failed: %s; allow it without a password (sudoers: %s ALL=(root) NOPASSWD: %s) or log in as root",
 			server, msg, c.node.User, server)}
 	}
-	c.SFTP, c.session = sc, s
+	c.sftp, c.session = sc, s
 	return nil
 }
 
@@ -288,7 +288,7 @@ func (c *Conn) readAccounts() (users, groups accounts) {
 }
 
 func (c *Conn) eachLine(file string, fn func([]string)) {
-	f, err := c.SFTP.Open(file)
+	f, err := c.sftp.Open(file)
 	if err != nil {
 		return
 	}
@@ -342,8 +342,8 @@ func (c *Conn) resolve(name, db string, local accounts) (int, error) {
 
 // Close ends the session.
 func (c *Conn) Close() {
-	if c.SFTP != nil {
-		c.SFTP.Close()
+	if c.sftp != nil {
+		c.sftp.Close()
 	}
 	if c.session != nil {
 		c.session.Close()
@@ -353,9 +353,13 @@ func (c *Conn) Close() {
 	}
 }
 
+// Target is what the node's settings ask of its file: the node's numbers
+// for the owner and group (-1 where not enforced), and the mode.
+func (c *Conn) Target() Attrs { return Attrs{UID: c.ownerUID, GID: c.groupGID, Mode: c.node.Mode} }
+
 // UserName is a uid as the node names it, or the number.
 func (c *Conn) UserName(uid int) string {
-	if n, ok := c.UserNames[uid]; ok {
+	if n, ok := c.userNames[uid]; ok {
 		return n
 	}
 	return strconv.Itoa(uid)
@@ -363,7 +367,7 @@ func (c *Conn) UserName(uid int) string {
 
 // GroupName is a gid as the node names it, or the number.
 func (c *Conn) GroupName(gid int) string {
-	if n, ok := c.GroupNames[gid]; ok {
+	if n, ok := c.groupNames[gid]; ok {
 		return n
 	}
 	return strconv.Itoa(gid)
@@ -383,7 +387,7 @@ type State struct {
 // neither root nor using sudo: Elasticsearch's config directory is
 // root:elasticsearch 2750 on every package, so only root can write there.
 func (c *Conn) rootHint(err error) string {
-	if !errors.Is(err, fs.ErrPermission) || c.node.Sudo || (c.IdentityKnown && c.UID == 0) || c.node.User == "root" {
+	if !errors.Is(err, fs.ErrPermission) || c.node.Sudo || (c.identityKnown && c.uid == 0) || c.node.User == "root" {
 		return ""
 	}
 	return fmt.Sprintf(" (%s is not root): log in as root or set sudo: true", c.node.User)
@@ -392,7 +396,7 @@ func (c *Conn) rootHint(err error) string {
 // Read reads path. A missing file is State{Exists: false}; anything but a
 // regular file is an error, as replacing it could destroy something else.
 func (c *Conn) Read(p string) (State, error) {
-	fi, err := c.SFTP.Lstat(p)
+	fi, err := c.sftp.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return State{}, nil
 	}
@@ -412,7 +416,7 @@ func (c *Conn) Read(p string) (State, error) {
 	if fi.Size() > MaxSize {
 		return State{}, &Error{"read", failure.Refused, fmt.Errorf("%s is %d bytes, larger than any service_tokens file: point path at the service_tokens file", p, fi.Size())}
 	}
-	f, err := c.SFTP.Open(p)
+	f, err := c.sftp.Open(p)
 	if err != nil {
 		return State{}, &Error{"read", "", fmt.Errorf("open %s: %w%s", p, err, c.rootHint(err))}
 	}
@@ -435,19 +439,19 @@ type Attrs struct {
 // CanSet reports, before anything is written, whether this session may give
 // a file these attributes, and if not, how to fix that.
 func (c *Conn) CanSet(a Attrs) error {
-	if !c.IdentityKnown || c.UID == 0 {
+	if !c.identityKnown || c.uid == 0 {
 		return nil // unknown: the chown of the temporary file will tell
 	}
 	need := ""
-	if a.UID >= 0 && a.UID != c.UID {
+	if a.UID >= 0 && a.UID != c.uid {
 		need = fmt.Sprintf("owner %s (uid %d)", c.UserName(a.UID), a.UID)
-	} else if a.GID >= 0 && !containsInt(c.GIDs, a.GID) {
+	} else if a.GID >= 0 && !containsInt(c.gids, a.GID) {
 		need = fmt.Sprintf("group %s (gid %d)", c.GroupName(a.GID), a.GID)
 	}
 	if need == "" {
 		return nil
 	}
-	return &Error{"permission", failure.Permission, fmt.Errorf("setting %s needs root on the node, and %s is uid %d: log in as root, or set sudo: true", need, c.node.User, c.UID)}
+	return &Error{"permission", failure.Permission, fmt.Errorf("setting %s needs root on the node, and %s is uid %d: log in as root, or set sudo: true", need, c.node.User, c.uid)}
 }
 
 func containsInt(s []int, v int) bool {
@@ -475,12 +479,12 @@ var ErrNoPosixRename = errors.New("the node's SFTP server lacks posix-rename@ope
 // Replace removes tmp if the connection still allows; when it reports
 // leftTemp the caller must remove tmp over a new connection.
 func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename func() error) (leftTemp bool, err error) {
-	if _, ok := c.SFTP.HasExtension("posix-rename@openssh.com"); !ok {
+	if _, ok := c.sftp.HasExtension("posix-rename@openssh.com"); !ok {
 		return false, &Error{"write", failure.Refused, ErrNoPosixRename}
 	}
-	f, err := c.SFTP.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	f, err := c.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
-		if _, serr := c.SFTP.Stat(path.Dir(target)); errors.Is(serr, fs.ErrNotExist) {
+		if _, serr := c.sftp.Stat(path.Dir(target)); errors.Is(serr, fs.ErrNotExist) {
 			return false, &Error{"write", failure.RemoteIO, fmt.Errorf("the directory %s does not exist on the node: is Elasticsearch installed there, and is path right?", path.Dir(target))}
 		}
 		return false, &Error{"write", "", fmt.Errorf("create %s: %w%s%s", tmp, err, c.rootHint(err), c.diagnose(path.Dir(target), len(data)))}
@@ -488,7 +492,7 @@ func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename fu
 	defer func() {
 		if err != nil {
 			f.Close()
-			if rmErr := c.SFTP.Remove(tmp); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
+			if rmErr := c.sftp.Remove(tmp); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
 				leftTemp = true
 			}
 		}
@@ -501,7 +505,7 @@ func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename fu
 	if _, err = f.Write(data); err != nil {
 		return false, &Error{"write", "", fmt.Errorf("write %s: %w%s", tmp, err, c.diagnose(path.Dir(target), len(data)))}
 	}
-	if _, ok := c.SFTP.HasExtension("fsync@openssh.com"); ok {
+	if _, ok := c.sftp.HasExtension("fsync@openssh.com"); ok {
 		if err = f.Sync(); err != nil {
 			return false, &Error{"write", "", fmt.Errorf("fsync %s: %w", tmp, err)}
 		}
@@ -523,7 +527,7 @@ func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename fu
 			return false, err
 		}
 	}
-	if err = c.SFTP.PosixRename(tmp, target); err != nil {
+	if err = c.sftp.PosixRename(tmp, target); err != nil {
 		return false, &Error{"write", "", fmt.Errorf("rename %s over %s: %w", tmp, target, err)}
 	}
 	c.syncDir(path.Dir(target))
@@ -534,10 +538,10 @@ func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename fu
 // a bare "Failure" for a read-only or full file system; statvfs@openssh.com
 // tells which.
 func (c *Conn) diagnose(dir string, need int) string {
-	if _, ok := c.SFTP.HasExtension("statvfs@openssh.com"); !ok {
+	if _, ok := c.sftp.HasExtension("statvfs@openssh.com"); !ok {
 		return ""
 	}
-	vfs, err := c.SFTP.StatVFS(dir)
+	vfs, err := c.sftp.StatVFS(dir)
 	if err != nil {
 		return ""
 	}
@@ -558,10 +562,10 @@ func (c *Conn) diagnose(dir string, need int) string {
 // read-only like a file and fsync@openssh.com then syncs it. Best effort:
 // the rename is already visible to Elasticsearch.
 func (c *Conn) syncDir(dir string) {
-	if _, ok := c.SFTP.HasExtension("fsync@openssh.com"); !ok {
+	if _, ok := c.sftp.HasExtension("fsync@openssh.com"); !ok {
 		return
 	}
-	d, err := c.SFTP.OpenFile(dir, os.O_RDONLY)
+	d, err := c.sftp.OpenFile(dir, os.O_RDONLY)
 	if err != nil {
 		return
 	}
@@ -573,11 +577,11 @@ func (c *Conn) syncDir(dir string) {
 // for a file whose content is already right.
 func (c *Conn) SetAttrs(p string, a Attrs) error {
 	if a.UID >= 0 || a.GID >= 0 {
-		if err := c.SFTP.Chown(p, a.UID, a.GID); err != nil {
+		if err := c.sftp.Chown(p, a.UID, a.GID); err != nil {
 			return &Error{"fix", "", fmt.Errorf("chown %s: %w", p, err)}
 		}
 	}
-	if err := c.SFTP.Chmod(p, a.Mode); err != nil {
+	if err := c.sftp.Chmod(p, a.Mode); err != nil {
 		return &Error{"fix", "", fmt.Errorf("chmod %s: %w", p, err)}
 	}
 	return nil
@@ -585,7 +589,7 @@ func (c *Conn) SetAttrs(p string, a Attrs) error {
 
 // Remove deletes a file, for cleaning up a temporary file after a failure.
 func (c *Conn) Remove(p string) error {
-	err := c.SFTP.Remove(p)
+	err := c.sftp.Remove(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

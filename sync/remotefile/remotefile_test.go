@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -62,8 +63,8 @@ func TestReplaceCalledOffBeforeRename(t *testing.T) {
 // before anything is written.
 func TestOwnerAndGroupResolution(t *testing.T) {
 	c, _ := open(t, "root", "0")
-	if c.OwnerUID != 0 || c.GroupGID != 0 || !c.IdentityKnown || c.UID != 0 {
-		t.Errorf("root: owner %d group %d identity %v uid %d", c.OwnerUID, c.GroupGID, c.IdentityKnown, c.UID)
+	if c.ownerUID != 0 || c.groupGID != 0 || !c.identityKnown || c.uid != 0 {
+		t.Errorf("root: owner %d group %d identity %v uid %d", c.ownerUID, c.groupGID, c.identityKnown, c.uid)
 	}
 	if c.UserName(0) != "root" {
 		t.Errorf("UserName(0) = %q", c.UserName(0))
@@ -83,8 +84,8 @@ func TestOwnerAndGroupResolution(t *testing.T) {
 
 // A non-root writer is told how to get the right before writing.
 func TestCanSetExplainsTheFix(t *testing.T) {
-	c := &Conn{node: &inventory.Node{Endpoint: inventory.Endpoint{User: "deploy"}}, IdentityKnown: true, UID: 1001, GIDs: []int{1001},
-		UserNames: map[int]string{0: "root"}, GroupNames: map[int]string{}}
+	c := &Conn{node: &inventory.Node{Endpoint: inventory.Endpoint{User: "deploy"}}, identityKnown: true, uid: 1001, gids: []int{1001},
+		userNames: map[int]string{0: "root"}, groupNames: map[int]string{}}
 	err := c.CanSet(Attrs{UID: 0, GID: -1})
 	if err == nil || !strings.Contains(err.Error(), "setting owner root (uid 0) needs root on the node, and deploy is uid 1001: log in as root, or set sudo: true") {
 		t.Errorf("CanSet = %v", err)
@@ -111,5 +112,23 @@ func TestDeadConnectionIsNotAMissingUserOrSudo(t *testing.T) {
 	err = c.openSudo(c.client)
 	if failure.Of(err) != failure.ConnectionLost || strings.Contains(err.Error(), "sudoers") {
 		t.Errorf("sudo on a dead connection: %v (%s), want connection lost", err, failure.Of(err))
+	}
+}
+
+// One comparison serves push's read-back and dry run, check and
+// --against: content, then owner and group unless not enforced, then mode.
+func TestMismatches(t *testing.T) {
+	names := &Conn{userNames: map[int]string{0: "root", 1000: "es"}, groupNames: map[int]string{0: "root", 1000: "es"}}
+	st := State{Exists: true, SHA256: "aa", UID: 1000, GID: 0, Mode: 0o644}
+	got := Mismatches(st, Attrs{UID: 0, GID: 1000, Mode: 0o640}, "bb", names)
+	want := []Mismatch{{"content", "aa", "bb"}, {"owner", "es", "root"}, {"group", "root", "es"}, {"mode", "0644", "0640"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Mismatches = %v, want %v", got, want)
+	}
+	if got := Mismatches(st, Attrs{UID: -1, GID: -1, Mode: 0o644}, "", names); got != nil {
+		t.Errorf("owner and group not enforced, content not asked: %v", got)
+	}
+	if got := Mismatches(State{}, Attrs{UID: 0, GID: 0, Mode: 0o640}, "bb", names); got != nil {
+		t.Errorf("a missing file: %v, want nothing (callers say missing)", got)
 	}
 }
