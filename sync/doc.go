@@ -3,10 +3,13 @@
 //
 //   - sshconn dials nodes (keys, agent, bastions, keep-alives) and hostkeys
 //     checks their host keys;
-//   - remotefile reads and atomically replaces one file on one node;
-//   - fleet runs one task per node, bounded, with deadlines and retries;
+//   - remotefile reads and atomically replaces one file on one node, and
+//     its Each runs a command's work over every node's connection;
+//   - fleet runs one task per item, bounded, with deadlines and retries;
 //   - failure names why a node failed, one taxonomy for every command;
-//   - push and check are the two things done to a fleet.
+//   - nodelock serialises runs that write the same node, and backup keeps
+//     a node's previous files when the inventory asks;
+//   - push, check and pull are what is done to the nodes.
 //
 // The directory keeps the name sync (the project's layout fixes it), yet it
 // shadows nothing: no code imports this package, only its subpackages,
