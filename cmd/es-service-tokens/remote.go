@@ -294,7 +294,7 @@ func (s *stepTimings) print() {
 
 // progress shows a live line on a terminal; it is off for pipes and files.
 func (t *tool) progress(c *cli.Context) func(done, total int, node, status string) {
-	if !t.stderrTTY || c.Bool("silent") {
+	if !t.stderrTTY || c.Bool("silent") || t.jsonOut { // JSON stderr stays one object per line
 		return nil
 	}
 	return func(done, total int, node, status string) {
