@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -169,5 +171,33 @@ func (t *tool) commands() *cli.App {
 }
 
 func usageError(c *cli.Context, err error, _ bool) error {
-	return &exitError{code: exitUsage, msg: err.Error(), usage: usageLine(c.Command)}
+	usage := "Usage: es-service-tokens [options] COMMAND [options] [ARGS]"
+	flags := c.App.Flags
+	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+		usage = usageLine(c.Command)
+		flags = append(append([]cli.Flag(nil), flags...), c.Command.Flags...)
+	}
+	return &exitError{code: exitUsage, msg: valueRemedy(err.Error(), flags), usage: usage}
+}
+
+// valueRemedy says what a bad option value should look like, where
+// urfave/cli only says "parse error".
+func valueRemedy(msg string, flags []cli.Flag) string {
+	_, rest, ok := strings.Cut(msg, " for flag -")
+	name, _, ok2 := strings.Cut(rest, ":")
+	if !ok || !ok2 || !strings.HasSuffix(msg, ": parse error") {
+		return msg
+	}
+	for _, f := range flags {
+		if !hasFlag([]cli.Flag{f}, name) {
+			continue
+		}
+		switch f.(type) {
+		case *cli.DurationFlag:
+			return strings.TrimSuffix(msg, "parse error") + "give a number of seconds (5) or a duration (1m30s)"
+		case *cli.IntFlag:
+			return strings.TrimSuffix(msg, "parse error") + "give a whole number"
+		}
+	}
+	return msg
 }

@@ -58,6 +58,13 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 				a = strings.TrimSuffix(a, value) + seconds(value)
 			}
 			*dst = append(*dst, a)
+			if takesValue && !hasValue && i+1 == len(args) {
+				usage := commandList(app)
+				if cmd != nil {
+					usage = usageLine(cmd)
+				}
+				return nil, &exitError{code: exitUsage, msg: fmt.Sprintf("%s needs a value: %s VALUE", a, a), usage: usage}
+			}
 			if takesValue && !hasValue && i+1 < len(args) {
 				i++
 				v := args[i]
@@ -82,7 +89,10 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	}
 	out := append([]string{args[0]}, global...)
 	if cmd == nil {
-		if help || hasHelp(global) || hasHelp(pending) {
+		if hasHelp(global) {
+			return out, nil
+		}
+		if help || hasHelp(pending) {
 			return append(out, "--help"), nil
 		}
 		if hasArg(global, "version") {

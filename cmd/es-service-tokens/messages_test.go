@@ -133,6 +133,7 @@ const (
 // here fails TestEveryMessageNamesItsRemedy.
 var remedies = map[string]string{
 	// cmd: usage errors (exit 64) print the command's usage line too.
+	"%s needs a value: %s VALUE":           "%s VALUE",
 	"Missing required command":             esWords,
 	"check takes no arguments, found [%s]": withUsage,
 	"--against compares two local files; drop -i, or drop --against to check the nodes": "drop -i, or drop --against",
