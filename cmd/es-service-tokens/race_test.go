@@ -32,7 +32,7 @@ func TestConcurrentCreateLosesNoUpdate(t *testing.T) {
 	if s := os.Getenv("ES_SERVICE_TOKENS_RACE_ITERATIONS"); s != "" {
 		iterations, _ = strconv.Atoi(s)
 	}
-	c := sshdtest.Start(t, sshdtest.Options{Nodes: 3})
+	c := sshdtest.Start(t, sshdtest.Options{Nodes: 2})
 	work := t.TempDir()
 	var inv strings.Builder
 	fmt.Fprintf(&inv, "defaults:\n  user: root\n  identity_file: %s\n  known_hosts: %s\n  path: %s\n  owner: root\n  group: elasticsearch\n  mode: \"0660\"\n  connect_timeout: 10s\nnodes:\n",
@@ -55,14 +55,16 @@ func TestConcurrentCreateLosesNoUpdate(t *testing.T) {
 		return out.String() + errOut.String(), code
 	}
 
-	lost, updatedByBoth := 0, 0
+	lost, updatedByBoth, updates, conflicts := 0, 0, 0, 0
 	for i := 0; i < iterations; i++ {
 		alice := filepath.Join(work, fmt.Sprintf("alice%d", i))
 		bob := filepath.Join(work, fmt.Sprintf("bob%d", i))
 		os.Mkdir(alice, 0o755)
 		os.Mkdir(bob, 0o755)
 		// The shared starting point, on every node.
-		if out, code := runIn(alice, "create", "elastic/fleet-server", fmt.Sprintf("base%d", i), "--force"); code != 0 {
+		// Generous timeouts: a shared CI machine can be slow, and a node
+		// that times out only weakens an iteration, never passes it wrongly.
+		if out, code := runIn(alice, "create", "elastic/fleet-server", fmt.Sprintf("base%d", i), "--force", "--timeout", "600"); code != 0 {
 			t.Fatalf("iteration %d: base: exit %d\n%s", i, code, out)
 		}
 		base, _ := os.ReadFile(filepath.Join(alice, "service_tokens"))
@@ -77,7 +79,7 @@ func TestConcurrentCreateLosesNoUpdate(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				parts := strings.Split(name, "/")
-				out, _ := runIn(dir, "create", parts[0]+"/"+parts[1], parts[2])
+				out, _ := runIn(dir, "create", parts[0]+"/"+parts[1], parts[2], "--timeout", "600")
 				mu.Lock()
 				outs[dir] = out
 				mu.Unlock()
@@ -127,7 +129,10 @@ func TestConcurrentCreateLosesNoUpdate(t *testing.T) {
 			if k > 1 {
 				updatedByBoth++
 			}
+			updates += k
 		}
+		conflicts += strings.Count(outs[alice]+outs[bob], " conflict ")
+		t.Logf("iteration %d: %d node updates, %d conflicts so far", i, updates, conflicts)
 	}
-	t.Logf("%d iterations on %d nodes: %d lost updates, %d nodes reported updated by both runs", iterations, len(c.Nodes), lost, updatedByBoth)
+	t.Logf("%d iterations on %d nodes: %d lost updates, %d nodes reported updated by both runs, %d node updates, %d conflicts", iterations, len(c.Nodes), lost, updatedByBoth, updates, conflicts)
 }
