@@ -28,7 +28,10 @@ func TestConcurrentCreateLosesNoUpdate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real sshd cluster")
 	}
-	iterations := 30
+	// 15 by default keeps the package inside go test's 10-minute limit on a
+	// loaded CI machine; the figures in the notes come from runs with
+	// ES_SERVICE_TOKENS_RACE_ITERATIONS=30.
+	iterations := 15
 	if s := os.Getenv("ES_SERVICE_TOKENS_RACE_ITERATIONS"); s != "" {
 		iterations, _ = strconv.Atoi(s)
 	}
