@@ -30,6 +30,7 @@ var ansibleVars = []struct {
 	{"mode", []string{"es_service_tokens_mode"}},
 	{"sftp_server", []string{"es_service_tokens_sftp_server"}},
 	{"backups", []string{"es_service_tokens_backups"}},
+	{"es_node_name", []string{"es_service_tokens_es_node_name"}},
 	{"known_hosts", []string{"es_service_tokens_known_hosts"}},
 	{"host_key_check", []string{"es_service_tokens_host_key_check"}},
 	{"connect_timeout", []string{"es_service_tokens_connect_timeout", "ansible_ssh_timeout", "ansible_timeout"}},
@@ -87,6 +88,9 @@ func (r *resolver) loadAnsible(path string, data []byte) (*Inventory, error) {
 		if !filepath.IsAbs(inv.LocalFile) {
 			inv.LocalFile = filepath.Join(filepath.Dir(absPath(path)), inv.LocalFile)
 		}
+	}
+	if inv.Elasticsearch, err = r.ansibleElasticsearch(ai.Hosts); err != nil {
+		return nil, err
 	}
 	return inv, finish(inv)
 }

@@ -32,6 +32,8 @@ type Inventory struct {
 	AuditLog string
 	Nodes    []*Node
 	Groups   map[string][]string // group name -> node names
+	// Elasticsearch is the cluster's REST API, or nil when not configured.
+	Elasticsearch *Elasticsearch
 	// Warnings are one-line notes on things read but not used (ssh_config
 	// options and Match blocks, Ansible arguments we do not apply).
 	Warnings []string
@@ -94,6 +96,9 @@ type Node struct {
 	// service_tokens.<UTC timestamp>.bak (0: none).
 	Backups int
 	Groups  []string
+	// ESNodeName is the Elasticsearch node.name of this node, from
+	// es_node_name; "" means: read it from the node's elasticsearch.yml.
+	ESNodeName string
 	// Origin says where each setting came from, by inventory key.
 	Origin map[string]string
 }

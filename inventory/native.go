@@ -13,7 +13,7 @@ import (
 var nodeKeys = map[string]bool{
 	"host": true, "port": true, "user": true, "identity_file": true, "known_hosts": true,
 	"host_key_check": true, "connect_timeout": true, "jump": true, "path": true, "owner": true,
-	"group": true, "mode": true, "sudo": true, "sftp_server": true, "backups": true,
+	"group": true, "mode": true, "sudo": true, "sftp_server": true, "backups": true, "es_node_name": true,
 }
 
 // nameRE keeps node and group names usable in --limit expressions.
@@ -58,8 +58,14 @@ func (r *resolver) loadNative(path string, root *yaml.Node) (*Inventory, error) 
 			nodesNode = v
 		case "groups":
 			groupsNode = v
+		case "elasticsearch":
+			es, err := r.loadElasticsearch(path, v)
+			if err != nil {
+				return nil, err
+			}
+			inv.Elasticsearch = es
 		default:
-			return nil, errAt(k, k.Value, "unknown key; the top level holds local_file, audit_log, defaults, nodes and groups")
+			return nil, errAt(k, k.Value, "unknown key; the top level holds local_file, audit_log, defaults, nodes, groups and elasticsearch")
 		}
 	}
 	if nodesNode == nil {
@@ -138,6 +144,9 @@ func (r *resolver) settings(m *yaml.Node, where, path string) (layer, error) {
 		k, v := m.Content[i], m.Content[i+1]
 		if k.Value == "name" && strings.HasPrefix(where, "node ") {
 			continue
+		}
+		if k.Value == "es_node_name" && where == "defaults" {
+			return nil, &Error{File: path, Line: k.Line, Key: k.Value, Msg: "is per node: every node has its own name"}
 		}
 		if !nodeKeys[k.Value] {
 			return nil, &Error{File: path, Line: k.Line, Key: k.Value, Msg: fmt.Sprintf("unknown key in %s; valid keys: %s", where, strings.Join(settingKeys, ", "))}

@@ -56,7 +56,7 @@ type resolver struct {
 
 // settingKeys are the per-node settings, in the order nodes prints them.
 var settingKeys = []string{"host", "port", "user", "identity_file", "known_hosts", "host_key_check",
-	"connect_timeout", "jump", "path", "owner", "group", "mode", "sudo", "sftp_server", "backups"}
+	"connect_timeout", "jump", "path", "owner", "group", "mode", "sudo", "sftp_server", "backups", "es_node_name"}
 
 // errUnset makes a value count as not given, so that the next source is
 // asked: ssh_config identity files that do not exist are skipped, as ssh
@@ -166,6 +166,7 @@ func (r *resolver) node(name string, layers []layer, sc *sshconfig.Config) (*Nod
 	n.Sudo = get(l, "sudo", "", func(s setting) (bool, error) { return parseBool(s.value) }, false, "built-in default")
 	n.SFTPServer = get(l, "sftp_server", "", absolute, "", "searched for on the node when sudo is true")
 	n.Backups = get(l, "backups", "", count, 0, "built-in default (no backups)")
+	n.ESNodeName = get(l, "es_node_name", "", text, "", "node.name in the node's elasticsearch.yml, else its hostname")
 	if l.err != nil {
 		return nil, l.err
 	}

@@ -67,7 +67,7 @@ func (t *tool) commands() *cli.App {
 				ArgsUsage: "<principal> <token-name>",
 				Description: "Example:\n   es-service-tokens create elastic/fleet-server my-token\n" +
 					"   es-service-tokens -i cluster.yml create elastic/kibana kibana-1 --token-file /root/kibana.token",
-				Flags:        append([]cli.Flag{&cli.StringFlag{Name: "token-file", Usage: "write the bearer token to a new file `PATH` (mode 0600) instead of stdout"}}, fanoutFlags(true)...),
+				Flags:        append(append([]cli.Flag{&cli.StringFlag{Name: "token-file", Usage: "write the bearer token to a new file `PATH` (mode 0600) instead of stdout"}}, fanoutFlags(true)...), esFlags(true)...),
 				Action:       t.create,
 				OnUsageError: usageError,
 			},
@@ -76,7 +76,7 @@ func (t *tool) commands() *cli.App {
 				Usage:        "Remove a file token for specified service account and token name",
 				ArgsUsage:    "<principal> <token-name>",
 				Description:  "Example:\n   es-service-tokens delete elastic/fleet-server my-token",
-				Flags:        fanoutFlags(true),
+				Flags:        append(fanoutFlags(true), esFlags(true)...),
 				Action:       t.delete,
 				OnUsageError: usageError,
 			},
@@ -95,6 +95,7 @@ func (t *tool) commands() *cli.App {
 				Description: "Reads the token from standard input when it is - or missing, which keeps it\n" +
 					"out of the process list and shell history. Exits 0 when valid, 1 when not.\n" +
 					"Example:\n   es-service-tokens verify < kibana.token",
+				Flags:        esFlags(false),
 				Action:       t.verify,
 				OnUsageError: usageError,
 			},
@@ -105,7 +106,7 @@ func (t *tool) commands() *cli.App {
 				Description: "Exit codes: 0 every node verified, 1 a node failed or conflicted, 64 usage,\n" +
 					"65 the local file is malformed, 78 the inventory is invalid.\n" +
 					"Example:\n   es-service-tokens -i cluster.yml push --limit 'hot,!es-3' --dry-run",
-				Flags:        append(fanoutFlags(true), &cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "connect and show what would change, by token name; write nothing"}),
+				Flags:        append(append(fanoutFlags(true), &cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "connect and show what would change, by token name; write nothing"}), esFlags(true)...),
 				Action:       t.push,
 				OnUsageError: usageError,
 			},
@@ -116,10 +117,10 @@ func (t *tool) commands() *cli.App {
 				Description: "Exit codes (as diff): 0 all in sync, 1 drift, 2 a node could not be checked;\n" +
 					"with --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n" +
 					"Example:\n   es-service-tokens -i cluster.yml check --prometheus-textfile /var/lib/node_exporter/es_tokens.prom",
-				Flags: append(fanoutFlags(false),
+				Flags: append(append(fanoutFlags(false),
 					&cli.BoolFlag{Name: "nagios", Usage: "print one Nagios/Icinga plugin line with perfdata"},
 					&cli.StringFlag{Name: "prometheus-textfile", Usage: "also write node_exporter textfile metrics to `PATH` (atomically)"},
-					&cli.StringFlag{Name: "against", Usage: "compare the local file with `OTHER_FILE` instead of nodes"}),
+					&cli.StringFlag{Name: "against", Usage: "compare the local file with `OTHER_FILE` instead of nodes"}), esFlags(false)...),
 				Action:       t.check,
 				OnUsageError: usageError,
 			},

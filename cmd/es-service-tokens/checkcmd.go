@@ -17,6 +17,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/check"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/pull"
+	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
@@ -30,6 +31,9 @@ type checkReport struct {
 	Seconds   float64        `json:"seconds"`
 	Nodes     []check.Result `json:"nodes"`
 	Summary   check.Summary  `json:"summary"`
+	// Elasticsearch is the cluster's view (issue 9), when configured.
+	Elasticsearch      *elastic.Coverage `json:"elasticsearch,omitempty"`
+	ElasticsearchError string            `json:"elasticsearch_error,omitempty"`
 }
 
 // Nagios plugin exit codes.
@@ -76,6 +80,8 @@ func (t *tool) check(c *cli.Context) (err error) {
 	}
 	start := time.Now()
 	var results []check.Result
+	var cov *elastic.Coverage
+	var covErr error
 	if other := c.String("against"); other != "" {
 		r, err := check.Against(loc.File, snap, other)
 		if err != nil {
@@ -90,28 +96,40 @@ func (t *tool) check(c *cli.Context) (err error) {
 		defer r.close()
 		k := &check.Checker{Dialer: r.dialer, Fleet: r.fleet}
 		results = k.Check(r.ctx, r.nodes, snap.Data, snap.File)
+		if cov, covErr = t.esCoverage(c, r, snap.File); covErr != nil {
+			var ee *exitError
+			if errors.As(covErr, &ee) {
+				return covErr // a usage or configuration error: nothing was judged
+			}
+		}
 	}
 	sum := check.Summarize(results)
-	report := checkReport{"check", loc.File, digest.SHA256(snap.Data), start.UTC(), time.Since(start).Seconds(), results, sum}
+	report := checkReport{"check", loc.File, digest.SHA256(snap.Data), start.UTC(), time.Since(start).Seconds(), results, sum, cov, ""}
+	if covErr != nil {
+		report.ElasticsearchError = covErr.Error()
+	}
+	exitCode := esExitCode(sum.ExitCode(), cov, covErr)
 
 	if path := c.String("prometheus-textfile"); path != "" {
-		if err := atomicfile.Write(path, prometheus(report), atomicfile.Options{Perm: 0o644, UID: -1, GID: -1}); err != nil {
+		if err := atomicfile.Write(path, esPrometheus(prometheus(report), cov, covErr), atomicfile.Options{Perm: 0o644, UID: -1, GID: -1}); err != nil {
 			return fail(exitIOError, "cannot write %s: %v", path, err)
 		}
 	}
 	switch {
 	case c.Bool("nagios"):
-		fmt.Fprintln(t.stdout, nagios(sum, results))
-		return silentExit(nagiosState(sum))
+		line, code := esNagios(nagios(sum, results), nagiosState(sum), cov, covErr)
+		fmt.Fprintln(t.stdout, line)
+		return silentExit(code)
 	case asJSON:
 		if err := writeJSON(t.stdout, report); err != nil {
 			return err
 		}
 	default:
 		printCheck(t.stdout, report)
+		printCoverage(t.stdout, cov, covErr)
 	}
-	if code := sum.ExitCode(); code != 0 {
-		return silentExit(code)
+	if exitCode != 0 {
+		return silentExit(exitCode)
 	}
 	return nil
 }

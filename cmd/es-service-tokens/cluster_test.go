@@ -11,6 +11,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/estest"
 	"github.com/es-service-tokens/es-service-tokens/internal/sshdtest"
 )
 
@@ -117,6 +118,7 @@ func clusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 type scriptState struct {
 	t       testscript.T // the script's test, for Skip
 	cluster *sshdtest.Cluster
+	es      *estest.Cluster // escluster
 }
 
 func clusterOf(ts *testscript.TestScript) *sshdtest.Cluster {

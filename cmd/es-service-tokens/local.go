@@ -367,7 +367,9 @@ type verifyResult struct {
 	Valid         bool   `json:"valid"`
 	QualifiedName string `json:"qualified_name,omitempty"`
 	Reason        string `json:"reason,omitempty"`
-	File          string `json:"file"`
+	File          string `json:"file,omitempty"`
+	// Elasticsearch is the live check (verify --es-url), when configured.
+	Elasticsearch *liveResult `json:"elasticsearch,omitempty"`
 }
 
 func (t *tool) verify(c *cli.Context) error {
@@ -404,7 +406,15 @@ func (t *tool) verify(c *cli.Context) error {
 		t.warn(c, "a token on the command line is visible to other users (process list, shell history); pass it on standard input instead: es-service-tokens verify < TOKEN_FILE")
 	}
 	bearer = tokens.BearerFrom(bearer)
+	live, err := t.verifyLive(c, bearer)
+	if err != nil {
+		return err
+	}
 	loc, err := t.location(c)
+	if live != nil && errors.Is(err, esconfig.ErrNoLocation) {
+		// No local file: Elasticsearch alone decides.
+		return t.printLive(c, asJSON, verifyResult{}, live, false)
+	}
 	if err != nil {
 		return err
 	}
@@ -417,6 +427,9 @@ func (t *tool) verify(c *cli.Context) error {
 	res.QualifiedName, reason = tokens.Authenticate(bearer, snap.File, loc.File)
 	if res.Valid = reason == nil; !res.Valid {
 		res.Reason = reason.Error()
+	}
+	if live != nil {
+		return t.printLive(c, asJSON, res, live, true)
 	}
 	if asJSON {
 		if err := writeJSON(t.stdout, res); err != nil {

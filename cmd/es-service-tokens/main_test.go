@@ -79,12 +79,14 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 				ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 			}
 		},
-		"cluster": clusterCmd,
-		"syslogd": syslogdCmd,
-		"noleak":  noleakCmd,
-		"expand":  expandCmd,
-		"node":    nodeCmd,
-		"nodelog": nodeLogCmd,
+		"cluster":   clusterCmd,
+		"escluster": esClusterCmd,
+		"es":        esCmd,
+		"syslogd":   syslogdCmd,
+		"noleak":    noleakCmd,
+		"expand":    expandCmd,
+		"node":      nodeCmd,
+		"nodelog":   nodeLogCmd,
 		// filemode PATH MODE: the file's permission bits are MODE (octal).
 		"filemode": func(ts *testscript.TestScript, neg bool, args []string) {
 			if len(args) != 2 {

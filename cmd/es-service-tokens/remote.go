@@ -58,6 +58,8 @@ type remote struct {
 	cancel context.CancelFunc
 	// timings collects each node's step durations with -v; close prints them.
 	timings *stepTimings
+	// rollout is set for commands that write: batches and confirmation.
+	rollout *rolloutPlan
 }
 
 // home is the user's home directory, for ~ and the default keys.
@@ -147,14 +149,28 @@ func (t *tool) loadInventory(c *cli.Context) (*inventory.Inventory, error) {
 // changes, so a typo cannot leave a changed file that was not pushed.
 func (t *tool) pushPlan(c *cli.Context) (*remote, error) {
 	if c.String("inventory") == "" {
-		for _, f := range []string{"limit", "force", "break-lock", "concurrency", "timeout", "connect-timeout", "retries"} {
+		for _, f := range []string{"limit", "force", "break-lock", "concurrency", "timeout", "connect-timeout", "retries", "canary", "batch", "confirm-timeout", "no-confirm", "es-url", "es-ca", "es-insecure-http"} {
 			if c.IsSet(f) {
 				return nil, fail(exitUsage, "--%s needs an inventory (-i FILE)", f)
 			}
 		}
 		return nil, nil
 	}
-	return t.remote(c)
+	return t.writingRemote(c)
+}
+
+// writingRemote is remote plus the rollout plan, checked before anything
+// is written.
+func (t *tool) writingRemote(c *cli.Context) (*remote, error) {
+	r, err := t.remote(c)
+	if err != nil {
+		return nil, err
+	}
+	if r.rollout, err = t.planRollout(c, r); err != nil {
+		r.close()
+		return nil, err
+	}
+	return r, nil
 }
 
 // limitNodes applies --limit: every node without one; with one, even an
@@ -342,7 +358,7 @@ func (t *tool) push(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := t.remote(c)
+	r, err := t.writingRemote(c)
 	if err != nil {
 		return err
 	}

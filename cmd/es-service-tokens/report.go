@@ -30,9 +30,12 @@ type pushReport struct {
 	// Finish, the command that completes the revocation.
 	StillAccepted []push.Unrevoked `json:"still_accepted,omitempty"`
 	Finish        string           `json:"finish,omitempty"`
+	// Gates and Elasticsearch: gated rollout and confirmation (issue 9).
+	Gates         []gate `json:"gates,omitempty"`
+	Elasticsearch *esRun `json:"elasticsearch,omitempty"`
 }
 
-var pushOrder = []push.Status{push.Updated, push.Unchanged, push.Fixed, push.WouldUpdate, push.WouldFix, push.Conflict, push.Failed}
+var pushOrder = []push.Status{push.Updated, push.Unchanged, push.Fixed, push.WouldUpdate, push.WouldFix, push.Conflict, push.Failed, push.Skipped}
 
 func (t *tool) runPush(c *cli.Context, r *remote, file string, data, before []byte) error {
 	asJSON, err := t.jsonOutput(c)
@@ -45,7 +48,11 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, data, before []by
 	}
 	p := &push.Pusher{Dialer: r.dialer, Fleet: r.fleet, Me: t.lockHolder(), BreakLock: c.Bool("break-lock")}
 	req := push.Request{Data: data, Local: local, Before: before, DryRun: c.Bool("dry-run"), Force: c.Bool("force")}
-	results := p.Push(r.ctx, r.nodes, req)
+	plan := r.rollout
+	if plan == nil {
+		plan = &rolloutPlan{batches: []push.Batch{{Start: 0, End: len(r.nodes)}}}
+	}
+	results, gates, es := t.rollout(c, r, plan, p, req, local)
 
 	summary := map[string]int{"total": len(results)}
 	for _, s := range pushOrder {
@@ -70,13 +77,17 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, data, before []by
 		still = push.StillAccepted(results, removedTokens(before, local))
 		finish = finishCommand(c, file, still)
 	}
+	if !es.confirmed() {
+		ok = false
+	}
 	if asJSON {
-		if err := writeJSON(t.stdout, pushReport{"push", file, digest.SHA256(data), local.Len(), req.DryRun, results, summary, still, finish}); err != nil {
+		if err := writeJSON(t.stdout, pushReport{"push", file, digest.SHA256(data), local.Len(), req.DryRun, results, summary, still, finish, gates, es}); err != nil {
 			return err
 		}
 	} else {
 		t.printPush(t.stdout, file, data, local, results, summary, req.DryRun)
 		printStillAccepted(t.stdout, still, finish)
+		printES(t.stdout, gates, es)
 	}
 	if !ok {
 		return silentExit(exitFailed)

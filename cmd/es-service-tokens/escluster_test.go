@@ -1,0 +1,116 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/estest"
+)
+
+// esClusterCmd is the script command
+//
+//	escluster [-reload DURATION] [-node es-N=DURATION|never]... [-extra NAME] [-nodelocal] [-forbidden] [-no-config]
+//
+// It starts the HTTPS fake Elasticsearch cluster of internal/estest over
+// the sshd nodes of the cluster command: simulated node es-node-N reads
+// what was really pushed to node es-N (its file on the host), reloading
+// every -reload (default 200ms) unless -node overrides it. Each node's
+// elasticsearch.yml gets node.name: es-node-N, so the tool must read it to
+// map inventory names to Elasticsearch names. -extra adds a node that is
+// in the cluster but not in the inventory. Unless -no-config, cluster.yml
+// gets an elasticsearch: section (url, ca, api_key_file). It sets ES_URL,
+// ES_CA, ES_FINGERPRINT, ES_KEY_FILE and ES_API_KEY_VALUE.
+func esClusterCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! escluster")
+	}
+	fs := flag.NewFlagSet("escluster", flag.ContinueOnError)
+	reload := fs.Duration("reload", 200*time.Millisecond, "reload interval of every node")
+	var perNode, extra []string
+	fs.Func("node", "es-N=DURATION|never", func(s string) error { perNode = append(perNode, s); return nil })
+	fs.Func("extra", "a node outside the inventory", func(s string) error { extra = append(extra, s); return nil })
+	nodeLocal := fs.Bool("nodelocal", false, "7.13-7.14 answers")
+	forbidden := fs.Bool("forbidden", false, "403 to valid credentials")
+	noConfig := fs.Bool("no-config", false, "leave cluster.yml alone")
+	ts.Check(fs.Parse(args))
+	c := clusterOf(ts)
+	key := estest.EncodeAPIKey("h9", "s3cret")
+	opts := estest.Options{NodeLocal: *nodeLocal, Forbidden: *forbidden, APIKey: key, Username: "admin", Password: "adminpw"}
+	for _, n := range c.Nodes {
+		if !strings.HasPrefix(n.Name, "es-") || n.Name == "es-hung" {
+			continue
+		}
+		esName := "es-node-" + strings.TrimPrefix(n.Name, "es-")
+		ts.Check(os.WriteFile(filepath.Join(n.ConfDir, "elasticsearch.yml"), []byte("cluster.name: estest\nnode.name: "+esName+"\n"), 0o644))
+		r := *reload
+		for _, p := range perNode {
+			name, v, _ := strings.Cut(p, "=")
+			if name == n.Name {
+				if v == "never" {
+					r = 0
+				} else {
+					d, err := time.ParseDuration(v)
+					ts.Check(err)
+					r = d
+				}
+			}
+		}
+		opts.Nodes = append(opts.Nodes, estest.NodeSpec{Name: esName, File: n.HostPath(), Reload: r})
+	}
+	for _, e := range extra {
+		opts.Nodes = append(opts.Nodes, estest.NodeSpec{Name: e})
+	}
+	es, err := estest.Start(opts)
+	ts.Check(err)
+	ts.Defer(es.Close)
+	work := ts.Getenv("WORK")
+	ca := filepath.Join(work, "es-ca.pem")
+	ts.Check(os.WriteFile(ca, es.CAPEM, 0o644))
+	keyFile := filepath.Join(work, "es-api-key")
+	ts.Check(os.WriteFile(keyFile, []byte(key+"\n"), 0o600))
+	ts.Setenv("ES_URL", es.URL)
+	ts.Setenv("ES_CA", ca)
+	ts.Setenv("ES_FINGERPRINT", es.Fingerprint)
+	ts.Setenv("ES_KEY_FILE", keyFile)
+	ts.Setenv("ES_API_KEY_VALUE", key)
+	if !*noConfig {
+		inv := filepath.Join(work, "cluster.yml")
+		b, err := os.ReadFile(inv)
+		ts.Check(err)
+		b = append(b, fmt.Sprintf("elasticsearch:\n  url: %s\n  ca: %s\n  api_key_file: %s\n  confirm_timeout: 10s\n", es.URL, ca, keyFile)...)
+		ts.Check(os.WriteFile(inv, b, 0o644))
+	}
+	ts.Value("state").(*scriptState).es = es
+}
+
+// esCmd is "es status CODE | es delay DURATION | es requests | es loaded NAME":
+// fault injection into the fake cluster, and what it served.
+func esCmd(ts *testscript.TestScript, neg bool, args []string) {
+	es := ts.Value("state").(*scriptState).es
+	if es == nil || len(args) == 0 {
+		ts.Fatalf("usage: es status CODE|delay D|requests|loaded NAME (after escluster)")
+	}
+	switch args[0] {
+	case "status":
+		code, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		es.SetStatus(code)
+	case "delay":
+		d, err := time.ParseDuration(args[1])
+		ts.Check(err)
+		es.SetDelay(d)
+	case "requests":
+		fmt.Fprintf(ts.Stdout(), "%d\n", es.Requests())
+	case "loaded":
+		fmt.Fprintf(ts.Stdout(), "%s\n", strings.Join(es.Loaded(args[1]), "\n"))
+	default:
+		ts.Fatalf("unknown es action %q", args[0])
+	}
+}

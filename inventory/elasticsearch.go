@@ -1,0 +1,207 @@
+package inventory
+
+import (
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
+)
+
+// Elasticsearch is the inventory's optional elasticsearch: section: where
+// the cluster's REST API is and how to log in to it, to confirm that every
+// node loaded a pushed file. Secrets are never held here, only the files
+// that hold them; files are absolute.
+type Elasticsearch struct {
+	URLs           []string
+	CA             string // PEM file
+	CAFingerprint  string // SHA-256 hex, as Elasticsearch prints at first start
+	APIKeyFile     string
+	Username       string
+	PasswordFile   string
+	ConfirmTimeout time.Duration // 0: not set
+	// Origin says where the section was written (file:line).
+	Origin string
+}
+
+// esKeys are the keys of the elasticsearch: section.
+var esKeys = []string{"url", "ca", "ca_fingerprint", "api_key_file", "username", "password_file", "confirm_timeout"}
+
+// loadElasticsearch reads the native elasticsearch: mapping.
+func (r *resolver) loadElasticsearch(path string, m *yaml.Node) (*Elasticsearch, error) {
+	if m.Kind != yaml.MappingNode {
+		return nil, &Error{File: path, Line: m.Line, Key: "elasticsearch", Msg: "must be a mapping with url: and credentials"}
+	}
+	raw := map[string]esValue{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		known := false
+		for _, e := range esKeys {
+			known = known || e == k.Value
+		}
+		if !known {
+			return nil, &Error{File: path, Line: k.Line, Key: "elasticsearch." + k.Value, Msg: "unknown key; valid keys: " + strings.Join(esKeys, ", ")}
+		}
+		ev := esValue{file: path, line: v.Line, key: "elasticsearch." + k.Value}
+		switch {
+		case k.Value == "url" && v.Kind == yaml.SequenceNode:
+			for _, u := range v.Content {
+				ev.list = append(ev.list, u.Value)
+			}
+		case v.Kind != yaml.ScalarNode || v.Tag == "!!null":
+			return nil, &Error{File: path, Line: v.Line, Key: ev.key, Msg: "must be a single value"}
+		default:
+			ev.list = []string{v.Value}
+		}
+		raw[k.Value] = ev
+	}
+	return r.elasticsearch(raw, fmt.Sprintf("%s:%d", path, m.Line))
+}
+
+// esValue is one raw elasticsearch setting and where it was written.
+type esValue struct {
+	list      []string
+	file, key string
+	line      int
+}
+
+func (v esValue) one() string { return v.list[0] }
+
+// elasticsearch validates the raw settings, whichever format gave them.
+func (r *resolver) elasticsearch(raw map[string]esValue, origin string) (*Elasticsearch, error) {
+	es := &Elasticsearch{Origin: origin}
+	fail := func(v esValue, format string, a ...any) error {
+		return &Error{File: v.file, Line: v.line, Key: v.key, Msg: fmt.Sprintf(format, a...)}
+	}
+	u, ok := raw["url"]
+	if !ok {
+		return nil, &Error{File: r.file, Key: "elasticsearch.url", Msg: "missing: give the cluster's https:// address (or a list of them)"}
+	}
+	for _, s := range u.list {
+		p, err := url.Parse(s)
+		if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || p.User != nil {
+			return nil, fail(u, "%q is not an http(s)://host:port address without credentials", s)
+		}
+		es.URLs = append(es.URLs, strings.TrimRight(s, "/"))
+	}
+	if len(es.URLs) == 0 {
+		return nil, fail(u, "give at least one address")
+	}
+	path := func(key string) (string, error) {
+		v, ok := raw[key]
+		if !ok {
+			return "", nil
+		}
+		if v.one() == "" {
+			return "", fail(v, "must be a file path")
+		}
+		p := v.one()
+		if p == "~" || strings.HasPrefix(p, "~/") {
+			p = r.opts.Home + p[1:]
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(absPath(r.file)), p)
+		}
+		return p, nil
+	}
+	var err error
+	if es.CA, err = path("ca"); err != nil {
+		return nil, err
+	}
+	if v, ok := raw["ca_fingerprint"]; ok {
+		fp := strings.ToLower(strings.NewReplacer(":", "", " ", "").Replace(v.one()))
+		if len(fp) != 64 || strings.Trim(fp, "0123456789abcdef") != "" {
+			return nil, fail(v, "%q is not a SHA-256 fingerprint (64 hex digits, colons allowed)", v.one())
+		}
+		if es.CA != "" {
+			return nil, fail(v, "give ca or ca_fingerprint, not both")
+		}
+		es.CAFingerprint = fp
+	}
+	if es.APIKeyFile, err = path("api_key_file"); err != nil {
+		return nil, err
+	}
+	if es.PasswordFile, err = path("password_file"); err != nil {
+		return nil, err
+	}
+	if v, ok := raw["username"]; ok {
+		es.Username = v.one()
+		if es.Username == "" {
+			return nil, fail(v, "must not be empty")
+		}
+		if es.PasswordFile == "" {
+			return nil, fail(v, "needs password_file: the file holding the password (never the password itself)")
+		}
+		if es.APIKeyFile != "" {
+			return nil, fail(v, "give api_key_file or username and password_file, not both")
+		}
+	} else if v, ok := raw["password_file"]; ok {
+		return nil, fail(v, "needs username")
+	}
+	if v, ok := raw["confirm_timeout"]; ok {
+		d, err := parseDuration(v.one())
+		if err != nil {
+			return nil, fail(v, "%v", err)
+		}
+		es.ConfirmTimeout = d
+	}
+	return es, nil
+}
+
+// ansibleESVars map es_service_tokens_es_* variables to the
+// elasticsearch: keys. They are cluster-wide, so they are usually set in
+// group all's vars; every host must agree on them.
+var ansibleESVars = map[string]string{
+	"es_service_tokens_es_url":            "url",
+	"es_service_tokens_es_ca":             "ca",
+	"es_service_tokens_es_ca_fingerprint": "ca_fingerprint",
+	"es_service_tokens_es_api_key_file":   "api_key_file",
+	"es_service_tokens_es_username":       "username",
+	"es_service_tokens_es_password_file":  "password_file",
+	"es_service_tokens_confirm_timeout":   "confirm_timeout",
+}
+
+// ansibleElasticsearch gathers the elasticsearch settings from the hosts'
+// variables; nil when none is set. Every host must have the same value.
+func (r *resolver) ansibleElasticsearch(hosts []ansible.Host) (*Elasticsearch, error) {
+	raw := map[string]esValue{}
+	for name, key := range ansibleESVars {
+		var firstHost string
+		for i, h := range hosts {
+			v, ok := h.Vars[name]
+			if !ok {
+				if i > 0 && firstHost != "" {
+					return nil, &Error{File: r.file, Key: name, Msg: fmt.Sprintf("set for host %s but not for host %s: the Elasticsearch settings are cluster-wide (set them in all's vars)", firstHost, h.Name)}
+				}
+				continue
+			}
+			if i > 0 && firstHost == "" {
+				return nil, &Error{File: v.File, Line: v.Line, Key: name, Msg: fmt.Sprintf("set for host %s but not for host %s: the Elasticsearch settings are cluster-wide (set them in all's vars)", h.Name, hosts[0].Name)}
+			}
+			if strings.Contains(v.Value, "{{") || (v.Node != nil && v.Node.Tag == "!vault") {
+				return nil, &Error{File: v.File, Line: v.Line, Key: name, Msg: "templates and vault values are not evaluated; give a plain value"}
+			}
+			ev := esValue{file: v.File, line: v.Line, key: name}
+			if v.Node != nil && v.Node.Kind == yaml.SequenceNode {
+				for _, c := range v.Node.Content {
+					ev.list = append(ev.list, c.Value)
+				}
+			} else {
+				ev.list = []string{v.Value}
+			}
+			if firstHost == "" {
+				firstHost, raw[key] = h.Name, ev
+			} else if strings.Join(raw[key].list, ",") != strings.Join(ev.list, ",") {
+				return nil, &Error{File: v.File, Line: v.Line, Key: name, Msg: fmt.Sprintf("host %s has a different value than host %s: the Elasticsearch settings are cluster-wide", h.Name, firstHost)}
+			}
+		}
+	}
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	return r.elasticsearch(raw, r.file)
+}

@@ -1,0 +1,386 @@
+// Package elastic asks a cluster's REST API what its nodes have loaded:
+// the service-account credentials API (which file tokens each node holds),
+// the node list, and _authenticate for a live check of one token. It is
+// what turns "the bytes are on every node" into "Elasticsearch accepts the
+// token on every node".
+//
+// Transport, TLS (CA or CA fingerprint), API key, basic auth and service
+// token headers, the address list with its dead-connection pool, and
+// retries come from the official client's transport,
+// github.com/elastic/elastic-transport-go/v8 (elastictransport), which is
+// what github.com/elastic/go-elasticsearch/v8 is built on. We call it
+// directly instead of through elasticsearch.Client, on purpose:
+//
+//   - elasticsearch.Client.Perform adds "Accept:
+//     application/vnd.elasticsearch+json;compatible-with=8" whenever
+//     ELASTIC_CLIENT_APIVERSIONING=true is in the environment (or
+//     EnableCompatibilityMode is set). 7.x rejects that media type, and a
+//     stray variable in an admin's shell must not break a push. Without it
+//     the transport sends plain JSON requests, which 7.13 through 9.x all
+//     accept for the GET requests used here.
+//   - elasticsearch.Client.Perform refuses any 2xx answer that lacks
+//     "X-Elastic-Product: Elasticsearch". 7.13 does not send that header
+//     (it came in 7.14), and 7.13's node-local answer is one we explain
+//     rather than reject. We check the shape of each answer instead.
+//   - The elasticsearch package links the typed API (thousands of
+//     generated types) that this tool never uses: building it costs
+//     minutes of compile time and megabytes of binary for nothing.
+package elastic
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/elastic/elastic-transport-go/v8/elastictransport"
+
+	"github.com/es-service-tokens/es-service-tokens/inventory"
+)
+
+// Config is a resolved connection: addresses, trust and credentials.
+type Config struct {
+	URLs          []string
+	CACert        []byte // PEM
+	CAFile        string // where CACert came from, for messages
+	CAFingerprint string // SHA-256 hex
+	APIKey        string
+	Username      string
+	Password      string
+	// Auth says which credentials are used, for messages ("API key",
+	// "user admin"), never the secret.
+	Auth string
+	// AllowHTTP permits http:// addresses (--es-insecure-http).
+	AllowHTTP bool
+	// ConfirmTimeout bounds a confirmation (0: DefaultConfirmTimeout).
+	ConfirmTimeout time.Duration
+}
+
+// DefaultConfirmTimeout is long enough for Elasticsearch's default 5 s
+// reload interval several times over.
+const DefaultConfirmTimeout = 30 * time.Second
+
+// Sources are where a Config may come from; earlier fields win over the
+// inventory.
+type Sources struct {
+	Inventory    *inventory.Elasticsearch // may be nil
+	URL          string                   // --es-url
+	CA           string                   // --es-ca
+	InsecureHTTP bool                     // --es-insecure-http
+	Timeout      time.Duration            // --confirm-timeout
+	Getenv       func(string) string
+}
+
+// ErrNotConfigured means neither the inventory nor the flags name a cluster.
+var ErrNotConfigured = errors.New("elasticsearch is not configured")
+
+// Resolve builds a Config from flags, the inventory and the environment.
+// Credentials never come from the command line: the inventory's
+// api_key_file or username + password_file, else ES_API_KEY, else
+// ES_USERNAME + ES_PASSWORD.
+func Resolve(s Sources) (Config, error) {
+	var cfg Config
+	inv := s.Inventory
+	if inv == nil {
+		inv = &inventory.Elasticsearch{}
+	}
+	cfg.URLs = inv.URLs
+	if s.URL != "" {
+		cfg.URLs = strings.Split(s.URL, ",")
+	}
+	if len(cfg.URLs) == 0 {
+		return cfg, ErrNotConfigured
+	}
+	for i, u := range cfg.URLs {
+		p, err := url.Parse(strings.TrimSpace(u))
+		if err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http") || p.User != nil {
+			return cfg, fmt.Errorf("elasticsearch URL %q: give https://host:port, without credentials", u)
+		}
+		if p.Scheme == "http" && !s.InsecureHTTP {
+			return cfg, fmt.Errorf("elasticsearch URL %s is plain http: tokens and credentials would cross the network in clear; use https, or pass --es-insecure-http for a test cluster", u)
+		}
+		cfg.URLs[i] = strings.TrimRight(strings.TrimSpace(u), "/")
+	}
+	cfg.AllowHTTP = s.InsecureHTTP
+	cfg.CAFile, cfg.CAFingerprint = inv.CA, inv.CAFingerprint
+	if s.CA != "" {
+		cfg.CAFile, cfg.CAFingerprint = s.CA, ""
+	}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return cfg, fmt.Errorf("elasticsearch CA %s: %w", cfg.CAFile, unwrapPath(err))
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+			return cfg, fmt.Errorf("elasticsearch CA %s holds no PEM certificate", cfg.CAFile)
+		}
+		cfg.CACert = pem
+	}
+	readSecret := func(what, path string) (string, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("elasticsearch %s %s: %w", what, path, unwrapPath(err))
+		}
+		v := strings.TrimSpace(string(b))
+		if v == "" {
+			return "", fmt.Errorf("elasticsearch %s %s is empty", what, path)
+		}
+		return v, nil
+	}
+	getenv := s.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	var err error
+	switch {
+	case inv.APIKeyFile != "":
+		cfg.APIKey, err = readSecret("api_key_file", inv.APIKeyFile)
+		cfg.Auth = "the API key in " + inv.APIKeyFile
+	case inv.Username != "":
+		cfg.Username = inv.Username
+		cfg.Password, err = readSecret("password_file", inv.PasswordFile)
+		cfg.Auth = "user " + inv.Username
+	case getenv("ES_API_KEY") != "":
+		cfg.APIKey, cfg.Auth = getenv("ES_API_KEY"), "the API key in ES_API_KEY"
+	case getenv("ES_USERNAME") != "":
+		cfg.Username, cfg.Password = getenv("ES_USERNAME"), getenv("ES_PASSWORD")
+		cfg.Auth = "user " + cfg.Username + " (ES_USERNAME)"
+		if cfg.Password == "" {
+			err = errors.New("ES_USERNAME is set but ES_PASSWORD is not")
+		}
+	default:
+		err = errors.New("no elasticsearch credentials: set elasticsearch.api_key_file (or username and password_file) in the inventory, or ES_API_KEY (or ES_USERNAME and ES_PASSWORD) in the environment")
+	}
+	if err != nil {
+		return cfg, err
+	}
+	cfg.ConfirmTimeout = inv.ConfirmTimeout
+	if s.Timeout > 0 {
+		cfg.ConfirmTimeout = s.Timeout
+	}
+	if cfg.ConfirmTimeout <= 0 {
+		cfg.ConfirmTimeout = DefaultConfirmTimeout
+	}
+	return cfg, nil
+}
+
+// maxRetries: a 502/503/504 or a dropped connection is tried twice more.
+const maxRetries = 2
+
+// Client talks to one cluster.
+type Client struct {
+	cfg       Config
+	transport elastictransport.Interface
+	requests  atomic.Int64
+}
+
+// New makes a client; it does not connect yet.
+func New(cfg Config) (*Client, error) {
+	return newClient(cfg, "")
+}
+
+// newClient makes a client; bearer, when set, replaces the configured
+// credentials (for _authenticate).
+func newClient(cfg Config, bearer string) (*Client, error) {
+	c := &Client{cfg: cfg}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = 0 // each request carries its own deadline
+	var urls []*url.URL
+	for _, u := range cfg.URLs {
+		p, err := url.Parse(u)
+		if err != nil {
+			return nil, fmt.Errorf("elasticsearch URL %q: %w", u, err)
+		}
+		urls = append(urls, p)
+	}
+	ec := elastictransport.Config{
+		URLs:                   urls,
+		CACert:                 cfg.CACert,
+		CertificateFingerprint: cfg.CAFingerprint,
+		Transport:              tr,
+		MaxRetries:             maxRetries,
+		RetryOnStatus:          []int{502, 503, 504},
+		RetryOnError:           retryable,
+		RetryBackoff: func(attempt int) time.Duration {
+			// The transport also calls this after its last attempt.
+			if attempt > maxRetries {
+				return 0
+			}
+			c.requests.Add(1) // each retry is one more request
+			return time.Duration(attempt) * 100 * time.Millisecond
+		},
+		Selector: ordered(cfg.URLs),
+	}
+	if bearer != "" {
+		ec.ServiceToken = bearer
+	} else {
+		ec.APIKey, ec.Username, ec.Password = cfg.APIKey, cfg.Username, cfg.Password
+	}
+	tp, err := elastictransport.New(ec)
+	if err != nil {
+		return nil, fmt.Errorf("elasticsearch client: %w", err)
+	}
+	c.transport = tp
+	return c, nil
+}
+
+// Requests is the number of HTTP requests made so far, retries included.
+func (c *Client) Requests() int { return int(c.requests.Load()) }
+
+// URL names the cluster in messages.
+func (c *Client) URL() string { return strings.Join(c.cfg.URLs, ",") }
+
+// retryable: a network error may pass; a certificate that does not verify
+// will not verify on the next attempt either.
+func retryable(_ *http.Request, err error) bool {
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	if errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) || strings.Contains(err.Error(), "fingerprint mismatch") {
+		return false
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// ordered picks the first live address in the order given, so that "url:
+// [a, b]" means "a, and b when a is down" rather than round robin.
+type orderedSelector map[string]int
+
+func ordered(urls []string) elastictransport.Selector {
+	s := orderedSelector{}
+	for i, u := range urls {
+		s[strings.TrimRight(u, "/")] = i
+	}
+	return s
+}
+
+func (s orderedSelector) Select(conns []*elastictransport.Connection) (*elastictransport.Connection, error) {
+	if len(conns) == 0 {
+		return nil, errors.New("no connection")
+	}
+	best := conns[0]
+	for _, c := range conns[1:] {
+		if s[strings.TrimRight(c.URL.String(), "/")] < s[strings.TrimRight(best.URL.String(), "/")] {
+			best = c
+		}
+	}
+	return best, nil
+}
+
+// Error is a failed API request, in one line that names the address, the
+// HTTP status when there was one, and what to do.
+type Error struct {
+	URL    string
+	Status int // 0: no HTTP answer
+	Msg    string
+	Err    error
+}
+
+func (e *Error) Error() string {
+	if e.Status > 0 {
+		return fmt.Sprintf("elasticsearch %s: HTTP %d: %s", e.URL, e.Status, e.Msg)
+	}
+	return fmt.Sprintf("elasticsearch %s: %s", e.URL, e.Msg)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// get sends GET path and decodes a 2xx JSON answer into out. It returns
+// the address that answered.
+func (c *Client) get(ctx context.Context, path string, out any) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Accept", "application/json")
+	c.requests.Add(1)
+	res, err := c.transport.Perform(req)
+	where := c.URL()
+	if req.URL != nil && req.URL.Host != "" {
+		where = req.URL.Scheme + "://" + req.URL.Host
+	}
+	if err != nil {
+		return where, &Error{URL: where, Msg: c.describe(ctx, err), Err: err}
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
+	if err != nil {
+		return where, &Error{URL: where, Status: res.StatusCode, Msg: "reading the answer: " + err.Error(), Err: err}
+	}
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		return where, &Error{URL: where, Status: res.StatusCode, Msg: c.statusMessage(res.StatusCode, body)}
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return where, &Error{URL: where, Status: res.StatusCode, Msg: fmt.Sprintf("%s did not answer as Elasticsearch does (%v)", path, err)}
+	}
+	return where, nil
+}
+
+// describe turns a transport error into the admin's next step.
+func (c *Client) describe(ctx context.Context, err error) string {
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var op *net.OpError
+	switch {
+	case errors.As(err, &ua):
+		if c.cfg.CAFile != "" {
+			return fmt.Sprintf("certificate signed by unknown authority: %s is not the CA of this certificate; give elasticsearch.ca or ca_fingerprint", c.cfg.CAFile)
+		}
+		return "certificate signed by unknown authority: give elasticsearch.ca or ca_fingerprint"
+	case strings.Contains(err.Error(), "fingerprint mismatch"):
+		return "the server's certificate chain does not match elasticsearch.ca_fingerprint"
+	case errors.As(err, &hn):
+		return "the certificate is not valid for this address: " + hn.Error()
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return "no answer in time"
+	case errors.Is(err, context.Canceled):
+		return "interrupted"
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "the address speaks plain http, not https"
+	case errors.As(err, &op):
+		return "unreachable: " + op.Err.Error()
+	}
+	return "unreachable: " + strings.ReplaceAll(err.Error(), "\n", " ")
+}
+
+// statusMessage explains an HTTP error status.
+func (c *Client) statusMessage(status int, body []byte) string {
+	switch status {
+	case http.StatusUnauthorized:
+		switch {
+		case c.cfg.APIKey != "":
+			return "the API key was refused (" + c.cfg.Auth + ")"
+		case c.cfg.Username != "":
+			return "the user name or password was refused (" + c.cfg.Auth + ")"
+		}
+		return "the credentials were refused"
+	case http.StatusForbidden:
+		return "the credentials are valid but not allowed: they need the read_security cluster privilege (manage_service_account on 7.x)"
+	}
+	var e struct {
+		Error struct {
+			Reason string `json:"reason"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.Error.Reason != "" {
+		return e.Error.Reason
+	}
+	return http.StatusText(status)
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,241 @@
+package elastic
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Want is what a confirmation waits for, by qualified token name
+// (namespace/service/name).
+type Want struct {
+	Present []string `json:"present"` // every judged node must list these
+	Absent  []string `json:"absent"`  // no judged node may list these
+}
+
+// Empty reports whether there is nothing to wait for.
+func (w Want) Empty() bool { return len(w.Present) == 0 && len(w.Absent) == 0 }
+
+// Target names the Elasticsearch nodes concerned.
+type Target struct {
+	// Inventory maps Elasticsearch node names to inventory node names.
+	Inventory map[string]string
+	// Only, when not nil, limits the judgement to these Elasticsearch
+	// nodes (a rollout batch). Otherwise every node of the cluster and
+	// every node of Inventory is judged.
+	Only []string
+	// Causes gives, by Elasticsearch node name, a likelier cause than the
+	// default for a node that does not confirm (its push failed, ...).
+	Causes map[string]string
+}
+
+// NodeState is one Elasticsearch node at the end of a confirmation.
+type NodeState struct {
+	Node          string   `json:"node"`
+	InventoryNode string   `json:"inventory_node,omitempty"`
+	Confirmed     bool     `json:"confirmed"`
+	Lacks         []string `json:"lacks,omitempty"`
+	StillHolds    []string `json:"still_holds,omitempty"`
+	Cause         string   `json:"cause,omitempty"`
+}
+
+// Outcome is a confirmation's result. Its JSON form is the "elasticsearch"
+// object of push, create and delete (see the README).
+type Outcome struct {
+	URL           string      `json:"url"`
+	Confirmed     bool        `json:"confirmed"`
+	Seconds       float64     `json:"seconds"`
+	Requests      int         `json:"requests"`
+	Scope         string      `json:"scope,omitempty"`
+	AnsweringNode string      `json:"answering_node,omitempty"`
+	Want          Want        `json:"want"`
+	Nodes         []NodeState `json:"nodes"`
+	FailedNodes   int         `json:"failed_nodes"`
+	Error         string      `json:"error,omitempty"`
+	// Status is the HTTP status of the error, 0 when none.
+	Status int `json:"status,omitempty"`
+}
+
+// Poll intervals: quick at first (most nodes reload within their 5 s
+// interval, some at once), then once a second to stay cheap.
+const (
+	firstPoll = 250 * time.Millisecond
+	maxPoll   = time.Second
+)
+
+// Confirm polls the credentials API until every judged node lists each
+// token of want.Present and none lists a token of want.Absent, with no
+// node failing to answer, or until timeout.
+func (c *Client) Confirm(ctx context.Context, want Want, t Target, timeout time.Duration) Outcome {
+	start := time.Now()
+	before := c.Requests()
+	out := Outcome{URL: c.URL(), Want: want, Nodes: []NodeState{}}
+	finish := func() Outcome {
+		out.Seconds = time.Since(start).Seconds()
+		out.Requests = c.Requests() - before
+		return out
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	fail := func(err error) Outcome {
+		out.Error = err.Error()
+		var ee *Error
+		if errors.As(err, &ee) {
+			out.Status = ee.Status
+		}
+		return finish()
+	}
+
+	members, err := c.Nodes(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	inCluster := set(members)
+	judged := t.Only
+	if judged == nil {
+		judged = members
+		for es := range t.Inventory {
+			if !inCluster[es] {
+				judged = append(judged, es)
+			}
+		}
+	}
+	judged = sortedUnique(judged)
+	byPrincipal := group(want)
+
+	interval := firstPoll
+	for {
+		lists := map[string][]string{} // qualified token -> nodes holding it
+		out.FailedNodes, out.Scope, out.AnsweringNode = 0, ScopeCluster, ""
+		var failures []string
+		var err error
+		for _, p := range sortedKeys(byPrincipal) {
+			var cr Credentials
+			if cr, err = c.Credentials(ctx, p); err != nil {
+				break
+			}
+			out.FailedNodes += cr.Failed
+			failures = append(failures, cr.Failures...)
+			out.Scope, out.AnsweringNode = cr.Scope, cr.AnsweringNode
+			for name, nodes := range cr.FileTokens {
+				lists[p+"/"+name] = nodes
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil && out.Nodes != nil && len(out.Nodes) > 0 {
+				break // the deadline came mid-round: report the last round
+			}
+			return fail(err)
+		}
+		nodes := judged
+		if out.Scope == ScopeAnsweringNode {
+			nodes = []string{out.AnsweringNode}
+		}
+		out.Nodes = judge(nodes, want, lists, inCluster, t)
+		out.Confirmed = out.FailedNodes == 0
+		for _, n := range out.Nodes {
+			out.Confirmed = out.Confirmed && n.Confirmed
+		}
+		if out.FailedNodes > 0 && len(failures) > 0 {
+			out.Error = "nodes failed to answer: " + strings.Join(failures, "; ")
+		} else {
+			out.Error = ""
+		}
+		if out.Confirmed {
+			return finish()
+		}
+		timer := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return finish()
+		case <-timer.C:
+		}
+		if interval *= 2; interval > maxPoll {
+			interval = maxPoll
+		}
+	}
+	return finish()
+}
+
+// judge decides each node from one round of answers.
+func judge(nodes []string, want Want, lists map[string][]string, inCluster map[string]bool, t Target) []NodeState {
+	var out []NodeState
+	for _, es := range nodes {
+		st := NodeState{Node: es, InventoryNode: t.Inventory[es]}
+		if !inCluster[es] {
+			st.Cause = "no node of this name in the cluster: set es_node_name to its node.name"
+			out = append(out, st)
+			continue
+		}
+		for _, tok := range want.Present {
+			if !contains(lists[tok], es) {
+				st.Lacks = append(st.Lacks, tok)
+			}
+		}
+		for _, tok := range want.Absent {
+			if contains(lists[tok], es) {
+				st.StillHolds = append(st.StillHolds, tok)
+			}
+		}
+		st.Confirmed = len(st.Lacks) == 0 && len(st.StillHolds) == 0
+		if !st.Confirmed {
+			switch {
+			case t.Causes[es] != "":
+				st.Cause = t.Causes[es]
+			case st.InventoryNode == "":
+				st.Cause = "not in the inventory: it never gets the file; add it (es_node_name) and push"
+			case len(st.Lacks) > 0:
+				st.Cause = "its file did not reload or failed to parse: look for service_tokens in its log"
+			default:
+				st.Cause = "its file did not reload: look for service_tokens in its log"
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// group splits qualified token names by principal, which is what the
+// credentials API is asked about.
+func group(w Want) map[string]bool {
+	g := map[string]bool{}
+	for _, tok := range append(append([]string(nil), w.Present...), w.Absent...) {
+		if i := strings.LastIndexByte(tok, '/'); i > 0 {
+			g[tok[:i]] = true
+		}
+	}
+	return g
+}
+
+func set(s []string) map[string]bool {
+	m := map[string]bool{}
+	for _, v := range s {
+		m[v] = true
+	}
+	return m
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedUnique(s []string) []string {
+	return sortedKeys(set(s))
+}

@@ -1,0 +1,109 @@
+package elastic
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"time"
+)
+
+// CoverageNode is one Elasticsearch node as check sees it.
+type CoverageNode struct {
+	Node          string   `json:"node"`
+	InventoryNode string   `json:"inventory_node,omitempty"`
+	InInventory   bool     `json:"in_inventory"`
+	InCluster     bool     `json:"in_cluster"`
+	Missing       []string `json:"missing"` // local tokens the node has not loaded
+	Extra         []string `json:"extra"`   // loaded tokens the local file lacks
+}
+
+// Drift reports whether the node differs from the local file.
+func (n CoverageNode) Drift() bool {
+	return !n.InInventory || !n.InCluster || len(n.Missing) > 0 || len(n.Extra) > 0
+}
+
+// Coverage is the cluster's view of the file tokens: check's
+// "elasticsearch" object.
+type Coverage struct {
+	URL           string         `json:"url"`
+	Scope         string         `json:"scope"`
+	AnsweringNode string         `json:"answering_node,omitempty"`
+	Nodes         []CoverageNode `json:"nodes"`
+	FailedNodes   int            `json:"failed_nodes"`
+	Drift         bool           `json:"drift"`
+	Requests      int            `json:"requests"`
+	Seconds       float64        `json:"seconds"`
+}
+
+// Coverage compares what every node of the cluster has loaded with local,
+// the local file's qualified token names. principals are the service
+// accounts to ask about (those unknown to the cluster's version are
+// skipped). inventory maps Elasticsearch node names to inventory node
+// names; nodes in skip (outside --limit) are not judged.
+func (c *Client) Coverage(ctx context.Context, local, principals []string, inventory map[string]string, skip map[string]bool) (Coverage, error) {
+	start, before := time.Now(), c.Requests()
+	cov := Coverage{URL: c.URL(), Nodes: []CoverageNode{}}
+	members, err := c.Nodes(ctx)
+	if err != nil {
+		return cov, err
+	}
+	loaded := map[string]map[string]bool{} // node -> qualified tokens
+	cov.Scope = ScopeCluster
+	for _, p := range principals {
+		cr, err := c.Credentials(ctx, p)
+		var ee *Error
+		if errors.As(err, &ee) && (ee.Status == 400 || ee.Status == 404) {
+			continue // an account this version does not have
+		}
+		if err != nil {
+			return cov, err
+		}
+		cov.FailedNodes += cr.Failed
+		cov.Scope, cov.AnsweringNode = cr.Scope, cr.AnsweringNode
+		for name, nodes := range cr.FileTokens {
+			for _, n := range nodes {
+				if loaded[n] == nil {
+					loaded[n] = map[string]bool{}
+				}
+				loaded[n][p+"/"+name] = true
+			}
+		}
+	}
+	judged := members
+	if cov.Scope == ScopeAnsweringNode {
+		judged = []string{cov.AnsweringNode}
+	} else {
+		for es := range inventory {
+			if !contains(members, es) {
+				judged = append(judged, es)
+			}
+		}
+	}
+	inCluster := set(members)
+	localSet := set(local)
+	for _, es := range sortedUnique(judged) {
+		if skip[es] {
+			continue
+		}
+		inv, ok := inventory[es]
+		n := CoverageNode{Node: es, InventoryNode: inv, InInventory: ok, InCluster: inCluster[es], Missing: []string{}, Extra: []string{}}
+		if n.InCluster {
+			for _, tok := range local {
+				if !loaded[es][tok] {
+					n.Missing = append(n.Missing, tok)
+				}
+			}
+			for tok := range loaded[es] {
+				if !localSet[tok] {
+					n.Extra = append(n.Extra, tok)
+				}
+			}
+			sort.Strings(n.Extra)
+		}
+		cov.Drift = cov.Drift || n.Drift()
+		cov.Nodes = append(cov.Nodes, n)
+	}
+	cov.Drift = cov.Drift || cov.FailedNodes > 0
+	cov.Requests, cov.Seconds = c.Requests()-before, time.Since(start).Seconds()
+	return cov, nil
+}
