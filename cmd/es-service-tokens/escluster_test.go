@@ -84,7 +84,7 @@ func esClusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 		inv := filepath.Join(work, "cluster.yml")
 		b, err := os.ReadFile(inv)
 		ts.Check(err)
-		b = append(b, fmt.Sprintf("elasticsearch:\n  url: %s\n  ca: %s\n  api_key_file: %s\n  confirm_timeout: 10s\n", es.URL, ca, keyFile)...)
+		b = append(b, fmt.Sprintf("elasticsearch:\n  url: %s\n  ca: %s\n  api_key_file: %s\n  confirm_timeout: 30s\n", es.URL, ca, keyFile)...)
 		ts.Check(os.WriteFile(inv, b, 0o644))
 	}
 	ts.Value("state").(*scriptState).es = es

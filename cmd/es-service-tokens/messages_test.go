@@ -298,6 +298,31 @@ var remedies = map[string]string{
 	"%w: name %q is not namespace/service/token":                                                                                          result,
 	"%w: empty namespace or service in %q":                                                                                                result,
 	"%w: %s":                                                                                                                              result,
+	// Elasticsearch (issue 9): inventory values are wrapped as
+	// "FILE:LINE: elasticsearch.KEY: ..."; the expected form is the remedy.
+	"--confirm-timeout %s: give a positive duration (30s, 2m) or a number of seconds":           "give a positive duration",
+	"--es-ca and --es-insecure-http need --es-url or the inventory's elasticsearch section":     "need --es-url",
+	"--confirm-timeout and --no-confirm need --es-url or the inventory's elasticsearch section": "need --es-url",
+	"%q is not an http(s)://host:port address without credentials":                              "http(s)://host:port",
+	"give at least one address": "give at least one address",
+	"must be a file path":       "must be a file path",
+	"%q is not a SHA-256 fingerprint (64 hex digits, colons allowed)":                "64 hex digits",
+	"give ca or ca_fingerprint, not both":                                            "not both",
+	"must not be empty":                                                              "must not be empty",
+	"needs password_file: the file holding the password (never the password itself)": "needs password_file",
+	"give api_key_file or username and password_file, not both":                      "not both",
+	"needs username":                  "needs username",
+	"%q is not namespace/service":     internal, // principals come from the built-in account list
+	"elasticsearch is not configured": internal, // a sentinel: the caller skips the cluster
+	"elasticsearch URL %q: give https://host:port, without credentials":                                                                                     "give https://host:port",
+	"elasticsearch URL %s is plain http: tokens and credentials would cross the network in clear; use https, or pass --es-insecure-http for a test cluster": "use https, or pass --es-insecure-http",
+	"elasticsearch CA %s holds no PEM certificate":                                                                                                          part, // the file is named: give the PEM CA (http_ca.crt)
+	"elasticsearch %s %s is empty":              part, // the key (api_key_file, password_file) and file are named
+	"ES_USERNAME is set but ES_PASSWORD is not": part, // names the missing variable
+	"no elasticsearch credentials: set elasticsearch.api_key_file (or username and password_file) in the inventory, or ES_API_KEY (or ES_USERNAME and ES_PASSWORD) in the environment": "set elasticsearch.api_key_file",
+	"no connection": internal, // the transport never asks with an empty pool
+	"--canary %d: give a number of nodes, at least 1":                         "give a number of nodes",
+	"--batch %q: give a number of nodes (e.g. 2) or a percentage (e.g. 25%%)": "give a number of nodes",
 }
 
 // TestEveryMessageNamesItsRemedy is the table test of every error message

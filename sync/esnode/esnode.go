@@ -36,7 +36,7 @@ func Resolve(ctx context.Context, d *sshconn.Dialer, opts fleet.Options, nodes [
 		}
 		c, err := remotefile.Dial(ctx, d, n)
 		if err != nil {
-			return Name{n.Name, n.Name, "the inventory name (node unreachable: " + oneLine(err.Error()) + ")"}, "", sshconn.Retryable(err)
+			return Name{n.Name, n.Name, "the inventory name (node unreachable: " + oneLine(err.Error()) + ")"}, "", true
 		}
 		defer c.Close()
 		yml := path.Join(path.Dir(n.Path), "elasticsearch.yml")
