@@ -250,7 +250,7 @@ func (r *remote) close() {
 	r.dialer.Close()
 	r.dialer.Auth.Close()
 	if r.timings != nil {
-		r.timings.print()
+		r.timings.print(r.nodes)
 	}
 }
 
@@ -265,7 +265,6 @@ type stepTime struct {
 type stepTimings struct {
 	t      *tool
 	mu     sync.Mutex
-	order  []string
 	byNode map[string][]stepTime
 }
 
@@ -280,19 +279,20 @@ func (s *stepTimings) hook() func(node, step string, d time.Duration) {
 func (s *stepTimings) record(node, step string, d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, seen := s.byNode[node]; !seen {
-		s.order = append(s.order, node)
-	}
 	s.byNode[node] = append(s.byNode[node], stepTime{step, d.Seconds()})
 }
 
-// print writes one line per node on stderr, in the order nodes started:
+// print writes one line per node on stderr, in inventory order:
 // "es-1: connect 0.004s, auth 0.031s, read 0.002s, ...", or one JSON object
 // per node with --format json.
-func (s *stepTimings) print() {
+func (s *stepTimings) print(nodes []*inventory.Node) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, node := range s.order {
+	for _, n := range nodes {
+		node := n.Name
+		if _, ok := s.byNode[node]; !ok {
+			continue
+		}
 		if s.t.jsonOut {
 			writeJSON(s.t.stderr, struct {
 				Node  string     `json:"node"`
