@@ -36,6 +36,9 @@ func ansibleEnv(t *testing.T) []string {
 // TestAgainstAnsibleInventory: the hosts, their groups and every variable
 // of each example inventory are what `ansible-inventory --list` computes.
 func TestAgainstAnsibleInventory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Ansible (Python, about a second a call): not in -short")
+	}
 	bin, err := exec.LookPath("ansible-inventory")
 	if err != nil {
 		t.Skip("ansible-inventory is not installed (Debian: apt-get install ansible-core)")
@@ -132,6 +135,9 @@ func normalise(t *testing.T, v any) any {
 // TestLimitAgainstAnsible: --limit selects the hosts `ansible --limit`
 // does, for Ansible's pattern syntax.
 func TestLimitAgainstAnsible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Ansible (Python, about a second a call): not in -short")
+	}
 	bin, err := exec.LookPath("ansible")
 	if err != nil {
 		t.Skip("ansible is not installed (Debian: apt-get install ansible-core)")
