@@ -202,30 +202,37 @@ func newClient(cfg Config, bearer string) (*Client, error) {
 		}
 		urls = append(urls, p)
 	}
-	ec := elastictransport.Config{
-		URLs:                   urls,
-		CACert:                 cfg.CACert,
-		CertificateFingerprint: cfg.CAFingerprint,
-		Transport:              tr,
-		MaxRetries:             maxRetries,
-		RetryOnStatus:          []int{502, 503, 504},
-		RetryOnError:           retryable,
-		RetryBackoff: func(attempt int) time.Duration {
+	opts := []elastictransport.Option{
+		elastictransport.WithURLs(urls...),
+		elastictransport.WithTransport(tr),
+		elastictransport.WithMaxRetries(maxRetries),
+		elastictransport.WithRetryOnStatus(502, 503, 504),
+		elastictransport.WithRetryOnError(retryable),
+		elastictransport.WithRetryBackoff(func(attempt int) time.Duration {
 			// The transport also calls this after its last attempt.
 			if attempt > maxRetries {
 				return 0
 			}
 			c.requests.Add(1) // each retry is one more request
 			return time.Duration(attempt) * 100 * time.Millisecond
-		},
-		Selector: ordered(cfg.URLs),
+		}),
+		elastictransport.WithSelector(ordered(cfg.URLs)),
 	}
-	if bearer != "" {
-		ec.ServiceToken = bearer
-	} else {
-		ec.APIKey, ec.Username, ec.Password = cfg.APIKey, cfg.Username, cfg.Password
+	if len(cfg.CACert) > 0 {
+		opts = append(opts, elastictransport.WithCACert(cfg.CACert))
 	}
-	tp, err := elastictransport.New(ec)
+	if cfg.CAFingerprint != "" {
+		opts = append(opts, elastictransport.WithCertificateFingerprint(cfg.CAFingerprint))
+	}
+	switch {
+	case bearer != "":
+		opts = append(opts, elastictransport.WithServiceToken(bearer))
+	case cfg.APIKey != "":
+		opts = append(opts, elastictransport.WithAPIKey(cfg.APIKey))
+	case cfg.Username != "":
+		opts = append(opts, elastictransport.WithBasicAuth(cfg.Username, cfg.Password))
+	}
+	tp, err := elastictransport.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("elasticsearch client: %w", err)
 	}
