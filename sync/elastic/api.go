@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
 
 // Scopes of a credentials answer.
@@ -62,7 +64,7 @@ func (c *Client) Credentials(ctx context.Context, principal string) (Credentials
 		return Credentials{}, fmt.Errorf("%q is not namespace/service", principal)
 	}
 	var a credentialsAnswer
-	where, err := c.get(ctx, "/_security/service/"+url.PathEscape(ns)+"/"+url.PathEscape(svc)+"/credential", &a)
+	where, err := c.do(ctx, esapi.SecurityGetServiceCredentialsRequest{Namespace: url.PathEscape(ns), Service: url.PathEscape(svc)}, &a)
 	if err != nil {
 		return Credentials{}, err
 	}
@@ -97,7 +99,7 @@ func (c *Client) Nodes(ctx context.Context) ([]string, error) {
 			Name string `json:"name"`
 		} `json:"nodes"`
 	}
-	where, err := c.get(ctx, "/_nodes/_all/_none?filter_path=nodes.*.name", &a)
+	where, err := c.do(ctx, esapi.NodesInfoRequest{NodeID: []string{"_all"}, Metric: []string{"_none"}, FilterPath: []string{"nodes.*.name"}}, &a)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +143,7 @@ func Authenticate(ctx context.Context, cfg Config, bearer string, admin bool) (A
 			Type string `json:"type"`
 		} `json:"token"`
 	}
-	where, err := tc.get(ctx, "/_security/_authenticate", &a)
+	where, err := tc.do(ctx, esapi.SecurityAuthenticateRequest{}, &a)
 	res := Authentication{URL: where}
 	var ee *Error
 	if errors.As(err, &ee) && ee.Status == 401 {
@@ -163,7 +165,7 @@ func Authenticate(ctx context.Context, cfg Config, bearer string, admin bool) (A
 				Name string `json:"name"`
 			}
 			nctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			if _, err := ac.get(nctx, "/", &root); err == nil {
+			if _, err := ac.do(nctx, esapi.InfoRequest{}, &root); err == nil {
 				res.Node = root.Name
 			}
 			cancel()

@@ -4,20 +4,23 @@
 // what turns "the bytes are on every node" into "Elasticsearch accepts the
 // token on every node".
 //
-// Transport, TLS (CA or CA fingerprint), API key, basic auth and service
-// token headers, the address list with its dead-connection pool, and
-// retries come from the official client's transport,
-// github.com/elastic/elastic-transport-go/v8 (elastictransport), which is
-// what github.com/elastic/go-elasticsearch/v8 is built on. We call it
-// directly instead of through elasticsearch.Client, on purpose:
+// Every request is built by the official Go client's API package,
+// github.com/elastic/go-elasticsearch/v8/esapi (the request types
+// SecurityGetServiceCredentialsRequest, NodesInfoRequest,
+// SecurityAuthenticateRequest and InfoRequest), and sent through the
+// official client's transport, github.com/elastic/elastic-transport-go/v8
+// (elastictransport), which brings TLS (CA or CA fingerprint), API key,
+// basic auth and service token headers, the address list with its
+// dead-connection pool, and retries. We do not go through
+// elasticsearch.Client, on purpose:
 //
 //   - elasticsearch.Client.Perform adds "Accept:
 //     application/vnd.elasticsearch+json;compatible-with=8" whenever
 //     ELASTIC_CLIENT_APIVERSIONING=true is in the environment (or
 //     EnableCompatibilityMode is set). 7.x rejects that media type, and a
-//     stray variable in an admin's shell must not break a push. Without it
-//     the transport sends plain JSON requests, which 7.13 through 9.x all
-//     accept for the GET requests used here.
+//     stray variable in an admin's shell must not break a push. esapi
+//     requests sent straight to the transport are plain JSON requests,
+//     which 7.13 through 9.x all accept for the GET requests used here.
 //   - elasticsearch.Client.Perform refuses any 2xx answer that lacks
 //     "X-Elastic-Product: Elasticsearch". 7.13 does not send that header
 //     (it came in 7.14), and 7.13's node-local answer is one we explain
@@ -43,6 +46,7 @@ import (
 	"time"
 
 	"github.com/elastic/elastic-transport-go/v8/elastictransport"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 )
@@ -301,19 +305,16 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// get sends GET path and decodes a 2xx JSON answer into out. It returns
-// the address that answered.
-func (c *Client) get(ctx context.Context, path string, out any) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, path, nil)
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Accept", "application/json")
+// do sends one request built by the official client's API package (esapi)
+// through the transport, and decodes a 2xx JSON answer into out. It
+// returns the address that answered.
+func (c *Client) do(ctx context.Context, r esapi.Request, out any) (string, error) {
+	rec := &answering{t: c.transport}
 	c.requests.Add(1)
-	res, err := c.transport.Perform(req)
+	res, err := r.Do(ctx, rec)
 	where := c.URL()
-	if req.URL != nil && req.URL.Host != "" {
-		where = req.URL.Scheme + "://" + req.URL.Host
+	if rec.addr != "" {
+		where = rec.addr
 	}
 	if err != nil {
 		return where, &Error{URL: where, Msg: c.describe(ctx, err), Err: err}
@@ -327,9 +328,24 @@ func (c *Client) get(ctx context.Context, path string, out any) (string, error) 
 		return where, &Error{URL: where, Status: res.StatusCode, Msg: c.statusMessage(res.StatusCode, body)}
 	}
 	if err := json.Unmarshal(body, out); err != nil {
-		return where, &Error{URL: where, Status: res.StatusCode, Msg: fmt.Sprintf("%s did not answer as Elasticsearch does (%v)", path, err)}
+		return where, &Error{URL: where, Status: res.StatusCode, Msg: fmt.Sprintf("%T: the answer is not what Elasticsearch sends (%v)", r, err)}
 	}
 	return where, nil
+}
+
+// answering passes requests to the transport and remembers the address
+// the transport chose, which esapi's Response does not carry.
+type answering struct {
+	t    esapi.Transport
+	addr string
+}
+
+func (a *answering) Perform(req *http.Request) (*http.Response, error) {
+	res, err := a.t.Perform(req)
+	if req.URL != nil && req.URL.Host != "" {
+		a.addr = req.URL.Scheme + "://" + req.URL.Host
+	}
+	return res, err
 }
 
 // describe turns a transport error into the admin's next step.
