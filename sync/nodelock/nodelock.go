@@ -19,6 +19,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -200,7 +201,7 @@ func Acquire(ctx context.Context, fsys FS, target string, opts Options) (*Lock, 
 		lastHolder, lastEnd = h, mtime.Add(lease)
 		expired := nodeNow().After(mtime.Add(lease))
 		if expired || opts.Break {
-			took, err := takeOver(fsys, lockPath, me.ID, seen)
+			took, err := takeOver(fsys, lockPath, mine, seen)
 			if err != nil {
 				return nil, err
 			}
@@ -210,7 +211,10 @@ func Acquire(ctx context.Context, fsys FS, target string, opts Options) (*Lock, 
 					how = "live"
 				}
 				lk.TookOver = fmt.Sprintf("took over the %s lock of %s (lease %s)", how, h, lease.Round(time.Second))
-				continue
+				if _, lk.NodeTime, err = fsys.ReadFile(lockPath); err != nil {
+					lk.NodeTime = nodeNow()
+				}
+				return lk, nil
 			}
 			// Another run moved it first: look again after a pause.
 		} else if !time.Now().Add(poll).Before(opts.WaitUntil) {
@@ -222,29 +226,40 @@ func Acquire(ctx context.Context, fsys FS, target string, opts Options) (*Lock, 
 	}
 }
 
-// takeOver removes the lock file if it still holds stale (the content
-// judged expired). Two runs may judge the same lock expired at once:
-// each first moves the lock to a name of its own, which only one of them
-// can do, and looks at what it moved. A run that moved a fresh lock (the
-// other run's, made meanwhile) puts it back; should a third run have
-// locked in between, the lock it moved is lost, and its holder finds that
-// out when it verifies before renaming, and writes nothing.
-func takeOver(fsys FS, lockPath, id string, stale []byte) (bool, error) {
-	aside := lockPath + "." + id + ".old"
-	if err := fsys.Rename(lockPath, aside); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return false, nil // someone else moved it first
+// takeOver replaces the lock file with this run's (mine) if it still
+// holds stale, the content judged expired or broken. Several runs may
+// judge the same lock at once, so the right to replace it is claimed
+// first: a hard link to the lock under a name made from the stale
+// content, which only one run can create (link fails if the name
+// exists). The claimant then looks at what it linked: the stale lock, and
+// it replaces it atomically with posix-rename, so the lock path is never
+// empty for a third run to lock meanwhile; anything else (a fresh lock
+// made in between) is left alone. The claim is removed only after the
+// replacement, so a slower run that judged the same stale lock finds its
+// claim taken, or links the new lock and leaves it alone too. Nothing
+// ever moves a lock aside, so a lock whose holder has ended is never put
+// back behind its back.
+func takeOver(fsys FS, lockPath, mine string, stale []byte) (bool, error) {
+	sum := sha256.Sum256(stale)
+	claim := lockPath + ".takeover." + hex.EncodeToString(sum[:8])
+	if err := fsys.Link(lockPath, claim); err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrExist) {
+			return false, nil // released, or another run claimed it first
+		}
+		if _, _, serr := fsys.ReadFile(claim); serr == nil {
+			return false, nil // the claim exists: another run's
 		}
 		return false, fmt.Errorf("lock: take over %s: %w", lockPath, err)
 	}
-	moved, _, err := fsys.ReadFile(aside)
-	if err == nil && bytes.Equal(moved, stale) {
-		fsys.Remove(aside)
-		return true, nil
+	defer fsys.Remove(claim)
+	linked, _, err := fsys.ReadFile(claim)
+	if err != nil || !bytes.Equal(linked, stale) {
+		return false, nil // a fresh lock: not ours to take
 	}
-	fsys.Link(aside, lockPath) // fails only if yet another run locked meanwhile
-	fsys.Remove(aside)
-	return false, nil
+	if err := fsys.Rename(mine, lockPath); err != nil {
+		return false, fmt.Errorf("lock: take over %s: %w", lockPath, err)
+	}
+	return true, nil
 }
 
 // Verify reports whether the lock is still this run's, right before the
