@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -51,11 +53,26 @@ func TestConcurrentCreateLosesNoUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := regexp.MustCompile(`(?m)^(es-[0-9]+) +([a-z-]+) `)
+	// Each run is its own process, as two admins' runs are (and as
+	// urfave/cli, whose help flag is a package variable, requires).
+	bin, err := exec.LookPath("es-service-tokens") // testscript.Main put it on PATH
+	if err != nil {
+		t.Fatal(err)
+	}
 	runIn := func(dir string, args ...string) (string, int) {
-		var out, errOut bytes.Buffer
-		env := map[string]string{"ES_PATH_CONF": dir, "HOME": work, "USER": "root"}
-		code := run(append([]string{"es-service-tokens", "-i", invFile}, args...), strings.NewReader(""), &out, &errOut, func(k string) string { return env[k] })
-		return out.String() + errOut.String(), code
+		var out bytes.Buffer
+		cmd := exec.Command(bin, append([]string{"-i", invFile}, args...)...)
+		cmd.Env = []string{"ES_PATH_CONF=" + dir, "HOME=" + work, "USER=root", "PATH=" + os.Getenv("PATH")}
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return out.String(), 0
+		case errors.As(err, &ee):
+			return out.String(), ee.ExitCode()
+		}
+		return out.String() + err.Error(), -1
 	}
 
 	lost, updatedByBoth, updates, conflicts := 0, 0, 0, 0
