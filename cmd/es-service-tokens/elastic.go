@@ -109,35 +109,20 @@ type esRun struct {
 // confirmation for the batch's nodes; then confirms the whole cluster.
 func (t *tool) rollout(c *cli.Context, r *remote, plan *rolloutPlan, p *push.Pusher, req push.Request, local *tokens.File) ([]push.Result, []gate, *esRun) {
 	results := make([]push.Result, len(r.nodes))
-	var names map[string]string // inventory name -> ES name
+	var m esMapping
 	if plan.es != nil {
-		names = map[string]string{}
-		for _, n := range esnode.Resolve(r.ctx, r.dialer, r.fleet, r.nodes) {
-			names[n.Node] = n.ESName
-		}
+		m = t.esNames(c, r)
 	}
 	target := func(upto int) elastic.Target {
 		tg := elastic.Target{Inventory: map[string]string{}, Causes: map[string]string{}}
-		selected := map[string]bool{}
-		for _, n := range r.nodes {
-			selected[n.Name] = true
-		}
-		inv, _ := t.loadInventory(c)
-		for _, n := range inv.Nodes {
-			es := names[n.Name]
-			if es == "" {
-				es = n.ESNodeName
-			}
-			if es == "" {
-				es = n.Name
-			}
-			tg.Inventory[es] = n.Name
-			if !selected[n.Name] {
-				tg.Causes[es] = "inventory node " + n.Name + " was not pushed (outside --limit)"
+		for es, name := range m.byES {
+			tg.Inventory[es] = name
+			if m.outside[es] {
+				tg.Causes[es] = "inventory node " + name + " was not pushed (outside --limit)"
 			}
 		}
 		for i, n := range r.nodes {
-			es := names[n.Name]
+			es := m.esOf[n.Name]
 			switch {
 			case i >= upto:
 				tg.Causes[es] = "inventory node " + n.Name + " was not pushed: the rollout stopped"
@@ -168,7 +153,7 @@ func (t *tool) rollout(c *cli.Context, r *remote, plan *rolloutPlan, p *push.Pus
 			if !want.Empty() {
 				tg := target(b.End)
 				for i := b.Start; i < b.End; i++ {
-					tg.Only = append(tg.Only, names[r.nodes[i].Name])
+					tg.Only = append(tg.Only, m.esOf[r.nodes[i].Name])
 				}
 				out := plan.es.Confirm(r.ctx, want, tg, plan.cfg.ConfirmTimeout)
 				if !out.Confirmed {
@@ -312,35 +297,14 @@ func (t *tool) esCoverage(c *cli.Context, r *remote, local *tokens.File) (*elast
 	if err != nil {
 		return nil, fail(exitConfig, "%v", err)
 	}
-	selected := map[string]bool{}
-	for _, n := range r.nodes {
-		selected[n.Name] = true
-	}
-	names := map[string]string{}
-	for _, n := range esnode.Resolve(r.ctx, r.dialer, r.fleet, r.nodes) {
-		names[n.Node] = n.ESName
-	}
-	mapping, skip := map[string]string{}, map[string]bool{}
-	for _, n := range inv.Nodes {
-		es := names[n.Name]
-		if es == "" {
-			es = n.ESNodeName
-		}
-		if es == "" {
-			es = n.Name
-		}
-		mapping[es] = n.Name
-		if !selected[n.Name] {
-			skip[es] = true
-		}
-	}
+	m := t.esNames(c, r)
 	var principals []string
 	for _, a := range tokens.Accounts() {
 		principals = append(principals, a.Principal)
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, cfg.ConfirmTimeout)
 	defer cancel()
-	cov, err := es.Coverage(ctx, local.Keys(), principals, mapping, skip)
+	cov, err := es.Coverage(ctx, local.Keys(), principals, m.byES, m.outside)
 	if err != nil {
 		return nil, err
 	}
@@ -588,4 +552,41 @@ func (t *tool) printLive(c *cli.Context, asJSON bool, res verifyResult, live *li
 		return silentExit(exitFailed)
 	}
 	return nil
+}
+
+// esMapping relates inventory nodes to Elasticsearch node names.
+type esMapping struct {
+	esOf    map[string]string // inventory name -> ES name
+	byES    map[string]string // ES name -> inventory name
+	outside map[string]bool   // ES names of inventory nodes this run does not reach (--limit)
+}
+
+// esNames names every inventory node as Elasticsearch does: the nodes this
+// run reaches by es_node_name, else node.name read over SFTP, else their
+// hostname; the others by es_node_name, else their inventory name.
+func (t *tool) esNames(c *cli.Context, r *remote) esMapping {
+	m := esMapping{esOf: map[string]string{}, byES: map[string]string{}, outside: map[string]bool{}}
+	selected := map[string]bool{}
+	for _, n := range r.nodes {
+		selected[n.Name] = true
+	}
+	resolved := map[string]string{}
+	for _, n := range esnode.Resolve(r.ctx, r.dialer, r.fleet, r.nodes) {
+		resolved[n.Node] = n.ESName
+	}
+	inv, _ := t.loadInventory(c)
+	for _, n := range inv.Nodes {
+		es := resolved[n.Name]
+		if es == "" {
+			es = n.ESNodeName
+		}
+		if es == "" {
+			es = n.Name
+		}
+		m.esOf[n.Name], m.byES[es] = es, n.Name
+		if !selected[n.Name] {
+			m.outside[es] = true
+		}
+	}
+	return m
 }
