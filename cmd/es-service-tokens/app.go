@@ -33,8 +33,10 @@ func (t *tool) app() *cli.App {
 	return app
 }
 
+// commands defines the program: its global options and its commands, each
+// built next to its action (local.go, remote.go, checkcmd.go, ...).
 func (t *tool) commands() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:  "es-service-tokens",
 		Usage: "Manages elasticsearch service account file-tokens, on this host and on every node of a cluster",
 		Description: "Creates, lists and deletes tokens in $ES_PATH_CONF/service_tokens exactly as\n" +
@@ -47,127 +49,48 @@ func (t *tool) commands() *cli.App {
 		ErrWriter:                 t.stderr,
 		ExitErrHandler:            func(*cli.Context, error) {}, // run() maps errors to exit codes
 		OnUsageError:              usageError,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "file", Usage: "the service_tokens `PATH` (else --path-conf, --es-home, the inventory, ES_PATH_CONF, ES_HOME)"},
-			&cli.StringFlag{Name: "path-conf", Usage: "the Elasticsearch config `DIR` (as ES_PATH_CONF)"},
-			&cli.StringFlag{Name: "es-home", Usage: "the Elasticsearch home `DIR` (as ES_HOME); the file is DIR/config/service_tokens"},
-			&cli.StringSliceFlag{Name: "E", Usage: "configure a setting, as `key=value`"},
-			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json"},
-			&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "the cluster inventory `FILE` (YAML, native or Ansible)"},
-			&cli.StringFlag{Name: "ssh-config", Usage: "the ssh_config `FILE` to honour (default ~/.ssh/config)"},
-			&cli.BoolFlag{Name: "silent", Aliases: []string{"s"}, Usage: "show minimal output"},
-			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show verbose output: each node's step timings, options read but not used"},
-			&cli.StringFlag{Name: "audit-log", Usage: "append one JSON line per create, delete, push or pull to `FILE` (else the inventory's audit_log)"},
-			&cli.BoolFlag{Name: "version", Usage: "print the version, commit and build date (as the version command)"},
-		},
+		Flags:                     globalFlags(),
 		Commands: []*cli.Command{
-			{
-				Name:      "create",
-				Usage:     "Create a file token for specified service account and token name",
-				ArgsUsage: "<principal> <token-name>",
-				Description: "Example:\n   es-service-tokens create elastic/fleet-server my-token\n" +
-					"   es-service-tokens -i cluster.yml create elastic/kibana kibana-1 --token-file /root/kibana.token",
-				Flags:        append(append([]cli.Flag{&cli.StringFlag{Name: "token-file", Usage: "write the bearer token to a new file `PATH` (mode 0600) instead of stdout"}}, fanoutFlags(true)...), esFlags(true)...),
-				Action:       t.create,
-				OnUsageError: usageError,
-			},
-			{
-				Name:         "delete",
-				Usage:        "Remove a file token for specified service account and token name",
-				ArgsUsage:    "<principal> <token-name>",
-				Description:  "Example:\n   es-service-tokens delete elastic/fleet-server my-token",
-				Flags:        append(fanoutFlags(true), esFlags(true)...),
-				Action:       t.delete,
-				OnUsageError: usageError,
-			},
-			{
-				Name:         "list",
-				Usage:        "List file tokens for the specified service accounts",
-				ArgsUsage:    "[<principal>]",
-				Description:  "Example:\n   es-service-tokens list elastic/fleet-server",
-				Action:       t.list,
-				OnUsageError: usageError,
-			},
-			{
-				Name:      "verify",
-				Usage:     "Check a bearer token against the file as Elasticsearch authenticates it",
-				ArgsUsage: "[<bearer-token> | -]",
-				Description: "Reads the token from standard input when it is - or missing, which keeps it\n" +
-					"out of the process list and shell history. Exits 0 when valid, 1 when not.\n" +
-					"Example:\n   es-service-tokens verify < kibana.token",
-				Flags:        esFlags(false),
-				Action:       t.verify,
-				OnUsageError: usageError,
-			},
-			{
-				Name:      "push",
-				Usage:     "Copy the local file to every node: atomic, verified, owner, group and mode enforced",
-				ArgsUsage: " ",
-				Description: "Exit codes: 0 every node verified, 1 a node failed or conflicted, 64 usage,\n" +
-					"65 the local file is malformed, 78 the inventory is invalid.\n" +
-					"Example:\n   es-service-tokens -i cluster.yml push --limit 'hot,!es-3' --dry-run",
-				Flags:        append(append(fanoutFlags(true), &cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "connect and show what would change, by token name; write nothing"}), esFlags(true)...),
-				Action:       t.push,
-				OnUsageError: usageError,
-			},
-			{
-				Name:      "check",
-				Usage:     "Compare every node's file with the local one; write nothing",
-				ArgsUsage: " ",
-				Description: "Exit codes (as diff): 0 all in sync, 1 drift, 2 a node could not be checked;\n" +
-					"with --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n" +
-					"Example:\n   es-service-tokens -i cluster.yml check --prometheus-textfile /var/lib/node_exporter/es_tokens.prom",
-				Flags: append(append(fanoutFlags(false),
-					&cli.BoolFlag{Name: "nagios", Usage: "print one Nagios/Icinga plugin line with perfdata"},
-					&cli.StringFlag{Name: "prometheus-textfile", Usage: "also write node_exporter textfile metrics to `PATH` (atomically)"},
-					&cli.StringFlag{Name: "against", Usage: "compare the local file with `OTHER_FILE` instead of nodes"}), esFlags(false)...),
-				Action:       t.check,
-				OnUsageError: usageError,
-			},
-			{
-				Name:        "pull",
-				Usage:       "Copy one node's file to a new local file",
-				ArgsUsage:   "<node> --out FILE",
-				Description: "Example:\n   es-service-tokens -i cluster.yml pull es-1 --out recovered_service_tokens\n   es-service-tokens -i cluster.yml pull es-1 --backup latest --out restored_service_tokens",
-				Flags: append(fanoutFlags(false), &cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the new local `FILE` (never overwritten)"},
-					&cli.StringFlag{Name: "backup", Usage: "copy one of the node's backups instead: `latest` or its timestamp (see backups: N)"}),
-				Action:       t.pull,
-				OnUsageError: usageError,
-			},
-			{
-				Name:         "nodes",
-				Usage:        "Show the resolved node table and where each value came from",
-				ArgsUsage:    " ",
-				Description:  "Example:\n   es-service-tokens -i cluster.yml nodes --limit hot",
-				Flags:        []cli.Flag{&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these `NODES`"}, connectTimeoutFlag()},
-				Action:       t.nodes,
-				OnUsageError: usageError,
-			},
-			{
-				Name:         "completion",
-				Usage:        "Print a shell completion script",
-				ArgsUsage:    "bash|zsh|fish",
-				Description:  "Example:\n   source <(es-service-tokens completion bash)",
-				Action:       t.completion,
-				OnUsageError: usageError,
-			},
-			{
-				Name:         "version",
-				Usage:        "Print the version, commit and build date",
-				ArgsUsage:    " ",
-				Description:  "Example:\n   es-service-tokens version --format json",
-				Action:       t.version,
-				OnUsageError: usageError,
-			},
-			{
-				Name:         "man",
-				Usage:        "Print the manual page (roff), as installed by the packages",
-				ArgsUsage:    " ",
-				Description:  "Example:\n   es-service-tokens man | man -l -",
-				Action:       t.manPage,
-				OnUsageError: usageError,
-			},
+			t.createCommand(), t.deleteCommand(), t.listCommand(), t.verifyCommand(),
+			t.pushCommand(), t.checkCommand(), t.pullCommand(), t.nodesCommand(),
+			t.completionCommand(), t.versionCommand(), t.manCommand(),
 		},
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = usageError
+	}
+	return app
+}
+
+// globalFlags are the options every command takes, wherever they appear
+// on the command line (see normalizeArgs).
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "file", Usage: "the service_tokens `PATH` (else --path-conf, --es-home, the inventory, ES_PATH_CONF, ES_HOME)"},
+		&cli.StringFlag{Name: "path-conf", Usage: "the Elasticsearch config `DIR` (as ES_PATH_CONF)"},
+		&cli.StringFlag{Name: "es-home", Usage: "the Elasticsearch home `DIR` (as ES_HOME); the file is DIR/config/service_tokens"},
+		&cli.StringSliceFlag{Name: "E", Usage: "configure a setting, as `key=value`"},
+		&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json"},
+		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "the cluster inventory `FILE` (YAML, native or Ansible)"},
+		&cli.StringFlag{Name: "ssh-config", Usage: "the ssh_config `FILE` to honour (default ~/.ssh/config)"},
+		&cli.BoolFlag{Name: "silent", Aliases: []string{"s"}, Usage: "show minimal output"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show verbose output: each node's step timings, options read but not used"},
+		&cli.StringFlag{Name: "audit-log", Usage: "append one JSON line per create, delete, push or pull to `FILE` (else the inventory's audit_log)"},
+		&cli.BoolFlag{Name: "version", Usage: "print the version, commit and build date (as the version command)"},
+	}
+}
+
+// nodesCommand is defined here rather than next to its action in nodes.go,
+// which renders the node table.
+
+func (t *tool) nodesCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "nodes",
+		Usage:       "Show the resolved node table and where each value came from",
+		ArgsUsage:   " ",
+		Description: "Example:\n   es-service-tokens -i cluster.yml nodes --limit hot",
+		Flags:       []cli.Flag{&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these `NODES`"}, connectTimeoutFlag()},
+		Action:      t.nodes,
 	}
 }
 

@@ -55,6 +55,16 @@ if [[ "${funcstack[1]}" == "_es-service-tokens" ]]; then
 fi
 `
 
+func (t *tool) completionCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "completion",
+		Usage:       "Print a shell completion script",
+		ArgsUsage:   "bash|zsh|fish",
+		Description: "Example:\n   source <(es-service-tokens completion bash)",
+		Action:      t.completion,
+	}
+}
+
 func (t *tool) completion(c *cli.Context) error {
 	switch shell := c.Args().First(); shell {
 	case "bash":

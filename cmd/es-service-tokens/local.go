@@ -174,6 +174,19 @@ func (t *tool) prepareChange(c *cli.Context, ready func(esconfig.Location) error
 	return
 }
 
+func (t *tool) createCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "create",
+		Usage:     "Create a file token for specified service account and token name",
+		ArgsUsage: "<principal> <token-name>",
+		Description: "Example:\n   es-service-tokens create elastic/fleet-server my-token\n" +
+			"   es-service-tokens -i cluster.yml create elastic/kibana kibana-1 --token-file /root/kibana.token",
+		Flags: append([]cli.Flag{&cli.StringFlag{Name: "token-file", Usage: "write the bearer token to a new file `PATH` (mode 0600) instead of stdout"}},
+			nodeFlags(true)...),
+		Action: t.create,
+	}
+}
+
 func (t *tool) create(c *cli.Context) error {
 	var asJSON bool
 	var alg tokens.Algorithm
@@ -276,6 +289,17 @@ func (t *tool) create(c *cli.Context) error {
 	return t.pushAfterChange(c, plan, loc, change)
 }
 
+func (t *tool) deleteCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "delete",
+		Usage:       "Remove a file token for specified service account and token name",
+		ArgsUsage:   "<principal> <token-name>",
+		Description: "Example:\n   es-service-tokens delete elastic/fleet-server my-token",
+		Flags:       nodeFlags(true),
+		Action:      t.delete,
+	}
+}
+
 func (t *tool) delete(c *cli.Context) error {
 	acct, name, loc, plan, err := t.prepareChange(c, nil)
 	if err != nil {
@@ -309,6 +333,16 @@ type listEntry struct {
 	Principal     string `json:"principal"`
 	Name          string `json:"name"`
 	HashAlgorithm string `json:"hash_algorithm"`
+}
+
+func (t *tool) listCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "list",
+		Usage:       "List file tokens for the specified service accounts",
+		ArgsUsage:   "[<principal>]",
+		Description: "Example:\n   es-service-tokens list elastic/fleet-server",
+		Action:      t.list,
+	}
 }
 
 func (t *tool) list(c *cli.Context) error {
@@ -370,6 +404,19 @@ type verifyResult struct {
 	File          string `json:"file,omitempty"`
 	// Elasticsearch is the live check (verify --es-url), when configured.
 	Elasticsearch *liveResult `json:"elasticsearch,omitempty"`
+}
+
+func (t *tool) verifyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "verify",
+		Usage:     "Check a bearer token against the file as Elasticsearch authenticates it",
+		ArgsUsage: "[<bearer-token> | -]",
+		Description: "Reads the token from standard input when it is - or missing, which keeps it\n" +
+			"out of the process list and shell history. Exits 0 when valid, 1 when not.\n" +
+			"Example:\n   es-service-tokens verify < kibana.token",
+		Flags:  esFlags(false),
+		Action: t.verify,
+	}
 }
 
 func (t *tool) verify(c *cli.Context) error {

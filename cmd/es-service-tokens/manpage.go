@@ -41,6 +41,16 @@ tag es-service-tokens) when /dev/log exists, and as one JSON line to the file na
 **ssh_config**(5), **elasticsearch-service-tokens** (Elasticsearch's own tool)
 `
 
+func (t *tool) manCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "man",
+		Usage:       "Print the manual page (roff), as installed by the packages",
+		ArgsUsage:   " ",
+		Description: "Example:\n   es-service-tokens man | man -l -",
+		Action:      t.manPage,
+	}
+}
+
 // manPage prints the manual page, rendered from the same command
 // definitions as --help (urfave/cli's Markdown, then go-md2man, the
 // renderer urfave/cli's ToMan uses), so the two cannot drift apart.

@@ -40,6 +40,13 @@ func fanoutFlags(changes bool) []cli.Flag {
 	return f
 }
 
+// nodeFlags are the options of a command that reaches nodes and may ask
+// Elasticsearch: fanoutFlags, the command's own, then esFlags, in the order
+// help lists them. changes adds those of commands that write.
+func nodeFlags(changes bool, own ...cli.Flag) []cli.Flag {
+	return append(append(fanoutFlags(changes), own...), esFlags(changes)...)
+}
+
 // connectTimeoutFlag is shared by every command that connects, so that its
 // help reads the same everywhere.
 func connectTimeoutFlag() cli.Flag {
@@ -341,6 +348,19 @@ func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location,
 		before = []byte{}
 	}
 	return t.runPush(c, p, loc.File, ch.After, before)
+}
+
+func (t *tool) pushCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "push",
+		Usage:     "Copy the local file to every node: atomic, verified, owner, group and mode enforced",
+		ArgsUsage: " ",
+		Description: "Exit codes: 0 every node verified, 1 a node failed or conflicted, 64 usage,\n" +
+			"65 the local file is malformed, 78 the inventory is invalid.\n" +
+			"Example:\n   es-service-tokens -i cluster.yml push --limit 'hot,!es-3' --dry-run",
+		Flags:  nodeFlags(true, &cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "connect and show what would change, by token name; write nothing"}),
+		Action: t.push,
+	}
 }
 
 // push is the push command: the local file as it is, to every node.

@@ -8,6 +8,16 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/internal/buildinfo"
 )
 
+func (t *tool) versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "version",
+		Usage:       "Print the version, commit and build date",
+		ArgsUsage:   " ",
+		Description: "Example:\n   es-service-tokens version --format json",
+		Action:      t.version,
+	}
+}
+
 // version prints which build this is, for pinning and change approval.
 func (t *tool) version(c *cli.Context) error {
 	if c.Args().Len() > 0 {
