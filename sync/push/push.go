@@ -243,19 +243,58 @@ func (p *Pusher) fresh(n *inventory.Node, fn func(*remotefile.Conn) error) error
 // write makes the node's file right. Without the lock (lk nil) it only
 // reads and says what it would do, as for a dry run.
 func (p *Pusher) write(ctx context.Context, c *remotefile.Conn, n *inventory.Node, req Request, lk *nodelock.Lock) (Result, bool) {
-	step := "read"
-	if lk != nil {
-		step = "re-read" // under the lock, after the first look
-	}
-	read := steps.Start(ctx, step)
-	st, err := c.Read(n.Path)
-	read()
+	st, err := readNode(ctx, c, n, lk != nil)
 	if err != nil {
 		return failed(ctx, err), failure.Of(err) == failure.ConnectionLost
 	}
+	want := target(c, st)
+	res := describe(c, st)
+	sameContent := st.Exists && bytes.Equal(st.Data, req.Data)
+	if sameContent && st.UID == want.UID && st.GID == want.GID && st.Mode == want.Mode {
+		res.Status = Unchanged
+		return res, false
+	}
+	if !sameContent {
+		res.Changes = changes(st, req.Local)
+	}
+	if reason, kind := refusal(st, req, sameContent); reason != "" {
+		res.Status, res.Failure, res.Reason = Conflict, kind, reason
+		return res, false
+	}
+	if err := c.CanSet(want); err != nil && !req.DryRun {
+		return failed(ctx, err), false
+	}
+	switch {
+	case lk == nil:
+		res.Status, res.Reason = WouldUpdate, dryRunReason(st, want, req.Data, c)
+		if sameContent {
+			res.Status = WouldFix
+		}
+		return res, false
+	case sameContent:
+		return p.fixAttrs(ctx, c, n, req, want, lk, res)
+	}
+	return p.replace(ctx, c, n, req, st, want, lk, res)
+}
+
+// readNode reads the node's file, as a first look or, under the lock
+// (locked), again: the progress line tells the two apart.
+func readNode(ctx context.Context, c *remotefile.Conn, n *inventory.Node, locked bool) (remotefile.State, error) {
+	step := "read"
+	if locked {
+		step = "re-read" // under the lock, after the first look
+	}
+	read := steps.Start(ctx, step)
+	defer read()
+	return c.Read(n.Path)
+}
+
+// target is what the node's file must end as: the inventory's owner,
+// group and mode, and where owner or group is not enforced, what the
+// file has now, as Elasticsearch's CLI keeps them.
+func target(c *remotefile.Conn, st remotefile.State) remotefile.Attrs {
 	want := c.Target()
 	if st.Exists {
-		// Not enforced: keep what the file has, as Elasticsearch's CLI does.
 		if want.UID < 0 {
 			want.UID = st.UID
 		}
@@ -263,107 +302,116 @@ func (p *Pusher) write(ctx context.Context, c *remotefile.Conn, n *inventory.Nod
 			want.GID = st.GID
 		}
 	}
-	res := describe(c, st)
-	sameContent := st.Exists && bytes.Equal(st.Data, req.Data)
-	attrsRight := st.Exists && st.UID == want.UID && st.GID == want.GID && st.Mode == want.Mode
-	if sameContent && attrsRight {
-		res.Status = Unchanged
-		return res, false
-	}
-	if !sameContent {
-		res.Changes = changes(st, req.Local)
-	}
+	return want
+}
+
+// refusal says why the node's file must not be written: it is probably
+// not what the user meant to replace (guard), or someone else changed it
+// since the local file was read before a create or delete. Empty when
+// the write may go ahead.
+func refusal(st remotefile.State, req Request, sameContent bool) (string, failure.Kind) {
 	if reason, kind := guard(st, req); reason != "" {
-		res.Status, res.Failure, res.Reason = Conflict, kind, reason
-		return res, false
+		return reason, kind
 	}
 	if !sameContent && req.Before != nil && st.Exists && !req.Force &&
 		st.SHA256 != digest.SHA256(req.Before) && st.SHA256 != digest.SHA256(req.Data) {
-		res.Status, res.Failure, res.Reason = Conflict, failure.Conflict, conflictReason(st, req.Before)
-		return res, false
+		return conflictReason(st, req.Before), failure.Conflict
 	}
-	if err := c.CanSet(want); err != nil && !req.DryRun {
+	return "", ""
+}
+
+// fixAttrs corrects owner, group and mode of a file whose content is
+// already right: nothing is renamed, so the lock is checked right before
+// the change.
+func (p *Pusher) fixAttrs(ctx context.Context, c *remotefile.Conn, n *inventory.Node, req Request, want remotefile.Attrs, lk *nodelock.Lock, res Result) (Result, bool) {
+	if err := lk.Verify(c); err != nil {
 		return failed(ctx, err), false
 	}
-	if lk == nil {
-		res.Status, res.Reason = WouldUpdate, dryRunReason(st, want, req.Data, c)
-		if sameContent {
-			res.Status = WouldFix
-		}
-		return res, false
+	if err := c.SetAttrs(n.Path, want); err != nil {
+		return failed(ctx, err), false
 	}
+	return p.verify(ctx, c, n, req.Data, want, Fixed, res.Changes)
+}
 
-	if sameContent {
-		if err := lk.Verify(c); err != nil {
-			return failed(ctx, err), false
-		}
-		if err := c.SetAttrs(n.Path, want); err != nil {
-			return failed(ctx, err), false
-		}
-		return p.verify(ctx, c, n, req.Data, want, Fixed, res.Changes)
-	}
+// replace writes the new file beside the old one and renames it over,
+// then reads it back. st is the node's file as read under the lock.
+func (p *Pusher) replace(ctx context.Context, c *remotefile.Conn, n *inventory.Node, req Request, st remotefile.State, want remotefile.Attrs, lk *nodelock.Lock, res Result) (Result, bool) {
 	tmp := remotefile.TempName(n.Path)
-	seen := st.SHA256
 	var bak string
 	beforeRename := func() error {
-		// The lock is what makes this read and the rename one step; it
-		// is checked last, right before the rename.
-		if req.Before != nil && !req.Force {
-			// A writer that is not this tool (an editor, an older
-			// version) may still have replaced the file meanwhile.
-			again, err := c.Read(n.Path)
-			if err != nil {
-				return err
-			}
-			if again.SHA256 != seen {
-				return errConflictDuringWrite
-			}
-		}
-		if err := lk.Verify(c); err != nil {
-			return err
-		}
-		if n.Backups > 0 && st.Exists {
-			// The file about to be replaced, kept beside it before the
-			// rename: a hard link is the same file, owner, group and mode.
-			b, err := backup.Make(c, n.Path, st, time.Now())
-			if err != nil {
-				return err
-			}
-			bak = b
-		}
-		return nil
+		var err error
+		bak, err = lastLook(c, n, req, st, lk)
+		return err
 	}
 	wrote := steps.Start(ctx, "write")
 	leftTemp, err := c.Replace(n.Path, tmp, req.Data, want, beforeRename)
 	wrote()
-	if err == nil {
-		r, retry := p.verify(ctx, c, n, req.Data, want, Updated, res.Changes)
-		if bak != "" {
-			r.Notes = append(r.Notes, "previous file kept as "+safetext.Escape(path.Base(bak)))
-			if removed, err := backup.Prune(c, n.Path, n.Backups); err != nil {
-				r.Warnings = append(r.Warnings, oneLine(err.Error()))
-			} else if len(removed) > 0 {
-				r.Notes = append(r.Notes, fmt.Sprintf("removed %s beyond backups: %d", plural(len(removed), "old backup"), n.Backups))
-			}
-		}
-		return r, retry
+	if err != nil {
+		return p.replaceFailed(ctx, n, err, res, st, req.Data, want, tmp, leftTemp), false
 	}
+	r, retry := p.verify(ctx, c, n, req.Data, want, Updated, res.Changes)
+	if bak != "" {
+		keptBackup(c, n, bak, &r)
+	}
+	return r, retry
+}
+
+// lastLook runs right before the rename: the lock is what makes the read
+// under it and the rename one step, so it is checked last. It keeps the
+// file about to be replaced as a backup when the node asks for backups,
+// and returns the backup's path.
+func lastLook(c *remotefile.Conn, n *inventory.Node, req Request, st remotefile.State, lk *nodelock.Lock) (string, error) {
+	if req.Before != nil && !req.Force {
+		// A writer that is not this tool (an editor, an older version)
+		// may still have replaced the file meanwhile.
+		again, err := c.Read(n.Path)
+		if err != nil {
+			return "", err
+		}
+		if again.SHA256 != st.SHA256 {
+			return "", errConflictDuringWrite
+		}
+	}
+	if err := lk.Verify(c); err != nil {
+		return "", err
+	}
+	if n.Backups == 0 || !st.Exists {
+		return "", nil
+	}
+	// A hard link is the same file, owner, group and mode.
+	return backup.Make(c, n.Path, st, time.Now())
+}
+
+// keptBackup notes the backup this write made and prunes those beyond
+// the node's backups setting.
+func keptBackup(c *remotefile.Conn, n *inventory.Node, bak string, r *Result) {
+	r.Notes = append(r.Notes, "previous file kept as "+safetext.Escape(path.Base(bak)))
+	if removed, err := backup.Prune(c, n.Path, n.Backups); err != nil {
+		r.Warnings = append(r.Warnings, oneLine(err.Error()))
+	} else if len(removed) > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("removed %s beyond backups: %d", plural(len(removed), "old backup"), n.Backups))
+	}
+}
+
+// replaceFailed reports a write that did not finish. When the connection
+// went, the request may have reached the node without its reply reaching
+// us: only a new look tells what the node holds. Otherwise the rename did
+// not happen, and the temporary file it left is removed.
+func (p *Pusher) replaceFailed(ctx context.Context, n *inventory.Node, err error, res Result, st remotefile.State, data []byte, want remotefile.Attrs, tmp string, leftTemp bool) Result {
 	if errors.Is(err, errConflictDuringWrite) {
 		res.Status, res.Failure, res.Reason = Conflict, failure.Conflict, "the file changed on the node while it was being written; not replaced"
-		return res, false
+		return res
 	}
 	r := failed(ctx, err)
 	switch r.Failure {
 	case failure.ConnectionLost, failure.Timeout, failure.Interrupted:
-		// The request may have reached the node without its reply
-		// reaching us: only a new look tells what the node holds.
-		return p.afterLoss(n, r, st, req.Data, want, tmp, res.Changes), false
+		return p.afterLoss(n, r, st, data, want, tmp, res.Changes)
 	}
 	r.Reason += "; the node's file is unchanged"
 	if leftTemp {
 		r.Reason += p.cleanup(n, tmp)
 	}
-	return r, false
+	return r
 }
 
 // afterLoss reads the node again over a new connection after the one that
@@ -378,10 +426,7 @@ func (p *Pusher) afterLoss(n *inventory.Node, r Result, old remotefile.State, da
 		}
 		tmpNote := ""
 		if c.Exists(tmp) {
-			tmpNote = "; temporary file removed"
-			if err := c.Remove(tmp); err != nil {
-				tmpNote = fmt.Sprintf("; could not remove the temporary file %s (%v): delete it by hand", safetext.Escape(tmp), err)
-			}
+			tmpNote = removeTemp(c, tmp)
 		}
 		switch {
 		case st.Exists && st.SHA256 == digest.SHA256(data):
@@ -395,7 +440,8 @@ func (p *Pusher) afterLoss(n *inventory.Node, r Result, old remotefile.State, da
 		case st.Exists == old.Exists && st.SHA256 == old.SHA256:
 			out = r
 			out.Reason += "; read again over a new connection: the node's file is unchanged" + tmpNote
-			out.SHA256, out.Owner, out.Group, out.Mode = describe(c, st).SHA256, describe(c, st).Owner, describe(c, st).Group, describe(c, st).Mode
+			now := describe(c, st)
+			out.SHA256, out.Owner, out.Group, out.Mode = now.SHA256, now.Owner, now.Group, now.Mode
 		case !st.Exists:
 			out = r
 			out.Reason += "; read again over a new connection: the node has no file now" + tmpNote
@@ -480,17 +526,28 @@ func (p *Pusher) verify(ctx context.Context, c *remotefile.Conn, n *inventory.No
 // cleanup removes a temporary file over a fresh connection, for when the
 // one that wrote it died. Its deadline is its own: the node's may be spent.
 func (p *Pusher) cleanup(n *inventory.Node, tmp string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), n.ConnectTimeout+10*time.Second)
-	defer cancel()
-	c, err := remotefile.Dial(ctx, p.Dialer, n)
-	if err == nil {
-		defer c.Close()
-		err = c.Remove(tmp)
-	}
+	var note string
+	err := p.fresh(n, func(c *remotefile.Conn) error {
+		note = removeTemp(c, tmp)
+		return nil
+	})
 	if err != nil {
-		return fmt.Sprintf("; could not remove the temporary file %s (%v): delete it by hand", tmp, err)
+		return tempLeft(tmp, err)
+	}
+	return note
+}
+
+// removeTemp removes a temporary file this run left and says so, for the
+// end of a failed node's reason.
+func removeTemp(c *remotefile.Conn, tmp string) string {
+	if err := c.Remove(tmp); err != nil {
+		return tempLeft(tmp, err)
 	}
 	return "; temporary file removed"
+}
+
+func tempLeft(tmp string, err error) string {
+	return fmt.Sprintf("; could not remove the temporary file %s (%v): delete it by hand", safetext.Escape(tmp), err)
 }
 
 func describe(c *remotefile.Conn, st remotefile.State) Result {
