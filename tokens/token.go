@@ -97,6 +97,21 @@ func NewSecret(random io.Reader) (string, error) {
 	return SecretFromBytes(b), nil
 }
 
+// New makes a token named name for acct, with a fresh secret drawn from
+// random, and the hash of that secret as alg stores it in the file.
+func New(acct Account, name string, alg Algorithm, random io.Reader) (Token, string, error) {
+	ns, svc, _ := strings.Cut(acct.Principal, "/")
+	secret, err := NewSecret(random)
+	if err != nil {
+		return Token{}, "", err
+	}
+	hash, err := alg.Hash(secret, random)
+	if err != nil {
+		return Token{}, "", err
+	}
+	return Token{Namespace: ns, Service: svc, Name: name, Secret: secret}, hash, nil
+}
+
 // SecretFromBytes derives the 22-character secret from 16 random bytes:
 // the UUID version-4 and variant bits are set, then base64url without
 // padding.
