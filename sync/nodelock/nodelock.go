@@ -104,126 +104,202 @@ type Lock struct {
 // opts.WaitUntil and taking over an expired one (or any, with Break).
 // It fails with kind failure.Locked naming the holder.
 func Acquire(ctx context.Context, fsys FS, target string, opts Options) (*Lock, error) {
+	me, content, err := lockContent(opts)
+	if err != nil {
+		return nil, err
+	}
+	a := &acquirer{fsys: fsys, opts: opts, lockPath: Path(target), poll: opts.Poll}
+	a.mine = a.lockPath + "." + me.ID
+	a.lk = &Lock{path: a.lockPath, content: content, Holder: me}
+	if a.poll <= 0 {
+		a.poll = 200 * time.Millisecond
+	}
+	if err := writeOwn(fsys, target, a.mine, content); err != nil {
+		return nil, err
+	}
+	defer fsys.Remove(a.mine)
+	if a.nodeNow, err = nodeClock(fsys, a.mine); err != nil {
+		return nil, err
+	}
+	return a.wait(ctx)
+}
+
+// lockContent is this run's lock file: who it is, a fresh ID, and the
+// lease others grant it.
+func lockContent(opts Options) (Holder, []byte, error) {
 	var id [8]byte
 	rand.Read(id[:])
 	me := opts.Me
 	me.Tool, me.ID, me.LeaseSeconds = "es-service-tokens", hex.EncodeToString(id[:]), opts.Lease.Seconds()
 	content, err := json.Marshal(me)
 	if err != nil {
-		return nil, err
+		return Holder{}, nil, err
 	}
-	content = append(content, '\n')
-	lockPath := Path(target)
-	mine := lockPath + "." + me.ID
-	if err := fsys.WriteNew(mine, content); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, failure.New(failure.RemoteIO, fmt.Errorf("the directory %s does not exist on the node: is Elasticsearch installed there, and is path right?", path.Dir(target)))
-		}
-		return nil, fmt.Errorf("lock: %w", err)
+	return me, append(content, '\n'), nil
+}
+
+// writeOwn writes this run's lock file under its own name (mine), fully,
+// before it is linked to the lock's name.
+func writeOwn(fsys FS, target, mine string, content []byte) error {
+	err := fsys.WriteNew(mine, content)
+	if errors.Is(err, fs.ErrNotExist) {
+		return failure.New(failure.RemoteIO, fmt.Errorf("the directory %s does not exist on the node: is Elasticsearch installed there, and is path right?", path.Dir(target)))
 	}
-	defer fsys.Remove(mine)
-	// The node's clock now, without trusting ours: the file just written.
+	if err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	return nil
+}
+
+// nodeClock tells the node's time without trusting ours: the modification
+// time of the file just written, advanced by our clock since.
+func nodeClock(fsys FS, mine string) (func() time.Time, error) {
 	_, nodeThen, err := fsys.ReadFile(mine)
 	if err != nil {
 		return nil, fmt.Errorf("lock: read %s: %w", mine, err)
 	}
 	localThen := time.Now()
-	nodeNow := func() time.Time { return nodeThen.Add(time.Since(localThen)) }
+	return func() time.Time { return nodeThen.Add(time.Since(localThen)) }, nil
+}
 
-	poll := opts.Poll
-	if poll <= 0 {
-		poll = 200 * time.Millisecond
-	}
-	lk := &Lock{path: lockPath, content: content, Holder: me}
-	var lastHolder Holder
-	var lastEnd time.Time
-	// locked is the failure after waiting in vain for lastHolder.
-	locked := func(cause error) error {
-		msg := fmt.Sprintf("locked by %s: another es-service-tokens run is writing this node; try again when it ends (its lease ends %s; --break-lock takes it over)",
-			lastHolder, lastEnd.UTC().Format(time.RFC3339))
-		if cause != nil {
-			msg += " (" + cause.Error() + " while waiting)"
-		}
-		return failure.New(failure.Locked, errors.New(msg))
-	}
-	sleep := func() error {
-		t := time.NewTimer(poll)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return locked(ctx.Err())
-		case <-t.C:
-		}
-		if poll *= 2; poll > 2*time.Second {
-			poll = 2 * time.Second
-		}
-		return nil
-	}
+// acquirer is one Acquire in progress.
+type acquirer struct {
+	fsys     FS
+	opts     Options
+	lockPath string
+	mine     string // this run's lock file, linked to lockPath to take it
+	lk       *Lock  // what Acquire returns once linked
+	nodeNow  func() time.Time
+	poll     time.Duration
+	// The live holder last seen and when its lease ends, for the failure
+	// after waiting in vain.
+	lastHolder Holder
+	lastEnd    time.Time
+}
+
+// wait tries until the lock is this run's, the wait is over, or ctx ends.
+func (a *acquirer) wait(ctx context.Context) (*Lock, error) {
 	for {
 		if err := ctx.Err(); err != nil {
-			if lastHolder.ID != "" || lastHolder.User != "" {
-				return nil, locked(err)
+			if a.lastHolder.ID != "" || a.lastHolder.User != "" {
+				return nil, a.locked(err)
 			}
 			return nil, err
 		}
-		linkErr := fsys.Link(mine, lockPath)
-		if linkErr == nil {
-			_, lk.NodeTime, err = fsys.ReadFile(lockPath)
-			if err != nil {
-				lk.NodeTime = nodeNow()
-			}
-			return lk, nil
+		lk, pause, err := a.try()
+		if lk != nil || err != nil {
+			return lk, err
 		}
-		seen, mtime, err := fsys.ReadFile(lockPath)
-		if errors.Is(err, fs.ErrNotExist) {
-			// Released between our link and our read, or the link failed
-			// for another reason: the next round tells, and a link that
-			// fails with no lock in the way is an error of its own.
-			if linkErr = fsys.Link(mine, lockPath); linkErr == nil {
-				_, lk.NodeTime, _ = fsys.ReadFile(lockPath)
-				return lk, nil
-			}
-			if _, _, err := fsys.ReadFile(lockPath); errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("lock: cannot create %s (hard link): %w", lockPath, linkErr)
-			}
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("lock: read %s: %w", lockPath, err)
-		}
-		var h Holder
-		lease := opts.Lease
-		if json.Unmarshal(seen, &h) == nil && h.LeaseSeconds > 0 {
-			lease = time.Duration(h.LeaseSeconds * float64(time.Second))
-		} else {
-			h = Holder{User: "?", Host: "?", Started: mtime}
-		}
-		lastHolder, lastEnd = h, mtime.Add(lease)
-		expired := nodeNow().After(mtime.Add(lease))
-		if expired || opts.Break {
-			took, err := takeOver(fsys, lockPath, mine, seen)
-			if err != nil {
+		if pause {
+			if err := a.sleep(ctx); err != nil {
 				return nil, err
 			}
-			if took {
-				how := "expired"
-				if !expired {
-					how = "live"
-				}
-				lk.TookOver = fmt.Sprintf("took over the %s lock of %s (lease %s)", how, h, lease.Round(time.Second))
-				if _, lk.NodeTime, err = fsys.ReadFile(lockPath); err != nil {
-					lk.NodeTime = nodeNow()
-				}
-				return lk, nil
-			}
-			// Another run moved it first: look again after a pause.
-		} else if !time.Now().Add(poll).Before(opts.WaitUntil) {
-			return nil, locked(nil)
-		}
-		if err := sleep(); err != nil {
-			return nil, err
 		}
 	}
+}
+
+// try is one round: link this run's file to the lock's name, or judge
+// the lock in the way. With neither a lock nor an error, pause says
+// whether to wait before the next round.
+func (a *acquirer) try() (lk *Lock, pause bool, err error) {
+	if a.fsys.Link(a.mine, a.lockPath) == nil {
+		return a.held(""), false, nil
+	}
+	seen, mtime, err := a.fsys.ReadFile(a.lockPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		lk, err := a.vanished()
+		return lk, false, err
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("lock: read %s: %w", a.lockPath, err)
+	}
+	return a.judge(seen, mtime)
+}
+
+// vanished handles a link that failed with no lock to read: released
+// between our link and our read, or the link failed for another reason.
+// Linking again tells, and a link that fails with no lock in the way is
+// an error of its own. Neither lock nor error: look again at once.
+func (a *acquirer) vanished() (*Lock, error) {
+	linkErr := a.fsys.Link(a.mine, a.lockPath)
+	if linkErr == nil {
+		return a.held(""), nil
+	}
+	if _, _, err := a.fsys.ReadFile(a.lockPath); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("lock: cannot create %s (hard link): %w", a.lockPath, linkErr)
+	}
+	return nil, nil
+}
+
+// judge decides about a lock held by another run (its content seen, its
+// file's modification time mtime): take it over when it has expired or
+// Break says so, else wait for it while there is time.
+func (a *acquirer) judge(seen []byte, mtime time.Time) (lk *Lock, pause bool, err error) {
+	h, lease := holderOf(seen, mtime, a.opts.Lease)
+	a.lastHolder, a.lastEnd = h, mtime.Add(lease)
+	expired := a.nodeNow().After(a.lastEnd)
+	if !expired && !a.opts.Break {
+		if !time.Now().Add(a.poll).Before(a.opts.WaitUntil) {
+			return nil, false, a.locked(nil)
+		}
+		return nil, true, nil
+	}
+	took, err := takeOver(a.fsys, a.lockPath, a.mine, seen)
+	if err != nil || !took {
+		// Not taken: another run moved it first; look again after a pause.
+		return nil, true, err
+	}
+	how := "expired"
+	if !expired {
+		how = "live"
+	}
+	return a.held(fmt.Sprintf("took over the %s lock of %s (lease %s)", how, h, lease.Round(time.Second))), false, nil
+}
+
+// holderOf reads a lock's content. A lock this tool cannot read (another
+// version, a hand edit) is an unknown holder with the default lease,
+// counted from its file's modification time.
+func holderOf(seen []byte, mtime time.Time, defaultLease time.Duration) (Holder, time.Duration) {
+	var h Holder
+	if json.Unmarshal(seen, &h) == nil && h.LeaseSeconds > 0 {
+		return h, time.Duration(h.LeaseSeconds * float64(time.Second))
+	}
+	return Holder{User: "?", Host: "?", Started: mtime}, defaultLease
+}
+
+// held is the lock, now this run's; its NodeTime is the lock file's
+// modification time, or the node's clock as estimated if it cannot be read.
+func (a *acquirer) held(tookOver string) *Lock {
+	a.lk.TookOver = tookOver
+	_, t, err := a.fsys.ReadFile(a.lockPath)
+	if err != nil {
+		t = a.nodeNow()
+	}
+	a.lk.NodeTime = t
+	return a.lk
+}
+
+// locked is the failure after waiting in vain for the last holder seen.
+func (a *acquirer) locked(cause error) error {
+	msg := fmt.Sprintf("locked by %s: another es-service-tokens run is writing this node; try again when it ends (its lease ends %s; --break-lock takes it over)",
+		a.lastHolder, a.lastEnd.UTC().Format(time.RFC3339))
+	if cause != nil {
+		msg += " (" + cause.Error() + " while waiting)"
+	}
+	return failure.New(failure.Locked, errors.New(msg))
+}
+
+// sleep waits one poll interval, doubling it up to 2s for the next.
+func (a *acquirer) sleep(ctx context.Context) error {
+	t := time.NewTimer(a.poll)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return a.locked(ctx.Err())
+	case <-t.C:
+	}
+	a.poll = min(a.poll*2, 2*time.Second)
+	return nil
 }
 
 // takeOver replaces the lock file with this run's (mine) if it still
