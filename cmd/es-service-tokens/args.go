@@ -21,102 +21,151 @@ import (
 // urfave/cli stops parsing global flags at the command and command flags at
 // the first argument; this is the one place that knows every flag.
 func normalizeArgs(app *cli.App, args []string) ([]string, error) {
-	globals := flagArity(app.Flags)
-	anyLocal := map[string]bool{}
-	durations := map[string]bool{}
-	collectDurations(app.Flags, durations)
+	ix := indexFlags(app)
+	s, err := ix.sort(app, args)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]string{args[0]}, s.global...)
+	if s.cmd == nil {
+		return s.withoutCommand(app, out)
+	}
+	if err := s.checkPending(app, ix); err != nil {
+		return nil, err
+	}
+	out = append(out, s.cmd.Name)
+	if s.help {
+		return append(out, "--help"), nil
+	}
+	out = append(out, s.pending...)
+	out = append(out, s.local...)
+	out = append(out, "--")
+	return append(out, s.positional...), nil
+}
+
+// flagIndex is what normalizeArgs knows of every option: whether it takes
+// a value (by name and alias), and which are durations.
+type flagIndex struct {
+	globals   map[string]bool
+	anyLocal  map[string]bool // the options of any command
+	durations map[string]bool
+}
+
+func indexFlags(app *cli.App) flagIndex {
+	ix := flagIndex{globals: flagArity(app.Flags), anyLocal: map[string]bool{}, durations: map[string]bool{}}
+	collectDurations(app.Flags, ix.durations)
 	for _, c := range app.Commands {
 		for n, v := range flagArity(c.Flags) {
-			anyLocal[n] = v
+			ix.anyLocal[n] = v
 		}
-		collectDurations(c.Flags, durations)
+		collectDurations(c.Flags, ix.durations)
 	}
-	var global, local, pending, positional []string
-	var cmd *cli.Command
-	help := false
+	return ix
+}
+
+// sortedArgs is a command line taken apart by normalizeArgs.
+type sortedArgs struct {
+	cmd  *cli.Command
+	help bool // "help" came before the command
+	// pending are options of some command given before the command; they
+	// are judged once the command is known.
+	global, local, pending, positional []string
+}
+
+// sort files every word of args under the command, its options, the
+// global options or the positional arguments.
+func (ix flagIndex) sort(app *cli.App, args []string) (*sortedArgs, error) {
+	s := &sortedArgs{}
 	for i := 1; i < len(args); i++ {
 		a := args[i]
-		if a == "--" {
-			positional = append(positional, args[i+1:]...)
-			break
-		}
-		if len(a) > 1 && a[0] == '-' {
-			name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-			var dst *[]string
-			var takesValue bool
-			switch {
-			case cmd != nil && hasFlag(cmd.Flags, name):
-				dst, takesValue = &local, flagArity(cmd.Flags)[name]
-			case hasKey(globals, name):
-				dst, takesValue = &global, globals[name]
-			case cmd == nil && hasKey(anyLocal, name):
-				dst, takesValue = &pending, anyLocal[name]
-			default:
-				return nil, unknownOption(app, cmd, a)
+		switch {
+		case a == "--":
+			s.positional = append(s.positional, args[i+1:]...)
+			return s, nil
+		case len(a) > 1 && a[0] == '-':
+			var err error
+			if i, err = ix.option(app, s, args, i); err != nil {
+				return nil, err
 			}
-			if hasValue && durations[name] {
-				a = strings.TrimSuffix(a, value) + seconds(value)
-			}
-			*dst = append(*dst, a)
-			if takesValue && !hasValue && i+1 == len(args) {
-				usage := commandList(app)
-				if cmd != nil {
-					usage = usageLine(cmd)
-				}
-				return nil, &exitError{code: exitUsage, msg: fmt.Sprintf("%s needs a value: %s VALUE", a, a), usage: usage}
-			}
-			if takesValue && !hasValue && i+1 < len(args) {
-				i++
-				v := args[i]
-				if durations[name] {
-					v = seconds(v)
-				}
-				*dst = append(*dst, v)
-			}
-			continue
-		}
-		if cmd == nil {
-			if a == "help" && !help {
-				help = true
-				continue
-			}
-			if cmd = app.Command(a); cmd == nil {
+		case s.cmd != nil:
+			s.positional = append(s.positional, a)
+		case a == "help" && !s.help:
+			s.help = true
+		default:
+			if s.cmd = app.Command(a); s.cmd == nil {
 				return nil, unknownCommand(app, a)
 			}
-			continue
 		}
-		positional = append(positional, a)
 	}
-	out := append([]string{args[0]}, global...)
-	if cmd == nil {
-		if hasHelp(global) {
-			return out, nil
-		}
-		if help || hasHelp(pending) {
-			return append(out, "--help"), nil
-		}
-		if hasArg(global, "version") {
-			return append(out, "version"), nil
-		}
-		return nil, &exitError{code: exitUsage, msg: "Missing required command", usage: commandList(app)}
+	return s, nil
+}
+
+// option files the option args[i], and its value when it takes one; it
+// returns the index of the last word it used.
+func (ix flagIndex) option(app *cli.App, s *sortedArgs, args []string, i int) (int, error) {
+	a := args[i]
+	name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+	var dst *[]string
+	var takesValue bool
+	switch {
+	case s.cmd != nil && hasFlag(s.cmd.Flags, name):
+		dst, takesValue = &s.local, flagArity(s.cmd.Flags)[name]
+	case hasKey(ix.globals, name):
+		dst, takesValue = &s.global, ix.globals[name]
+	case s.cmd == nil && hasKey(ix.anyLocal, name):
+		dst, takesValue = &s.pending, ix.anyLocal[name]
+	default:
+		return i, unknownOption(app, s.cmd, a)
 	}
-	for i := 0; i < len(pending); i++ {
-		name, _, hasValue := strings.Cut(strings.TrimLeft(pending[i], "-"), "=")
-		if !hasFlag(cmd.Flags, name) && !hasKey(globals, name) {
-			return nil, unknownOption(app, cmd, pending[i])
+	if hasValue && ix.durations[name] {
+		a = strings.TrimSuffix(a, value) + seconds(value)
+	}
+	*dst = append(*dst, a)
+	if !takesValue || hasValue {
+		return i, nil
+	}
+	if i+1 == len(args) {
+		usage := commandList(app)
+		if s.cmd != nil {
+			usage = usageLine(s.cmd)
 		}
-		if anyLocal[name] && !hasValue {
+		return i, &exitError{code: exitUsage, msg: fmt.Sprintf("%s needs a value: %s VALUE", a, a), usage: usage}
+	}
+	v := args[i+1]
+	if ix.durations[name] {
+		v = seconds(v)
+	}
+	*dst = append(*dst, v)
+	return i + 1, nil
+}
+
+// withoutCommand is a command line that names no command: help, the
+// version, or a usage error.
+func (s *sortedArgs) withoutCommand(app *cli.App, out []string) ([]string, error) {
+	switch {
+	case hasHelp(s.global):
+		return out, nil
+	case s.help || hasHelp(s.pending):
+		return append(out, "--help"), nil
+	case hasArg(s.global, "version"):
+		return append(out, "version"), nil
+	}
+	return nil, &exitError{code: exitUsage, msg: "Missing required command", usage: commandList(app)}
+}
+
+// checkPending refuses an option given before the command that the
+// command does not have.
+func (s *sortedArgs) checkPending(app *cli.App, ix flagIndex) error {
+	for i := 0; i < len(s.pending); i++ {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(s.pending[i], "-"), "=")
+		if !hasFlag(s.cmd.Flags, name) && !hasKey(ix.globals, name) {
+			return unknownOption(app, s.cmd, s.pending[i])
+		}
+		if ix.anyLocal[name] && !hasValue {
 			i++ // its value, moved with it
 		}
 	}
-	out = append(out, cmd.Name)
-	if help {
-		return append(out, "--help"), nil
-	}
-	out = append(out, pending...)
-	out = append(out, local...)
-	out = append(out, "--")
-	return append(out, positional...), nil
+	return nil
 }
 
 // seconds gives a bare number a unit, so that "--timeout 5" means five
