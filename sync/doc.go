@@ -9,7 +9,10 @@
 //   - failure names why a node failed, one taxonomy for every command;
 //   - nodelock serialises runs that write the same node, and backup keeps
 //     a node's previous files when the inventory asks;
-//   - push, check and pull are what is done to the nodes.
+//   - push, check and pull are what is done to the nodes;
+//   - elastic asks the cluster's REST API what its nodes loaded, esnode
+//     names each inventory node as the cluster does, and rollout writes
+//     batch by batch, gated on the read-back and the cluster's word.
 //
 // The directory keeps the name sync (the project's layout fixes it), yet it
 // shadows nothing: no code imports this package, only its subpackages,

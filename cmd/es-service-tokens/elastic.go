@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -14,6 +13,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/sync/esnode"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
+	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
@@ -63,167 +63,28 @@ func (t *tool) esConfig(c *cli.Context, inv *inventory.Inventory) (elastic.Confi
 	return cfg, true, nil
 }
 
-// rolloutPlan is what push, create -i and delete -i need for confirmation
-// and gated batches; it is built before anything is written, so that a
-// bad setting changes nothing.
-type rolloutPlan struct {
-	es      *elastic.Client // nil: no confirmation
-	cfg     elastic.Config
-	batches []push.Batch
-}
-
-func (t *tool) planRollout(c *cli.Context, r *remote) (*rolloutPlan, error) {
+// planRollout builds the batches and the cluster client before anything is
+// written, so that a bad setting changes nothing.
+func (t *tool) planRollout(c *cli.Context, r *remote) (*rollout.Plan, error) {
 	batches, err := push.Batches(len(r.nodes), c.Int("canary"), c.String("batch"))
 	if err != nil {
 		return nil, fail(exitUsage, "%v", err)
 	}
-	p := &rolloutPlan{batches: batches}
+	p := &rollout.Plan{Batches: batches}
 	inv, _ := t.loadInventory(c)
 	cfg, ok, err := t.esConfig(c, inv)
 	if err != nil || !ok || c.Bool("no-confirm") || c.Bool("dry-run") {
 		return p, err
 	}
-	if p.es, err = elastic.New(cfg); err != nil {
+	if p.ES, err = elastic.New(cfg); err != nil {
 		return nil, fail(exitConfig, "%v", err)
 	}
-	p.cfg = cfg
+	p.Timeout = cfg.ConfirmTimeout
 	return p, nil
 }
 
-// gate records one rollout gate.
-type gate struct {
-	Batch  int      `json:"batch"`
-	Nodes  []string `json:"nodes"`
-	Passed bool     `json:"passed"`
-	Reason string   `json:"reason,omitempty"`
-}
-
-// esRun is the Elasticsearch part of a push report.
-type esRun struct {
-	*elastic.Outcome
-	Note string `json:"note,omitempty"`
-}
-
-// rollout pushes batch by batch, gating each one (when there are several)
-// on the read-back and, with Elasticsearch configured, on the cluster's
-// confirmation for the batch's nodes; then confirms the whole cluster.
-func (t *tool) rollout(c *cli.Context, r *remote, plan *rolloutPlan, p *push.Pusher, req push.Request, local *tokens.File) ([]push.Result, []gate, *esRun) {
-	results := make([]push.Result, len(r.nodes))
-	var m esMapping
-	if plan.es != nil {
-		m = t.esNames(c, r)
-	}
-	target := func(upto int) elastic.Target {
-		tg := elastic.Target{Inventory: map[string]string{}, Causes: map[string]string{}}
-		for es, name := range m.byES {
-			tg.Inventory[es] = name
-			if m.outside[es] {
-				tg.Causes[es] = "inventory node " + name + " was not pushed (outside --limit)"
-			}
-		}
-		for i, n := range r.nodes {
-			es := m.esOf[n.Name]
-			switch {
-			case i >= upto:
-				tg.Causes[es] = "inventory node " + n.Name + " was not pushed: the rollout stopped"
-			case !results[i].Status.Verified():
-				tg.Causes[es] = "the push to " + n.Name + " did not succeed (" + string(results[i].Status) + ")"
-			}
-		}
-		return tg
-	}
-	var gates []gate
-	stopped := -1
-	var run *esRun
-	for bi, b := range plan.batches {
-		part := p.Push(r.ctx, r.nodes[b.Start:b.End], req)
-		copy(results[b.Start:], part)
-		if len(plan.batches) == 1 || bi == len(plan.batches)-1 {
-			break
-		}
-		g := gate{Batch: bi + 1, Passed: true}
-		for i := b.Start; i < b.End; i++ {
-			g.Nodes = append(g.Nodes, r.nodes[i].Name)
-			if !results[i].Status.Verified() {
-				g.Passed, g.Reason = false, r.nodes[i].Name+" "+string(results[i].Status)
-			}
-		}
-		if g.Passed && plan.es != nil {
-			want := wantOf(results[b.Start:b.End], local)
-			if !want.Empty() {
-				tg := target(b.End)
-				for i := b.Start; i < b.End; i++ {
-					tg.Only = append(tg.Only, m.esOf[r.nodes[i].Name])
-				}
-				out := plan.es.Confirm(r.ctx, want, tg, plan.cfg.ConfirmTimeout)
-				if !out.Confirmed {
-					g.Passed, g.Reason = false, "Elasticsearch did not confirm the batch"
-					run = &esRun{Outcome: &out}
-				}
-			}
-		}
-		gates = append(gates, g)
-		if !g.Passed {
-			stopped = b.End
-			break
-		}
-	}
-	if stopped >= 0 {
-		for i := stopped; i < len(r.nodes); i++ {
-			n := r.nodes[i]
-			results[i] = push.Result{Node: n.Name, Host: n.Host, Port: n.Port, Status: push.Skipped, Reason: "not touched: the rollout stopped at a failed gate"}
-		}
-		return results, gates, run
-	}
-	if plan.es == nil {
-		return results, gates, nil
-	}
-	want := wantOf(results, local)
-	if want.Empty() {
-		return results, gates, &esRun{Note: "nothing changed on any node: nothing to confirm"}
-	}
-	out := plan.es.Confirm(r.ctx, want, target(len(r.nodes)), plan.cfg.ConfirmTimeout)
-	return results, gates, &esRun{Outcome: &out}
-}
-
-// wantOf is what the cluster must show after results: the tokens added or
-// changed on some node, and the ones removed, judged by the local file.
-func wantOf(results []push.Result, local *tokens.File) elastic.Want {
-	present, absent := map[string]bool{}, map[string]bool{}
-	for _, r := range results {
-		if r.Changes == nil || !r.Status.Verified() {
-			continue
-		}
-		for _, k := range append(append([]string(nil), r.Changes.Added...), r.Changes.Changed...) {
-			if _, ok := local.Hash(k); ok {
-				present[k] = true
-			}
-		}
-		for _, k := range r.Changes.Removed {
-			if _, ok := local.Hash(k); !ok {
-				absent[k] = true
-			}
-		}
-	}
-	return elastic.Want{Present: keys(present), Absent: keys(absent)}
-}
-
-func keys(m map[string]bool) []string {
-	out := []string{}
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// confirmed reports whether the Elasticsearch part lets the run succeed.
-func (e *esRun) confirmed() bool {
-	return e == nil || e.Outcome == nil || e.Confirmed
-}
-
 // printES renders the confirmation for people.
-func printES(w io.Writer, gates []gate, e *esRun) {
+func printES(w io.Writer, gates []rollout.Gate, e *rollout.Confirmation) {
 	for _, g := range gates {
 		if g.Passed {
 			fmt.Fprintf(w, "gate %d (%s): passed\n", g.Batch, strings.Join(g.Nodes, ", "))
@@ -246,11 +107,11 @@ func printES(w io.Writer, gates []gate, e *esRun) {
 	what := describeWant(o.Want)
 	switch {
 	case o.Confirmed && o.Scope == elastic.ScopeAnsweringNode:
-		fmt.Fprintf(w, "elasticsearch %s: confirmed on %s only in %.2fs: Elasticsearch 7.13/7.14 reports the answering node's credentials alone, so the confirmation covers that node alone (%s; %d requests)\n", o.URL, o.AnsweringNode, o.Seconds, what, o.Requests)
+		fmt.Fprintf(w, "elasticsearch %s: confirmed on %s only, %.2fs after the last write: Elasticsearch 7.13/7.14 reports the answering node's credentials alone, so the confirmation covers that node alone (%s; %d requests)\n", o.URL, o.AnsweringNode, o.Seconds, what, o.Requests)
 	case o.Confirmed:
-		fmt.Fprintf(w, "elasticsearch %s: confirmed in %.2fs: %d nodes %s (%d requests)\n", o.URL, o.Seconds, len(o.Nodes), what, o.Requests)
+		fmt.Fprintf(w, "elasticsearch %s: confirmed %.2fs after the last write: %d nodes %s (%d requests)\n", o.URL, o.Seconds, len(o.Nodes), what, o.Requests)
 	default:
-		fmt.Fprintf(w, "elasticsearch %s: NOT confirmed after %.2fs (%s; %d requests)\n", o.URL, o.Seconds, what, o.Requests)
+		fmt.Fprintf(w, "elasticsearch %s: NOT confirmed %.2fs after the last write (%s; %d requests)\n", o.URL, o.Seconds, what, o.Requests)
 		if o.Scope == elastic.ScopeAnsweringNode {
 			fmt.Fprintf(w, "  Elasticsearch 7.13/7.14 reports the answering node's credentials alone: this covers %s alone\n", o.AnsweringNode)
 		}
@@ -298,13 +159,14 @@ func (t *tool) esCoverage(c *cli.Context, r *remote, local *tokens.File) (*elast
 		return nil, fail(exitConfig, "%v", err)
 	}
 	m := t.esNames(c, r)
+	tg := elastic.Target{Inventory: m.ByES, Outside: m.Outside, Unnamed: m.Unnamed}
 	var principals []string
 	for _, a := range tokens.Accounts() {
 		principals = append(principals, a.Principal)
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, cfg.ConfirmTimeout)
 	defer cancel()
-	cov, err := es.Coverage(ctx, local.Keys(), principals, m.byES, m.outside)
+	cov, err := es.Coverage(ctx, local.Keys(), principals, tg)
 	if err != nil {
 		return nil, err
 	}
@@ -346,6 +208,10 @@ func printCoverage(w io.Writer, cov *elastic.Coverage, covErr error) {
 	}
 	if cov.FailedNodes > 0 {
 		fmt.Fprintf(w, "elasticsearch %s: %d nodes did not answer\n", cov.URL, cov.FailedNodes)
+	}
+	if len(cov.Unjudged) > 0 {
+		fmt.Fprintf(w, "elasticsearch %s: not judged: %s (they may be %s, outside --limit, whose Elasticsearch names are unknown without connecting to them: set es_node_name to judge them)\n",
+			cov.URL, strings.Join(cov.Unjudged, ", "), strings.Join(cov.Unnamed, ", "))
 	}
 	fmt.Fprintf(w, "elasticsearch %s: %d nodes, %d differ from the local file\n", cov.URL, len(cov.Nodes), bad)
 }
@@ -554,39 +420,10 @@ func (t *tool) printLive(c *cli.Context, asJSON bool, res verifyResult, live *li
 	return nil
 }
 
-// esMapping relates inventory nodes to Elasticsearch node names.
-type esMapping struct {
-	esOf    map[string]string // inventory name -> ES name
-	byES    map[string]string // ES name -> inventory name
-	outside map[string]bool   // ES names of inventory nodes this run does not reach (--limit)
-}
-
-// esNames names every inventory node as Elasticsearch does: the nodes this
-// run reaches by es_node_name, else node.name read over SFTP, else their
-// hostname; the others by es_node_name, else their inventory name.
-func (t *tool) esNames(c *cli.Context, r *remote) esMapping {
-	m := esMapping{esOf: map[string]string{}, byES: map[string]string{}, outside: map[string]bool{}}
-	selected := map[string]bool{}
-	for _, n := range r.nodes {
-		selected[n.Name] = true
-	}
-	resolved := map[string]string{}
-	for _, n := range esnode.Resolve(r.ctx, r.dialer, r.fleet, r.nodes) {
-		resolved[n.Node] = n.ESName
-	}
+// esNames names every inventory node as Elasticsearch does (esnode): the
+// nodes this run reaches by es_node_name, else node.name read over SFTP,
+// else their hostname; the others by es_node_name alone.
+func (t *tool) esNames(c *cli.Context, r *remote) esnode.Mapping {
 	inv, _ := t.loadInventory(c)
-	for _, n := range inv.Nodes {
-		es := resolved[n.Name]
-		if es == "" {
-			es = n.ESNodeName
-		}
-		if es == "" {
-			es = n.Name
-		}
-		m.esOf[n.Name], m.byES[es] = es, n.Name
-		if !selected[n.Name] {
-			m.outside[es] = true
-		}
-	}
-	return m
+	return esnode.Map(inv.Nodes, esnode.Resolve(r.ctx, r.dialer, r.fleet, r.nodes))
 }

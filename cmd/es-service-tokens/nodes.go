@@ -37,6 +37,30 @@ type nodeView struct {
 	IdentitiesOnly      bool     `json:"identities_only"`
 	ServerAliveInterval float64  `json:"server_alive_interval_seconds"`
 	ServerAliveCountMax int      `json:"server_alive_count_max"`
+	// ESNodeName is es_node_name, "" when the name is to be read from the
+	// node (node.name in its elasticsearch.yml, else its hostname).
+	ESNodeName string `json:"es_node_name"`
+}
+
+// esView is the inventory's elasticsearch section in nodes' output: where
+// credentials come from, never the credentials.
+type esView struct {
+	URLs           []string `json:"urls"`
+	CA             string   `json:"ca,omitempty"`
+	CAFingerprint  string   `json:"ca_fingerprint,omitempty"`
+	APIKeyFile     string   `json:"api_key_file,omitempty"`
+	Username       string   `json:"username,omitempty"`
+	PasswordFile   string   `json:"password_file,omitempty"`
+	ConfirmTimeout float64  `json:"confirm_timeout_seconds,omitempty"`
+	Origin         string   `json:"origin"`
+}
+
+func viewES(e *inventory.Elasticsearch) *esView {
+	if e == nil {
+		return nil
+	}
+	return &esView{URLs: e.URLs, CA: e.CA, CAFingerprint: e.CAFingerprint, APIKeyFile: e.APIKeyFile,
+		Username: e.Username, PasswordFile: e.PasswordFile, ConfirmTimeout: e.ConfirmTimeout.Seconds(), Origin: e.Origin}
 }
 
 func view(n *inventory.Node) nodeView {
@@ -47,6 +71,7 @@ func view(n *inventory.Node) nodeView {
 		Sudo: n.Sudo, SFTPServer: n.SFTPServer, Backups: n.Backups, Groups: n.Groups, Origin: n.Origin,
 		GlobalKnownHosts: append([]string{}, n.GlobalKnownHostsFiles...), IdentitiesOnly: n.IdentitiesOnly,
 		ServerAliveInterval: n.ServerAliveInterval.Seconds(), ServerAliveCountMax: n.ServerAliveCountMax,
+		ESNodeName: n.ESNodeName,
 	}
 	for _, h := range n.Jump {
 		v.Jump = append(v.Jump, h.User+"@"+h.Address())
@@ -98,7 +123,8 @@ func (t *tool) nodes(c *cli.Context) error {
 			Nodes     []nodeView          `json:"nodes"`
 			Groups    map[string][]string `json:"groups"`
 			Warnings  []string            `json:"warnings"`
-		}{inv.File, inv.Format, inv.LocalFile, views, groups, append([]string{}, inv.Warnings...)})
+			ES        *esView             `json:"elasticsearch,omitempty"`
+		}{inv.File, inv.Format, inv.LocalFile, views, groups, append([]string{}, inv.Warnings...), viewES(inv.Elasticsearch)})
 	}
 	printNodes(t.stdout, inv, views)
 	return nil
@@ -134,10 +160,14 @@ func printNodes(w io.Writer, inv *inventory.Inventory, views []nodeView) {
 		row("sudo", fmt.Sprint(v.Sudo))
 		row("sftp_server", orDash(v.SFTPServer))
 		row("backups", strconv.Itoa(v.Backups))
+		if inv.Elasticsearch != nil || v.ESNodeName != "" {
+			row("es_node_name", orDash(v.ESNodeName))
+		}
 		if len(v.Groups) > 0 {
 			fmt.Fprintf(w, "  %-16s %s\n", "groups", strings.Join(v.Groups, ", "))
 		}
 	}
+	printESSection(w, viewES(inv.Elasticsearch))
 	if len(inv.Groups) > 0 {
 		names := make([]string, 0, len(inv.Groups))
 		for g := range inv.Groups {
@@ -148,6 +178,36 @@ func printNodes(w io.Writer, inv *inventory.Inventory, views []nodeView) {
 		for _, g := range names {
 			fmt.Fprintf(w, "  %-16s %s\n", g, strings.Join(inv.Groups[g], ", "))
 		}
+	}
+}
+
+// printESSection shows the elasticsearch section: what confirmation and check
+// will use.
+func printESSection(w io.Writer, e *esView) {
+	if e == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nelasticsearch (%s)\n", e.Origin)
+	row := func(key, value string) { fmt.Fprintf(w, "  %-16s %s\n", key, value) }
+	row("url", strings.Join(e.URLs, " "))
+	switch {
+	case e.CA != "":
+		row("ca", e.CA)
+	case e.CAFingerprint != "":
+		row("ca_fingerprint", e.CAFingerprint)
+	default:
+		row("ca", "- (the system's trusted CAs)")
+	}
+	switch {
+	case e.APIKeyFile != "":
+		row("api_key_file", e.APIKeyFile)
+	case e.Username != "":
+		row("username", e.Username+", password_file "+orDash(e.PasswordFile))
+	default:
+		row("credentials", "- (ES_API_KEY, else ES_USERNAME and ES_PASSWORD, from the environment)")
+	}
+	if e.ConfirmTimeout > 0 {
+		row("confirm_timeout", fmt.Sprintf("%gs", e.ConfirmTimeout))
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
+	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
@@ -66,7 +67,7 @@ type remote struct {
 	// timings collects each node's step durations with -v; close prints them.
 	timings *stepTimings
 	// rollout is set for commands that write: batches and confirmation.
-	rollout *rolloutPlan
+	rollout *rollout.Plan
 }
 
 // home is the user's home directory, for ~ and the default keys.

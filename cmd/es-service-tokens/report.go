@@ -14,6 +14,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/sync/nodelock"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
+	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
@@ -31,8 +32,8 @@ type pushReport struct {
 	StillAccepted []push.Unrevoked `json:"still_accepted,omitempty"`
 	Finish        string           `json:"finish,omitempty"`
 	// Gates and Elasticsearch: gated rollout and confirmation (issue 9).
-	Gates         []gate `json:"gates,omitempty"`
-	Elasticsearch *esRun `json:"elasticsearch,omitempty"`
+	Gates         []rollout.Gate        `json:"gates,omitempty"`
+	Elasticsearch *rollout.Confirmation `json:"elasticsearch,omitempty"`
 }
 
 var pushOrder = []push.Status{push.Updated, push.Unchanged, push.Fixed, push.WouldUpdate, push.WouldFix, push.Conflict, push.Failed, push.Skipped}
@@ -48,11 +49,15 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, data, before []by
 	}
 	p := &push.Pusher{Dialer: r.dialer, Fleet: r.fleet, Me: t.lockHolder(), BreakLock: c.Bool("break-lock")}
 	req := push.Request{Data: data, Local: local, Before: before, DryRun: c.Bool("dry-run"), Force: c.Bool("force")}
-	plan := r.rollout
-	if plan == nil {
-		plan = &rolloutPlan{batches: []push.Batch{{Start: 0, End: len(r.nodes)}}}
+	var plan rollout.Plan
+	if r.rollout != nil {
+		plan = *r.rollout
 	}
-	results, gates, es := t.rollout(c, r, plan, p, req, local)
+	if plan.ES != nil {
+		plan.Names = t.esNames(c, r)
+	}
+	rep := rollout.Run(r.ctx, p, r.nodes, req, local, plan)
+	results, gates, es := rep.Results, rep.Gates, rep.ES
 
 	summary := map[string]int{"total": len(results)}
 	for _, s := range pushOrder {
@@ -77,7 +82,7 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, data, before []by
 		still = push.StillAccepted(results, removedTokens(before, local))
 		finish = finishCommand(c, file, still)
 	}
-	if !es.confirmed() {
+	if !es.Confirmed() {
 		ok = false
 	}
 	if asJSON {

@@ -29,6 +29,17 @@ type Target struct {
 	// Causes gives, by Elasticsearch node name, a likelier cause than the
 	// default for a node that does not confirm (its push failed, ...).
 	Causes map[string]string
+	// Outside are the Elasticsearch names of inventory nodes the run does
+	// not reach (--limit); check does not judge them.
+	Outside map[string]bool
+	// Unnamed are inventory nodes the run does not reach whose
+	// Elasticsearch names are unknown: any cluster node missing from
+	// Inventory may be one of them.
+	Unnamed []string
+	// Since is when the last file was put in place; Outcome.Seconds counts
+	// from it, because that is when the nodes could start to reload. Zero:
+	// from the start of Confirm.
+	Since time.Time
 }
 
 // NodeState is one Elasticsearch node at the end of a confirmation.
@@ -44,8 +55,9 @@ type NodeState struct {
 // Outcome is a confirmation's result. Its JSON form is the "elasticsearch"
 // object of push, create and delete (see the README).
 type Outcome struct {
-	URL           string      `json:"url"`
-	Confirmed     bool        `json:"confirmed"`
+	URL       string `json:"url"`
+	Confirmed bool   `json:"confirmed"`
+	// Seconds runs from Target.Since (the last rename) to the end.
 	Seconds       float64     `json:"seconds"`
 	Requests      int         `json:"requests"`
 	Scope         string      `json:"scope,omitempty"`
@@ -69,7 +81,10 @@ const (
 // token of want.Present and none lists a token of want.Absent, with no
 // node failing to answer, or until timeout.
 func (c *Client) Confirm(ctx context.Context, want Want, t Target, timeout time.Duration) Outcome {
-	start := time.Now()
+	start := t.Since
+	if start.IsZero() {
+		start = time.Now()
+	}
 	before := c.Requests()
 	out := Outcome{URL: c.URL(), Want: want, Nodes: []NodeState{}}
 	finish := func() Outcome {
@@ -167,6 +182,9 @@ func judge(nodes []string, want Want, lists map[string][]string, inCluster map[s
 		st := NodeState{Node: es, InventoryNode: t.Inventory[es]}
 		if !inCluster[es] {
 			st.Cause = "no node of this name in the cluster: set es_node_name to its node.name"
+			if u := unmapped(inCluster, t.Inventory); len(u) > 0 {
+				st.Cause = "no node of this name in the cluster (which has " + strings.Join(u, ", ") + ", named by no inventory node): set es_node_name to its node.name"
+			}
 			out = append(out, st)
 			continue
 		}
@@ -186,7 +204,7 @@ func judge(nodes []string, want Want, lists map[string][]string, inCluster map[s
 			case t.Causes[es] != "":
 				st.Cause = t.Causes[es]
 			case st.InventoryNode == "":
-				st.Cause = "not in the inventory: it never gets the file; add it (es_node_name) and push"
+				st.Cause = t.notInInventory()
 			case len(st.Lacks) > 0:
 				st.Cause = "its file did not reload or failed to parse: look for service_tokens in its log"
 			default:
@@ -196,6 +214,26 @@ func judge(nodes []string, want Want, lists map[string][]string, inCluster map[s
 		out = append(out, st)
 	}
 	return out
+}
+
+// unmapped are the cluster's nodes no inventory node names.
+func unmapped(inCluster map[string]bool, inventory map[string]string) []string {
+	var out []string
+	for es := range inCluster {
+		if _, ok := inventory[es]; !ok {
+			out = append(out, es)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// notInInventory is the cause for a cluster node no inventory node maps to.
+func (t Target) notInInventory() string {
+	if len(t.Unnamed) > 0 {
+		return "not in the inventory, or one of the nodes outside --limit (" + strings.Join(t.Unnamed, ", ") + ") whose Elasticsearch name is unknown: set es_node_name for them"
+	}
+	return "not in the inventory: it never gets the file; add it (es_node_name) and push"
 }
 
 // group splits qualified token names by principal, which is what the

@@ -33,14 +33,22 @@ type Coverage struct {
 	Drift         bool           `json:"drift"`
 	Requests      int            `json:"requests"`
 	Seconds       float64        `json:"seconds"`
+	// Unjudged are cluster nodes left out because they may be inventory
+	// nodes outside --limit whose Elasticsearch names are unknown.
+	Unjudged []string `json:"unjudged,omitempty"`
+	// Unnamed are those inventory nodes.
+	Unnamed []string `json:"unnamed,omitempty"`
 }
 
 // Coverage compares what every node of the cluster has loaded with local,
 // the local file's qualified token names. principals are the service
 // accounts to ask about (those unknown to the cluster's version are
-// skipped). inventory maps Elasticsearch node names to inventory node
-// names; nodes in skip (outside --limit) are not judged.
-func (c *Client) Coverage(ctx context.Context, local, principals []string, inventory map[string]string, skip map[string]bool) (Coverage, error) {
+// skipped). t.Inventory maps Elasticsearch node names to inventory node
+// names; nodes in t.Outside are not judged, nor, when t.Unnamed is not
+// empty, cluster nodes that may be those (check --limit judges the nodes
+// it reaches).
+func (c *Client) Coverage(ctx context.Context, local, principals []string, t Target) (Coverage, error) {
+	inventory := t.Inventory
 	start, before := time.Now(), c.Requests()
 	cov := Coverage{URL: c.URL(), Nodes: []CoverageNode{}}
 	members, err := c.Nodes(ctx)
@@ -82,10 +90,14 @@ func (c *Client) Coverage(ctx context.Context, local, principals []string, inven
 	inCluster := set(members)
 	localSet := set(local)
 	for _, es := range sortedUnique(judged) {
-		if skip[es] {
+		if t.Outside[es] {
 			continue
 		}
 		inv, ok := inventory[es]
+		if !ok && len(t.Unnamed) > 0 && inCluster[es] {
+			cov.Unjudged = append(cov.Unjudged, es)
+			continue
+		}
 		n := CoverageNode{Node: es, InventoryNode: inv, InInventory: ok, InCluster: inCluster[es], Missing: []string{}, Extra: []string{}}
 		if n.InCluster {
 			for _, tok := range local {
@@ -102,6 +114,9 @@ func (c *Client) Coverage(ctx context.Context, local, principals []string, inven
 		}
 		cov.Drift = cov.Drift || n.Drift()
 		cov.Nodes = append(cov.Nodes, n)
+	}
+	if len(cov.Unjudged) > 0 {
+		cov.Unnamed = t.Unnamed
 	}
 	cov.Drift = cov.Drift || cov.FailedNodes > 0
 	cov.Requests, cov.Seconds = c.Requests()-before, time.Since(start).Seconds()

@@ -207,7 +207,7 @@ func TestNodeLocalShape(t *testing.T) {
 func TestCoverage(t *testing.T) {
 	f := startWith(t, estest.Options{}, map[int][]string{0: {"a"}, 1: {"a", "old"}}, 0, 0, 0)
 	c := client(t, f.cfg)
-	cov, err := c.Coverage(context.Background(), []string{"elastic/fleet-server/a"}, []string{"elastic/fleet-server", "elastic/kibana"}, inv("node-1", "node-2", "node-4"), nil)
+	cov, err := c.Coverage(context.Background(), []string{"elastic/fleet-server/a"}, []string{"elastic/fleet-server", "elastic/kibana"}, Target{Inventory: inv("node-1", "node-2", "node-4")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,5 +250,36 @@ func TestResolve(t *testing.T) {
 	}
 	if _, err := Resolve(Sources{Getenv: getenv}); !errors.Is(err, ErrNotConfigured) {
 		t.Fatalf("not configured: %v", err)
+	}
+}
+
+// A check --limit that reaches node-1 only, while node-2's inventory node
+// has no es_node_name: node-2 may be that node, so it is not judged, and
+// the report says why.
+func TestCoverageLeavesOutWhatMayBeAnUnnamedNode(t *testing.T) {
+	f := startWith(t, estest.Options{}, map[int][]string{0: {"a"}}, 0, 0)
+	c := client(t, f.cfg)
+	cov, err := c.Coverage(context.Background(), []string{"elastic/fleet-server/a"}, []string{"elastic/fleet-server"}, Target{Inventory: inv("node-1"), Unnamed: []string{"es-2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cov.Drift || len(cov.Nodes) != 1 || strings.Join(cov.Unjudged, ",") != "node-2" || strings.Join(cov.Unnamed, ",") != "es-2" {
+		t.Fatalf("%+v", cov)
+	}
+}
+
+// Confirmation time runs from the last rename (Target.Since), and a
+// cluster node no inventory node maps to is named with the unnamed nodes
+// it may be.
+func TestConfirmCountsFromTheLastRename(t *testing.T) {
+	f := start(t, estest.Options{}, 50*time.Millisecond, 50*time.Millisecond)
+	write(t, f.files[0], "a")
+	since := time.Now().Add(-2 * time.Second)
+	out := client(t, f.cfg).Confirm(context.Background(), Want{Present: []string{"elastic/fleet-server/a"}}, Target{Inventory: inv("node-1"), Unnamed: []string{"es-2"}, Since: since}, 300*time.Millisecond)
+	if out.Confirmed || out.Seconds < 2 {
+		t.Fatalf("want unconfirmed, seconds from since (>= 2): %+v", out)
+	}
+	if n := out.Nodes[1]; n.Node != "node-2" || !strings.Contains(n.Cause, "outside --limit (es-2)") {
+		t.Errorf("node-2: %+v", n)
 	}
 }

@@ -74,6 +74,10 @@ type Result struct {
 	Warnings []string     `json:"warnings,omitempty"` // a lock taken over or left behind
 	Changes  *tokens.Diff `json:"changes,omitempty"`  // token names, never hashes
 	Attempts int          `json:"attempts"`
+	// Replaced is when this run's rename put the file in place (zero when
+	// it did not, or when a lost reply hides when it did): Elasticsearch
+	// confirmation counts its time from the latest one.
+	Replaced time.Time `json:"-"`
 }
 
 // Pusher pushes with one Dialer (one set of shared bastion connections).
@@ -349,7 +353,9 @@ func (p *Pusher) replace(ctx context.Context, c *remotefile.Conn, n *inventory.N
 	if err != nil {
 		return p.replaceFailed(ctx, n, err, res, st, req.Data, want, tmp, leftTemp), false
 	}
+	replaced := time.Now()
 	r, retry := p.verify(ctx, c, n, req.Data, want, Updated, res.Changes)
+	r.Replaced = replaced
 	if bak != "" {
 		keptBackup(c, n, bak, &r)
 	}

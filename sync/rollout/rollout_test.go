@@ -1,0 +1,41 @@
+package rollout
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/es-service-tokens/es-service-tokens/sync/push"
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+)
+
+// What the cluster must show is judged by the local file and by the nodes
+// that really took the change: a failed node's diff asks for nothing, and a
+// token the local file no longer has is never required to be present.
+func TestWantOf(t *testing.T) {
+	local := tokens.NewFile()
+	local.Set("elastic/fleet-server/new", "{PBKDF2_STRETCH}x")
+	local.Set("elastic/fleet-server/rehashed", "{PBKDF2_STRETCH}y")
+	results := []push.Result{
+		{Status: push.Updated, Changes: &tokens.Diff{Added: []string{"elastic/fleet-server/new"}, Removed: []string{"elastic/fleet-server/gone"}}},
+		{Status: push.Updated, Changes: &tokens.Diff{Changed: []string{"elastic/fleet-server/rehashed"}, Removed: []string{"elastic/fleet-server/new"}}},
+		{Status: push.Failed, Changes: &tokens.Diff{Added: []string{"elastic/fleet-server/failed-only"}}},
+		{Status: push.Unchanged},
+	}
+	w := WantOf(results, local)
+	if got := strings.Join(w.Present, " "); got != "elastic/fleet-server/new elastic/fleet-server/rehashed" {
+		t.Errorf("present %q", got)
+	}
+	if got := strings.Join(w.Absent, " "); got != "elastic/fleet-server/gone" {
+		t.Errorf("absent %q", got)
+	}
+	if !WantOf(results[2:], local).Empty() {
+		t.Error("a failed push and an unchanged node want nothing confirmed")
+	}
+}
+
+func TestConfirmedWithoutOutcome(t *testing.T) {
+	var none *Confirmation
+	if !none.Confirmed() || !(&Confirmation{Note: "nothing changed"}).Confirmed() {
+		t.Error("no cluster, or nothing to confirm, must not fail the run")
+	}
+}
