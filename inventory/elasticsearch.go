@@ -71,85 +71,122 @@ type esValue struct {
 
 func (v esValue) one() string { return v.list[0] }
 
+// fail is an inventory error at where the setting was written.
+func (v esValue) fail(format string, a ...any) error {
+	return &Error{File: v.file, Line: v.line, Key: v.key, Msg: fmt.Sprintf(format, a...)}
+}
+
 // elasticsearch validates the raw settings, whichever format gave them.
 func (r *resolver) elasticsearch(raw map[string]esValue, origin string) (*Elasticsearch, error) {
 	es := &Elasticsearch{Origin: origin}
-	fail := func(v esValue, format string, a ...any) error {
-		return &Error{File: v.file, Line: v.line, Key: v.key, Msg: fmt.Sprintf(format, a...)}
-	}
-	u, ok := raw["url"]
-	if !ok {
-		return nil, &Error{File: r.file, Key: "elasticsearch.url", Msg: "missing: give the cluster's https:// address (or a list of them)"}
-	}
-	for _, s := range u.list {
-		p, err := url.Parse(s)
-		if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || p.User != nil {
-			return nil, fail(u, "%q is not an http(s)://host:port address without credentials", s)
-		}
-		es.URLs = append(es.URLs, strings.TrimRight(s, "/"))
-	}
-	if len(es.URLs) == 0 {
-		return nil, fail(u, "give at least one address")
-	}
-	path := func(key string) (string, error) {
-		v, ok := raw[key]
-		if !ok {
-			return "", nil
-		}
-		if v.one() == "" {
-			return "", fail(v, "must be a file path")
-		}
-		p := v.one()
-		if p == "~" || strings.HasPrefix(p, "~/") {
-			p = r.opts.Home + p[1:]
-		}
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(filepath.Dir(absPath(r.file)), p)
-		}
-		return p, nil
-	}
 	var err error
-	if es.CA, err = path("ca"); err != nil {
+	if es.URLs, err = r.esURLs(raw); err != nil {
 		return nil, err
 	}
-	if v, ok := raw["ca_fingerprint"]; ok {
-		fp := strings.ToLower(strings.NewReplacer(":", "", " ", "").Replace(v.one()))
-		if len(fp) != 64 || strings.Trim(fp, "0123456789abcdef") != "" {
-			return nil, fail(v, "%q is not a SHA-256 fingerprint (64 hex digits, colons allowed)", v.one())
-		}
-		if es.CA != "" {
-			return nil, fail(v, "give ca or ca_fingerprint, not both")
-		}
-		es.CAFingerprint = fp
-	}
-	if es.APIKeyFile, err = path("api_key_file"); err != nil {
+	if es.CA, es.CAFingerprint, err = r.esTrust(raw); err != nil {
 		return nil, err
 	}
-	if es.PasswordFile, err = path("password_file"); err != nil {
+	if err := r.esLogin(raw, es); err != nil {
 		return nil, err
-	}
-	if v, ok := raw["username"]; ok {
-		es.Username = v.one()
-		if es.Username == "" {
-			return nil, fail(v, "must not be empty")
-		}
-		if es.PasswordFile == "" {
-			return nil, fail(v, "needs password_file: the file holding the password (never the password itself)")
-		}
-		if es.APIKeyFile != "" {
-			return nil, fail(v, "give api_key_file or username and password_file, not both")
-		}
-	} else if v, ok := raw["password_file"]; ok {
-		return nil, fail(v, "needs username")
 	}
 	if v, ok := raw["confirm_timeout"]; ok {
 		d, err := parseDuration(v.one())
 		if err != nil {
-			return nil, fail(v, "%v", err)
+			return nil, v.fail("%v", err)
 		}
 		es.ConfirmTimeout = d
 	}
 	return es, nil
+}
+
+// esURLs are the cluster's addresses: at least one, http or https, and
+// without credentials (those come from files).
+func (r *resolver) esURLs(raw map[string]esValue) ([]string, error) {
+	u, ok := raw["url"]
+	if !ok {
+		return nil, &Error{File: r.file, Key: "elasticsearch.url", Msg: "missing: give the cluster's https:// address (or a list of them)"}
+	}
+	var urls []string
+	for _, s := range u.list {
+		p, err := url.Parse(s)
+		if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || p.User != nil {
+			return nil, u.fail("%q is not an http(s)://host:port address without credentials", s)
+		}
+		urls = append(urls, strings.TrimRight(s, "/"))
+	}
+	if len(urls) == 0 {
+		return nil, u.fail("give at least one address")
+	}
+	return urls, nil
+}
+
+// esTrust is how the cluster's certificate is checked: a CA file or the
+// CA's fingerprint, not both.
+func (r *resolver) esTrust(raw map[string]esValue) (ca, fingerprint string, err error) {
+	if ca, err = r.esPath(raw, "ca"); err != nil {
+		return "", "", err
+	}
+	v, ok := raw["ca_fingerprint"]
+	if !ok {
+		return ca, "", nil
+	}
+	fp := strings.ToLower(strings.NewReplacer(":", "", " ", "").Replace(v.one()))
+	if len(fp) != 64 || strings.Trim(fp, "0123456789abcdef") != "" {
+		return "", "", v.fail("%q is not a SHA-256 fingerprint (64 hex digits, colons allowed)", v.one())
+	}
+	if ca != "" {
+		return "", "", v.fail("give ca or ca_fingerprint, not both")
+	}
+	return ca, fp, nil
+}
+
+// esLogin reads the credentials' files: an API key, or a username with
+// its password file, never both and never the secrets themselves.
+func (r *resolver) esLogin(raw map[string]esValue, es *Elasticsearch) error {
+	var err error
+	if es.APIKeyFile, err = r.esPath(raw, "api_key_file"); err != nil {
+		return err
+	}
+	if es.PasswordFile, err = r.esPath(raw, "password_file"); err != nil {
+		return err
+	}
+	v, ok := raw["username"]
+	if !ok {
+		if v, ok := raw["password_file"]; ok {
+			return v.fail("needs username")
+		}
+		return nil
+	}
+	es.Username = v.one()
+	switch {
+	case es.Username == "":
+		return v.fail("must not be empty")
+	case es.PasswordFile == "":
+		return v.fail("needs password_file: the file holding the password (never the password itself)")
+	case es.APIKeyFile != "":
+		return v.fail("give api_key_file or username and password_file, not both")
+	}
+	return nil
+}
+
+// esPath reads a file setting: ~ is the user's home, and a relative path
+// is relative to the inventory file. Empty when not set.
+func (r *resolver) esPath(raw map[string]esValue, key string) (string, error) {
+	v, ok := raw[key]
+	if !ok {
+		return "", nil
+	}
+	if v.one() == "" {
+		return "", v.fail("must be a file path")
+	}
+	p := v.one()
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		p = r.opts.Home + p[1:]
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(filepath.Dir(absPath(r.file)), p)
+	}
+	return p, nil
 }
 
 // ansibleESVars map es_service_tokens_es_* variables to the

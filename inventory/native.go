@@ -22,81 +22,88 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 // loadNative reads es-service-tokens' own format (see the README).
 func (r *resolver) loadNative(path string, root *yaml.Node) (*Inventory, error) {
 	inv := &Inventory{File: path, Format: "native", Groups: map[string][]string{}}
-	errAt := func(n *yaml.Node, key, format string, a ...any) error {
-		return &Error{File: path, Line: n.Line, Key: key, Msg: fmt.Sprintf(format, a...)}
+	top, err := r.topLevel(path, root, inv)
+	if err != nil {
+		return nil, err
 	}
-	var defaults layer
-	var nodesNode, groupsNode *yaml.Node
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], root.Content[i+1]
-		switch k.Value {
-		case "local_file":
-			if v.Kind != yaml.ScalarNode || v.Value == "" {
-				return nil, errAt(v, "local_file", "must be a file path")
-			}
-			lf := v.Value
-			if !filepath.IsAbs(lf) {
-				lf = filepath.Join(filepath.Dir(absPath(path)), lf)
-			}
-			inv.LocalFile = lf
-		case "audit_log":
-			if v.Kind != yaml.ScalarNode || v.Value == "" {
-				return nil, errAt(v, "audit_log", "must be a file path (the JSON-lines audit trail)")
-			}
-			al := v.Value
-			if !filepath.IsAbs(al) {
-				al = filepath.Join(filepath.Dir(absPath(path)), al)
-			}
-			inv.AuditLog = al
-		case "defaults":
-			l, err := r.settings(v, "defaults", path)
-			if err != nil {
-				return nil, err
-			}
-			defaults = l
-		case "nodes":
-			nodesNode = v
-		case "groups":
-			groupsNode = v
-		case "elasticsearch":
-			es, err := r.loadElasticsearch(path, v)
-			if err != nil {
-				return nil, err
-			}
-			inv.Elasticsearch = es
-		default:
-			return nil, errAt(k, k.Value, "unknown key; the top level holds local_file, audit_log, defaults, nodes, groups and elasticsearch")
-		}
-	}
-	if nodesNode == nil {
+	if top.nodes == nil {
 		return nil, &Error{File: path, Line: root.Line, Key: "nodes", Msg: "missing: list the nodes to push to"}
 	}
-	if nodesNode.Kind != yaml.SequenceNode {
-		return nil, errAt(nodesNode, "nodes", "must be a list of nodes")
+	seen, err := r.nativeNodes(path, top.nodes, top.defaults, inv)
+	if err != nil {
+		return nil, err
+	}
+	if top.groups != nil {
+		if err := nativeGroups(path, top.groups, seen, inv); err != nil {
+			return nil, err
+		}
+	}
+	return inv, finish(inv)
+}
+
+// nativeTop is what the top level holds besides the settings it sets on
+// the inventory at once: the parts read after all of it, since the
+// defaults apply to nodes written before them.
+type nativeTop struct {
+	defaults      layer
+	nodes, groups *yaml.Node
+}
+
+// topLevel reads the top-level keys, refusing unknown ones.
+func (r *resolver) topLevel(path string, root *yaml.Node, inv *Inventory) (nativeTop, error) {
+	var top nativeTop
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		var err error
+		switch k.Value {
+		case "local_file":
+			inv.LocalFile, err = topLevelPath(path, v, "local_file", "must be a file path")
+		case "audit_log":
+			inv.AuditLog, err = topLevelPath(path, v, "audit_log", "must be a file path (the JSON-lines audit trail)")
+		case "defaults":
+			top.defaults, err = r.settings(v, "defaults", path)
+		case "nodes":
+			top.nodes = v
+		case "groups":
+			top.groups = v
+		case "elasticsearch":
+			inv.Elasticsearch, err = r.loadElasticsearch(path, v)
+		default:
+			err = errAt(path, k, k.Value, "unknown key; the top level holds local_file, audit_log, defaults, nodes, groups and elasticsearch")
+		}
+		if err != nil {
+			return nativeTop{}, err
+		}
+	}
+	return top, nil
+}
+
+// topLevelPath reads a top-level file setting; a relative path is relative
+// to the inventory file, so that an inventory and its files can move
+// together. problem is the error's words for a value that is no path.
+func topLevelPath(inventory string, v *yaml.Node, key, problem string) (string, error) {
+	if v.Kind != yaml.ScalarNode || v.Value == "" {
+		return "", errAt(inventory, v, key, "%s", problem)
+	}
+	if filepath.IsAbs(v.Value) {
+		return v.Value, nil
+	}
+	return filepath.Join(filepath.Dir(absPath(inventory)), v.Value), nil
+}
+
+// nativeNodes reads the nodes: list, each node's own settings over the
+// defaults. It returns the line each node's name is on, by name.
+func (r *resolver) nativeNodes(path string, list *yaml.Node, defaults layer, inv *Inventory) (map[string]int, error) {
+	if list.Kind != yaml.SequenceNode {
+		return nil, errAt(path, list, "nodes", "must be a list of nodes")
 	}
 	seen := map[string]int{}
-	for i, item := range nodesNode.Content {
+	for i, item := range list.Content {
 		key := fmt.Sprintf("nodes[%d]", i)
-		if item.Kind != yaml.MappingNode {
-			return nil, errAt(item, key, "must be a mapping with at least name:")
+		name, err := nodeName(path, item, key, seen)
+		if err != nil {
+			return nil, err
 		}
-		name := ""
-		nameLine := item.Line
-		for j := 0; j+1 < len(item.Content); j += 2 {
-			if item.Content[j].Value == "name" {
-				name, nameLine = item.Content[j+1].Value, item.Content[j+1].Line
-			}
-		}
-		if name == "" {
-			return nil, errAt(item, key+".name", "missing")
-		}
-		if !nameRE.MatchString(name) {
-			return nil, &Error{File: path, Line: nameLine, Key: key + ".name", Msg: fmt.Sprintf("%q: use letters, digits, '.', '_' and '-'", name)}
-		}
-		if prev, dup := seen[name]; dup {
-			return nil, &Error{File: path, Line: nameLine, Key: key + ".name", Msg: fmt.Sprintf("duplicate node %s (first on line %d)", name, prev)}
-		}
-		seen[name] = nameLine
 		own, err := r.settings(item, "node "+name, path)
 		if err != nil {
 			return nil, err
@@ -107,31 +114,66 @@ func (r *resolver) loadNative(path string, root *yaml.Node) (*Inventory, error) 
 		}
 		inv.Nodes = append(inv.Nodes, n)
 	}
-	if groupsNode != nil {
-		if groupsNode.Kind != yaml.MappingNode {
-			return nil, errAt(groupsNode, "groups", "must map group names to lists of node names")
-		}
-		for i := 0; i+1 < len(groupsNode.Content); i += 2 {
-			g, members := groupsNode.Content[i], groupsNode.Content[i+1]
-			key := "groups." + g.Value
-			if !nameRE.MatchString(g.Value) {
-				return nil, errAt(g, key, "use letters, digits, '.', '_' and '-' in group names")
-			}
-			if _, clash := seen[g.Value]; clash {
-				return nil, errAt(g, key, "a node has the same name; --limit could not tell them apart")
-			}
-			if members.Kind != yaml.SequenceNode {
-				return nil, errAt(members, key, "must be a list of node names")
-			}
-			for _, m := range members.Content {
-				if _, ok := seen[m.Value]; !ok {
-					return nil, errAt(m, key, "unknown node %q", m.Value)
-				}
-				inv.Groups[g.Value] = append(inv.Groups[g.Value], m.Value)
-			}
+	return seen, nil
+}
+
+// nodeName reads a node's name: present, usable in --limit expressions,
+// and not taken by a node before it (seen, which it records it in).
+func nodeName(path string, item *yaml.Node, key string, seen map[string]int) (string, error) {
+	if item.Kind != yaml.MappingNode {
+		return "", errAt(path, item, key, "must be a mapping with at least name:")
+	}
+	name := ""
+	nameLine := item.Line
+	for j := 0; j+1 < len(item.Content); j += 2 {
+		if item.Content[j].Value == "name" {
+			name, nameLine = item.Content[j+1].Value, item.Content[j+1].Line
 		}
 	}
-	return inv, finish(inv)
+	if name == "" {
+		return "", errAt(path, item, key+".name", "missing")
+	}
+	if !nameRE.MatchString(name) {
+		return "", &Error{File: path, Line: nameLine, Key: key + ".name", Msg: fmt.Sprintf("%q: use letters, digits, '.', '_' and '-'", name)}
+	}
+	if prev, dup := seen[name]; dup {
+		return "", &Error{File: path, Line: nameLine, Key: key + ".name", Msg: fmt.Sprintf("duplicate node %s (first on line %d)", name, prev)}
+	}
+	seen[name] = nameLine
+	return name, nil
+}
+
+// nativeGroups reads the groups: mapping of group names to node names
+// (seen: the nodes, by name).
+func nativeGroups(path string, groups *yaml.Node, seen map[string]int, inv *Inventory) error {
+	if groups.Kind != yaml.MappingNode {
+		return errAt(path, groups, "groups", "must map group names to lists of node names")
+	}
+	for i := 0; i+1 < len(groups.Content); i += 2 {
+		g, members := groups.Content[i], groups.Content[i+1]
+		key := "groups." + g.Value
+		if !nameRE.MatchString(g.Value) {
+			return errAt(path, g, key, "use letters, digits, '.', '_' and '-' in group names")
+		}
+		if _, clash := seen[g.Value]; clash {
+			return errAt(path, g, key, "a node has the same name; --limit could not tell them apart")
+		}
+		if members.Kind != yaml.SequenceNode {
+			return errAt(path, members, key, "must be a list of node names")
+		}
+		for _, m := range members.Content {
+			if _, ok := seen[m.Value]; !ok {
+				return errAt(path, m, key, "unknown node %q", m.Value)
+			}
+			inv.Groups[g.Value] = append(inv.Groups[g.Value], m.Value)
+		}
+	}
+	return nil
+}
+
+// errAt is an inventory error at a YAML node of the file path.
+func errAt(path string, n *yaml.Node, key, format string, a ...any) error {
+	return &Error{File: path, Line: n.Line, Key: key, Msg: fmt.Sprintf(format, a...)}
 }
 
 // settings reads the node settings of a mapping, refusing unknown keys.

@@ -372,9 +372,10 @@ func (r *resolver) hostKeyCheck(s setting) (string, error) {
 	return HostKeyStrict, nil
 }
 
-// identityFiles: a file named in the inventory must exist (checked when
-// keys are loaded); ssh's own lists skip missing files, as ssh does.
-func (r *resolver) identityFiles(tk *tokens) func(setting) ([]string, error) {
+// pathList resolves a setting that lists files: as given when final, one
+// path relative to the inventory when the inventory set it, and ssh's
+// own list through fromSSH, which follows ssh's rules for that setting.
+func (r *resolver) pathList(tk *tokens, fromSSH func(setting) ([]string, error)) func(setting) ([]string, error) {
 	return func(s setting) ([]string, error) {
 		if s.final {
 			return []string{s.value}, nil
@@ -383,6 +384,14 @@ func (r *resolver) identityFiles(tk *tokens) func(setting) ([]string, error) {
 			p, err := r.inventoryPath(s.value, tk)
 			return []string{p}, err
 		}
+		return fromSSH(s)
+	}
+}
+
+// identityFiles: a file named in the inventory must exist (checked when
+// keys are loaded); ssh's own lists skip missing files, as ssh does.
+func (r *resolver) identityFiles(tk *tokens) func(setting) ([]string, error) {
+	return r.pathList(tk, func(s setting) ([]string, error) {
 		var out []string
 		for _, v := range s.list {
 			p, err := expandPath(v, tk, true)
@@ -397,18 +406,13 @@ func (r *resolver) identityFiles(tk *tokens) func(setting) ([]string, error) {
 			return nil, errUnset
 		}
 		return out, nil
-	}
+	})
 }
 
+// knownHosts: ssh's UserKnownHostsFile may list several files; none
+// would skip the host key check, which this tool never does.
 func (r *resolver) knownHosts(tk *tokens) func(setting) ([]string, error) {
-	return func(s setting) ([]string, error) {
-		if s.final {
-			return []string{s.value}, nil
-		}
-		if !s.ssh {
-			p, err := r.inventoryPath(s.value, tk)
-			return []string{p}, err
-		}
+	return r.pathList(tk, func(s setting) ([]string, error) {
 		var out []string
 		for _, f := range (sshconfig.Value{Value: s.value}).Fields() {
 			if f == "none" {
@@ -424,7 +428,7 @@ func (r *resolver) knownHosts(tk *tokens) func(setting) ([]string, error) {
 			return nil, fmt.Errorf("%s sets UserKnownHostsFile none: host keys cannot be checked", s.origin)
 		}
 		return out, nil
-	}
+	})
 }
 
 // inventoryPath resolves a path written in the inventory: relative paths
