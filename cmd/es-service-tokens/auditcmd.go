@@ -40,7 +40,7 @@ func (t *tool) beginAudit(c *cli.Context, command string) error {
 		return fail(exitIOError, "%s %s: %v; create its directory or fix the path (nothing was changed)", from, path, fserr.WithoutPath(err))
 	}
 	rec := audit.Record{Command: command, Args: append([]string{}, c.Args().Slice()...), Nodes: []audit.Node{}}
-	if command != "pull" { // pull sets --limit itself
+	if command != "pull" { // pull reads the node its argument names; --limit plays no part
 		rec.Limit = c.String("limit")
 	}
 	rec.Force = c.Bool("force")

@@ -14,12 +14,14 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
+	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/check"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/pull"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
 // checkReport is check's JSON document (see the README).
@@ -64,76 +66,110 @@ func (t *tool) check(c *cli.Context) (err error) {
 	if c.Bool("nagios") {
 		// Whatever goes wrong, a monitoring system gets one plugin line and
 		// UNKNOWN, not a usage text.
-		defer func() {
-			var s silentExit
-			if err != nil && !errors.As(err, &s) {
-				fmt.Fprintf(t.stdout, "ES-SERVICE-TOKENS UNKNOWN - %s\n", oneLine(err.Error()))
-				err = silentExit(nagiosUnknown)
-			}
-		}()
+		defer func() { err = t.nagiosUnknown(err) }()
 	}
-	if c.Args().Len() > 0 {
-		return &exitError{code: exitUsage, msg: fmt.Sprintf("check takes no arguments, found [%s]", strings.Join(c.Args().Slice(), ",")), usage: usageLine(c.Command)}
-	}
-	asJSON, err := t.jsonOutput(c)
+	asJSON, err := t.checkOptions(c)
 	if err != nil {
 		return err
-	}
-	if c.String("against") != "" && c.String("inventory") != "" {
-		return fail(exitUsage, "--against compares two local files; drop -i, or drop --against to check the nodes")
-	}
-	if c.String("against") == "" {
-		if err := t.ansibleInventory(c); err != nil {
-			return err
-		}
-	}
-	if c.String("against") == "" && c.String("inventory") == "" {
-		return fail(exitUsage, "check needs an inventory (-i FILE) or --against OTHER_FILE")
 	}
 	loc, snap, err := t.localFile(c, "nothing to compare with (pull one from a node first)")
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	var results []check.Result
-	var cov *elastic.Coverage
-	var covErr error
+	var found checked
 	if other := c.String("against"); other != "" {
 		r, err := check.Against(loc.File, snap, other)
 		if err != nil {
 			return err
 		}
-		results = []check.Result{r}
+		found.results = []check.Result{r}
 	} else {
 		r, err := t.remote(c)
 		if err != nil {
 			return err
 		}
 		defer r.close()
-		k := &check.Checker{Dialer: r.dialer, Fleet: r.fleet}
-		results = k.Check(r.ctx, r.nodes, snap.Data, snap.File)
-		if cov, covErr = t.esCoverage(c, r, snap.File); covErr != nil {
-			var ee *exitError
-			if errors.As(covErr, &ee) {
-				return covErr // a usage or configuration error: nothing was judged
-			}
+		if found, err = t.checkNodes(c, r, snap); err != nil {
+			return err
 		}
 	}
-	sum := check.Summarize(results)
-	report := checkReport{"check", loc.File, digest.SHA256(snap.Data), start.UTC(), time.Since(start).Seconds(), results, sum, cov, ""}
-	if covErr != nil {
-		report.ElasticsearchError = covErr.Error()
+	sum := check.Summarize(found.results)
+	report := checkReport{"check", loc.File, digest.SHA256(snap.Data), start.UTC(), time.Since(start).Seconds(), found.results, sum, found.cov, ""}
+	if found.covErr != nil {
+		report.ElasticsearchError = found.covErr.Error()
 	}
-	exitCode := esExitCode(sum.ExitCode(), cov, covErr)
+	return t.printCheckReport(c, asJSON, report, found)
+}
 
+// checkOptions checks check's command line: what to compare the local
+// file with (-i, else Ansible's inventory, or --against) and the format.
+func (t *tool) checkOptions(c *cli.Context) (asJSON bool, err error) {
+	if err := noArgs(c); err != nil {
+		return false, err
+	}
+	if asJSON, err = t.jsonOutput(c); err != nil {
+		return false, err
+	}
+	against := c.String("against")
+	if against != "" && c.String("inventory") != "" {
+		return false, fail(exitUsage, "--against compares two local files; drop -i, or drop --against to check the nodes")
+	}
+	if against == "" {
+		if err := t.ansibleInventory(c); err != nil {
+			return false, err
+		}
+	}
+	if against == "" && c.String("inventory") == "" {
+		return false, fail(exitUsage, "check needs an inventory (-i FILE) or --against OTHER_FILE")
+	}
+	return asJSON, nil
+}
+
+// nagiosUnknown turns an error into the plugin's UNKNOWN line.
+func (t *tool) nagiosUnknown(err error) error {
+	var s silentExit
+	if err == nil || errors.As(err, &s) {
+		return err
+	}
+	fmt.Fprintf(t.stdout, "ES-SERVICE-TOKENS UNKNOWN - %s\n", oneLine(err.Error()))
+	return silentExit(nagiosUnknown)
+}
+
+// checked is what check found, before it is rendered.
+type checked struct {
+	results []check.Result
+	// cov is the cluster's view, nil without elasticsearch; covErr says
+	// why it could not be had.
+	cov    *elastic.Coverage
+	covErr error
+}
+
+// checkNodes compares every node's file, and with elasticsearch the
+// cluster's view, with the local file.
+func (t *tool) checkNodes(c *cli.Context, r *remote, snap store.Snapshot) (checked, error) {
+	k := &check.Checker{Dialer: r.dialer, Fleet: r.fleet}
+	found := checked{results: k.Check(r.ctx, r.nodes, snap.Data, snap.File)}
+	if found.cov, found.covErr = t.esCoverage(c, r, snap.File); found.covErr != nil {
+		var ee *exitError
+		if errors.As(found.covErr, &ee) {
+			return found, found.covErr // a usage or configuration error: nothing was judged
+		}
+	}
+	return found, nil
+}
+
+// printCheckReport renders the report as asked (textfile metrics, Nagios,
+// JSON or text) and ends with check's exit code.
+func (t *tool) printCheckReport(c *cli.Context, asJSON bool, report checkReport, found checked) error {
 	if path := c.String("prometheus-textfile"); path != "" {
-		if err := atomicfile.Write(path, esPrometheus(prometheus(report), cov, covErr), atomicfile.Options{Perm: 0o644, UID: -1, GID: -1}); err != nil {
+		if err := atomicfile.Write(path, esPrometheus(prometheus(report), found.cov, found.covErr), atomicfile.Options{Perm: 0o644, UID: -1, GID: -1}); err != nil {
 			return fail(exitIOError, "cannot write %s: %v", path, err)
 		}
 	}
 	switch {
 	case c.Bool("nagios"):
-		line, code := esNagios(nagios(sum, results), nagiosState(sum), cov, covErr)
+		line, code := esNagios(nagios(report.Summary, found.results), nagiosState(report.Summary), found.cov, found.covErr)
 		fmt.Fprintln(t.stdout, line)
 		return silentExit(code)
 	case asJSON:
@@ -142,10 +178,10 @@ func (t *tool) check(c *cli.Context) (err error) {
 		}
 	default:
 		printCheck(t.stdout, report)
-		printCoverage(t.stdout, cov, covErr)
+		printCoverage(t.stdout, found.cov, found.covErr)
 	}
-	if exitCode != 0 {
-		return silentExit(exitCode)
+	if code := esExitCode(report.Summary.ExitCode(), found.cov, found.covErr); code != 0 {
+		return silentExit(code)
 	}
 	return nil
 }
@@ -297,6 +333,24 @@ func (t *tool) pullCommand() *cli.Command {
 	}
 }
 
+// namedNode is the inventory's node called name, the one a pull reads.
+func (t *tool) namedNode(c *cli.Context, name string) (*inventory.Node, error) {
+	inv, err := t.loadInventory(c)
+	if err != nil {
+		return nil, err
+	}
+	var found []*inventory.Node
+	for _, n := range inv.Nodes {
+		if n.Name == name {
+			found = append(found, n)
+		}
+	}
+	if len(found) != 1 {
+		return nil, fail(exitUsage, "no node named %q in %s: `nodes` lists them", name, inv.File)
+	}
+	return found[0], nil
+}
+
 // pull copies one node's file to a new local file, so a lost local copy
 // can be recovered from the cluster.
 func (t *tool) pull(c *cli.Context) error {
@@ -308,30 +362,15 @@ func (t *tool) pull(c *cli.Context) error {
 	if out == "" {
 		return &exitError{code: exitUsage, msg: "pull needs --out FILE, a file that does not exist yet", usage: usage}
 	}
-	if err := t.ansibleInventory(c); err != nil {
-		return err
-	}
-	if c.String("inventory") == "" {
-		return fail(exitUsage, "pull needs an inventory: -i FILE")
-	}
-	inv, err := t.loadInventory(c)
-	if err != nil {
+	if err := t.needInventory(c); err != nil {
 		return err
 	}
 	name := c.Args().First()
-	var sel []string
-	for _, n := range inv.Nodes {
-		if n.Name == name {
-			sel = append(sel, name)
-		}
-	}
-	if len(sel) != 1 {
-		return fail(exitUsage, "no node named %q in %s: `nodes` lists them", name, inv.File)
-	}
-	if err := c.Set("limit", name); err != nil {
+	node, err := t.namedNode(c, name)
+	if err != nil {
 		return err
 	}
-	r, err := t.remote(c)
+	r, err := t.connect(c, []*inventory.Node{node})
 	if err != nil {
 		return err
 	}
@@ -339,7 +378,7 @@ func (t *tool) pull(c *cli.Context) error {
 	if err := t.beginAudit(c, "pull"); err != nil {
 		return err
 	}
-	res, err := pull.Pull(r.ctx, r.dialer, pull.Request{Node: r.nodes[0], Out: out, Backup: c.String("backup")})
+	res, err := pull.Pull(r.ctx, r.dialer, pull.Request{Node: node, Out: out, Backup: c.String("backup")})
 	var notLoadable *pull.NotLoadableError
 	var local *pull.LocalError
 	switch {

@@ -133,14 +133,14 @@ const (
 // here fails TestEveryMessageNamesItsRemedy.
 var remedies = map[string]string{
 	// cmd: usage errors (exit 64) print the command's usage line too.
-	"%s needs a value: %s VALUE":           "%s VALUE",
-	"Missing required command":             esWords,
-	"check takes no arguments, found [%s]": withUsage,
+	"%s needs a value: %s VALUE":        "%s VALUE",
+	"Missing required command":          esWords,
+	"%s takes no arguments, found [%s]": withUsage,
 	"--against compares two local files; drop -i, or drop --against to check the nodes": "drop -i, or drop --against",
 	"check needs an inventory (-i FILE) or --against OTHER_FILE":                        "-i FILE",
 	"pull takes one node name":                              withUsage,
 	"pull needs --out FILE, a file that does not exist yet": "needs --out FILE",
-	"pull needs an inventory: -i FILE":                      "-i FILE",
+	"%s needs an inventory: -i FILE":                        "-i FILE",
 	"no node named %q in %s: `nodes` lists them":            "`nodes` lists them",
 	"pull %s: %s": part, // the failure's own Describe text
 	"completion for %q: choose bash, zsh or fish":                                                                     "choose bash, zsh or fish",
@@ -163,8 +163,6 @@ var remedies = map[string]string{
 	"--%s needs an inventory (-i FILE)":                                                                               "-i FILE",
 	"--concurrency %d: give at least 1":                                                                               "give at least 1",
 	"%s does not exist: %s":                                                                                           part, // the caller says what to do: "create a token first, or pull one"
-	"push takes no arguments, found [%s]":                                                                             withUsage,
-	"push needs an inventory: -i FILE":                                                                                "-i FILE",
 	"version takes no arguments":                                                                                      withUsage,
 	"%s %s: %v; create its directory or fix the path (nothing was changed)":                                           "create its directory or fix the path",
 

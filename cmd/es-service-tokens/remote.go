@@ -101,6 +101,27 @@ func (t *tool) ansibleInventory(c *cli.Context) error {
 	return nil
 }
 
+// needInventory is the start of a command that cannot work without an
+// inventory: -i, else the one Ansible would use, else a usage error.
+func (t *tool) needInventory(c *cli.Context) error {
+	if err := t.ansibleInventory(c); err != nil {
+		return err
+	}
+	if c.String("inventory") == "" {
+		return fail(exitUsage, "%s needs an inventory: -i FILE", c.Command.Name)
+	}
+	return nil
+}
+
+// noArgs refuses arguments to a command that takes none.
+func noArgs(c *cli.Context) error {
+	if c.Args().Len() == 0 {
+		return nil
+	}
+	return &exitError{code: exitUsage, msg: fmt.Sprintf("%s takes no arguments, found [%s]", c.Command.Name, strings.Join(c.Args().Slice(), ",")),
+		usage: usageLine(c.Command)}
+}
+
 // inventoryLocalFile loads the inventory named by -i, if any, and returns
 // its local_file.
 func (t *tool) inventoryLocalFile(c *cli.Context) (string, error) {
@@ -203,27 +224,18 @@ func (t *tool) remote(c *cli.Context) (*remote, error) {
 	if err != nil {
 		return nil, err
 	}
+	return t.connect(c, nodes)
+}
+
+// connect prepares to reach nodes with the command's options: keys loaded,
+// host keys checked, Ctrl-C and SIGTERM caught.
+func (t *tool) connect(c *cli.Context, nodes []*inventory.Node) (*remote, error) {
 	if c.Int("concurrency") < 1 {
 		return nil, fail(exitUsage, "--concurrency %d: give at least 1", c.Int("concurrency"))
 	}
-	auth := &sshconn.Auth{AgentSocket: t.getenv("SSH_AUTH_SOCK"), Home: t.home(), Ask: t.askPassphrase}
-	// Keys are loaded node by node so that a bad one is reported with the
-	// node that uses it and the inventory line that set it.
-	for _, n := range nodes {
-		for _, j := range n.Jump {
-			if err := auth.Prepare([]inventory.Endpoint{j}); err != nil {
-				auth.Close() // Prepare may have reached the agent
-				return nil, fail(exitConfig, "node %s, bastion %s: %v", n.Name, j.Address(), err)
-			}
-		}
-		if err := auth.Prepare([]inventory.Endpoint{n.Endpoint}); err != nil {
-			auth.Close()
-			where := ""
-			if o := n.Origin["identity_file"]; o != "" && len(n.IdentityFiles) > 0 {
-				where = " (identity_file set at " + o + ")"
-			}
-			return nil, fail(exitConfig, "node %s%s: %v", n.Name, where, err)
-		}
+	auth, err := t.loadKeys(nodes)
+	if err != nil {
+		return nil, err
 	}
 	var timings *stepTimings
 	if c.Bool("verbose") {
@@ -245,6 +257,30 @@ func (t *tool) remote(c *cli.Context) (*remote, error) {
 		},
 		timings: timings,
 	}, nil
+}
+
+// loadKeys loads the keys of nodes and their bastions node by node, so
+// that a bad one is reported with the node that uses it and the inventory
+// line that set it.
+func (t *tool) loadKeys(nodes []*inventory.Node) (*sshconn.Auth, error) {
+	auth := &sshconn.Auth{AgentSocket: t.getenv("SSH_AUTH_SOCK"), Home: t.home(), Ask: t.askPassphrase}
+	for _, n := range nodes {
+		for _, j := range n.Jump {
+			if err := auth.Prepare([]inventory.Endpoint{j}); err != nil {
+				auth.Close() // Prepare may have reached the agent
+				return nil, fail(exitConfig, "node %s, bastion %s: %v", n.Name, j.Address(), err)
+			}
+		}
+		if err := auth.Prepare([]inventory.Endpoint{n.Endpoint}); err != nil {
+			auth.Close()
+			where := ""
+			if o := n.Origin["identity_file"]; o != "" && len(n.IdentityFiles) > 0 {
+				where = " (identity_file set at " + o + ")"
+			}
+			return nil, fail(exitConfig, "node %s%s: %v", n.Name, where, err)
+		}
+	}
+	return auth, nil
 }
 
 // close releases what remote opened: the signal handler, shared bastion
@@ -366,14 +402,11 @@ func (t *tool) pushCommand() *cli.Command {
 
 // push is the push command: the local file as it is, to every node.
 func (t *tool) push(c *cli.Context) error {
-	if c.Args().Len() > 0 {
-		return &exitError{code: exitUsage, msg: fmt.Sprintf("push takes no arguments, found [%s]", strings.Join(c.Args().Slice(), ",")), usage: usageLine(c.Command)}
-	}
-	if err := t.ansibleInventory(c); err != nil {
+	if err := noArgs(c); err != nil {
 		return err
 	}
-	if c.String("inventory") == "" {
-		return fail(exitUsage, "push needs an inventory: -i FILE")
+	if err := t.needInventory(c); err != nil {
+		return err
 	}
 	loc, snap, err := t.localFile(c, "nothing to push (create a token first, or pull one from a node)")
 	if err != nil {
