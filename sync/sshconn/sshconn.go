@@ -140,97 +140,148 @@ func (d *Dialer) bastionChain(ctx context.Context, hops []inventory.Endpoint) (*
 // dial opens a TCP connection (directly or through parent) and logs in,
 // giving up after ep.ConnectTimeout or when ctx ends.
 func (d *Dialer) dial(ctx context.Context, parent *ssh.Client, ep inventory.Endpoint, via string) (*ssh.Client, error) {
-	addr := ep.Address()
-	fail := func(step string, err error, retry bool) error {
-		return &Error{Step: step, Addr: addr, Via: via, Err: err, Retryable: retry}
+	h := hop{ep: ep, addr: ep.Address(), via: via, timeout: ep.ConnectTimeout}
+	if h.timeout <= 0 {
+		h.timeout = inventory.DefaultConnectTimeout
 	}
-	timeout := ep.ConnectTimeout
-	if timeout <= 0 {
-		timeout = inventory.DefaultConnectTimeout
-	}
-	dctx, cancel := context.WithTimeout(ctx, timeout)
+	// One deadline for the TCP connect and the whole handshake.
+	dctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 
-	var conn net.Conn
-	var err error
-	connected := steps.Start(ctx, "connect")
-	if parent == nil {
-		conn, err = (&net.Dialer{}).DialContext(dctx, "tcp", addr)
-	} else {
-		conn, err = parent.DialContext(dctx, "tcp", addr)
-	}
+	conn, err := h.connect(ctx, dctx, parent)
 	if err != nil {
-		var op *net.OpError
-		switch {
-		case errors.Is(dctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
-			err = fmt.Errorf("no TCP connection within %v: is the node up, and are host and port right?", timeout)
-		case errors.As(err, &op):
-			err = op.Err // the address is in the message already
-			var sc *os.SyscallError
-			if errors.As(err, &sc) {
-				err = sc.Err
-			}
-		}
-		return nil, fail("connect", err, true)
+		return nil, err
 	}
-
-	// The user's files first: the first one is where accept-new records a
-	// key; the global ones are only read, as ssh does.
-	connected()
-	cb, algs, err := d.HostKeys.Config(slices.Concat(ep.KnownHostsFiles, ep.GlobalKnownHostsFiles), ep.HostKeyCheck, addr)
+	cfg, keys, signers, err := d.clientConfig(h)
 	if err != nil {
 		conn.Close()
-		return nil, fail("host key", err, false)
+		return nil, err
 	}
-	signers, err := d.Auth.Signers(ep)
+	c, chans, reqs, timedOut, err := handshake(ctx, dctx, conn, h.addr, cfg)
 	if err != nil {
 		conn.Close()
-		return nil, fail("auth", err, false)
-	}
-	var hostKeyErr error
-	cfg := &ssh.ClientConfig{
-		User:              ep.User,
-		Auth:              []ssh.AuthMethod{ssh.PublicKeys(signers...)},
-		HostKeyAlgorithms: algs,
-		HostKeyCallback: func(h string, r net.Addr, k ssh.PublicKey) error {
-			hostKeyErr = cb(h, r, k)
-			return hostKeyErr
-		},
-		Timeout: timeout,
-	}
-	// ClientConfig.Timeout bounds only the TCP connect: a server that
-	// accepts and never sends its banner would block the handshake
-	// forever. Closing the connection is the one interruption that works
-	// for direct and tunnelled connections alike.
-	var timedOut atomic.Bool
-	stop := context.AfterFunc(dctx, func() {
-		timedOut.Store(true)
-		conn.Close()
-	})
-	// "auth" is the whole SSH handshake: key exchange, host key, login.
-	authed := steps.Start(ctx, "auth")
-	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
-	authed()
-	stop()
-	if err != nil {
-		conn.Close()
-		switch {
-		case hostKeyErr != nil:
-			return nil, fail("host key", hostKeyErr, false)
-		case hostkeys.IsNoCommonAlgorithm(err):
-			return nil, fail("host key", &hostkeys.ChangedKeyError{Host: addr}, false)
-		case timedOut.Load() && ctx.Err() == nil:
-			return nil, fail("handshake", fmt.Errorf("no SSH handshake within %v: the node accepted the connection but did not answer", timeout), true)
-		case strings.Contains(err.Error(), "unable to authenticate"):
-			return nil, fail("auth", fmt.Errorf("%s@%s refused every key offered (%s); check identity_file and the node's authorized_keys", ep.User, addr, describe(signers)), false)
-		}
-		return nil, fail("handshake", err, true)
+		return nil, h.handshakeFailure(ctx, err, keys.err, timedOut, signers)
 	}
 	client := ssh.NewClient(c, chans, reqs)
 	if ep.ServerAliveInterval > 0 {
 		go keepAlive(client, ep.ServerAliveInterval, ep.ServerAliveCountMax)
 	}
 	return client, nil
+}
+
+// hop is one connection being made: to ep, at addr, through the bastion
+// chain via.
+type hop struct {
+	ep      inventory.Endpoint
+	addr    string
+	via     string
+	timeout time.Duration
+}
+
+func (h hop) fail(step string, err error, retry bool) error {
+	return &Error{Step: step, Addr: h.addr, Via: h.via, Err: err, Retryable: retry}
+}
+
+// connect opens the TCP connection, directly or through parent, the last
+// bastion, within dctx.
+func (h hop) connect(ctx, dctx context.Context, parent *ssh.Client) (net.Conn, error) {
+	connected := steps.Start(ctx, "connect") // timed only when it succeeds
+	var conn net.Conn
+	var err error
+	if parent == nil {
+		conn, err = (&net.Dialer{}).DialContext(dctx, "tcp", h.addr)
+	} else {
+		conn, err = parent.DialContext(dctx, "tcp", h.addr)
+	}
+	if err == nil {
+		connected()
+		return conn, nil
+	}
+	var op *net.OpError
+	switch {
+	case errors.Is(dctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
+		err = fmt.Errorf("no TCP connection within %v: is the node up, and are host and port right?", h.timeout)
+	case errors.As(err, &op):
+		err = op.Err // the address is in the message already
+		var sc *os.SyscallError
+		if errors.As(err, &sc) {
+			err = sc.Err
+		}
+	}
+	return nil, h.fail("connect", err, true)
+}
+
+// keyCheck remembers why the host key was refused: the handshake's own
+// error does not say.
+type keyCheck struct {
+	cb  ssh.HostKeyCallback
+	err error
+}
+
+func (k *keyCheck) check(host string, remote net.Addr, key ssh.PublicKey) error {
+	k.err = k.cb(host, remote, key)
+	return k.err
+}
+
+// clientConfig is the SSH login to h: its host keys checked and the keys
+// it offers. The user's known_hosts files come first: the first one is
+// where accept-new records a key; the global ones are only read, as ssh
+// does.
+func (d *Dialer) clientConfig(h hop) (*ssh.ClientConfig, *keyCheck, []ssh.Signer, error) {
+	cb, algs, err := d.HostKeys.Config(slices.Concat(h.ep.KnownHostsFiles, h.ep.GlobalKnownHostsFiles), h.ep.HostKeyCheck, h.addr)
+	if err != nil {
+		return nil, nil, nil, h.fail("host key", err, false)
+	}
+	signers, err := d.Auth.Signers(h.ep)
+	if err != nil {
+		return nil, nil, nil, h.fail("auth", err, false)
+	}
+	keys := &keyCheck{cb: cb}
+	cfg := &ssh.ClientConfig{
+		User:              h.ep.User,
+		Auth:              []ssh.AuthMethod{ssh.PublicKeys(signers...)},
+		HostKeyAlgorithms: algs,
+		HostKeyCallback:   keys.check,
+		Timeout:           h.timeout,
+	}
+	return cfg, keys, signers, nil
+}
+
+// handshake runs the SSH handshake (key exchange, host key, login) on
+// conn within dctx. ClientConfig.Timeout bounds only the TCP connect: a
+// server that accepts and never sends its banner would block the
+// handshake forever. Closing the connection is the one interruption that
+// works for direct and tunnelled connections alike; timedOut says it
+// happened.
+func handshake(ctx, dctx context.Context, conn net.Conn, addr string, cfg *ssh.ClientConfig) (c ssh.Conn, chans <-chan ssh.NewChannel, reqs <-chan *ssh.Request, timedOut bool, err error) {
+	var expired atomic.Bool
+	stop := context.AfterFunc(dctx, func() {
+		expired.Store(true)
+		conn.Close()
+	})
+	// "auth" is the whole SSH handshake: key exchange, host key, login.
+	authed := steps.Start(ctx, "auth")
+	c, chans, reqs, err = ssh.NewClientConn(conn, addr, cfg)
+	authed()
+	stop()
+	return c, chans, reqs, expired.Load(), err
+}
+
+// handshakeFailure names the step a failed handshake failed in: a
+// refused host key (keyErr), no key type in common (the node's key
+// changed type), a silent server, or keys refused.
+func (h hop) handshakeFailure(ctx context.Context, err, keyErr error, timedOut bool, signers []ssh.Signer) error {
+	switch {
+	case keyErr != nil:
+		return h.fail("host key", keyErr, false)
+	case hostkeys.IsNoCommonAlgorithm(err):
+		return h.fail("host key", &hostkeys.ChangedKeyError{Host: h.addr}, false)
+	case timedOut && ctx.Err() == nil:
+		return h.fail("handshake", fmt.Errorf("no SSH handshake within %v: the node accepted the connection but did not answer", h.timeout), true)
+	case strings.Contains(err.Error(), "unable to authenticate"):
+		return h.fail("auth", fmt.Errorf("%s@%s refused every key offered (%s); check identity_file and the node's authorized_keys", h.ep.User, h.addr, describe(signers)), false)
+	}
+	return h.fail("handshake", err, true)
 }
 
 // conn is what keepAlive needs of an *ssh.Client.
