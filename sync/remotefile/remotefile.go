@@ -182,23 +182,7 @@ func (c *Conn) openSudo(client *ssh.Client) error {
 	if c.node.SFTPServer != "" {
 		candidates = []string{c.node.SFTPServer}
 	}
-	// The script's own complaints start with scriptMarker, so they are told
-	// apart from sudo's.
-	say := func(msg string) string { return "printf '%s\\n' " + shellQuote(scriptMarker+msg) + " >&2; exit 127" }
-	var cmd strings.Builder
-	if p := c.node.SFTPServer; p != "" {
-		fmt.Fprintf(&cmd, `if [ -x %[1]s ]; then exec sudo -n -- %[1]s; elif [ -e %[1]s ]; then %[2]s; else %[3]s; fi`, shellQuote(p),
-			say(fmt.Sprintf("%s is not executable on the node: fix sftp_server", p)),
-			say(fmt.Sprintf("no such file on the node: %s; fix sftp_server (OpenSSH's sftp-server is usually one of %s)", p, strings.Join(SFTPServers, ", "))))
-	} else {
-		cmd.WriteString("for p in")
-		for _, p := range candidates {
-			cmd.WriteString(" " + shellQuote(p))
-		}
-		fmt.Fprintf(&cmd, `; do if [ -x "$p" ]; then exec sudo -n -- "$p"; fi; done; %s`,
-			say(fmt.Sprintf("no sftp-server on the node in %s: install OpenSSH's sftp-server, or set sftp_server to its path", strings.Join(candidates, ", "))))
-	}
-	if err := s.Start(cmd.String()); err != nil {
+	if err := s.Start(sudoScript(c.node.SFTPServer, candidates)); err != nil {
 		s.Close()
 		if !c.alive() {
 			return lostError("sudo", "starting sftp-server through sudo", err)
@@ -208,39 +192,70 @@ func (c *Conn) openSudo(client *ssh.Client) error {
 	sc, err := sftp.NewClientPipe(r, w)
 	if err != nil {
 		// The command has ended (sudo refused, or no sftp-server): wait for
-		// its stderr to be copied before reading it. Closing the session
-		// bounds the wait should it not have ended.
+		// its stderr to be copied before reading it.
 		w.Close()
-		waited := make(chan struct{})
-		go func() { s.Wait(); close(waited) }()
-		select {
-		case <-waited:
-		case <-time.After(5 * time.Second):
-			s.Close()
-			<-waited
-		}
-		s.Close()
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			// sudo says why it refuses; silence with a dead connection
-			// is sshd going away, not sudo.
-			if !c.alive() {
-				return lostError("sudo", "starting sftp-server through sudo", err)
-			}
-			msg = err.Error()
-		}
-		if rest, ok := strings.CutPrefix(msg, scriptMarker); ok { // our own script's words, above
-			return &Error{"sudo", failure.Refused, errors.New(rest)}
-		}
-		server := candidates[0]
-		if strings.Contains(msg, "command not found") { // sudo cannot see it either
-			return &Error{"sudo", failure.Refused, fmt.Errorf("no such file on the node: %s (sudo: %s); fix sftp_server", server, msg)}
-		}
-		return &Error{"sudo", failure.Permission, fmt.Errorf("`sudo -n %s` failed: %s; allow it without a password (sudoers: %s ALL=(root) NOPASSWD: %s) or log in as root",
-			server, msg, c.node.User, server)}
+		waitEnded(s)
+		return c.sudoRefused(err, strings.TrimSpace(stderr.String()), candidates[0])
 	}
 	c.sftp, c.session = sc, s
 	return nil
+}
+
+// sudoScript runs the node's sftp_server, or the first of candidates
+// that is there, through `sudo -n`. The script's own complaints start
+// with scriptMarker, so they are told apart from sudo's.
+func sudoScript(sftpServer string, candidates []string) string {
+	say := func(msg string) string { return "printf '%s\\n' " + shellQuote(scriptMarker+msg) + " >&2; exit 127" }
+	if p := sftpServer; p != "" {
+		return fmt.Sprintf(`if [ -x %[1]s ]; then exec sudo -n -- %[1]s; elif [ -e %[1]s ]; then %[2]s; else %[3]s; fi`, shellQuote(p),
+			say(fmt.Sprintf("%s is not executable on the node: fix sftp_server", p)),
+			say(fmt.Sprintf("no such file on the node: %s; fix sftp_server (OpenSSH's sftp-server is usually one of %s)", p, strings.Join(SFTPServers, ", "))))
+	}
+	var cmd strings.Builder
+	cmd.WriteString("for p in")
+	for _, p := range candidates {
+		cmd.WriteString(" " + shellQuote(p))
+	}
+	fmt.Fprintf(&cmd, `; do if [ -x "$p" ]; then exec sudo -n -- "$p"; fi; done; %s`,
+		say(fmt.Sprintf("no sftp-server on the node in %s: install OpenSSH's sftp-server, or set sftp_server to its path", strings.Join(candidates, ", "))))
+	return cmd.String()
+}
+
+// waitEnded waits for a session's command to end, so that its stderr has
+// been copied. Closing the session bounds the wait should it not have
+// ended.
+func waitEnded(s *ssh.Session) {
+	waited := make(chan struct{})
+	go func() { s.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(5 * time.Second):
+		s.Close()
+		<-waited
+	}
+	s.Close()
+}
+
+// sudoRefused says why sftp-server did not start through sudo, from what
+// the command wrote to stderr (msg): this tool's script, a missing
+// server, or sudo refusing. err is SFTP's own failure to start.
+func (c *Conn) sudoRefused(err error, msg, server string) error {
+	if msg == "" {
+		// sudo says why it refuses; silence with a dead connection is
+		// sshd going away, not sudo.
+		if !c.alive() {
+			return lostError("sudo", "starting sftp-server through sudo", err)
+		}
+		msg = err.Error()
+	}
+	if rest, ok := strings.CutPrefix(msg, scriptMarker); ok { // our own script's words, above
+		return &Error{"sudo", failure.Refused, errors.New(rest)}
+	}
+	if strings.Contains(msg, "command not found") { // sudo cannot see it either
+		return &Error{"sudo", failure.Refused, fmt.Errorf("no such file on the node: %s (sudo: %s); fix sftp_server", server, msg)}
+	}
+	return &Error{"sudo", failure.Permission, fmt.Errorf("`sudo -n %s` failed: %s; allow it without a password (sudoers: %s ALL=(root) NOPASSWD: %s) or log in as root",
+		server, msg, c.node.User, server)}
 }
 
 // accounts is a node's /etc/passwd or /etc/group.
