@@ -93,75 +93,91 @@ func (t *tool) completion(c *cli.Context) error {
 // --limit and pull, text and json for --format. It prints nothing where a
 // file name is wanted, and the scripts then complete paths.
 func (t *tool) complete(app *cli.App, words []string) {
-	globals := flagArity(app.Flags)
-	var cmd *cli.Command
-	help := false
-	inv, sshConfig := "", ""
-	positional := 0
 	// The scripts pass the word under the cursor only when it starts with
 	// '-'; otherwise every word is complete and a new one is wanted.
 	last, context := "", words
 	if n := len(words); n > 0 && strings.HasPrefix(words[n-1], "-") {
 		last, context = words[n-1], words[:n-1]
 	}
-	for i := 0; i < len(context); i++ {
-		w := context[i]
+	if out := t.candidates(app, readTyped(app, context), last); len(out) > 0 {
+		fmt.Fprintln(t.stdout, strings.Join(out, "\n"))
+	}
+}
+
+// typed is what the words before the cursor say.
+type typed struct {
+	cmd            *cli.Command
+	help           bool
+	inv, sshConfig string // -i and --ssh-config, to list node names
+	positional     int
+}
+
+func readTyped(app *cli.App, words []string) typed {
+	globals := flagArity(app.Flags)
+	var s typed
+	for i := 0; i < len(words); i++ {
+		w := words[i]
 		if len(w) > 1 && w[0] == '-' {
 			name, value, hasValue := strings.Cut(strings.TrimLeft(w, "-"), "=")
 			takes := globals[name]
-			if cmd != nil && hasFlag(cmd.Flags, name) {
-				takes = flagArity(cmd.Flags)[name]
+			if s.cmd != nil && hasFlag(s.cmd.Flags, name) {
+				takes = flagArity(s.cmd.Flags)[name]
 			} else if !hasKey(globals, name) {
 				takes = anyCommandFlagTakesValue(app, name)
 			}
-			if takes && !hasValue && i+1 < len(context) {
+			if takes && !hasValue && i+1 < len(words) {
 				i++
-				value = context[i]
+				value = words[i]
 			}
 			switch name {
 			case "i", "inventory":
-				inv = value
+				s.inv = value
 			case "ssh-config":
-				sshConfig = value
+				s.sshConfig = value
 			}
 			continue
 		}
 		switch {
-		case cmd == nil && w == "help" && !help:
-			help = true
-		case cmd == nil:
-			cmd = app.Command(w)
+		case s.cmd == nil && w == "help" && !s.help:
+			s.help = true
+		case s.cmd == nil:
+			s.cmd = app.Command(w)
 		default:
-			positional++
+			s.positional++
 		}
 	}
-	var out []string
+	return s
+}
+
+// candidates are the completions of last after what was typed.
+func (t *tool) candidates(app *cli.App, s typed, last string) []string {
 	flagValue := strings.TrimLeft(last, "-")
 	switch {
-	case len(last) > 1 && last[0] == '-' && takesValue(app, cmd, flagValue):
-		out = t.flagValues(flagValue, inv, sshConfig)
+	case len(last) > 1 && last[0] == '-' && takesValue(app, s.cmd, flagValue):
+		return t.flagValues(flagValue, s.inv, s.sshConfig)
 	case strings.HasPrefix(last, "-"):
-		out = flagNames(app, cmd, last)
-	case cmd == nil:
+		return flagNames(app, s.cmd, last)
+	case s.cmd == nil:
+		var out []string
 		for _, c := range app.Commands {
 			if !c.Hidden {
 				out = append(out, c.Name)
 			}
 		}
-		if !help {
+		if !s.help {
 			out = append(out, "help")
 		}
-	case positional > 0:
-	case cmd.Name == "create" || cmd.Name == "delete" || cmd.Name == "list":
-		out = principalNames()
-	case cmd.Name == "pull":
-		out = t.nodeNames(inv, sshConfig, false)
-	case cmd.Name == "completion":
-		out = []string{"bash", "zsh", "fish"}
+		return out
+	case s.positional > 0:
+		return nil
+	case s.cmd.Name == "create" || s.cmd.Name == "delete" || s.cmd.Name == "list":
+		return principalNames()
+	case s.cmd.Name == "pull":
+		return t.nodeNames(s.inv, s.sshConfig, false)
+	case s.cmd.Name == "completion":
+		return []string{"bash", "zsh", "fish"}
 	}
-	if len(out) > 0 {
-		fmt.Fprintln(t.stdout, strings.Join(out, "\n"))
-	}
+	return nil
 }
 
 func anyCommandFlagTakesValue(app *cli.App, name string) bool {

@@ -89,13 +89,17 @@ func (t *tool) warning(msg string) {
 		t.warned = map[string]bool{}
 	}
 	t.warned[msg] = true
+	t.notice("warning", msg)
+}
+
+// notice prints one line on stderr, "WARNING: msg" for kind "warning", or
+// {"warning": msg} with --format json.
+func (t *tool) notice(kind, msg string) {
 	if t.jsonOut {
-		writeJSON(t.stderr, struct {
-			Warning string `json:"warning"`
-		}{msg})
+		writeJSON(t.stderr, map[string]string{kind: msg})
 		return
 	}
-	fmt.Fprintf(t.stderr, "WARNING: %s\n", safetext.Escape(msg))
+	fmt.Fprintf(t.stderr, "%s: %s\n", strings.ToUpper(kind), safetext.Escape(msg))
 }
 
 // printWarnings prints store's lines, which are Elasticsearch's own words
@@ -443,30 +447,10 @@ func (t *tool) verify(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var bearer string
-	if len(args) == 0 || args[0] == "-" {
-		if f, ok := t.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			// Typed or pasted on a terminal: not echoed, like a password.
-			fmt.Fprint(t.stderr, "Bearer token (not shown): ")
-			b, err := term.ReadPassword(int(f.Fd()))
-			fmt.Fprintln(t.stderr)
-			if err != nil {
-				return fail(exitIOError, "cannot read the token from the terminal: %v", err)
-			}
-			bearer = strings.TrimSpace(string(b))
-		} else {
-			line, err := bufio.NewReader(t.stdin).ReadString('\n')
-			if err != nil && line == "" {
-				return fail(exitUsage, "no bearer token on standard input")
-			}
-			bearer = strings.TrimRight(line, "\r\n")
-		}
-	} else {
-		bearer = args[0]
-		// The secret is already out: say so, so that the habit changes.
-		t.warn(c, "a token on the command line is visible to other users (process list, shell history); pass it on standard input instead: es-service-tokens verify < TOKEN_FILE")
+	bearer, err := t.readBearer(c, args)
+	if err != nil {
+		return err
 	}
-	bearer = tokens.BearerFrom(bearer)
 	live, err := t.verifyLive(c, bearer)
 	if err != nil {
 		return err
@@ -492,6 +476,36 @@ func (t *tool) verify(c *cli.Context) error {
 	if live != nil {
 		return t.printLive(c, asJSON, res, live, true)
 	}
+	return t.printVerify(asJSON, res)
+}
+
+// readBearer is the token to verify: the argument, else a line of
+// standard input, read like a password on a terminal.
+func (t *tool) readBearer(c *cli.Context, args []string) (string, error) {
+	if len(args) == 1 && args[0] != "-" {
+		// The secret is already out: say so, so that the habit changes.
+		t.warn(c, "a token on the command line is visible to other users (process list, shell history); pass it on standard input instead: es-service-tokens verify < TOKEN_FILE")
+		return tokens.BearerFrom(args[0]), nil
+	}
+	if f, ok := t.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		// Typed or pasted on a terminal: not echoed, like a password.
+		fmt.Fprint(t.stderr, "Bearer token (not shown): ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(t.stderr)
+		if err != nil {
+			return "", fail(exitIOError, "cannot read the token from the terminal: %v", err)
+		}
+		return tokens.BearerFrom(strings.TrimSpace(string(b))), nil
+	}
+	line, err := bufio.NewReader(t.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", fail(exitUsage, "no bearer token on standard input")
+	}
+	return tokens.BearerFrom(strings.TrimRight(line, "\r\n")), nil
+}
+
+// printVerify prints the local verdict; an invalid token exits 1.
+func (t *tool) printVerify(asJSON bool, res verifyResult) error {
 	if asJSON {
 		if err := writeJSON(t.stdout, res); err != nil {
 			return err

@@ -13,7 +13,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
@@ -160,13 +159,7 @@ func (t *tool) loadInventory(c *cli.Context) (*inventory.Inventory, error) {
 	// -v lists what was read and deliberately not used (BatchMode...).
 	if c.Bool("verbose") && !c.Bool("silent") {
 		for _, n := range inv.Notes {
-			if t.jsonOut {
-				writeJSON(t.stderr, struct {
-					Info string `json:"info"`
-				}{n})
-				continue
-			}
-			fmt.Fprintf(t.stderr, "INFO: %s\n", safetext.Escape(n))
+			t.notice("info", n)
 		}
 	}
 	t.inv = inv
