@@ -17,7 +17,7 @@ import (
 // file to everyone, or hide an edit: each is one error line naming the
 // file, the line and the fix.
 func TestGuards(t *testing.T) {
-	cases := []struct{ inv, want string }{
+	cases := []errorCase{
 		{"nodes: [{name: a, path: /etc/elasticsearch/elasticsearch.yml}]",
 			`inventory.yml:1: path: node a: "/etc/elasticsearch/elasticsearch.yml" is not a service_tokens file: Elasticsearch reads only CONFIG_DIR/service_tokens; give a path ending in /service_tokens`},
 		{"defaults:\n  path: /etc/passwd\nnodes: [{name: a}]", `inventory.yml:2: path: node a: "/etc/passwd" is not a service_tokens file`},
@@ -34,13 +34,7 @@ func TestGuards(t *testing.T) {
 		{"all:\n  hosts:\n    es01:\n      es_service_tokens_path: /etc/elasticsearch/jvm.options\n", `inventory.yml:4: path: node es01: "/etc/elasticsearch/jvm.options" is not a service_tokens file`},
 		{"all:\n  hosts:\n    es01:\n      ansible_host: a\n      ansible_host: b\n", `inventory.yml:5: duplicate key "ansible_host" (first on line 4): remove one of the two`},
 	}
-	for _, c := range cases {
-		_, err := load(t, c.inv, "", Options{})
-		var ie *Error
-		if !errors.As(err, &ie) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%q:\n got %v\nwant an inventory.Error containing %q", c.inv, err, c.want)
-		}
-	}
+	wantErrors(t, cases)
 }
 
 func TestModeReadableByOthersWarns(t *testing.T) {

@@ -37,6 +37,40 @@ func load(t *testing.T, inv, sshConfig string, opts Options) (*Inventory, error)
 	return Load(write(t, dir, "inventory.yml", inv), opts)
 }
 
+// errorCase is an inventory that must fail to load, and words its error
+// must hold.
+type errorCase struct{ inv, want string }
+
+// wantErrors loads each inventory and expects one inventory.Error with
+// the case's words.
+func wantErrors(t *testing.T, cases []errorCase) {
+	t.Helper()
+	for _, c := range cases {
+		_, err := load(t, c.inv, "", Options{})
+		var ie *Error
+		if !errors.As(err, &ie) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q:\n got %v\nwant an inventory.Error containing %q", c.inv, err, c.want)
+		}
+	}
+}
+
+// nodeCheck returns what one setting of a node is and what it should be.
+type nodeCheck func(n *Node) (got, want any)
+
+// checkFirstNode loads an inventory with an ssh_config and checks its
+// first node.
+func checkFirstNode(t *testing.T, inv, sshConfig string, opts Options, check nodeCheck) {
+	t.Helper()
+	loaded, err := load(t, inv, sshConfig, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := check(loaded.Nodes[0])
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
 // Each precedence rule is a case: flags, the node, the defaults, then
 // ssh_config, then the built-in default.
 func TestPrecedence(t *testing.T) {
@@ -44,7 +78,7 @@ func TestPrecedence(t *testing.T) {
 	cases := []struct {
 		name, inv, ssh string
 		opts           Options
-		check          func(n *Node) (got, want any)
+		check          nodeCheck
 	}{
 		{"node beats defaults", "defaults: {port: 2200}\nnodes: [{name: a, port: 2222}]", ssh, Options{},
 			func(n *Node) (any, any) { return n.Port, 2222 }},
@@ -90,16 +124,7 @@ func TestPrecedence(t *testing.T) {
 			func(n *Node) (any, any) { return n.Jump[0].User + "@" + n.Jump[0].Address(), "jumper@10.0.0.1:2201" }},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			inv, err := load(t, c.inv, c.ssh, c.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, want := c.check(inv.Nodes[0])
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("got %v, want %v", got, want)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { checkFirstNode(t, c.inv, c.ssh, c.opts, c.check) })
 	}
 }
 
@@ -118,7 +143,7 @@ func TestOriginsAreRecorded(t *testing.T) {
 
 // Bad input is one error naming the file, the line and the key.
 func TestNativeErrors(t *testing.T) {
-	cases := []struct{ inv, want string }{
+	cases := []errorCase{
 		{"nodes: [{name: a, prot: 22}]", "inventory.yml:1: prot: unknown key in node a"},
 		{"nodes:\n  - name: a\n  - name: a\n", "inventory.yml:3: nodes[1].name: duplicate node a (first on line 2)"},
 		{"defaults:\n  mode: '0999'\nnodes: [{name: a}]", "inventory.yml:2: mode: node a: \"0999\" is not a file mode"},
@@ -135,13 +160,7 @@ func TestNativeErrors(t *testing.T) {
 		{"nodes: [{name: a}]\nextra: 1", "inventory.yml:2: extra: unknown key; the top level holds"},
 		{"nodes: [{name: a, sudo: perhaps}]", "\"perhaps\" is not true or false"},
 	}
-	for _, c := range cases {
-		_, err := load(t, c.inv, "", Options{})
-		var ie *Error
-		if !errors.As(err, &ie) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%q:\n got %v\nwant an inventory.Error containing %q", c.inv, err, c.want)
-		}
-	}
+	wantErrors(t, cases)
 }
 
 func TestSSHConfigNoIsNotHonoured(t *testing.T) {

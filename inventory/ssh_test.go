@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +34,7 @@ func TestTokens(t *testing.T) {
 func TestSSHOptions(t *testing.T) {
 	cases := []struct {
 		name, ssh string
-		check     func(n *Node) (got, want any)
+		check     nodeCheck
 	}{
 		{"GlobalKnownHostsFile read as written", "Host *\n  GlobalKnownHostsFile /etc/kh1 ~/kh2\n",
 			func(n *Node) (any, any) { return n.GlobalKnownHostsFiles, []string{"/etc/kh1", "~/kh2"} }},
@@ -57,16 +56,7 @@ func TestSSHOptions(t *testing.T) {
 			func(n *Node) (any, any) { return filepath.Base(n.IdentityFiles[0]), "from_ssh" }},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			inv, err := load(t, "nodes: [{name: a}]", c.ssh, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, want := c.check(inv.Nodes[0])
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("got %v, want %v", got, want)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { checkFirstNode(t, "nodes: [{name: a}]", c.ssh, Options{}, c.check) })
 	}
 }
 

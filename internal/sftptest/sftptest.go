@@ -366,6 +366,18 @@ func (c *conn) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 	defer wg.Wait()
 
 	started := false
+	// start accepts req and runs serve on the channel: one program per
+	// session, as with OpenSSH. The reply goes first: the client must see
+	// success before the output, exit status and channel close.
+	start := func(req *ssh.Request, serve func()) {
+		started = true
+		req.Reply(true, nil)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			serve()
+		}()
+	}
 	for req := range reqs {
 		switch req.Type {
 		case "exec":
@@ -374,28 +386,14 @@ func (c *conn) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 				req.Reply(false, nil)
 				continue
 			}
-			started = true
-			// Reply before starting: the client must see success before the
-			// output, exit status and channel close, as with OpenSSH.
-			req.Reply(true, nil)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c.runExec(ch, p.Command)
-			}()
+			start(req, func() { c.runExec(ch, p.Command) })
 		case "subsystem":
 			var p struct{ Name string }
 			if started || ssh.Unmarshal(req.Payload, &p) != nil || p.Name != "sftp" {
 				req.Reply(false, nil)
 				continue
 			}
-			started = true
-			req.Reply(true, nil)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				newSFTPSession(c, ch).run()
-			}()
+			start(req, func() { newSFTPSession(c, ch).run() })
 		default:
 			req.Reply(false, nil)
 		}

@@ -53,6 +53,19 @@ func opts(user string, lease, wait time.Duration) Options {
 	return Options{Me: Holder{User: user, Host: "ws", PID: 7, Started: time.Now()}, Lease: lease, WaitUntil: time.Now().Add(wait), Poll: time.Millisecond}
 }
 
+// lockedTarget is a service_tokens path in a fresh directory whose lock
+// user holds with lease.
+func lockedTarget(t *testing.T, user string, lease time.Duration) (dir, target string, held *Lock) {
+	t.Helper()
+	dir = t.TempDir()
+	target = filepath.Join(dir, "service_tokens")
+	held, err := Acquire(context.Background(), osFS{}, target, opts(user, lease, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, target, held
+}
+
 func leftovers(t *testing.T, dir string) []string {
 	t.Helper()
 	ents, _ := os.ReadDir(dir)
@@ -64,13 +77,8 @@ func leftovers(t *testing.T, dir string) []string {
 }
 
 func TestLiveLockIsWaitedForThenNamed(t *testing.T) {
-	dir := t.TempDir()
-	target := filepath.Join(dir, "service_tokens")
-	a, err := Acquire(context.Background(), osFS{}, target, opts("alice", time.Hour, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = Acquire(context.Background(), osFS{}, target, opts("bob", time.Hour, 20*time.Millisecond))
+	dir, target, a := lockedTarget(t, "alice", time.Hour)
+	_, err := Acquire(context.Background(), osFS{}, target, opts("bob", time.Hour, 20*time.Millisecond))
 	if failure.Of(err) != failure.Locked || !strings.HasPrefix(err.Error(), "locked by alice@ws (pid 7) since ") {
 		t.Fatalf("second Acquire: %v (kind %q)", err, failure.Of(err))
 	}
@@ -90,12 +98,7 @@ func TestLiveLockIsWaitedForThenNamed(t *testing.T) {
 }
 
 func TestExpiredLockIsTakenOverAndTheOldHolderNoticesBeforeRenaming(t *testing.T) {
-	dir := t.TempDir()
-	target := filepath.Join(dir, "service_tokens")
-	a, err := Acquire(context.Background(), osFS{}, target, opts("alice", time.Minute, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, target, a := lockedTarget(t, "alice", time.Minute)
 	old := time.Now().Add(-2 * time.Minute)
 	os.Chtimes(Path(target), old, old) // alice was kill -9'd two minutes ago
 	b, err := Acquire(context.Background(), osFS{}, target, opts("bob", time.Minute, 0))
@@ -115,11 +118,7 @@ func TestExpiredLockIsTakenOverAndTheOldHolderNoticesBeforeRenaming(t *testing.T
 }
 
 func TestBreakTakesALiveLock(t *testing.T) {
-	dir := t.TempDir()
-	target := filepath.Join(dir, "service_tokens")
-	if _, err := Acquire(context.Background(), osFS{}, target, opts("alice", time.Hour, 0)); err != nil {
-		t.Fatal(err)
-	}
+	_, target, _ := lockedTarget(t, "alice", time.Hour)
 	o := opts("bob", time.Hour, 0)
 	o.Break = true
 	b, err := Acquire(context.Background(), osFS{}, target, o)
@@ -132,11 +131,7 @@ func TestBreakTakesALiveLock(t *testing.T) {
 // over: at every moment at most one of them verifies as the holder.
 func TestConcurrentTakeOverOfOneStaleLock(t *testing.T) {
 	for round := 0; round < 30; round++ {
-		dir := t.TempDir()
-		target := filepath.Join(dir, "service_tokens")
-		if _, err := Acquire(context.Background(), osFS{}, target, opts("dead", time.Second, 0)); err != nil {
-			t.Fatal(err)
-		}
+		dir, target, _ := lockedTarget(t, "dead", time.Second)
 		old := time.Now().Add(-time.Minute)
 		os.Chtimes(Path(target), old, old)
 		var inside, maxInside, holders atomic.Int32
