@@ -12,6 +12,10 @@
 // every command) starts through the login shell, and with internal-sftp.
 // The login shell's start-up files are a cost every tool pays per session.
 //
+// With -confirm 1s,5s it measures instead how long create -i waits for the
+// fake Elasticsearch cluster (internal/estest) to confirm, per reload
+// interval (see confirm.go).
+//
 // OpenSSH-based tools run twice: with OpenSSH's default key exchange and
 // with -o KexAlgorithms=curve25519-sha256, which is what x/crypto/ssh
 // negotiates. Timings are wall-clock seconds of one run each; compare the
@@ -81,7 +85,10 @@ func main() {
 	nodesFlag := flag.String("nodes", "10,50", "comma-separated cluster sizes")
 	tokensFlag := flag.Int("tokens", 20, "tokens in the pushed file")
 	oursOnly := flag.Bool("ours-only", false, "time es-service-tokens only (no Ansible, pdsh)")
+	confirm := flag.String("confirm", "", "instead: measure Elasticsearch confirmation with these reload intervals (e.g. 1s,5s)")
+	runs := flag.Int("runs", 10, "with -confirm: creates per interval")
 	flag.Parse()
+	*oursOnly = *oursOnly || *confirm != ""
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "bench: run as root (sudo go run ./internal/bench): nodes need their own /etc/elasticsearch")
 		os.Exit(1)
@@ -111,6 +118,18 @@ func main() {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
 			r.Fatalf("bad -nodes %q", f)
+		}
+		if *confirm != "" {
+			var ivs []time.Duration
+			for _, v := range strings.Split(*confirm, ",") {
+				d, err := time.ParseDuration(v)
+				if err != nil || d <= 0 {
+					r.Fatalf("bad -confirm %q", v)
+				}
+				ivs = append(ivs, d)
+			}
+			r.confirmBench(n, *runs, ivs)
+			continue
 		}
 		for _, internal := range []bool{false, true} {
 			r.bench(n, *tokensFlag, *oursOnly, internal)

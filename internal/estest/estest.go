@@ -50,6 +50,10 @@ type NodeSpec struct {
 	// Reload is resource.reload.interval.high; 0 means the node never
 	// reloads after start (a stuck watcher).
 	Reload time.Duration
+	// Phase is when the first check after start comes (0: after Reload).
+	// Real nodes started at different times, so their checks do not line
+	// up with each other, nor with a push.
+	Phase time.Duration
 }
 
 // Options describe the cluster.
@@ -154,10 +158,27 @@ func (c *Cluster) Loaded(name string) []string {
 	return nil
 }
 
+// LastChange is when node name's loaded tokens last changed (zero: never
+// since start).
+func (c *Cluster) LastChange(name string) time.Time {
+	for _, n := range c.nodes {
+		if n.spec.Name == name {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			return n.lastAt
+		}
+	}
+	return time.Time{}
+}
+
 // watch is FileWatcher with a fixed delay between checks.
 func (c *Cluster) watch(n *node) {
 	defer c.wg.Done()
-	t := time.NewTimer(n.spec.Reload)
+	first := n.spec.Phase
+	if first <= 0 {
+		first = n.spec.Reload
+	}
+	t := time.NewTimer(first)
 	defer t.Stop()
 	for {
 		select {
