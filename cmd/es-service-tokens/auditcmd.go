@@ -4,14 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/audit"
 	"github.com/es-service-tokens/es-service-tokens/internal/buildinfo"
-	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 )
@@ -39,26 +37,19 @@ func (t *tool) beginAudit(c *cli.Context, command string) error {
 	if err != nil {
 		return fail(exitIOError, "%s %s: %v; create its directory or fix the path (nothing was changed)", from, path, fserr.WithoutPath(err))
 	}
-	rec := audit.Record{Command: command, Args: append([]string{}, c.Args().Slice()...), Nodes: []audit.Node{}}
-	if command != "pull" { // pull reads the node its argument names; --limit plays no part
-		rec.Limit = c.String("limit")
+	limit := c.String("limit")
+	if command == "pull" { // pull reads the node its argument names; --limit plays no part
+		limit = ""
 	}
-	rec.Force = c.Bool("force")
-	t.audit = &auditRun{trail: trail, rec: rec}
+	t.audit = &auditRun{trail: trail, rec: audit.Begin(command, c.Args().Slice(), limit, c.Bool("force"))}
 	return nil
 }
 
 // localChange records the local file before and after a change.
 func (a *auditRun) localChange(file, token string, before, after []byte) {
-	if a == nil {
-		return
+	if a != nil {
+		a.rec.LocalChange(file, token, before, after)
 	}
-	a.rec.File, a.rec.Token = file, token
-	if before != nil { // nil: there was no file
-		a.rec.SHA256Before = digest.SHA256(before)
-	}
-	a.rec.SHA256After = digest.SHA256(after)
-	a.rec.Outcome = file + " written"
 }
 
 // pushed records what every node ended up with.
@@ -66,25 +57,18 @@ func (a *auditRun) pushed(file string, data []byte, results []push.Result, outco
 	if a == nil {
 		return
 	}
-	if a.rec.File == "" { // push: the local file as it is
-		a.rec.File = file
-		a.rec.SHA256Before = digest.SHA256(data)
-		a.rec.SHA256After = a.rec.SHA256Before
+	nodes := make([]audit.Node, len(results))
+	for i, r := range results {
+		nodes[i] = audit.Node{Name: r.Node, Result: string(r.Status), SHA256: r.SHA256, Reason: r.Reason}
 	}
-	for _, r := range results {
-		a.rec.Nodes = append(a.rec.Nodes, audit.Node{Name: r.Node, Result: string(r.Status), SHA256: r.SHA256, Reason: r.Reason})
-	}
-	a.rec.Outcome = outcome
+	a.rec.Pushed(file, data, nodes, outcome)
 }
 
 // pulled records the file a pull wrote.
 func (a *auditRun) pulled(node, out, sha string) {
-	if a == nil {
-		return
+	if a != nil {
+		a.rec.Pulled(node, out, sha)
 	}
-	a.rec.File, a.rec.SHA256After = out, sha
-	a.rec.Nodes = append(a.rec.Nodes, audit.Node{Name: node, Result: "pulled", SHA256: sha})
-	a.rec.Outcome = "copied to " + out
 }
 
 // finishAudit writes the record of a run that began one. A record that
@@ -96,22 +80,15 @@ func (t *tool) finishAudit(err error, code int) {
 	}
 	defer a.trail.Close()
 	r := &a.rec
-	r.Time = time.Now().UTC().Format(time.RFC3339)
-	r.User = t.getenv("USER")
-	if u, uerr := user.Current(); uerr == nil {
-		r.User = u.Username
-	}
+	r.User = t.login()
 	r.SudoUser = t.getenv("SUDO_USER")
 	r.Host, _ = os.Hostname()
 	r.Version = buildinfo.Get().Version
-	r.ExitCode = code
-	var silent silentExit
-	switch {
-	case err != nil && !errors.As(err, &silent):
-		r.Outcome = "error: " + oneLine(err.Error())
-	case r.Outcome == "":
-		r.Outcome = fmt.Sprintf("exit %d", code)
+	failure := ""
+	if s := silentExit(0); err != nil && !errors.As(err, &s) {
+		failure = err.Error()
 	}
+	r.End(time.Now(), code, failure)
 	if werr := a.trail.Write(*r); werr != nil {
 		// Even under -s: a lost audit record must be seen.
 		t.warning(fmt.Sprintf("the audit record was not written: %s (the change itself was made)", oneLine(werr.Error())))

@@ -134,7 +134,8 @@ func (t *tool) inventoryLocalFile(c *cli.Context) (string, error) {
 	return inv.LocalFile, nil
 }
 
-// login is the local user, the default SSH login as for ssh(1).
+// login is the local user: the default SSH login as for ssh(1), the holder
+// of the locks this run takes and the user of its audit record.
 func (t *tool) login() string {
 	if u, err := user.Current(); err == nil {
 		return u.Username

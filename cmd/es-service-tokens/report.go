@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"strings"
 	"time"
 
@@ -168,12 +167,8 @@ func plural(n int, word string) string {
 // lockHolder is who this run is, as written into the lock it takes on
 // each node: the node's other writers see it in "locked by ...".
 func (t *tool) lockHolder() nodelock.Holder {
-	login := t.getenv("USER")
-	if u, err := user.Current(); err == nil {
-		login = u.Username
-	}
 	host, _ := os.Hostname()
-	return nodelock.Holder{User: login, Host: host, PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second)}
+	return nodelock.Holder{User: t.login(), Host: host, PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second)}
 }
 
 // removedTokens are the tokens a create or delete took out of the local
