@@ -292,80 +292,114 @@ func (r *resolver) sshArgs(text, origin, file string, line int) (layer, string, 
 	if file == "" {
 		file = r.file
 	}
+	a := &sshArgReader{r: r, origin: origin, file: file, line: line, l: layer{}}
 	words, err := shellSplit(text)
 	if err != nil {
-		return nil, "", &Error{File: file, Line: line, Msg: fmt.Sprintf("%s: %v", origin, err)}
-	}
-	l := layer{}
-	configFile := ""
-	set := func(opt sshconfig.Value) {
-		key := sshOptionKeys[opt.Key]
-		s, ok := l[key]
-		if ok && key != "identity_file" {
-			return // ssh keeps the first value
-		}
-		if !ok {
-			s = setting{value: opt.Value, origin: origin, file: file, line: line, ssh: true}
-		}
-		s.list = append(s.list, opt.Value)
-		l[key] = s
-	}
-	ignored := func(what string, key string) {
-		msg := fmt.Sprintf("%s: %s", origin, what)
-		if key != "" && harmless(key, "") {
-			r.noteOnce(msg + " has no effect on es-service-tokens; ignored")
-		} else {
-			r.warnOnce(msg + " is not supported and is ignored")
-		}
+		return nil, "", a.fail("%v", err)
 	}
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		if len(w) < 2 || w[0] != '-' {
-			ignored(w, "")
+			a.ignored(w, "")
 			continue
 		}
-		flag := w[1]
-		optKey, takesArg := sshFlagOptions[flag]
+		optKey, takesArg := sshFlagOptions[w[1]]
 		if !takesArg {
-			for _, f := range []byte(w[1:]) {
-				if !strings.ContainsRune(harmlessFlags, rune(f)) {
-					ignored("-"+string(f), "")
-				}
-			}
+			a.switches(w)
 			continue
 		}
 		arg := w[2:]
 		if arg == "" {
 			if i+1 == len(words) {
-				return nil, "", &Error{File: file, Line: line, Msg: fmt.Sprintf("%s: %s needs an argument", origin, w)}
+				return nil, "", a.fail("%s needs an argument", w)
 			}
 			i++
 			arg = words[i]
 		}
-		switch flag {
-		case 'o':
-			opt, ok, err := sshconfig.ParseOption(arg)
-			if err != nil {
-				return nil, "", &Error{File: file, Line: line, Msg: fmt.Sprintf("%s: -o %s: %v", origin, arg, err)}
-			}
-			if ok {
-				set(opt)
-			} else {
-				ignored("-o "+arg, opt.Key)
-			}
-		case 'F':
-			configFile = arg
-		case 'E', 'O', 'Q', 'W':
-			ignored("-"+string(flag)+" "+arg, "")
-		default:
-			if sshOptionKeys[optKey] != "" {
-				set(sshconfig.Value{Key: optKey, Value: arg})
-			} else {
-				ignored("-"+string(flag)+" "+arg, optKey)
-			}
+		if err := a.option(w[1], optKey, arg); err != nil {
+			return nil, "", err
 		}
 	}
-	return l, configFile, nil
+	return a.l, a.configFile, nil
+}
+
+// sshArgReader gathers the settings of one ssh argument string, written
+// at file:line (origin names it for messages).
+type sshArgReader struct {
+	r          *resolver
+	origin     string
+	file       string
+	line       int
+	l          layer
+	configFile string // -F
+}
+
+func (a *sshArgReader) fail(format string, args ...any) error {
+	return &Error{File: a.file, Line: a.line, Msg: a.origin + ": " + fmt.Sprintf(format, args...)}
+}
+
+// option reads one flag that takes an argument: -o, -F, or a flag that
+// stands for an ssh_config option (-p, -l, -i, ...).
+func (a *sshArgReader) option(flag byte, optKey, arg string) error {
+	switch flag {
+	case 'o':
+		opt, ok, err := sshconfig.ParseOption(arg)
+		if err != nil {
+			return a.fail("-o %s: %v", arg, err)
+		}
+		if ok {
+			a.set(opt)
+		} else {
+			a.ignored("-o "+arg, opt.Key)
+		}
+	case 'F':
+		a.configFile = arg
+	case 'E', 'O', 'Q', 'W':
+		a.ignored("-"+string(flag)+" "+arg, "")
+	default:
+		if sshOptionKeys[optKey] != "" {
+			a.set(sshconfig.Value{Key: optKey, Value: arg})
+		} else {
+			a.ignored("-"+string(flag)+" "+arg, optKey)
+		}
+	}
+	return nil
+}
+
+// switches reads flags without arguments (-4, -vT): those that change
+// nothing here pass in silence, the others are ignored with a word.
+func (a *sshArgReader) switches(w string) {
+	for _, f := range []byte(w[1:]) {
+		if !strings.ContainsRune(harmlessFlags, rune(f)) {
+			a.ignored("-"+string(f), "")
+		}
+	}
+}
+
+// set records an option as its setting. ssh keeps the first value of an
+// option, and every IdentityFile.
+func (a *sshArgReader) set(opt sshconfig.Value) {
+	key := sshOptionKeys[opt.Key]
+	s, ok := a.l[key]
+	if ok && key != "identity_file" {
+		return
+	}
+	if !ok {
+		s = setting{value: opt.Value, origin: a.origin, file: a.file, line: a.line, ssh: true}
+	}
+	s.list = append(s.list, opt.Value)
+	a.l[key] = s
+}
+
+// ignored tells the user about what is not honoured: a note for what
+// has no effect on this tool (option key), a warning for the rest.
+func (a *sshArgReader) ignored(what string, key string) {
+	msg := fmt.Sprintf("%s: %s", a.origin, what)
+	if key != "" && harmless(key, "") {
+		a.r.noteOnce(msg + " has no effect on es-service-tokens; ignored")
+	} else {
+		a.r.warnOnce(msg + " is not supported and is ignored")
+	}
 }
 
 // shellSplit splits like Python's shlex.split, which Ansible applies to

@@ -41,6 +41,29 @@ func (inv *Inventory) Select(limit string) ([]*Node, error) {
 	if limit == "all" || limit == "*" {
 		return inv.Nodes, nil
 	}
+	terms, err := limitTerms(limit)
+	if err != nil {
+		return nil, err
+	}
+	chosen, err := inv.apply(limit, orderTerms(terms))
+	if err != nil {
+		return nil, err
+	}
+	var out []*Node
+	for _, n := range inv.Nodes {
+		if chosen[n.Name] {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, &LimitError{fmt.Sprintf("--limit %s selects no node", limit)}
+	}
+	return out, nil
+}
+
+// limitTerms splits a --limit expression into its terms, reading each
+// @FILE's terms, one per line, in its place.
+func limitTerms(limit string) ([]string, error) {
 	var terms []string
 	for _, t := range splitPattern(limit) {
 		if !strings.HasPrefix(t, "@") {
@@ -57,7 +80,12 @@ func (inv *Inventory) Select(limit string) ([]*Node, error) {
 			}
 		}
 	}
-	// Ansible's order_patterns.
+	return terms, nil
+}
+
+// orderTerms is Ansible's order_patterns: the plain terms first (every
+// node when there is none), then the '&' ones, then the '!' ones.
+func orderTerms(terms []string) []string {
 	var plain, and, not []string
 	for _, t := range terms {
 		switch t[0] {
@@ -72,8 +100,14 @@ func (inv *Inventory) Select(limit string) ([]*Node, error) {
 	if len(plain) == 0 {
 		plain = []string{"all"}
 	}
+	return append(append(plain, and...), not...)
+}
+
+// apply runs the ordered terms of limit and returns the names chosen. A
+// term that matches nothing is an error.
+func (inv *Inventory) apply(limit string, terms []string) (map[string]bool, error) {
 	chosen := map[string]bool{}
-	for _, t := range append(append(plain, and...), not...) {
+	for _, t := range terms {
 		bare := strings.TrimLeft(t[:1], "!&") + t[1:]
 		names, err := inv.match(bare)
 		if err != nil {
@@ -99,16 +133,7 @@ func (inv *Inventory) Select(limit string) ([]*Node, error) {
 			}
 		}
 	}
-	var out []*Node
-	for _, n := range inv.Nodes {
-		if chosen[n.Name] {
-			out = append(out, n)
-		}
-	}
-	if len(out) == 0 {
-		return nil, &LimitError{fmt.Sprintf("--limit %s selects no node", limit)}
-	}
-	return out, nil
+	return chosen, nil
 }
 
 // hostPortRE is a single name:port, which Ansible does not split.

@@ -285,37 +285,41 @@ func (p *parser) parseGroup(key, val *yaml.Node) (*group, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch section {
-		case "vars":
-			for _, e := range entries {
-				vn, err := p.keyName(e.key, "variable name")
-				if err != nil {
-					return nil, err
-				}
-				g.vars[vn] = makeVar(e, "group "+name, p.file)
-			}
-		case "children":
-			for _, e := range entries {
-				child, err := p.parseGroup(e.key, e.val)
-				if err != nil {
-					return nil, err
-				}
-				if child == nil {
-					continue
-				}
-				if err := p.addChild(g, child, e.key.Line); err != nil {
-					return nil, err
-				}
-			}
-		case "hosts":
-			for _, e := range entries {
-				if err := p.parseHost(g, e); err != nil {
-					return nil, err
-				}
-			}
+		if err := p.groupSection(g, section, entries); err != nil {
+			return nil, err
 		}
 	}
 	return g, nil
+}
+
+// groupSection reads the entries of a group's vars, children or hosts.
+func (p *parser) groupSection(g *group, section string, entries []pair) error {
+	for _, e := range entries {
+		switch section {
+		case "vars":
+			vn, err := p.keyName(e.key, "variable name")
+			if err != nil {
+				return err
+			}
+			g.vars[vn] = makeVar(e, "group "+g.name, p.file)
+		case "children":
+			child, err := p.parseGroup(e.key, e.val)
+			if err != nil {
+				return err
+			}
+			if child == nil {
+				continue
+			}
+			if err := p.addChild(g, child, e.key.Line); err != nil {
+				return err
+			}
+		case "hosts":
+			if err := p.parseHost(g, e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (p *parser) addChild(parent, child *group, line int) error {
@@ -432,6 +436,41 @@ func makeVar(kv pair, source, file string) Var {
 
 // build applies Ansible's reconcile_inventory step and variable precedence.
 func (p *parser) build() (*Inventory, error) {
+	if err := p.settleGroups(); err != nil {
+		return nil, err
+	}
+	for _, h := range p.hostOrder {
+		if g, ok := p.groups[h.name]; ok && g.line > 0 {
+			p.warnf(h.line, "Found both group and host with same name: %s", h.name)
+		}
+	}
+	inv := &Inventory{Groups: map[string][]string{}, Warnings: p.warnings}
+	for name := range p.groups {
+		inv.Groups[name] = []string{}
+	}
+	for _, h := range p.hostOrder {
+		p.fixUngrouped(h)
+		names := sortedKeys(p.ancestors(h))
+		for _, name := range names {
+			inv.Groups[name] = append(inv.Groups[name], h.name)
+		}
+		inv.Hosts = append(inv.Hosts, Host{
+			Name:   h.name,
+			Vars:   p.effectiveVars(h, names),
+			Groups: names,
+			File:   p.file,
+			Line:   h.line,
+		})
+	}
+	for name := range inv.Groups {
+		sort.Strings(inv.Groups[name])
+	}
+	return inv, nil
+}
+
+// settleGroups gives every group its place once the file is read: its
+// parent, its depth and its priority.
+func (p *parser) settleGroups() error {
 	// Groups declared at top level (or anywhere without a parent) hang
 	// under "all", which is what gives them depth 1.
 	for _, g := range p.groups {
@@ -451,57 +490,35 @@ func (p *parser) build() (*Inventory, error) {
 		if v, ok := g.vars["ansible_group_priority"]; ok {
 			n, err := strconv.Atoi(strings.TrimSpace(v.Value))
 			if err != nil {
-				return nil, &Error{File: v.File, Line: v.Line, Msg: fmt.Sprintf("ansible_group_priority of group %q must be an integer, found %q", g.name, v.Value)}
+				return &Error{File: v.File, Line: v.Line, Msg: fmt.Sprintf("ansible_group_priority of group %q must be an integer, found %q", g.name, v.Value)}
 			}
 			g.priority = n
 			delete(g.vars, "ansible_group_priority")
 		}
 	}
-	for _, h := range p.hostOrder {
-		if g, ok := p.groups[h.name]; ok && g.line > 0 {
-			p.warnf(h.line, "Found both group and host with same name: %s", h.name)
-		}
-	}
+	return nil
+}
 
-	inv := &Inventory{Groups: map[string][]string{}, Warnings: p.warnings}
-	for name := range p.groups {
-		inv.Groups[name] = []string{}
-	}
-	for _, h := range p.hostOrder {
-		member := p.ancestors(h)
-		// Ansible's ungrouped holds exactly the hosts that are in no group
-		// but all, whatever the file says about ungrouped itself.
-		others := 0
-		for name := range member {
-			if name != "all" && name != "ungrouped" {
-				others++
-			}
-		}
-		if others == 0 {
-			h.groups["ungrouped"] = true
-		} else if h.groups["ungrouped"] {
+// fixUngrouped makes a host a member of ungrouped exactly when it is in
+// no group but all, as Ansible does, whatever the file says about
+// ungrouped itself.
+func (p *parser) fixUngrouped(h *host) {
+	for name := range p.ancestors(h) {
+		if name != "all" && name != "ungrouped" {
 			delete(h.groups, "ungrouped")
+			return
 		}
-		member = p.ancestors(h)
+	}
+	h.groups["ungrouped"] = true
+}
 
-		names := make([]string, 0, len(member))
-		for name := range member {
-			names = append(names, name)
-			inv.Groups[name] = append(inv.Groups[name], h.name)
-		}
-		sort.Strings(names)
-		inv.Hosts = append(inv.Hosts, Host{
-			Name:   h.name,
-			Vars:   p.effectiveVars(h, names),
-			Groups: names,
-			File:   p.file,
-			Line:   h.line,
-		})
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	for name := range inv.Groups {
-		sort.Strings(inv.Groups[name])
-	}
-	return inv, nil
+	sort.Strings(keys)
+	return keys
 }
 
 // depth is the longest path from "all", as Ansible keeps raising a group's
