@@ -39,6 +39,12 @@ func esFlags(rollout bool) []cli.Flag {
 // esConfig resolves the Elasticsearch settings; ok is false when none are
 // configured.
 func (t *tool) esConfig(c *cli.Context, inv *inventory.Inventory) (elastic.Config, bool, error) {
+	return t.resolveES(c, inv, false)
+}
+
+// resolveES is esConfig; with optionalCredentials, a cluster without
+// configured credentials resolves to none (verify sends the token alone).
+func (t *tool) resolveES(c *cli.Context, inv *inventory.Inventory, optionalCredentials bool) (elastic.Config, bool, error) {
 	timeout := c.Duration("confirm-timeout")
 	if c.IsSet("confirm-timeout") && timeout <= 0 {
 		return elastic.Config{}, false, fail(exitUsage, "--confirm-timeout %s: give a positive duration (30s, 2m) or a number of seconds", timeout)
@@ -46,7 +52,7 @@ func (t *tool) esConfig(c *cli.Context, inv *inventory.Inventory) (elastic.Confi
 	if c.String("es-url") == "" && (c.IsSet("es-ca") || c.IsSet("es-insecure-http")) && (inv == nil || inv.Elasticsearch == nil) {
 		return elastic.Config{}, false, fail(exitUsage, "--es-ca and --es-insecure-http need --es-url or the inventory's elasticsearch section")
 	}
-	src := elastic.Sources{URL: c.String("es-url"), CA: c.String("es-ca"), InsecureHTTP: c.Bool("es-insecure-http"), Timeout: timeout, Getenv: t.getenv}
+	src := elastic.Sources{URL: c.String("es-url"), CA: c.String("es-ca"), InsecureHTTP: c.Bool("es-insecure-http"), Timeout: timeout, Getenv: t.getenv, CredentialsOptional: optionalCredentials}
 	if inv != nil {
 		src.Inventory = inv.Elasticsearch
 	}
@@ -302,10 +308,7 @@ func (t *tool) liveVerify(c *cli.Context, bearer string) (*elastic.Authenticatio
 			return nil, err
 		}
 	}
-	cfg, ok, err := t.esConfig(c, inv)
-	if err != nil && strings.Contains(err.Error(), "no elasticsearch credentials") {
-		cfg, ok, err = t.esConfigNoCredentials(c, inv)
-	}
+	cfg, ok, err := t.resolveES(c, inv, true)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -313,27 +316,6 @@ func (t *tool) liveVerify(c *cli.Context, bearer string) (*elastic.Authenticatio
 	defer cancel()
 	a, err := elastic.Authenticate(ctx, cfg, bearer, cfg.Auth != "")
 	return &a, err
-}
-
-// esConfigNoCredentials resolves addresses and trust only.
-func (t *tool) esConfigNoCredentials(c *cli.Context, inv *inventory.Inventory) (elastic.Config, bool, error) {
-	getenv := t.getenv
-	t.getenv = func(k string) string {
-		if k == "ES_API_KEY" {
-			return "none" // satisfies Resolve; cleared below, never sent
-		}
-		return getenv(k)
-	}
-	defer func() { t.getenv = getenv }()
-	var src *inventory.Elasticsearch
-	if inv != nil && inv.Elasticsearch != nil {
-		e := *inv.Elasticsearch
-		e.APIKeyFile, e.Username, e.PasswordFile = "", "", ""
-		src = &e
-	}
-	cfg, ok, err := t.esConfig(c, &inventory.Inventory{Elasticsearch: src})
-	cfg.APIKey, cfg.Auth = "", ""
-	return cfg, ok, err
 }
 
 // liveResult is verify's "elasticsearch" object.

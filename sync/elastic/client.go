@@ -82,6 +82,9 @@ type Sources struct {
 	InsecureHTTP bool                     // --es-insecure-http
 	Timeout      time.Duration            // --confirm-timeout
 	Getenv       func(string) string
+	// CredentialsOptional resolves without credentials when none are
+	// given (verify: the token is its own credential).
+	CredentialsOptional bool
 }
 
 // ErrNotConfigured means neither the inventory nor the flags name a cluster.
@@ -161,6 +164,7 @@ func Resolve(s Sources) (Config, error) {
 		if cfg.Password == "" {
 			err = errors.New("ES_USERNAME is set but ES_PASSWORD is not")
 		}
+	case s.CredentialsOptional:
 	default:
 		err = errors.New("no elasticsearch credentials: set elasticsearch.api_key_file (or username and password_file) in the inventory, or ES_API_KEY (or ES_USERNAME and ES_PASSWORD) in the environment")
 	}
