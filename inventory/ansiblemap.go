@@ -122,59 +122,22 @@ func (r *resolver) ansibleLayers(h ansible.Host, cfg *ansible.Config) ([]layer, 
 	if err != nil {
 		return nil, nil, err
 	}
-	fromCfg := layer{}
-	for _, m := range []struct{ key, section, name string }{
-		{"user", "defaults", "remote_user"},
-		{"port", "defaults", "remote_port"},
-		{"identity_file", "defaults", "private_key_file"},
-		{"connect_timeout", "defaults", "timeout"},
+	fromCfg := r.ansibleCfgLayer(cfg)
+	var sshPath string // the last -F given
+	var args [3]layer
+	for i, a := range []struct{ hostVar, cfgKey string }{
+		{"ansible_ssh_args", "ssh_args"},
+		{"ansible_ssh_common_args", "ssh_common_args"},
+		{"ansible_ssh_extra_args", "ssh_extra_args"},
 	} {
-		if s, ok := cfg.Get(m.section, m.name); ok {
-			v := s.Value
-			if m.key == "identity_file" {
-				// ssh opens it from the working directory; ansible.cfg's
-				// relative paths are relative to the file.
-				v = expandHome(v, r.opts.Home)
-				if s.Dir != "" && !filepath.IsAbs(v) {
-					v = filepath.Join(s.Dir, v)
-				}
-				fromCfg[m.key] = setting{value: v, list: []string{v}, origin: s.Origin, ssh: true}
-				continue
-			}
-			fromCfg[m.key] = setting{value: v, origin: s.Origin}
+		l, cfgFile, err := r.ansibleSSHArgs(h, cfg, a.hostVar, a.cfgKey)
+		if err != nil {
+			return nil, nil, err
 		}
-	}
-	sshPath := ""
-	args := func(name, section string) (layer, error) {
-		var text, origin, file string
-		line := 0
-		if v, ok := h.Vars[name]; ok {
-			if err := plainVar(h, name, v); err != nil {
-				return nil, err
-			}
-			text, origin, file, line = v.Value, fmt.Sprintf("%s:%d (%s, %s)", v.File, v.Line, v.Source, name), v.File, v.Line
-		} else if s, ok := cfg.Get("ssh_connection", section); ok {
-			text, origin = s.Value, s.Origin
-		} else {
-			return layer{}, nil
-		}
-		l, cfgFile, err := r.sshArgs(text, origin, file, line)
 		if cfgFile != "" {
 			sshPath = cfgFile
 		}
-		return l, err
-	}
-	first, err := args("ansible_ssh_args", "ssh_args")
-	if err != nil {
-		return nil, nil, err
-	}
-	common, err := args("ansible_ssh_common_args", "ssh_common_args")
-	if err != nil {
-		return nil, nil, err
-	}
-	extra, err := args("ansible_ssh_extra_args", "ssh_extra_args")
-	if err != nil {
-		return nil, nil, err
+		args[i] = l
 	}
 	sc := r.ssh
 	if sshPath != "" {
@@ -182,7 +145,53 @@ func (r *resolver) ansibleLayers(h ansible.Host, cfg *ansible.Config) ([]layer, 
 			return nil, nil, err
 		}
 	}
+	first, common, extra := args[0], args[1], args[2]
 	return []layer{first, vars, fromCfg, common, extra}, sc, nil
+}
+
+// ansibleCfgLayer is the connection settings ansible.cfg (or its
+// environment variables) gives every host.
+func (r *resolver) ansibleCfgLayer(cfg *ansible.Config) layer {
+	fromCfg := layer{}
+	for _, m := range []struct{ key, section, name string }{
+		{"user", "defaults", "remote_user"},
+		{"port", "defaults", "remote_port"},
+		{"identity_file", "defaults", "private_key_file"},
+		{"connect_timeout", "defaults", "timeout"},
+	} {
+		s, ok := cfg.Get(m.section, m.name)
+		if !ok {
+			continue
+		}
+		if m.key != "identity_file" {
+			fromCfg[m.key] = setting{value: s.Value, origin: s.Origin}
+			continue
+		}
+		// ssh opens it from the working directory; ansible.cfg's relative
+		// paths are relative to the file.
+		v := expandHome(s.Value, r.opts.Home)
+		if s.Dir != "" && !filepath.IsAbs(v) {
+			v = filepath.Join(s.Dir, v)
+		}
+		fromCfg[m.key] = setting{value: v, list: []string{v}, origin: s.Origin, ssh: true}
+	}
+	return fromCfg
+}
+
+// ansibleSSHArgs reads one of the ssh argument strings: the host's
+// variable hostVar, else ansible.cfg's [ssh_connection] cfgKey. It
+// returns the settings and the -F file, if any.
+func (r *resolver) ansibleSSHArgs(h ansible.Host, cfg *ansible.Config, hostVar, cfgKey string) (layer, string, error) {
+	if v, ok := h.Vars[hostVar]; ok {
+		if err := plainVar(h, hostVar, v); err != nil {
+			return nil, "", err
+		}
+		return r.sshArgs(v.Value, fmt.Sprintf("%s:%d (%s, %s)", v.File, v.Line, v.Source, hostVar), v.File, v.Line)
+	}
+	if s, ok := cfg.Get("ssh_connection", cfgKey); ok {
+		return r.sshArgs(s.Value, s.Origin, "", 0)
+	}
+	return layer{}, "", nil
 }
 
 // sshConfig loads (once) an ssh_config named by ssh -F.

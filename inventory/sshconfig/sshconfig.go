@@ -299,64 +299,81 @@ func (p *parser) parse(r io.Reader, name string, info fs.FileInfo, outer []*host
 	p.stack = append(p.stack, openFile{name, info})
 	defer func() { p.stack = p.stack[:len(p.stack)-1] }()
 
-	when, inMatch := outer, false
+	f := &fileState{name: name, outer: outer, depth: depth, when: outer}
 	for i, line := range strings.Split(string(data), "\n") {
-		lineNo := i + 1
-		errorf := func(format string, args ...any) error {
-			return &Error{File: name, Line: lineNo, Msg: fmt.Sprintf(format, args...)}
+		if err := p.parseLine(f, i+1, line); err != nil {
+			return err
 		}
-		keyword, args, err := splitLine(line)
+	}
+	return nil
+}
+
+// fileState is where parse is in one file: the Host blocks it sits in
+// (outer, from the Include that read it) and the ones the lines read so
+// far apply to.
+type fileState struct {
+	name    string
+	outer   []*hostBlock
+	depth   int // of Includes
+	when    []*hostBlock
+	inMatch bool // after a Match: nothing applies until the next Host
+}
+
+// parseLine reads one line: a Host or Match that starts a block, an
+// Include, or an option recorded for the blocks it is in.
+func (p *parser) parseLine(f *fileState, lineNo int, line string) error {
+	errorf := func(format string, args ...any) error {
+		return &Error{File: f.name, Line: lineNo, Msg: fmt.Sprintf(format, args...)}
+	}
+	keyword, args, err := splitLine(line)
+	if err != nil {
+		return errorf("%v", err)
+	}
+	if keyword == "" {
+		return nil
+	}
+	key := canonicalKey(keyword)
+	val := Value{Key: key, Value: joinArgs(args), File: f.name, Line: lineNo}
+	switch key {
+	case "Host":
+		b, err := parseHost(args)
 		if err != nil {
 			return errorf("%v", err)
 		}
-		if keyword == "" {
-			continue
+		f.when, f.inMatch = slices.Concat(f.outer, []*hostBlock{b}), false
+		return nil
+	case "Match":
+		// A Match block's criteria are only known to ssh at run time;
+		// it applies to nothing here, and anything that follows it up
+		// to the next Host/Match is reported, not applied.
+		f.when, f.inMatch = f.outer, true
+		p.cfg.entries = append(p.cfg.entries, entry{Value: val, when: f.when, inMatch: true})
+		return nil
+	case "Include":
+		if slices.Contains(args, "") {
+			return errorf("Include has an empty argument")
 		}
-		key := canonicalKey(keyword)
-		val := Value{Key: key, Value: joinArgs(args), File: name, Line: lineNo}
-
-		switch key {
-		case "Host":
-			b, err := parseHost(args)
-			if err != nil {
-				return errorf("%v", err)
-			}
-			when, inMatch = slices.Concat(outer, []*hostBlock{b}), false
-			continue
-		case "Match":
-			// A Match block's criteria are only known to ssh at run time;
-			// it applies to nothing here, and anything that follows it up
-			// to the next Host/Match is reported, not applied.
-			when, inMatch = outer, true
-			p.cfg.entries = append(p.cfg.entries, entry{Value: val, when: when, inMatch: true})
-			continue
-		case "Include":
-			if slices.Contains(args, "") {
-				return errorf("Include has an empty argument")
-			}
-			if inMatch {
-				// Whether ssh would read the file depends on the Match,
-				// so it is neither read nor applied.
-				p.cfg.entries = append(p.cfg.entries, entry{Value: val, when: when, inMatch: true})
-				continue
-			}
-			for _, arg := range args {
-				if err := p.include(arg, name, lineNo, when, depth); err != nil {
-					return err
-				}
-			}
-			continue
+		if f.inMatch {
+			// Whether ssh would read the file depends on the Match, so it
+			// is neither read nor applied.
+			p.cfg.entries = append(p.cfg.entries, entry{Value: val, when: f.when, inMatch: true})
+			return nil
 		}
-
-		if supported(key) {
-			v, err := checkOption(key, args)
-			if err != nil {
-				return errorf("%v", err)
+		for _, arg := range args {
+			if err := p.include(arg, f.name, lineNo, f.when, f.depth); err != nil {
+				return err
 			}
-			val.Value = v
 		}
-		p.cfg.entries = append(p.cfg.entries, entry{Value: val, when: when, inMatch: inMatch})
+		return nil
 	}
+	if supported(key) {
+		v, err := checkOption(key, args)
+		if err != nil {
+			return errorf("%v", err)
+		}
+		val.Value = v
+	}
+	p.cfg.entries = append(p.cfg.entries, entry{Value: val, when: f.when, inMatch: f.inMatch})
 	return nil
 }
 
