@@ -30,76 +30,88 @@ func (r *runner) confirmBench(n, runs int, intervals []time.Duration) {
 	for _, iv := range intervals {
 		fmt.Printf("\n== confirmation: %d nodes reloading every %s at random phases, %d creates ==\n", n, iv, runs)
 		mark := len(r.cleanup)
-		c := sshdtest.Start(r, sshdtest.Options{Nodes: n, Node: func(_ int, o *sshdtest.NodeOptions) { o.InternalSFTP = true }})
-		r.cluster = c
-		key := estest.EncodeAPIKey("bench", "bench-secret")
-		opts := estest.Options{APIKey: key}
-		for i, node := range c.Nodes {
-			opts.Nodes = append(opts.Nodes, estest.NodeSpec{Name: fmt.Sprintf("es-node-%d", i+1), File: node.HostPath(), Reload: iv,
-				Phase: time.Duration(rand.Int64N(int64(iv)))})
-		}
-		es, err := estest.Start(opts)
-		if err != nil {
-			r.Fatalf("fake cluster: %v", err)
-		}
-		r.Cleanup(es.Close)
-		work := r.TempDir()
-		writeFile(r, filepath.Join(work, "ca.pem"), string(es.CAPEM))
-		if err := os.WriteFile(filepath.Join(work, "api_key"), []byte(key+"\n"), 0o600); err != nil {
-			r.Fatalf("%v", err)
-		}
-		inv := r.inventory()
-		for i := range c.Nodes {
-			inv = strings.Replace(inv, fmt.Sprintf("{name: es-%d,", i+1), fmt.Sprintf("{name: es-%d, es_node_name: es-node-%d,", i+1, i+1), 1)
-		}
-		inv += fmt.Sprintf("elasticsearch:\n  url: %s\n  ca: ca.pem\n  api_key_file: api_key\n  confirm_timeout: %s\n", es.URL, 3*iv+5*time.Second)
-		writeFile(r, filepath.Join(work, "cluster.yml"), inv)
-
-		var secs, waits, detect []float64
-		var reqs []int
+		work, es, names := r.confirmCluster(n, iv)
+		var secs, waits, detect, reqs []float64
 		for k := 0; k < runs; k++ {
-			out, end := r.create(work, fmt.Sprintf("t%d", k))
-			var rep struct {
-				Command       string `json:"command"`
-				Elasticsearch struct {
-					Confirmed bool    `json:"confirmed"`
-					Seconds   float64 `json:"seconds"`
-					Requests  int     `json:"requests"`
-				} `json:"elasticsearch"`
-			}
-			// create -i prints the token's object, then the push's.
-			dec := json.NewDecoder(bytes.NewReader(out))
-			var err error
-			for rep.Command != "push" && err == nil {
-				err = dec.Decode(&rep)
-			}
-			if err != nil || !rep.Elasticsearch.Confirmed {
-				r.Fatalf("run %d not confirmed (%v): %s", k, err, out)
-			}
+			seconds, requests, end := r.confirmedCreate(work, fmt.Sprintf("t%d", k))
 			var last time.Time
-			for _, s := range opts.Nodes {
-				if t := es.LastChange(s.Name); t.After(last) {
+			for _, name := range names {
+				if t := es.LastChange(name); t.After(last) {
 					last = t
 				}
 			}
-			rename := end.Add(-time.Duration(rep.Elasticsearch.Seconds * float64(time.Second)))
-			secs = append(secs, rep.Elasticsearch.Seconds)
+			rename := end.Add(-time.Duration(seconds * float64(time.Second)))
+			secs = append(secs, seconds)
 			waits = append(waits, last.Sub(rename).Seconds())
 			detect = append(detect, end.Sub(last).Seconds())
-			reqs = append(reqs, rep.Elasticsearch.Requests)
-			// The next create lands at a new point of every node's cycle.
+			reqs = append(reqs, float64(requests))
+			// Not synchronisation: the next create lands at a new point
+			// of every node's cycle.
 			time.Sleep(time.Duration(rand.Int64N(int64(iv))))
 		}
 		fmt.Printf("  %-34s %s\n", "seconds (last rename -> confirmed)", spread(secs))
 		fmt.Printf("  %-34s %s\n", "reload wait (rename -> last load)", spread(waits))
 		fmt.Printf("  %-34s %s\n", "detection (last load -> confirmed)", spread(detect))
-		fr := make([]float64, len(reqs))
-		for i, q := range reqs {
-			fr[i] = float64(q)
-		}
-		fmt.Printf("  %-34s %s\n", "API requests per confirmation", spread(fr))
+		fmt.Printf("  %-34s %s\n", "API requests per confirmation", spread(reqs))
 		r.finishFrom(mark)
 	}
+}
+
+// confirmCluster starts n sshd nodes and a fake cluster over them whose
+// nodes reload every iv at random phases, and writes cluster.yml with an
+// elasticsearch section into the returned directory.
+func (r *runner) confirmCluster(n int, iv time.Duration) (string, *estest.Cluster, []string) {
+	c := sshdtest.Start(r, sshdtest.Options{Nodes: n, Node: func(_ int, o *sshdtest.NodeOptions) { o.InternalSFTP = true }})
+	r.cluster = c
+	key := estest.EncodeAPIKey("bench", "bench-secret")
+	opts := estest.Options{APIKey: key}
+	var names []string
+	for i, node := range c.Nodes {
+		names = append(names, fmt.Sprintf("es-node-%d", i+1))
+		opts.Nodes = append(opts.Nodes, estest.NodeSpec{Name: names[i], File: node.HostPath(), Reload: iv,
+			Phase: time.Duration(rand.Int64N(int64(iv)))})
+	}
+	es, err := estest.Start(opts)
+	if err != nil {
+		r.Fatalf("fake cluster: %v", err)
+	}
+	r.Cleanup(es.Close)
+	work := r.TempDir()
+	writeFile(r, filepath.Join(work, "ca.pem"), string(es.CAPEM))
+	if err := os.WriteFile(filepath.Join(work, "api_key"), []byte(key+"\n"), 0o600); err != nil {
+		r.Fatalf("%v", err)
+	}
+	inv := r.inventory()
+	for i := range c.Nodes {
+		inv = strings.Replace(inv, fmt.Sprintf("{name: es-%d,", i+1), fmt.Sprintf("{name: es-%d, es_node_name: es-node-%d,", i+1, i+1), 1)
+	}
+	inv += fmt.Sprintf("elasticsearch:\n  url: %s\n  ca: ca.pem\n  api_key_file: api_key\n  confirm_timeout: %s\n", es.URL, 3*iv+5*time.Second)
+	writeFile(r, filepath.Join(work, "cluster.yml"), inv)
+	return work, es, names
+}
+
+// confirmedCreate runs one create -i and returns the confirmation's
+// seconds and requests as the tool reports them, and when it ended.
+func (r *runner) confirmedCreate(work, name string) (float64, int, time.Time) {
+	out, end := r.create(work, name)
+	var rep struct {
+		Command       string `json:"command"`
+		Elasticsearch struct {
+			Confirmed bool    `json:"confirmed"`
+			Seconds   float64 `json:"seconds"`
+			Requests  int     `json:"requests"`
+		} `json:"elasticsearch"`
+	}
+	// create -i prints the token's object, then the push's.
+	dec := json.NewDecoder(bytes.NewReader(out))
+	var err error
+	for rep.Command != "push" && err == nil {
+		err = dec.Decode(&rep)
+	}
+	if err != nil || !rep.Elasticsearch.Confirmed {
+		r.Fatalf("create %s not confirmed (%v): %s", name, err, out)
+	}
+	return rep.Elasticsearch.Seconds, rep.Elasticsearch.Requests, end
 }
 
 // create runs one create -i and returns its JSON and when it ended.

@@ -100,75 +100,16 @@ func Resolve(s Sources) (Config, error) {
 	if inv == nil {
 		inv = &inventory.Elasticsearch{}
 	}
-	cfg.URLs = inv.URLs
-	if s.URL != "" {
-		cfg.URLs = strings.Split(s.URL, ",")
+	if s.Getenv == nil {
+		s.Getenv = os.Getenv
 	}
-	if len(cfg.URLs) == 0 {
-		return cfg, ErrNotConfigured
+	if err := cfg.resolveURLs(s, inv); err != nil {
+		return cfg, err
 	}
-	for i, u := range cfg.URLs {
-		p, err := url.Parse(strings.TrimSpace(u))
-		if err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http") || p.User != nil {
-			return cfg, fmt.Errorf("elasticsearch URL %q: give https://host:port, without credentials", u)
-		}
-		if p.Scheme == "http" && !s.InsecureHTTP {
-			return cfg, fmt.Errorf("elasticsearch URL %s is plain http: tokens and credentials would cross the network in clear; use https, or pass --es-insecure-http for a test cluster", u)
-		}
-		cfg.URLs[i] = strings.TrimRight(strings.TrimSpace(u), "/")
+	if err := cfg.resolveCA(s, inv); err != nil {
+		return cfg, err
 	}
-	cfg.AllowHTTP = s.InsecureHTTP
-	cfg.CAFile, cfg.CAFingerprint = inv.CA, inv.CAFingerprint
-	if s.CA != "" {
-		cfg.CAFile, cfg.CAFingerprint = s.CA, ""
-	}
-	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
-		if err != nil {
-			return cfg, fmt.Errorf("elasticsearch CA %s: %w", cfg.CAFile, unwrapPath(err))
-		}
-		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
-			return cfg, fmt.Errorf("elasticsearch CA %s holds no PEM certificate", cfg.CAFile)
-		}
-		cfg.CACert = pem
-	}
-	readSecret := func(what, path string) (string, error) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", fmt.Errorf("elasticsearch %s %s: %w", what, path, unwrapPath(err))
-		}
-		v := strings.TrimSpace(string(b))
-		if v == "" {
-			return "", fmt.Errorf("elasticsearch %s %s is empty", what, path)
-		}
-		return v, nil
-	}
-	getenv := s.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	var err error
-	switch {
-	case inv.APIKeyFile != "":
-		cfg.APIKey, err = readSecret("api_key_file", inv.APIKeyFile)
-		cfg.Auth = "the API key in " + inv.APIKeyFile
-	case inv.Username != "":
-		cfg.Username = inv.Username
-		cfg.Password, err = readSecret("password_file", inv.PasswordFile)
-		cfg.Auth = "user " + inv.Username
-	case getenv("ES_API_KEY") != "":
-		cfg.APIKey, cfg.Auth = getenv("ES_API_KEY"), "the API key in ES_API_KEY"
-	case getenv("ES_USERNAME") != "":
-		cfg.Username, cfg.Password = getenv("ES_USERNAME"), getenv("ES_PASSWORD")
-		cfg.Auth = "user " + cfg.Username + " (ES_USERNAME)"
-		if cfg.Password == "" {
-			err = errors.New("ES_USERNAME is set but ES_PASSWORD is not")
-		}
-	case s.CredentialsOptional:
-	default:
-		err = errors.New("no elasticsearch credentials: set elasticsearch.api_key_file (or username and password_file) in the inventory, or ES_API_KEY (or ES_USERNAME and ES_PASSWORD) in the environment")
-	}
-	if err != nil {
+	if err := cfg.resolveCredentials(s, inv); err != nil {
 		return cfg, err
 	}
 	cfg.ConfirmTimeout = inv.ConfirmTimeout
@@ -179,6 +120,92 @@ func Resolve(s Sources) (Config, error) {
 		cfg.ConfirmTimeout = DefaultConfirmTimeout
 	}
 	return cfg, nil
+}
+
+// resolveURLs takes --es-url over the inventory's url, and refuses plain
+// http unless --es-insecure-http.
+func (cfg *Config) resolveURLs(s Sources, inv *inventory.Elasticsearch) error {
+	cfg.URLs = inv.URLs
+	if s.URL != "" {
+		cfg.URLs = strings.Split(s.URL, ",")
+	}
+	if len(cfg.URLs) == 0 {
+		return ErrNotConfigured
+	}
+	for i, u := range cfg.URLs {
+		p, err := url.Parse(strings.TrimSpace(u))
+		if err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http") || p.User != nil {
+			return fmt.Errorf("elasticsearch URL %q: give https://host:port, without credentials", u)
+		}
+		if p.Scheme == "http" && !s.InsecureHTTP {
+			return fmt.Errorf("elasticsearch URL %s is plain http: tokens and credentials would cross the network in clear; use https, or pass --es-insecure-http for a test cluster", u)
+		}
+		cfg.URLs[i] = strings.TrimRight(strings.TrimSpace(u), "/")
+	}
+	cfg.AllowHTTP = s.InsecureHTTP
+	return nil
+}
+
+// resolveCA takes --es-ca over the inventory's ca or ca_fingerprint, and
+// reads the PEM file.
+func (cfg *Config) resolveCA(s Sources, inv *inventory.Elasticsearch) error {
+	cfg.CAFile, cfg.CAFingerprint = inv.CA, inv.CAFingerprint
+	if s.CA != "" {
+		cfg.CAFile, cfg.CAFingerprint = s.CA, ""
+	}
+	if cfg.CAFile == "" {
+		return nil
+	}
+	pem, err := os.ReadFile(cfg.CAFile)
+	if err != nil {
+		return fmt.Errorf("elasticsearch CA %s: %w", cfg.CAFile, unwrapPath(err))
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		return fmt.Errorf("elasticsearch CA %s holds no PEM certificate", cfg.CAFile)
+	}
+	cfg.CACert = pem
+	return nil
+}
+
+// resolveCredentials picks the first credentials given: the inventory's
+// files, then the environment.
+func (cfg *Config) resolveCredentials(s Sources, inv *inventory.Elasticsearch) error {
+	var err error
+	switch {
+	case inv.APIKeyFile != "":
+		cfg.APIKey, err = readSecret("api_key_file", inv.APIKeyFile)
+		cfg.Auth = "the API key in " + inv.APIKeyFile
+	case inv.Username != "":
+		cfg.Username = inv.Username
+		cfg.Password, err = readSecret("password_file", inv.PasswordFile)
+		cfg.Auth = "user " + inv.Username
+	case s.Getenv("ES_API_KEY") != "":
+		cfg.APIKey, cfg.Auth = s.Getenv("ES_API_KEY"), "the API key in ES_API_KEY"
+	case s.Getenv("ES_USERNAME") != "":
+		cfg.Username, cfg.Password = s.Getenv("ES_USERNAME"), s.Getenv("ES_PASSWORD")
+		cfg.Auth = "user " + cfg.Username + " (ES_USERNAME)"
+		if cfg.Password == "" {
+			err = errors.New("ES_USERNAME is set but ES_PASSWORD is not")
+		}
+	case s.CredentialsOptional:
+	default:
+		err = errors.New("no elasticsearch credentials: set elasticsearch.api_key_file (or username and password_file) in the inventory, or ES_API_KEY (or ES_USERNAME and ES_PASSWORD) in the environment")
+	}
+	return err
+}
+
+// readSecret reads a one-line secret file; the secret never appears in an
+// error.
+func readSecret(what, path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("elasticsearch %s %s: %w", what, path, unwrapPath(err))
+	}
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", fmt.Errorf("elasticsearch %s %s is empty", what, path)
+	}
+	return v, nil
 }
 
 // maxRetries: a 502/503/504 or a dropped connection is tried twice more.

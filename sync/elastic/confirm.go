@@ -89,27 +89,58 @@ func (c *Client) Confirm(ctx context.Context, want Want, t Target, timeout time.
 	}
 	before := c.Requests()
 	out := Outcome{URL: c.URL(), Want: want, Nodes: []NodeState{}}
-	finish := func() Outcome {
-		out.Seconds = time.Since(start).Seconds()
-		out.Requests = c.Requests() - before
-		return out
-	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	fail := func(err error) Outcome {
-		out.Error = err.Error()
-		var ee *Error
-		if errors.As(err, &ee) {
-			out.Status = ee.Status
-		}
-		return finish()
-	}
+	c.confirm(ctx, want, t, &out)
+	out.Seconds = time.Since(start).Seconds()
+	out.Requests = c.Requests() - before
+	return out
+}
 
+// confirm fills out: round after round until confirmed, or the error that
+// stopped it.
+func (c *Client) confirm(ctx context.Context, want Want, t Target, out *Outcome) {
 	members, err := c.Nodes(ctx)
 	if err != nil {
-		return fail(err)
+		out.setError(err)
+		return
 	}
 	inCluster := set(members)
+	judged := judgedNodes(members, inCluster, t)
+	byPrincipal := group(want)
+	interval := firstPoll
+	for {
+		r, err := c.round(ctx, byPrincipal)
+		if err != nil {
+			if ctx.Err() == nil || len(out.Nodes) == 0 {
+				out.setError(err)
+			} // else the deadline came mid-round: report the last round
+			return
+		}
+		nodes := judged
+		if r.scope == ScopeAnsweringNode {
+			nodes = []string{r.answering}
+		}
+		out.FailedNodes, out.Scope, out.AnsweringNode = r.failed, r.scope, r.answering
+		out.Nodes = judge(nodes, want, r.lists, inCluster, t)
+		out.Confirmed = r.failed == 0
+		for _, n := range out.Nodes {
+			out.Confirmed = out.Confirmed && n.Confirmed
+		}
+		out.Error = ""
+		if r.failed > 0 && len(r.failures) > 0 {
+			out.Error = "nodes failed to answer: " + strings.Join(r.failures, "; ")
+		}
+		if out.Confirmed || !wait(ctx, interval) {
+			return
+		}
+		interval = min(2*interval, maxPoll)
+	}
+}
+
+// judgedNodes are the nodes a confirmation judges: t.Only when set (a
+// rollout batch), else every cluster node and every inventory node.
+func judgedNodes(members []string, inCluster map[string]bool, t Target) []string {
 	judged := t.Only
 	if judged == nil {
 		judged = members
@@ -119,62 +150,54 @@ func (c *Client) Confirm(ctx context.Context, want Want, t Target, timeout time.
 			}
 		}
 	}
-	judged = sortedUnique(judged)
-	byPrincipal := group(want)
+	return sortedUnique(judged)
+}
 
-	interval := firstPoll
-	for {
-		lists := map[string][]string{} // qualified token -> nodes holding it
-		out.FailedNodes, out.Scope, out.AnsweringNode = 0, ScopeCluster, ""
-		var failures []string
-		var err error
-		for _, p := range sortedKeys(byPrincipal) {
-			var cr Credentials
-			if cr, err = c.Credentials(ctx, p); err != nil {
-				break
-			}
-			out.FailedNodes += cr.Failed
-			failures = append(failures, cr.Failures...)
-			out.Scope, out.AnsweringNode = cr.Scope, cr.AnsweringNode
-			for name, nodes := range cr.FileTokens {
-				lists[p+"/"+name] = nodes
-			}
-		}
+// round is one pass over the principals concerned.
+type round struct {
+	lists     map[string][]string // qualified token -> nodes listing it
+	failed    int
+	failures  []string
+	scope     string
+	answering string
+}
+
+func (c *Client) round(ctx context.Context, principals map[string]bool) (round, error) {
+	r := round{lists: map[string][]string{}, scope: ScopeCluster}
+	for _, p := range sortedKeys(principals) {
+		cr, err := c.Credentials(ctx, p)
 		if err != nil {
-			if ctx.Err() != nil && out.Nodes != nil && len(out.Nodes) > 0 {
-				break // the deadline came mid-round: report the last round
-			}
-			return fail(err)
+			return r, err
 		}
-		nodes := judged
-		if out.Scope == ScopeAnsweringNode {
-			nodes = []string{out.AnsweringNode}
-		}
-		out.Nodes = judge(nodes, want, lists, inCluster, t)
-		out.Confirmed = out.FailedNodes == 0
-		for _, n := range out.Nodes {
-			out.Confirmed = out.Confirmed && n.Confirmed
-		}
-		if out.FailedNodes > 0 && len(failures) > 0 {
-			out.Error = "nodes failed to answer: " + strings.Join(failures, "; ")
-		} else {
-			out.Error = ""
-		}
-		if out.Confirmed {
-			return finish()
-		}
-		timer := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return finish()
-		case <-timer.C:
-		}
-		if interval *= 2; interval > maxPoll {
-			interval = maxPoll
+		r.failed += cr.Failed
+		r.failures = append(r.failures, cr.Failures...)
+		r.scope, r.answering = cr.Scope, cr.AnsweringNode
+		for name, nodes := range cr.FileTokens {
+			r.lists[p+"/"+name] = nodes
 		}
 	}
-	return finish()
+	return r, nil
+}
+
+// setError records the error that ended a confirmation.
+func (o *Outcome) setError(err error) {
+	o.Error = err.Error()
+	var ee *Error
+	if errors.As(err, &ee) {
+		o.Status = ee.Status
+	}
+}
+
+// wait sleeps d; false when ctx ended first.
+func wait(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
 }
 
 // judge decides each node from one round of answers.

@@ -55,27 +55,9 @@ func (c *Client) Coverage(ctx context.Context, local, principals []string, t Tar
 	if err != nil {
 		return cov, err
 	}
-	loaded := map[string]map[string]bool{} // node -> qualified tokens
-	cov.Scope = ScopeCluster
-	for _, p := range principals {
-		cr, err := c.Credentials(ctx, p)
-		var ee *Error
-		if errors.As(err, &ee) && (ee.Status == 400 || ee.Status == 404) {
-			continue // an account this version does not have
-		}
-		if err != nil {
-			return cov, err
-		}
-		cov.FailedNodes += cr.Failed
-		cov.Scope, cov.AnsweringNode = cr.Scope, cr.AnsweringNode
-		for name, nodes := range cr.FileTokens {
-			for _, n := range nodes {
-				if loaded[n] == nil {
-					loaded[n] = map[string]bool{}
-				}
-				loaded[n][p+"/"+name] = true
-			}
-		}
+	loaded, err := c.loaded(ctx, principals, &cov)
+	if err != nil {
+		return cov, err
 	}
 	judged := members
 	if cov.Scope == ScopeAnsweringNode {
@@ -121,4 +103,32 @@ func (c *Client) Coverage(ctx context.Context, local, principals []string, t Tar
 	cov.Drift = cov.Drift || cov.FailedNodes > 0
 	cov.Requests, cov.Seconds = c.Requests()-before, time.Since(start).Seconds()
 	return cov, nil
+}
+
+// loaded asks which file tokens each node has loaded (node -> qualified
+// token names), recording the scope and failed nodes in cov.
+func (c *Client) loaded(ctx context.Context, principals []string, cov *Coverage) (map[string]map[string]bool, error) {
+	loaded := map[string]map[string]bool{}
+	cov.Scope = ScopeCluster
+	for _, p := range principals {
+		cr, err := c.Credentials(ctx, p)
+		var ee *Error
+		if errors.As(err, &ee) && (ee.Status == 400 || ee.Status == 404) {
+			continue // an account this version does not have
+		}
+		if err != nil {
+			return nil, err
+		}
+		cov.FailedNodes += cr.Failed
+		cov.Scope, cov.AnsweringNode = cr.Scope, cr.AnsweringNode
+		for name, nodes := range cr.FileTokens {
+			for _, n := range nodes {
+				if loaded[n] == nil {
+					loaded[n] = map[string]bool{}
+				}
+				loaded[n][p+"/"+name] = true
+			}
+		}
+	}
+	return loaded, nil
 }
