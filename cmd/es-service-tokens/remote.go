@@ -17,8 +17,10 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
+	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
+	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
@@ -372,13 +374,20 @@ func (t *tool) localFile(c *cli.Context, missing string) (esconfig.Location, sto
 	return loc, snap, err
 }
 
-// pushAfterChange pushes the file create or delete just wrote.
+// pushAfterChange pushes the file create or delete just wrote, parsed
+// once here; the file before the change tells a node that still holds it
+// from one someone else edited.
 func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location, ch store.Change) error {
+	local, err := tokens.Parse(ch.After)
+	if err != nil {
+		return fail(exitDataError, "%s: %v", loc.File, err)
+	}
 	before := ch.Before.Data
 	if before == nil {
-		before = []byte{}
+		before = []byte{} // no file before: Before is empty, not nil (a plain push)
 	}
-	return t.runPush(c, p, loc.File, ch.After, before)
+	removed := tokens.Compare(ch.Before.File, local).Removed
+	return t.runPush(c, p, loc.File, push.Request{Data: ch.After, Local: local, Before: before}, removed)
 }
 
 func (t *tool) pushCommand() *cli.Command {
@@ -416,5 +425,5 @@ func (t *tool) push(c *cli.Context) error {
 			return err
 		}
 	}
-	return t.runPush(c, r, loc.File, snap.Data, nil)
+	return t.runPush(c, r, loc.File, push.Request{Data: snap.Data, Local: snap.File}, nil)
 }

@@ -37,17 +37,16 @@ type pushReport struct {
 
 var pushOrder = []push.Status{push.Updated, push.Unchanged, push.Fixed, push.WouldUpdate, push.WouldFix, push.Conflict, push.Failed, push.Skipped}
 
-func (t *tool) runPush(c *cli.Context, r *remote, file string, data, before []byte) error {
+// runPush pushes req's file to r's nodes and reports. removed are the
+// tokens a create or delete took out of the local file (nil for a plain
+// push): where the push did not land, they are still accepted.
+func (t *tool) runPush(c *cli.Context, r *remote, file string, req push.Request, removed []string) error {
 	asJSON, err := t.jsonOutput(c)
 	if err != nil {
 		return err
 	}
-	local, err := tokens.Parse(data)
-	if err != nil {
-		return fail(exitDataError, "%s: %v", file, err)
-	}
 	p := &push.Pusher{Dialer: r.dialer, Fleet: r.fleet, Me: t.lockHolder(), BreakLock: c.Bool("break-lock")}
-	req := push.Request{Data: data, Local: local, Before: before, DryRun: c.Bool("dry-run"), Force: c.Bool("force")}
+	req.DryRun, req.Force = c.Bool("dry-run"), c.Bool("force")
 	var plan rollout.Plan
 	if r.rollout != nil {
 		plan = *r.rollout
@@ -55,21 +54,10 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, data, before []by
 	if plan.ES != nil {
 		plan.Names = t.esNames(c, r)
 	}
-	rep := rollout.Run(r.ctx, p, r.nodes, req, local, plan)
+	rep := rollout.Run(r.ctx, p, r.nodes, req, req.Local, plan)
 	results, gates, es := rep.Results, rep.Gates, rep.ES
-
-	summary := map[string]int{"total": len(results)}
-	for _, s := range pushOrder {
-		summary[string(s)] = 0
-	}
-	ok := true
-	for _, res := range results {
-		summary[string(res.Status)]++
-		if !res.Status.Verified() && res.Status != push.WouldUpdate && res.Status != push.WouldFix {
-			ok = false
-		}
-	}
-	t.audit.pushed(file, data, results, pushSummaryLine(summary))
+	summary, ok := summarizePush(results)
+	t.audit.pushed(file, req.Data, results, pushSummaryLine(summary))
 	for _, res := range results {
 		for _, w := range res.Warnings {
 			t.warn(c, "%s: %s", safetext.Escape(res.Node), w)
@@ -78,18 +66,18 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, data, before []by
 	var still []push.Unrevoked
 	finish := ""
 	if !req.DryRun {
-		still = push.StillAccepted(results, removedTokens(before, local))
+		still = push.StillAccepted(results, removed)
 		finish = finishCommand(c, file, still)
 	}
 	if !es.Confirmed() {
 		ok = false
 	}
 	if asJSON {
-		if err := writeJSON(t.stdout, pushReport{"push", file, digest.SHA256(data), local.Len(), req.DryRun, results, summary, still, finish, gates, es}); err != nil {
+		if err := writeJSON(t.stdout, pushReport{"push", file, digest.SHA256(req.Data), req.Local.Len(), req.DryRun, results, summary, still, finish, gates, es}); err != nil {
 			return err
 		}
 	} else {
-		t.printPush(t.stdout, file, data, local, results, summary, req.DryRun)
+		t.printPush(t.stdout, file, req.Data, req.Local, results, summary, req.DryRun)
 		printStillAccepted(t.stdout, still, finish)
 		printES(t.stdout, gates, es)
 	}
@@ -97,6 +85,23 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, data, before []by
 		return silentExit(exitFailed)
 	}
 	return nil
+}
+
+// summarizePush counts the nodes by result; ok is false when a node did
+// not end as the run meant (verified, or for a dry run, what it would do).
+func summarizePush(results []push.Result) (summary map[string]int, ok bool) {
+	summary = map[string]int{"total": len(results)}
+	for _, s := range pushOrder {
+		summary[string(s)] = 0
+	}
+	ok = true
+	for _, res := range results {
+		summary[string(res.Status)]++
+		if !res.Status.Verified() && res.Status != push.WouldUpdate && res.Status != push.WouldFix {
+			ok = false
+		}
+	}
+	return summary, ok
 }
 
 func (t *tool) printPush(w io.Writer, file string, data []byte, local *tokens.File, results []push.Result, summary map[string]int, dryRun bool) {
@@ -169,19 +174,6 @@ func plural(n int, word string) string {
 func (t *tool) lockHolder() nodelock.Holder {
 	host, _ := os.Hostname()
 	return nodelock.Holder{User: t.login(), Host: host, PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second)}
-}
-
-// removedTokens are the tokens a create or delete took out of the local
-// file; nil for a plain push (before is nil).
-func removedTokens(before []byte, after *tokens.File) []string {
-	if before == nil {
-		return nil
-	}
-	prev, err := tokens.Parse(before)
-	if err != nil {
-		return nil
-	}
-	return tokens.Compare(prev, after).Removed
 }
 
 // finishCommand is the push that completes a revocation on the nodes
