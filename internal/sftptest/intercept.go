@@ -178,61 +178,18 @@ func (s *sftpSession) readLoop() {
 // inspect decides what happens to one client packet (4-byte length, type,
 // payload). Malformed packets are forwarded: the server answers them.
 func (s *sftpSession) inspect(pkt []byte) action {
-	srv := s.c.srv
 	body := pkt[5:]
 	switch pkt[4] {
 	case fxpWrite:
-		srv.writes.Add(1)
-		if s.shouldDrop(s.c.writes.Add(1)) {
-			return actDrop
-		}
-		if s.opts.FailWrites {
-			if id, _, ok := readUint32(body); ok {
-				s.send(statusPacket(id, fxFailure, "No space left on device"))
-				return actHandled
-			}
-		}
-
+		return s.inspectWrite(body)
 	case fxpExtended:
-		id, rest, ok := readUint32(body)
-		if !ok {
-			break
-		}
-		name, rest, ok := readString(rest)
-		if !ok {
-			break
-		}
-		switch name {
-		case extPosixRename:
-			srv.posixRenames.Add(1)
-			if s.opts.NoPosixRename {
-				s.send(statusPacket(id, fxOpUnsupported, "Operation unsupported"))
-				return actHandled
-			}
-			if s.opts.DropAfterRename && srv.renameFired.CompareAndSwap(false, true) {
-				s.mu.Lock()
-				s.dropReply = int64(id)
-				s.mu.Unlock()
-			}
-		case extFsync:
-			srv.fsyncs.Add(1)
-			if !s.opts.Fsync {
-				s.send(statusPacket(id, fxOpUnsupported, "Operation unsupported"))
-				return actHandled
-			}
-			handle, _, ok := readString(rest)
-			if !ok {
-				s.send(statusPacket(id, fxFailure, "Bad message"))
-				return actHandled
-			}
-			s.send(s.fsync(id, handle))
-			return actHandled
-		}
-
+		return s.inspectExtended(body)
 	case fxpOpen:
 		if !s.opts.Fsync {
 			break
 		}
+		// Remember the path of each open, to fsync the file its handle
+		// names.
 		if id, rest, ok := readUint32(body); ok {
 			if name, _, ok := readString(rest); ok {
 				s.mu.Lock()
@@ -240,7 +197,6 @@ func (s *sftpSession) inspect(pkt []byte) action {
 				s.mu.Unlock()
 			}
 		}
-
 	case fxpClose:
 		if !s.opts.Fsync {
 			break
@@ -255,6 +211,64 @@ func (s *sftpSession) inspect(pkt []byte) action {
 				s.mu.Unlock()
 			}
 		}
+	}
+	return actForward
+}
+
+// inspectWrite counts a write, and drops or refuses it when the options
+// say so (a lost connection, a full disk).
+func (s *sftpSession) inspectWrite(body []byte) action {
+	s.c.srv.writes.Add(1)
+	if s.shouldDrop(s.c.writes.Add(1)) {
+		return actDrop
+	}
+	if s.opts.FailWrites {
+		if id, _, ok := readUint32(body); ok {
+			s.send(statusPacket(id, fxFailure, "No space left on device"))
+			return actHandled
+		}
+	}
+	return actForward
+}
+
+// inspectExtended counts posix-rename and fsync requests, refuses them
+// when the options leave them out, answers fsync itself, and marks a
+// rename whose reply is to be lost.
+func (s *sftpSession) inspectExtended(body []byte) action {
+	srv := s.c.srv
+	id, rest, ok := readUint32(body)
+	if !ok {
+		return actForward
+	}
+	name, rest, ok := readString(rest)
+	if !ok {
+		return actForward
+	}
+	switch name {
+	case extPosixRename:
+		srv.posixRenames.Add(1)
+		if s.opts.NoPosixRename {
+			s.send(statusPacket(id, fxOpUnsupported, "Operation unsupported"))
+			return actHandled
+		}
+		if s.opts.DropAfterRename && srv.renameFired.CompareAndSwap(false, true) {
+			s.mu.Lock()
+			s.dropReply = int64(id)
+			s.mu.Unlock()
+		}
+	case extFsync:
+		srv.fsyncs.Add(1)
+		if !s.opts.Fsync {
+			s.send(statusPacket(id, fxOpUnsupported, "Operation unsupported"))
+			return actHandled
+		}
+		handle, _, ok := readString(rest)
+		if !ok {
+			s.send(statusPacket(id, fxFailure, "Bad message"))
+			return actHandled
+		}
+		s.send(s.fsync(id, handle))
+		return actHandled
 	}
 	return actForward
 }

@@ -16,6 +16,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -148,26 +149,60 @@ func Start(t TB, opts Options) *Cluster {
 			t.Fatalf("host setup: %v", err)
 		}
 	}
+	if err := c.makeClientKey(); err != nil {
+		t.Fatalf("%v", err)
+	}
+	for _, n := range c.newNodes(opts) {
+		if err := os.MkdirAll(n.ConfDir, 0o755); err != nil {
+			t.Fatalf("%v", err)
+		}
+		if err := n.setup(t); err != nil {
+			t.Fatalf("node %s: %v", n.Name, err)
+		}
+		c.Nodes = append(c.Nodes, n)
+	}
+	errs := c.startAll()
+	t.Cleanup(c.Stop)
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("start %s: %v\n%s", c.Nodes[i].Name, err, c.Nodes[i].Log())
+		}
+	}
+	if err := c.writeKnownHosts(); err != nil {
+		t.Fatalf("known_hosts: %v", err)
+	}
+	return c
+}
+
+// makeClientKey makes the key every node lets in, as a signer and a key
+// file, and each user's authorized_keys.
+func (c *Cluster) makeClientKey() error {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	signer, err := ssh.NewSignerFromKey(priv)
 	if err != nil {
-		t.Fatalf("client key: %v", err)
+		return fmt.Errorf("client key: %w", err)
 	}
 	c.ClientKey = signer
 	c.ClientKeyFile = filepath.Join(c.Dir, "id_ed25519")
 	block, err := ssh.MarshalPrivateKey(priv, "")
 	if err != nil {
-		t.Fatalf("client key: %v", err)
+		return fmt.Errorf("client key: %w", err)
 	}
 	if err := os.WriteFile(c.ClientKeyFile, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatalf("%v", err)
+		return err
 	}
 	authorized := ssh.MarshalAuthorizedKey(signer.PublicKey())
 	for _, u := range c.users() {
 		if err := os.WriteFile(filepath.Join(c.Dir, "authorized_keys_"+u), authorized, 0o644); err != nil {
-			t.Fatalf("%v", err)
+			return err
 		}
 	}
+	return nil
+}
+
+// newNodes names the nodes opts asks for and gives each its own loopback
+// address (one random 127.x.y.0/24 per cluster) and directories.
+func (c *Cluster) newNodes(opts Options) []*Node {
 	prefix := opts.NamePrefix
 	if prefix == "" {
 		prefix = "es-"
@@ -176,6 +211,7 @@ func Start(t TB, opts Options) *Cluster {
 	if opts.Names != nil {
 		opts.Nodes = len(opts.Names)
 	}
+	var nodes []*Node
 	for i := 0; i < opts.Nodes; i++ {
 		n := &Node{Name: fmt.Sprintf("%s%d", prefix, i+1), cluster: c, Opts: NodeOptions{LogLevel: "VERBOSE"}}
 		if opts.Names != nil {
@@ -188,15 +224,14 @@ func Start(t TB, opts Options) *Cluster {
 		n.dir = filepath.Join(c.Dir, n.Name)
 		n.ConfDir = filepath.Join(n.dir, "conf")
 		n.LogFile = filepath.Join(n.dir, "sshd.log")
-		if err := os.MkdirAll(n.ConfDir, 0o755); err != nil {
-			t.Fatalf("%v", err)
-		}
-		if err := n.setup(t); err != nil {
-			t.Fatalf("node %s: %v", n.Name, err)
-		}
-		c.Nodes = append(c.Nodes, n)
+		nodes = append(nodes, n)
 	}
-	// Start them in parallel: sshd start-up is the slow part of a test.
+	return nodes
+}
+
+// startAll starts the nodes in parallel (sshd start-up is the slow part
+// of a test) and returns each one's error.
+func (c *Cluster) startAll() []error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(c.Nodes))
 	for i, n := range c.Nodes {
@@ -204,16 +239,7 @@ func Start(t TB, opts Options) *Cluster {
 		go func() { defer wg.Done(); errs[i] = n.start() }()
 	}
 	wg.Wait()
-	t.Cleanup(c.Stop)
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("start %s: %v\n%s", c.Nodes[i].Name, err, c.Nodes[i].Log())
-		}
-	}
-	if err := c.writeKnownHosts(); err != nil {
-		t.Fatalf("known_hosts: %v", err)
-	}
-	return c
+	return errs
 }
 
 func (c *Cluster) users() []string {
@@ -328,22 +354,9 @@ func (n *Node) start() error {
 	if err := os.WriteFile(conf, []byte(n.config()), 0o600); err != nil {
 		return err
 	}
-	var cmd *exec.Cmd
-	if n.cluster.Root {
-		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-			return err
-		}
-		if err := os.MkdirAll(ConfPath, 0o755); err != nil {
-			return err
-		}
-		mount := fmt.Sprintf("mount --bind %q %s", n.ConfDir, ConfPath)
-		if n.Opts.ReadOnly {
-			mount += fmt.Sprintf(" && mount -o remount,bind,ro %s", ConfPath)
-		}
-		cmd = exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
-			mount+fmt.Sprintf(" && exec /usr/sbin/sshd -D -e -f %q", conf))
-	} else {
-		cmd = exec.Command("/usr/sbin/sshd", "-D", "-e", "-f", conf)
+	cmd, err := n.command(conf)
+	if err != nil {
+		return err
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
@@ -363,18 +376,10 @@ func (n *Node) start() error {
 	go func() {
 		defer close(done)
 		defer log.Close()
-		sc := bufio.NewScanner(stderr)
-		signalled := false
-		for sc.Scan() {
-			fmt.Fprintln(log, sc.Text())
-			if !signalled && strings.Contains(sc.Text(), "Server listening on") {
-				close(ready)
-				signalled = true
-			}
-		}
+		listening := copyLog(stderr, log, ready)
 		cmd.Wait()
-		if !signalled {
-			close(ready)
+		if !listening {
+			close(ready) // sshd ended without listening
 		}
 	}()
 	select {
@@ -388,6 +393,42 @@ func (n *Node) start() error {
 	}
 	n.cmd, n.done = cmd, done
 	return nil
+}
+
+// command is how the node's sshd runs. As root it runs in its own mount
+// namespace with the node's conf directory bound over ConfPath, so every
+// node has the path Elasticsearch has; otherwise it reads conf as is.
+func (n *Node) command(conf string) (*exec.Cmd, error) {
+	if !n.cluster.Root {
+		return exec.Command("/usr/sbin/sshd", "-D", "-e", "-f", conf), nil
+	}
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(ConfPath, 0o755); err != nil {
+		return nil, err
+	}
+	mount := fmt.Sprintf("mount --bind %q %s", n.ConfDir, ConfPath)
+	if n.Opts.ReadOnly {
+		mount += fmt.Sprintf(" && mount -o remount,bind,ro %s", ConfPath)
+	}
+	return exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
+		mount+fmt.Sprintf(" && exec /usr/sbin/sshd -D -e -f %q", conf)), nil
+}
+
+// copyLog copies sshd's stderr to log until sshd closes it, and closes
+// ready once sshd listens. It reports whether it did.
+func copyLog(stderr io.Reader, log io.Writer, ready chan struct{}) bool {
+	sc := bufio.NewScanner(stderr)
+	listening := false
+	for sc.Scan() {
+		fmt.Fprintln(log, sc.Text())
+		if !listening && strings.Contains(sc.Text(), "Server listening on") {
+			close(ready)
+			listening = true
+		}
+	}
+	return listening
 }
 
 // Stop kills the node's sshd and its sessions; the node refuses
