@@ -395,7 +395,7 @@ func (c *Client) describe(ctx context.Context, err error) string {
 	case errors.As(err, &hn):
 		return "the certificate is not valid for this address: " + hn.Error()
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return "no answer in time"
+		return fmt.Sprintf("no answer within %s: a slow or overloaded cluster needs a longer elasticsearch.confirm_timeout (--confirm-timeout on commands that write)", c.cfg.ConfirmTimeout)
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
