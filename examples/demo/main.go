@@ -67,21 +67,8 @@ func main() {
 
 	step("starting three sshd nodes on loopback, each with its own /etc/elasticsearch")
 	c := sshdtest.Start(t, sshdtest.Options{Nodes: 3})
-	var inv strings.Builder
-	fmt.Fprintf(&inv, "local_file: service_tokens\ndefaults:\n  user: root\n  identity_file: %s\n  known_hosts: %s\n  owner: root\n  group: elasticsearch\n  mode: \"0660\"\nnodes:\n",
-		c.ClientKeyFile, c.KnownHostsFile)
-	for _, n := range c.Nodes {
-		fmt.Printf("  %s  %s  (its /etc/elasticsearch is %s on this host)\n", n.Name, n.Addr(), n.ConfDir)
-		fmt.Fprintf(&inv, "  - name: %s\n    host: %s\n    port: %d\n", n.Name, n.Host, n.Port)
-	}
 	work := filepath.Join(dir, "work")
-	if err := os.MkdirAll(work, 0o755); err != nil {
-		t.Fatalf("%v", err)
-	}
-	if err := os.WriteFile(filepath.Join(work, "cluster.yml"), []byte(inv.String()), 0o644); err != nil {
-		t.Fatalf("%v", err)
-	}
-	fmt.Printf("\ncluster.yml:\n%s", indent(inv.String()))
+	writeInventory(t, c, work)
 
 	cli := func(args ...string) {
 		fmt.Printf("\n$ es-service-tokens %s\n", strings.Join(args, " "))
@@ -93,35 +80,11 @@ func main() {
 
 	step("each node's file, as the node sees it")
 	for _, n := range c.Nodes {
-		fi, err := os.Stat(n.HostPath())
-		if err != nil {
-			t.Fatalf("%s: %v", n.Name, err)
-		}
-		st := fi.Sys().(*syscall.Stat_t)
-		data, _ := os.ReadFile(n.HostPath())
-		owner, group := fmt.Sprint(st.Uid), fmt.Sprint(st.Gid)
-		if u, err := user.LookupId(owner); err == nil {
-			owner = u.Username
-		}
-		if g, err := user.LookupGroupId(group); err == nil {
-			group = g.Name
-		}
-		fmt.Printf("%s:%s  %s %s:%s\n%s", n.Name, n.Path(), fi.Mode().Perm(), owner, group, indent(redact(string(data))))
+		showFile(t, n)
 	}
 
 	step("the token authenticates against the file, as Elasticsearch checks it")
-	fmt.Printf("\n$ es-service-tokens --file service_tokens verify < demo.token\n")
-	verify := exec.Command(bin, "--file", "service_tokens", "verify")
-	verify.Dir, verify.Stdout, verify.Stderr = work, os.Stdout, os.Stderr
-	tok, err := os.Open(filepath.Join(work, "demo.token"))
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	verify.Stdin = tok
-	if err := verify.Run(); err != nil {
-		t.Fatalf("verify: %v", err)
-	}
-	tok.Close()
+	verifyToken(t, bin, work)
 
 	step("someone changes es-2 by hand; check finds it, push repairs it")
 	if err := os.Chmod(c.Nodes[1].HostPath(), 0o644); err != nil {
@@ -135,6 +98,61 @@ func main() {
 	cli("-i", "cluster.yml", "check")
 
 	step("stopping the nodes and removing everything the demo created")
+}
+
+// writeInventory writes work/cluster.yml for the cluster's nodes and
+// shows it.
+func writeInventory(t *demoTB, c *sshdtest.Cluster, work string) {
+	var inv strings.Builder
+	fmt.Fprintf(&inv, "local_file: service_tokens\ndefaults:\n  user: root\n  identity_file: %s\n  known_hosts: %s\n  owner: root\n  group: elasticsearch\n  mode: \"0660\"\nnodes:\n",
+		c.ClientKeyFile, c.KnownHostsFile)
+	for _, n := range c.Nodes {
+		fmt.Printf("  %s  %s  (its /etc/elasticsearch is %s on this host)\n", n.Name, n.Addr(), n.ConfDir)
+		fmt.Fprintf(&inv, "  - name: %s\n    host: %s\n    port: %d\n", n.Name, n.Host, n.Port)
+	}
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		t.Fatalf("%v", err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "cluster.yml"), []byte(inv.String()), 0o644); err != nil {
+		t.Fatalf("%v", err)
+	}
+	fmt.Printf("\ncluster.yml:\n%s", indent(inv.String()))
+}
+
+// showFile prints a node's service_tokens file with its mode, owner and
+// group, hashes shortened.
+func showFile(t *demoTB, n *sshdtest.Node) {
+	fi, err := os.Stat(n.HostPath())
+	if err != nil {
+		t.Fatalf("%s: %v", n.Name, err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	data, _ := os.ReadFile(n.HostPath())
+	owner, group := fmt.Sprint(st.Uid), fmt.Sprint(st.Gid)
+	if u, err := user.LookupId(owner); err == nil {
+		owner = u.Username
+	}
+	if g, err := user.LookupGroupId(group); err == nil {
+		group = g.Name
+	}
+	fmt.Printf("%s:%s  %s %s:%s\n%s", n.Name, n.Path(), fi.Mode().Perm(), owner, group, indent(redact(string(data))))
+}
+
+// verifyToken runs verify with the new token on its standard input, as a
+// script would: never on the command line.
+func verifyToken(t *demoTB, bin, work string) {
+	fmt.Printf("\n$ es-service-tokens --file service_tokens verify < demo.token\n")
+	verify := exec.Command(bin, "--file", "service_tokens", "verify")
+	verify.Dir, verify.Stdout, verify.Stderr = work, os.Stdout, os.Stderr
+	tok, err := os.Open(filepath.Join(work, "demo.token"))
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	defer tok.Close()
+	verify.Stdin = tok
+	if err := verify.Run(); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
 }
 
 func step(s string) { fmt.Printf("\n==> %s\n", s) }
