@@ -7,7 +7,6 @@ import (
 	"os/signal"
 	"os/user"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
+	"github.com/es-service-tokens/es-service-tokens/sync/steps"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
@@ -235,7 +235,7 @@ func (t *tool) connect(c *cli.Context, nodes []*inventory.Node) (*remote, error)
 	}
 	var timings *stepTimings
 	if c.Bool("verbose") {
-		timings = &stepTimings{t: t, byNode: map[string][]stepTime{}}
+		timings = &stepTimings{t: t}
 	}
 	keys := &hostkeys.Checker{Notify: func(msg string) { t.warn(c, "%s", msg) }}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -294,18 +294,11 @@ func (r *remote) close() {
 	}
 }
 
-// stepTime is one step of one node's work, for -v.
-type stepTime struct {
-	Step    string  `json:"step"`
-	Seconds float64 `json:"seconds"`
-}
-
-// stepTimings collects the steps sync reports (connect, auth, read,
-// write, read-back) per node, from the nodes' goroutines.
+// stepTimings prints, with -v, the steps sync reports (connect, auth,
+// read, write, read-back) per node.
 type stepTimings struct {
-	t      *tool
-	mu     sync.Mutex
-	byNode map[string][]stepTime
+	t   *tool
+	rec steps.Recorder
 }
 
 // hook is fleet's Steps hook, nil without -v.
@@ -313,35 +306,28 @@ func (s *stepTimings) hook() func(node, step string, d time.Duration) {
 	if s == nil {
 		return nil
 	}
-	return s.record
-}
-
-func (s *stepTimings) record(node, step string, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.byNode[node] = append(s.byNode[node], stepTime{step, d.Seconds()})
+	return s.rec.Record
 }
 
 // print writes one line per node on stderr, in inventory order:
 // "es-1: connect 0.004s, auth 0.031s, read 0.002s, ...", or one JSON object
 // per node with --format json.
 func (s *stepTimings) print(nodes []*inventory.Node) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, n := range nodes {
 		node := n.Name
-		if _, ok := s.byNode[node]; !ok {
+		done, ok := s.rec.Of(node)
+		if !ok {
 			continue
 		}
 		if s.t.jsonOut {
 			writeJSON(s.t.stderr, struct {
-				Node  string     `json:"node"`
-				Steps []stepTime `json:"steps"`
-			}{node, s.byNode[node]})
+				Node  string       `json:"node"`
+				Steps []steps.Step `json:"steps"`
+			}{node, done})
 			continue
 		}
-		parts := make([]string, len(s.byNode[node]))
-		for i, st := range s.byNode[node] {
+		parts := make([]string, len(done))
+		for i, st := range done {
 			parts[i] = fmt.Sprintf("%s %.3fs", st.Step, st.Seconds)
 		}
 		fmt.Fprintf(s.t.stderr, "%s: %s\n", node, strings.Join(parts, ", "))

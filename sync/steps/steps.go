@@ -6,6 +6,7 @@ package steps
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -29,4 +30,38 @@ func Start(ctx context.Context, step string) func() {
 	}
 	t := time.Now()
 	return func() { h(step, time.Since(t)) }
+}
+
+// Step is one finished step and how long it took.
+type Step struct {
+	Step    string  `json:"step"`
+	Seconds float64 `json:"seconds"`
+}
+
+// Recorder collects the steps of many items (nodes) from their
+// goroutines, for whoever renders them when the work is done. The zero
+// value is ready to use.
+type Recorder struct {
+	mu     sync.Mutex
+	byItem map[string][]Step
+}
+
+// Record adds one finished step of item; it is the shape of fleet's Steps
+// hook.
+func (r *Recorder) Record(item, step string, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.byItem == nil {
+		r.byItem = map[string][]Step{}
+	}
+	r.byItem[item] = append(r.byItem[item], Step{step, d.Seconds()})
+}
+
+// Of returns item's steps in the order they ended; ok is false when it
+// has none (the item was never reached).
+func (r *Recorder) Of(item string) (steps []Step, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	steps, ok = r.byItem[item]
+	return append([]Step(nil), steps...), ok
 }
