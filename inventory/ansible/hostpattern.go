@@ -117,21 +117,30 @@ func rangeValues(spec string) ([]string, error) {
 	if end == "" {
 		return nil, fmt.Errorf("range [%s] must specify an end value", spec)
 	}
-
 	if len(beg) == 1 && len(end) == 1 {
 		ib, ie := strings.IndexByte(asciiLetters, beg[0]), strings.IndexByte(asciiLetters, end[0])
 		if ib >= 0 && ie >= 0 {
-			if ib > ie {
-				return nil, fmt.Errorf("range [%s] starts after its end", spec)
-			}
-			var out []string
-			for k := ib; k <= ie; k += step {
-				out = append(out, asciiLetters[k:k+1])
-			}
-			return out, nil
+			return letterRange(spec, ib, ie, step)
 		}
 	}
+	return numberRange(spec, beg, end, step)
+}
 
+// letterRange is a:f, the letters' places in asciiLetters given.
+func letterRange(spec string, ib, ie, step int) ([]string, error) {
+	if ib > ie {
+		return nil, fmt.Errorf("range [%s] starts after its end", spec)
+	}
+	var out []string
+	for k := ib; k <= ie; k += step {
+		out = append(out, asciiLetters[k:k+1])
+	}
+	return out, nil
+}
+
+// numberRange is 1:9, or 01:09 with every number zero-padded to the
+// width of begin.
+func numberRange(spec, beg, end string, step int) ([]string, error) {
 	if !isDigits(beg) || !isDigits(end) {
 		return nil, fmt.Errorf("range [%s] must be numeric (1:9) or alphabetic (a:f), not a mix", spec)
 	}
