@@ -1,7 +1,8 @@
 // Command demo shows es-service-tokens on a real, local cluster: it starts
 // three OpenSSH sshd "nodes" on loopback, each with its own
-// /etc/elasticsearch, creates a token, pushes it, shows every node's file
-// and owner, checks for drift, and cleans up.
+// /etc/elasticsearch, and a simulated Elasticsearch cluster over them;
+// creates a token, pushes it, waits for the cluster to load it, shows every
+// node's file and owner, verifies the token, checks for drift, and cleans up.
 //
 // Run it as root through examples/demo.sh, which installs what it needs.
 package main
@@ -14,7 +15,9 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/estest"
 	"github.com/es-service-tokens/es-service-tokens/internal/sshdtest"
 )
 
@@ -65,25 +68,19 @@ func main() {
 	step("building es-service-tokens")
 	run(t, "", "go", "build", "-o", bin, "./cmd/es-service-tokens")
 
-	step("starting three sshd nodes on loopback, each with its own /etc/elasticsearch")
-	c := sshdtest.Start(t, sshdtest.Options{Nodes: 3})
-	work := filepath.Join(dir, "work")
-	writeInventory(t, c, work)
-
+	c, work := startCluster(t, dir)
 	cli := func(args ...string) {
 		fmt.Printf("\n$ es-service-tokens %s\n", strings.Join(args, " "))
 		run(t, work, bin, args...)
 	}
-	step("creating a token: written locally, printed, then pushed to every node")
+	step("creating a token: written locally, printed, pushed to every node, and confirmed by Elasticsearch")
 	cli("-i", "cluster.yml", "create", "elastic/fleet-server", "demo-token", "--token-file", "demo.token")
 	cli("-i", "cluster.yml", "nodes", "--limit", "es-1")
 
 	step("each node's file, as the node sees it")
-	for _, n := range c.Nodes {
-		showFile(t, n)
-	}
+	showFiles(t, c)
 
-	step("the token authenticates against the file, as Elasticsearch checks it")
+	step("the token authenticates against the file, as Elasticsearch checks it, and against the cluster")
 	verifyToken(t, bin, work)
 
 	step("someone changes es-2 by hand; check finds it, push repairs it")
@@ -100,49 +97,11 @@ func main() {
 	step("stopping the nodes and removing everything the demo created")
 }
 
-// writeInventory writes work/cluster.yml for the cluster's nodes and
-// shows it.
-func writeInventory(t *demoTB, c *sshdtest.Cluster, work string) {
-	var inv strings.Builder
-	fmt.Fprintf(&inv, "local_file: service_tokens\ndefaults:\n  user: root\n  identity_file: %s\n  known_hosts: %s\n  owner: root\n  group: elasticsearch\n  mode: \"0660\"\nnodes:\n",
-		c.ClientKeyFile, c.KnownHostsFile)
-	for _, n := range c.Nodes {
-		fmt.Printf("  %s  %s  (its /etc/elasticsearch is %s on this host)\n", n.Name, n.Addr(), n.ConfDir)
-		fmt.Fprintf(&inv, "  - name: %s\n    host: %s\n    port: %d\n", n.Name, n.Host, n.Port)
-	}
-	if err := os.MkdirAll(work, 0o755); err != nil {
-		t.Fatalf("%v", err)
-	}
-	if err := os.WriteFile(filepath.Join(work, "cluster.yml"), []byte(inv.String()), 0o644); err != nil {
-		t.Fatalf("%v", err)
-	}
-	fmt.Printf("\ncluster.yml:\n%s", indent(inv.String()))
-}
-
-// showFile prints a node's service_tokens file with its mode, owner and
-// group, hashes shortened.
-func showFile(t *demoTB, n *sshdtest.Node) {
-	fi, err := os.Stat(n.HostPath())
-	if err != nil {
-		t.Fatalf("%s: %v", n.Name, err)
-	}
-	st := fi.Sys().(*syscall.Stat_t)
-	data, _ := os.ReadFile(n.HostPath())
-	owner, group := fmt.Sprint(st.Uid), fmt.Sprint(st.Gid)
-	if u, err := user.LookupId(owner); err == nil {
-		owner = u.Username
-	}
-	if g, err := user.LookupGroupId(group); err == nil {
-		group = g.Name
-	}
-	fmt.Printf("%s:%s  %s %s:%s\n%s", n.Name, n.Path(), fi.Mode().Perm(), owner, group, indent(redact(string(data))))
-}
-
-// verifyToken runs verify with the new token on its standard input, as a
-// script would: never on the command line.
+// verifyToken runs verify with the inventory: the local file's verdict,
+// then the cluster's (_authenticate).
 func verifyToken(t *demoTB, bin, work string) {
-	fmt.Printf("\n$ es-service-tokens --file service_tokens verify < demo.token\n")
-	verify := exec.Command(bin, "--file", "service_tokens", "verify")
+	fmt.Printf("\n$ es-service-tokens -i cluster.yml verify < demo.token\n")
+	verify := exec.Command(bin, "-i", "cluster.yml", "verify")
 	verify.Dir, verify.Stdout, verify.Stderr = work, os.Stdout, os.Stderr
 	tok, err := os.Open(filepath.Join(work, "demo.token"))
 	if err != nil {
@@ -152,6 +111,71 @@ func verifyToken(t *demoTB, bin, work string) {
 	verify.Stdin = tok
 	if err := verify.Run(); err != nil {
 		t.Fatalf("verify: %v", err)
+	}
+}
+
+// startCluster starts three sshd nodes and, over them, the simulated
+// Elasticsearch cluster of internal/estest (no Elasticsearch can run here):
+// node es-node-N loads what is really pushed to es-N, once a second
+// (Elasticsearch's default is every 5 s). It writes cluster.yml into the
+// returned work directory.
+func startCluster(t *demoTB, dir string) (*sshdtest.Cluster, string) {
+	step("starting three sshd nodes on loopback, each with its own /etc/elasticsearch, and a simulated Elasticsearch cluster over them")
+	c := sshdtest.Start(t, sshdtest.Options{Nodes: 3})
+	work := filepath.Join(dir, "work")
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		t.Fatalf("%v", err)
+	}
+	key := estest.EncodeAPIKey("demo", "demo-secret")
+	opts := estest.Options{APIKey: key}
+	var inv strings.Builder
+	fmt.Fprintf(&inv, "local_file: service_tokens\ndefaults:\n  user: root\n  identity_file: %s\n  known_hosts: %s\n  owner: root\n  group: elasticsearch\n  mode: \"0660\"\nnodes:\n",
+		c.ClientKeyFile, c.KnownHostsFile)
+	for i, n := range c.Nodes {
+		esName := fmt.Sprintf("es-node-%d", i+1)
+		// The tool reads node.name from here to match es-N with es-node-N.
+		writeFile(t, filepath.Join(n.ConfDir, "elasticsearch.yml"), "node.name: "+esName+"\n", 0o644)
+		opts.Nodes = append(opts.Nodes, estest.NodeSpec{Name: esName, File: n.HostPath(), Reload: time.Second})
+		fmt.Printf("  %s  %s  (its /etc/elasticsearch is %s on this host)\n", n.Name, n.Addr(), n.ConfDir)
+		fmt.Fprintf(&inv, "  - name: %s\n    host: %s\n    port: %d\n", n.Name, n.Host, n.Port)
+	}
+	es, err := estest.Start(opts)
+	if err != nil {
+		t.Fatalf("simulated cluster: %v", err)
+	}
+	t.Cleanup(es.Close)
+	writeFile(t, filepath.Join(work, "http_ca.crt"), string(es.CAPEM), 0o644)
+	writeFile(t, filepath.Join(work, "api_key"), key+"\n", 0o600)
+	fmt.Printf("  Elasticsearch (simulated)  %s\n", es.URL)
+	fmt.Fprintf(&inv, "elasticsearch:\n  url: %s\n  ca: http_ca.crt\n  api_key_file: api_key\n", es.URL)
+	writeFile(t, filepath.Join(work, "cluster.yml"), inv.String(), 0o644)
+	fmt.Printf("\ncluster.yml:\n%s", indent(inv.String()))
+	return c, work
+}
+
+// showFiles prints every node's file with its mode and owner, hashes cut.
+func showFiles(t *demoTB, c *sshdtest.Cluster) {
+	for _, n := range c.Nodes {
+		fi, err := os.Stat(n.HostPath())
+		if err != nil {
+			t.Fatalf("%s: %v", n.Name, err)
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		data, _ := os.ReadFile(n.HostPath())
+		owner, group := fmt.Sprint(st.Uid), fmt.Sprint(st.Gid)
+		if u, err := user.LookupId(owner); err == nil {
+			owner = u.Username
+		}
+		if g, err := user.LookupGroupId(group); err == nil {
+			group = g.Name
+		}
+		fmt.Printf("%s:%s  %s %s:%s\n%s", n.Name, n.Path(), fi.Mode().Perm(), owner, group, indent(redact(string(data))))
+	}
+}
+
+func writeFile(t *demoTB, path, content string, mode os.FileMode) {
+	if err := os.WriteFile(path, []byte(content), mode); err != nil {
+		t.Fatalf("%v", err)
 	}
 }
 
