@@ -190,26 +190,22 @@ func (s *sftpSession) inspect(pkt []byte) action {
 		}
 		// Remember the path of each open, to fsync the file its handle
 		// names.
-		if id, rest, ok := readUint32(body); ok {
-			if name, _, ok := readString(rest); ok {
-				s.mu.Lock()
-				s.opening[id] = localPath(name)
-				s.mu.Unlock()
-			}
+		if id, name, _, ok := readIDString(body); ok {
+			s.mu.Lock()
+			s.opening[id] = localPath(name)
+			s.mu.Unlock()
 		}
 	case fxpClose:
 		if !s.opts.Fsync {
 			break
 		}
-		if _, rest, ok := readUint32(body); ok {
-			if handle, _, ok := readString(rest); ok {
-				s.mu.Lock()
-				if f := s.files[handle]; f != nil {
-					f.Close()
-					delete(s.files, handle)
-				}
-				s.mu.Unlock()
+		if _, handle, _, ok := readIDString(body); ok {
+			s.mu.Lock()
+			if f := s.files[handle]; f != nil {
+				f.Close()
+				delete(s.files, handle)
 			}
+			s.mu.Unlock()
 		}
 	}
 	return actForward
@@ -236,11 +232,7 @@ func (s *sftpSession) inspectWrite(body []byte) action {
 // rename whose reply is to be lost.
 func (s *sftpSession) inspectExtended(body []byte) action {
 	srv := s.c.srv
-	id, rest, ok := readUint32(body)
-	if !ok {
-		return actForward
-	}
-	name, rest, ok := readString(rest)
+	id, name, rest, ok := readIDString(body)
 	if !ok {
 		return actForward
 	}
@@ -387,11 +379,7 @@ func (s *sftpSession) fromServer(pkt []byte) []byte {
 		if !s.opts.Fsync {
 			break
 		}
-		id, rest, ok := readUint32(body)
-		if !ok {
-			break
-		}
-		handle, _, ok := readString(rest)
+		id, handle, _, ok := readIDString(body)
 		if !ok {
 			break
 		}
@@ -555,6 +543,17 @@ func readString(b []byte) (string, []byte, bool) {
 		return "", b, false
 	}
 	return string(rest[:n]), rest[n:], true
+}
+
+// readIDString reads a request id and the string after it: the start of
+// most packets.
+func readIDString(b []byte) (id uint32, s string, rest []byte, ok bool) {
+	id, rest, ok = readUint32(b)
+	if !ok {
+		return 0, "", b, false
+	}
+	s, rest, ok = readString(rest)
+	return id, s, rest, ok
 }
 
 func appendString(b []byte, s string) []byte {
