@@ -47,3 +47,17 @@ func TestNewDrawsTheSecretFirst(t *testing.T) {
 		t.Fatal("no random bytes: no error")
 	}
 }
+
+func TestSplitQualifiedName(t *testing.T) {
+	for _, c := range []struct{ key, principal, name string }{
+		{"elastic/fleet-server/token1", "elastic/fleet-server", "token1"},
+		{"elastic/kibana/", "elastic/kibana", ""},
+		{"noslash", "", ""},
+		{"/lead", "", ""},
+	} {
+		p, n, ok := SplitQualifiedName(c.key)
+		if p != c.principal || n != c.name || ok != (c.principal != "") {
+			t.Errorf("SplitQualifiedName(%q) = %q, %q, %v; want %q, %q", c.key, p, n, ok, c.principal, c.name)
+		}
+	}
+}

@@ -24,6 +24,17 @@ func (t Token) Principal() string { return t.Namespace + "/" + t.Service }
 // QualifiedName is namespace/service/name, the key in service_tokens.
 func (t Token) QualifiedName() string { return t.Principal() + "/" + t.Name }
 
+// SplitQualifiedName splits a key of the file, namespace/service/name,
+// into its principal (namespace/service) and token name, at the last '/';
+// ok is false when the key has none past its first character.
+func SplitQualifiedName(key string) (principal, name string, ok bool) {
+	i := strings.LastIndexByte(key, '/')
+	if i <= 0 {
+		return "", "", false
+	}
+	return key[:i], key[i+1:], true
+}
+
 var bearerPrefix = []byte{0, 1, 0, 1} // magic, token type, reserved, format version
 
 // Bearer returns the string a client sends as "Authorization: Bearer ...".

@@ -364,18 +364,9 @@ func (t *tool) listCommand() *cli.Command {
 }
 
 func (t *tool) list(c *cli.Context) error {
-	args := c.Args().Slice()
-	if len(args) > 1 {
-		return &exitError{code: exitUsage, msg: fmt.Sprintf("Expected at most one argument, service-account-principal, found extra: [%s]", strings.Join(args, ",")),
-			usage: usageLine(c.Command)}
-	}
-	prefix := ""
-	if len(args) == 1 {
-		acct, err := principal(args[0])
-		if err != nil {
-			return err
-		}
-		prefix = acct.Principal + "/"
+	prefix, err := listPrefix(c)
+	if err != nil {
+		return err
 	}
 	asJSON, err := t.jsonOutput(c)
 	if err != nil {
@@ -391,15 +382,11 @@ func (t *tool) list(c *cli.Context) error {
 	}
 	entries := []listEntry{}
 	for _, k := range snap.File.Keys() {
-		if !strings.HasPrefix(k, prefix) {
-			continue
+		if strings.HasPrefix(k, prefix) {
+			e := listEntry{QualifiedName: k, HashAlgorithm: string(snap.File.Kind(k))}
+			e.Principal, e.Name, _ = tokens.SplitQualifiedName(k)
+			entries = append(entries, e)
 		}
-		e := listEntry{QualifiedName: k}
-		if i := strings.LastIndexByte(k, '/'); i > 0 {
-			e.Principal, e.Name = k[:i], k[i+1:]
-		}
-		e.HashAlgorithm = string(snap.File.Kind(k))
-		entries = append(entries, e)
 	}
 	if asJSON {
 		return writeJSON(t.stdout, struct {
@@ -412,6 +399,24 @@ func (t *tool) list(c *cli.Context) error {
 		fmt.Fprintln(w, e.QualifiedName)
 	}
 	return w.Flush()
+}
+
+// listPrefix is what list's optional principal argument keeps: the keys
+// that start with it.
+func listPrefix(c *cli.Context) (string, error) {
+	args := c.Args().Slice()
+	switch len(args) {
+	case 0:
+		return "", nil
+	case 1:
+		acct, err := principal(args[0])
+		if err != nil {
+			return "", err
+		}
+		return acct.Principal + "/", nil
+	}
+	return "", &exitError{code: exitUsage, msg: fmt.Sprintf("Expected at most one argument, service-account-principal, found extra: [%s]", strings.Join(args, ",")),
+		usage: usageLine(c.Command)}
 }
 
 // verifyResult is verify's JSON document.
