@@ -71,6 +71,18 @@ func (t *tool) location(c *cli.Context) (esconfig.Location, error) {
 	})
 }
 
+// loadLocal finds and loads the local file; a missing file is an empty
+// one, as for Elasticsearch. The location's errors come back as they are,
+// so that the caller can tell "no file configured" (esconfig.ErrNoLocation).
+func (t *tool) loadLocal(c *cli.Context) (esconfig.Location, store.Snapshot, error) {
+	loc, err := t.location(c)
+	if err != nil {
+		return loc, store.Snapshot{}, err
+	}
+	snap, err := store.Load(loc.File)
+	return loc, snap, err
+}
+
 // warn prints a one-line WARNING: on stderr, or {"warning": ...} with
 // --format json; each distinct warning once a run, and none with -s.
 func (t *tool) warn(c *cli.Context, format string, a ...any) {
@@ -372,11 +384,7 @@ func (t *tool) list(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	loc, err := t.location(c)
-	if err != nil {
-		return err
-	}
-	snap, err := store.Load(loc.File)
+	loc, snap, err := t.loadLocal(c)
 	if err != nil {
 		return err
 	}
@@ -460,15 +468,11 @@ func (t *tool) verify(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	loc, err := t.location(c)
+	loc, snap, err := t.loadLocal(c)
 	if live != nil && errors.Is(err, esconfig.ErrNoLocation) {
 		// No local file: Elasticsearch alone decides.
 		return t.printLive(c, asJSON, verifyResult{}, live, false)
 	}
-	if err != nil {
-		return err
-	}
-	snap, err := store.Load(loc.File)
 	if err != nil {
 		return err
 	}

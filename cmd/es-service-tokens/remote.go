@@ -349,11 +349,7 @@ func (t *tool) progress(c *cli.Context) func(done, total int, node, status strin
 
 // localFile loads the local file, which must exist; missing says why.
 func (t *tool) localFile(c *cli.Context, missing string) (esconfig.Location, store.Snapshot, error) {
-	loc, err := t.location(c)
-	if err != nil {
-		return loc, store.Snapshot{}, err
-	}
-	snap, err := store.Load(loc.File)
+	loc, snap, err := t.loadLocal(c)
 	if err == nil && !snap.Exists {
 		err = fail(exitIOError, "%s does not exist: %s", loc.File, missing)
 	}
