@@ -80,18 +80,20 @@ func globalFlags() []cli.Flag {
 	}
 }
 
+// command is one command's definition: its name, its arguments as the
+// usage line shows them, what it does, a description that ends with an
+// example, its action and its own options.
+func command(name, argsUsage, usage, description string, action cli.ActionFunc, flags ...cli.Flag) *cli.Command {
+	return &cli.Command{Name: name, ArgsUsage: argsUsage, Usage: usage, Description: description, Action: action, Flags: flags}
+}
+
 // nodesCommand is defined here rather than next to its action in nodes.go,
 // which renders the node table.
 
 func (t *tool) nodesCommand() *cli.Command {
-	return &cli.Command{
-		Name:        "nodes",
-		Usage:       "Show the resolved node table and where each value came from",
-		ArgsUsage:   " ",
-		Description: "Example:\n   es-service-tokens -i cluster.yml nodes --limit hot",
-		Flags:       []cli.Flag{&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these `NODES`"}, connectTimeoutFlag()},
-		Action:      t.nodes,
-	}
+	return command("nodes", " ", "Show the resolved node table and where each value came from",
+		"Example:\n   es-service-tokens -i cluster.yml nodes --limit hot",
+		t.nodes, []cli.Flag{&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these `NODES`"}, connectTimeoutFlag()}...)
 }
 
 func usageError(c *cli.Context, err error, _ bool) error {

@@ -47,19 +47,14 @@ const (
 )
 
 func (t *tool) checkCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "check",
-		Usage:     "Compare every node's file with the local one; write nothing",
-		ArgsUsage: " ",
-		Description: "Exit codes (as diff): 0 all in sync, 1 drift, 2 a node could not be checked;\n" +
-			"with --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n" +
+	return command("check", " ", "Compare every node's file with the local one; write nothing",
+		"Exit codes (as diff): 0 all in sync, 1 drift, 2 a node could not be checked;\n"+
+			"with --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"+
 			"Example:\n   es-service-tokens -i cluster.yml check --prometheus-textfile /var/lib/node_exporter/es_tokens.prom",
-		Flags: nodeFlags(false,
+		t.check, nodeFlags(false,
 			&cli.BoolFlag{Name: "nagios", Usage: "print one Nagios/Icinga plugin line with perfdata"},
 			&cli.StringFlag{Name: "prometheus-textfile", Usage: "also write node_exporter textfile metrics to `PATH` (atomically)"},
-			&cli.StringFlag{Name: "against", Usage: "compare the local file with `OTHER_FILE` instead of nodes"}),
-		Action: t.check,
-	}
+			&cli.StringFlag{Name: "against", Usage: "compare the local file with `OTHER_FILE` instead of nodes"})...)
 }
 
 func (t *tool) check(c *cli.Context) (err error) {
@@ -322,15 +317,10 @@ func promLabel(v string) string {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func (t *tool) pullCommand() *cli.Command {
-	return &cli.Command{
-		Name:        "pull",
-		Usage:       "Copy one node's file to a new local file",
-		ArgsUsage:   "<node> --out FILE",
-		Description: "Example:\n   es-service-tokens -i cluster.yml pull es-1 --out recovered_service_tokens\n   es-service-tokens -i cluster.yml pull es-1 --backup latest --out restored_service_tokens",
-		Flags: append(fanoutFlags(false), &cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the new local `FILE` (never overwritten)"},
-			&cli.StringFlag{Name: "backup", Usage: "copy one of the node's backups instead: `latest` or its timestamp (see backups: N)"}),
-		Action: t.pull,
-	}
+	return command("pull", "<node> --out FILE", "Copy one node's file to a new local file",
+		"Example:\n   es-service-tokens -i cluster.yml pull es-1 --out recovered_service_tokens\n   es-service-tokens -i cluster.yml pull es-1 --backup latest --out restored_service_tokens",
+		t.pull, append(fanoutFlags(false), &cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the new local `FILE` (never overwritten)"},
+			&cli.StringFlag{Name: "backup", Usage: "copy one of the node's backups instead: `latest` or its timestamp (see backups: N)"})...)
 }
 
 // namedNode is the inventory's node called name, the one a pull reads.

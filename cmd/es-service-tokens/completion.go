@@ -56,13 +56,9 @@ fi
 `
 
 func (t *tool) completionCommand() *cli.Command {
-	return &cli.Command{
-		Name:        "completion",
-		Usage:       "Print a shell completion script",
-		ArgsUsage:   "bash|zsh|fish",
-		Description: "Example:\n   source <(es-service-tokens completion bash)",
-		Action:      t.completion,
-	}
+	return command("completion", "bash|zsh|fish", "Print a shell completion script",
+		"Example:\n   source <(es-service-tokens completion bash)",
+		t.completion)
 }
 
 func (t *tool) completion(c *cli.Context) error {

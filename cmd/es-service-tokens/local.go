@@ -191,16 +191,14 @@ func (t *tool) prepareChange(c *cli.Context, ready func(esconfig.Location) error
 }
 
 func (t *tool) createCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "create",
-		Usage:     "Create a file token for specified service account and token name",
-		ArgsUsage: "<principal> <token-name>",
-		Description: "Example:\n   es-service-tokens create elastic/fleet-server my-token\n" +
+	return command("create", "<principal> <token-name>", "Create a file token for specified service account and token name",
+		"Example:\n   es-service-tokens create elastic/fleet-server my-token\n"+
 			"   es-service-tokens -i cluster.yml create elastic/kibana kibana-1 --token-file /root/kibana.token",
-		Flags: append([]cli.Flag{&cli.StringFlag{Name: "token-file", Usage: "write the bearer token to a new file `PATH` (mode 0600) instead of stdout"}},
-			nodeFlags(true)...),
-		Action: t.create,
-	}
+		t.create, append([]cli.Flag{tokenFileFlag()}, nodeFlags(true)...)...)
+}
+
+func tokenFileFlag() cli.Flag {
+	return &cli.StringFlag{Name: "token-file", Usage: "write the bearer token to a new file `PATH` (mode 0600) instead of stdout"}
 }
 
 func (t *tool) create(c *cli.Context) error {
@@ -320,14 +318,9 @@ func takeBack(file string, tok tokens.Token, printErr error, withPush bool) erro
 }
 
 func (t *tool) deleteCommand() *cli.Command {
-	return &cli.Command{
-		Name:        "delete",
-		Usage:       "Remove a file token for specified service account and token name",
-		ArgsUsage:   "<principal> <token-name>",
-		Description: "Example:\n   es-service-tokens delete elastic/fleet-server my-token",
-		Flags:       nodeFlags(true),
-		Action:      t.delete,
-	}
+	return command("delete", "<principal> <token-name>", "Remove a file token for specified service account and token name",
+		"Example:\n   es-service-tokens delete elastic/fleet-server my-token",
+		t.delete, nodeFlags(true)...)
 }
 
 func (t *tool) delete(c *cli.Context) error {
@@ -366,13 +359,9 @@ type listEntry struct {
 }
 
 func (t *tool) listCommand() *cli.Command {
-	return &cli.Command{
-		Name:        "list",
-		Usage:       "List file tokens for the specified service accounts",
-		ArgsUsage:   "[<principal>]",
-		Description: "Example:\n   es-service-tokens list elastic/fleet-server",
-		Action:      t.list,
-	}
+	return command("list", "[<principal>]", "List file tokens for the specified service accounts",
+		"Example:\n   es-service-tokens list elastic/fleet-server",
+		t.list)
 }
 
 func (t *tool) list(c *cli.Context) error {
@@ -438,16 +427,11 @@ type verifyResult struct {
 }
 
 func (t *tool) verifyCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "verify",
-		Usage:     "Check a bearer token against the file as Elasticsearch authenticates it",
-		ArgsUsage: "[<bearer-token> | -]",
-		Description: "Reads the token from standard input when it is - or missing, which keeps it\n" +
-			"out of the process list and shell history. Exits 0 when valid, 1 when not.\n" +
+	return command("verify", "[<bearer-token> | -]", "Check a bearer token against the file as Elasticsearch authenticates it",
+		"Reads the token from standard input when it is - or missing, which keeps it\n"+
+			"out of the process list and shell history. Exits 0 when valid, 1 when not.\n"+
 			"Example:\n   es-service-tokens verify < kibana.token",
-		Flags:  esFlags(false),
-		Action: t.verify,
-	}
+		t.verify, esFlags(false)...)
 }
 
 func (t *tool) verify(c *cli.Context) error {

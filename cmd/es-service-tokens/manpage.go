@@ -42,13 +42,9 @@ tag es-service-tokens) when /dev/log exists, and as one JSON line to the file na
 `
 
 func (t *tool) manCommand() *cli.Command {
-	return &cli.Command{
-		Name:        "man",
-		Usage:       "Print the manual page (roff), as installed by the packages",
-		ArgsUsage:   " ",
-		Description: "Example:\n   es-service-tokens man | man -l -",
-		Action:      t.manPage,
-	}
+	return command("man", " ", "Print the manual page (roff), as installed by the packages",
+		"Example:\n   es-service-tokens man | man -l -",
+		t.manPage)
 }
 
 // manPage prints the manual page, rendered from the same command

@@ -373,16 +373,11 @@ func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location,
 }
 
 func (t *tool) pushCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "push",
-		Usage:     "Copy the local file to every node: atomic, verified, owner, group and mode enforced",
-		ArgsUsage: " ",
-		Description: "Exit codes: 0 every node verified, 1 a node failed or conflicted, 64 usage,\n" +
-			"65 the local file is malformed, 78 the inventory is invalid.\n" +
+	return command("push", " ", "Copy the local file to every node: atomic, verified, owner, group and mode enforced",
+		"Exit codes: 0 every node verified, 1 a node failed or conflicted, 64 usage,\n"+
+			"65 the local file is malformed, 78 the inventory is invalid.\n"+
 			"Example:\n   es-service-tokens -i cluster.yml push --limit 'hot,!es-3' --dry-run",
-		Flags:  nodeFlags(true, &cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "connect and show what would change, by token name; write nothing"}),
-		Action: t.push,
-	}
+		t.push, nodeFlags(true, &cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "connect and show what would change, by token name; write nothing"})...)
 }
 
 // push is the push command: the local file as it is, to every node.

@@ -9,13 +9,9 @@ import (
 )
 
 func (t *tool) versionCommand() *cli.Command {
-	return &cli.Command{
-		Name:        "version",
-		Usage:       "Print the version, commit and build date",
-		ArgsUsage:   " ",
-		Description: "Example:\n   es-service-tokens version --format json",
-		Action:      t.version,
-	}
+	return command("version", " ", "Print the version, commit and build date",
+		"Example:\n   es-service-tokens version --format json",
+		t.version)
 }
 
 // version prints which build this is, for pinning and change approval.
