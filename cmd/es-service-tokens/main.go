@@ -5,7 +5,6 @@ package main
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -226,16 +225,6 @@ func formatJSON(args []string) bool {
 		}
 	}
 	return false
-}
-
-// writeJSON prints one JSON document on one line.
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
 }
 
 func terminalPassphrase(prompt string) ([]byte, error) {

@@ -151,24 +151,6 @@ func pushSummaryLine(summary map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-func nameWidth(n int, name func(int) string) int {
-	w := 4
-	for i := 0; i < n; i++ {
-		if l := len(name(i)); l > w {
-			w = l
-		}
-	}
-	return w
-}
-
-// plural is "1 token", "2 tokens".
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
-
 // lockHolder is who this run is, as written into the lock it takes on
 // each node: the node's other writers see it in "locked by ...".
 func (t *tool) lockHolder() nodelock.Holder {
