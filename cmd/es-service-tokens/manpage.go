@@ -51,8 +51,8 @@ func (t *tool) manCommand() *cli.Command {
 // definitions as --help (urfave/cli's Markdown, then go-md2man, the
 // renderer urfave/cli's ToMan uses), so the two cannot drift apart.
 func (t *tool) manPage(c *cli.Context) error {
-	if c.Args().Len() > 0 {
-		return &exitError{code: exitUsage, msg: "man takes no arguments", usage: "Usage: " + c.Command.HelpName}
+	if err := noArgs(c); err != nil {
+		return err
 	}
 	page, err := t.renderManPage()
 	if err != nil {

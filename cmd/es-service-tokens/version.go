@@ -16,8 +16,8 @@ func (t *tool) versionCommand() *cli.Command {
 
 // version prints which build this is, for pinning and change approval.
 func (t *tool) version(c *cli.Context) error {
-	if c.Args().Len() > 0 {
-		return &exitError{code: exitUsage, msg: "version takes no arguments", usage: "Usage: " + c.Command.HelpName}
+	if err := noArgs(c); err != nil {
+		return err
 	}
 	asJSON, err := t.jsonOutput(c)
 	if err != nil {
