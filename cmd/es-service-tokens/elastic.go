@@ -166,10 +166,7 @@ func (t *tool) esCoverage(c *cli.Context, r *remote, local *tokens.File) (*elast
 	}
 	m := t.esNames(c, r)
 	tg := elastic.Target{Inventory: m.ByES, Outside: m.Outside, Unnamed: m.Unnamed}
-	var principals []string
-	for _, a := range tokens.Accounts() {
-		principals = append(principals, a.Principal)
-	}
+	principals := principalNames()
 	ctx, cancel := context.WithTimeout(r.ctx, cfg.ConfirmTimeout)
 	defer cancel()
 	cov, err := es.Coverage(ctx, local.Keys(), principals, tg)

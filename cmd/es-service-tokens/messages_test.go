@@ -157,8 +157,6 @@ var remedies = map[string]string{
 	"Expected at most one argument, the bearer token, found extra: [%d arguments]":                                    withUsage,
 	"no bearer token on standard input":                                                                               withUsage,
 	"no terminal to ask for it":                                                                                       part, // "identity file X is encrypted: ..." then asks for ssh-agent
-	"nodes takes no arguments, found [%s]":                                                                            withUsage,
-	"nodes needs an inventory: -i FILE":                                                                               "-i FILE",
 	"--%s needs an inventory (-i FILE)":                                                                               "-i FILE",
 	"--concurrency %d: give at least 1":                                                                               "give at least 1",
 	"%s does not exist: %s":                                                                                           part, // the caller says what to do: "create a token first, or pull one"

@@ -86,14 +86,11 @@ func view(n *inventory.Node) nodeView {
 }
 
 func (t *tool) nodes(c *cli.Context) error {
-	if c.Args().Len() > 0 {
-		return &exitError{code: exitUsage, msg: fmt.Sprintf("nodes takes no arguments, found [%s]", strings.Join(c.Args().Slice(), ",")), usage: usageLine(c.Command)}
-	}
-	if err := t.ansibleInventory(c); err != nil {
+	if err := noArgs(c); err != nil {
 		return err
 	}
-	if c.String("inventory") == "" {
-		return fail(exitUsage, "nodes needs an inventory: -i FILE")
+	if err := t.needInventory(c); err != nil {
+		return err
 	}
 	asJSON, err := t.jsonOutput(c)
 	if err != nil {

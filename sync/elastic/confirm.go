@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
 // Want is what a confirmation waits for, by qualified token name
@@ -266,8 +268,8 @@ func (t Target) notInInventory() string {
 func group(w Want) map[string]bool {
 	g := map[string]bool{}
 	for _, tok := range append(append([]string(nil), w.Present...), w.Absent...) {
-		if i := strings.LastIndexByte(tok, '/'); i > 0 {
-			g[tok[:i]] = true
+		if p, _, ok := tokens.SplitQualifiedName(tok); ok {
+			g[p] = true
 		}
 	}
 	return g
