@@ -97,7 +97,7 @@ func summarizePush(results []push.Result) (summary map[string]int, ok bool) {
 	ok = true
 	for _, res := range results {
 		summary[string(res.Status)]++
-		if !res.Status.Verified() && res.Status != push.WouldUpdate && res.Status != push.WouldFix {
+		if !res.Status.OK() {
 			ok = false
 		}
 	}

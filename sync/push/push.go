@@ -43,6 +43,10 @@ const (
 // Verified reports whether the node ends with the right file.
 func (s Status) Verified() bool { return s == Updated || s == Unchanged || s == Fixed }
 
+// OK reports whether the node did what was asked: it ends with the right
+// file, or a dry run says what it would do. Anything else fails the run.
+func (s Status) OK() bool { return s.Verified() || s == WouldUpdate || s == WouldFix }
+
 // Request is what to push.
 type Request struct {
 	Data []byte

@@ -20,7 +20,7 @@ type Unrevoked struct {
 func StillAccepted(results []Result, removed []string) []Unrevoked {
 	var out []Unrevoked
 	for _, r := range results {
-		if r.Status.Verified() || r.Status == WouldUpdate || r.Status == WouldFix {
+		if r.Status.OK() {
 			continue
 		}
 		var still []string
