@@ -358,8 +358,11 @@ func (a *sshArgReader) option(flag byte, optKey, arg string) error {
 		}
 		if ok {
 			a.set(opt)
-		} else {
+		} else if harmless(opt.Key, "") {
 			a.ignored("-o "+arg, opt.Key)
+		} else {
+			// The value may hold a secret (ProxyCommand="sshpass -p ...").
+			a.ignored("-o "+opt.Key+" (value not shown)", opt.Key)
 		}
 	case 'F':
 		a.configFile = arg

@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
 )
 
@@ -110,7 +111,7 @@ func (r *resolver) esURLs(raw map[string]esValue) ([]string, error) {
 	for _, s := range u.list {
 		p, err := url.Parse(s)
 		if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || p.User != nil {
-			return nil, u.fail("%q is not an http(s)://host:port address without credentials", s)
+			return nil, u.fail("%s is not an http(s)://host:port address without credentials (credentials come from api_key_file or username + password_file)", safetext.URL(s))
 		}
 		urls = append(urls, strings.TrimRight(s, "/"))
 	}

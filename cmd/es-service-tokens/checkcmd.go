@@ -348,6 +348,10 @@ func (t *tool) pull(c *cli.Context) error {
 	if c.Args().Len() != 1 {
 		return &exitError{code: exitUsage, msg: "pull takes one node name", usage: usage}
 	}
+	if c.IsSet("limit") {
+		// The node is the argument; a --limit beside it would be ignored.
+		return &exitError{code: exitUsage, msg: "pull reads the one node it names: drop --limit", usage: usage}
+	}
 	out := c.String("out")
 	if out == "" {
 		return &exitError{code: exitUsage, msg: "pull needs --out FILE, a file that does not exist yet", usage: usage}

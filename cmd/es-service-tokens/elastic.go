@@ -212,9 +212,13 @@ func printCoverage(w io.Writer, cov *elastic.Coverage, covErr error) {
 	if cov.FailedNodes > 0 {
 		fmt.Fprintf(w, "elasticsearch %s: %d nodes did not answer\n", cov.URL, cov.FailedNodes)
 	}
-	if len(cov.Unjudged) > 0 {
+	switch {
+	case len(cov.Unjudged) > 0 && len(cov.Unnamed) > 0:
 		fmt.Fprintf(w, "elasticsearch %s: not judged: %s (they may be %s, outside --limit, whose Elasticsearch names are unknown without connecting to them: set es_node_name to judge them)\n",
 			cov.URL, strings.Join(cov.Unjudged, ", "), strings.Join(cov.Unnamed, ", "))
+	case len(cov.Unjudged) > 0:
+		fmt.Fprintf(w, "elasticsearch %s: not judged: %s is outside --limit, and Elasticsearch 7.13/7.14 reports no other node: nothing of the cluster was checked\n",
+			cov.URL, strings.Join(cov.Unjudged, ", "))
 	}
 	fmt.Fprintf(w, "elasticsearch %s: %d nodes, %d differ from the local file\n", cov.URL, len(cov.Nodes), bad)
 }

@@ -139,6 +139,7 @@ var remedies = map[string]string{
 	"--against compares two local files; drop -i, or drop --against to check the nodes": "drop -i, or drop --against",
 	"check needs an inventory (-i FILE) or --against OTHER_FILE":                        "-i FILE",
 	"pull takes one node name":                              withUsage,
+	"pull reads the one node it names: drop --limit":        "drop --limit",
 	"pull needs --out FILE, a file that does not exist yet": "needs --out FILE",
 	"%s needs an inventory: -i FILE":                        "-i FILE",
 	"no node named %q in %s: `nodes` lists them":            "`nodes` lists them",
@@ -294,10 +295,10 @@ var remedies = map[string]string{
 	"%w: %s":                                                                                                                              result,
 	// Elasticsearch (issue 9): inventory values are wrapped as
 	// "FILE:LINE: elasticsearch.KEY: ..."; the expected form is the remedy.
-	"--confirm-timeout %s: give a positive duration (30s, 2m) or a number of seconds":           "give a positive duration",
-	"--es-ca and --es-insecure-http need --es-url or the inventory's elasticsearch section":     "need --es-url",
-	"--confirm-timeout and --no-confirm need --es-url or the inventory's elasticsearch section": "need --es-url",
-	"%q is not an http(s)://host:port address without credentials":                              "http(s)://host:port",
+	"--confirm-timeout %s: give a positive duration (30s, 2m) or a number of seconds":                                               "give a positive duration",
+	"--es-ca and --es-insecure-http need --es-url or the inventory's elasticsearch section":                                         "need --es-url",
+	"--confirm-timeout and --no-confirm need --es-url or the inventory's elasticsearch section":                                     "need --es-url",
+	"%s is not an http(s)://host:port address without credentials (credentials come from api_key_file or username + password_file)": "http(s)://host:port",
 	"give at least one address": "give at least one address",
 	"must be a file path":       "must be a file path",
 	"%q is not a SHA-256 fingerprint (64 hex digits, colons allowed)":                "64 hex digits",
@@ -308,11 +309,11 @@ var remedies = map[string]string{
 	"needs username":                  "needs username",
 	"%q is not namespace/service":     internal, // principals come from the built-in account list
 	"elasticsearch is not configured": internal, // a sentinel: the caller skips the cluster
-	"elasticsearch URL %q: give https://host:port, without credentials":                                                                                     "give https://host:port",
+	"elasticsearch URL %s: give https://host:port, without credentials (they come from the inventory's files or the environment)":                           "give https://host:port",
 	"elasticsearch URL %s is plain http: tokens and credentials would cross the network in clear; use https, or pass --es-insecure-http for a test cluster": "use https, or pass --es-insecure-http",
-	"elasticsearch CA %s holds no PEM certificate":                                                                                                          part, // the file is named: give the PEM CA (http_ca.crt)
-	"elasticsearch %s %s is empty":              part, // the key (api_key_file, password_file) and file are named
-	"ES_USERNAME is set but ES_PASSWORD is not": part, // names the missing variable
+	"elasticsearch CA %s holds no PEM certificate": part, // the file is named: give the PEM CA (http_ca.crt)
+	"elasticsearch %s %s is empty":                 part, // the key (api_key_file, password_file) and file are named
+	"ES_USERNAME is set but ES_PASSWORD is not":    part, // names the missing variable
 	"no elasticsearch credentials: set elasticsearch.api_key_file (or username and password_file) in the inventory, or ES_API_KEY (or ES_USERNAME and ES_PASSWORD) in the environment": "set elasticsearch.api_key_file",
 	"no connection": internal, // the transport never asks with an empty pool
 	"--canary %d: give a number of nodes, at least 1":                         "give a number of nodes",

@@ -4,6 +4,7 @@
 package safetext
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -52,4 +53,25 @@ func Escape(s string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// URL returns s, a URL as the user wrote it, fit to echo in an error: a
+// password in it is replaced by "xxxxx" (net/url's Redacted), and when s
+// does not parse, everything between "://" and the last "@" before the
+// host goes, since that is where credentials would be.
+func URL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return Escape(u.Redacted())
+	}
+	if i := strings.Index(s, "://"); i >= 0 {
+		rest := s[i+3:]
+		host := rest
+		if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+			host = rest[:j]
+		}
+		if at := strings.LastIndexByte(host, '@'); at >= 0 {
+			s = s[:i+3] + "xxxxx@" + rest[at+1:]
+		}
+	}
+	return Escape(s)
 }

@@ -50,3 +50,16 @@ func FuzzEscape(f *testing.F) {
 		}
 	})
 }
+
+// A URL echoed in an error never carries its password, parsed or not.
+func TestURLHidesPasswords(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://elastic:S3cretPass@127.0.0.1:9200":     "https://elastic:xxxxx@127.0.0.1:9200",
+		"https://elastic:S3cretPass@127.0.0.1:bad/path": "https://xxxxx@127.0.0.1:bad/path",
+		"https://127.0.0.1:9200":                        "https://127.0.0.1:9200",
+	} {
+		if got := URL(in); got != want || strings.Contains(got, "S3cret") {
+			t.Errorf("URL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -48,6 +48,7 @@ import (
 	"github.com/elastic/elastic-transport-go/v8/elastictransport"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 )
 
@@ -135,7 +136,7 @@ func (cfg *Config) resolveURLs(s Sources, inv *inventory.Elasticsearch) error {
 	for i, u := range cfg.URLs {
 		p, err := url.Parse(strings.TrimSpace(u))
 		if err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http") || p.User != nil {
-			return fmt.Errorf("elasticsearch URL %q: give https://host:port, without credentials", u)
+			return fmt.Errorf("elasticsearch URL %s: give https://host:port, without credentials (they come from the inventory's files or the environment)", safetext.URL(u))
 		}
 		if p.Scheme == "http" && !s.InsecureHTTP {
 			return fmt.Errorf("elasticsearch URL %s is plain http: tokens and credentials would cross the network in clear; use https, or pass --es-insecure-http for a test cluster", u)

@@ -32,7 +32,9 @@ type Target struct {
 	// default for a node that does not confirm (its push failed, ...).
 	Causes map[string]string
 	// Outside are the Elasticsearch names of inventory nodes the run does
-	// not reach (--limit); check does not judge them.
+	// not reach (--limit). Coverage only: check does not judge them, while
+	// Confirm does (the cluster must accept the token everywhere) and names
+	// them through Causes.
 	Outside map[string]bool
 	// Unnamed are inventory nodes the run does not reach whose
 	// Elasticsearch names are unknown: any cluster node missing from
@@ -83,7 +85,7 @@ const (
 
 // Confirm polls the credentials API until every judged node lists each
 // token of want.Present and none lists a token of want.Absent, with no
-// node failing to answer, or until timeout.
+// node failing to answer, or until timeout after t.Since.
 func (c *Client) Confirm(ctx context.Context, want Want, t Target, timeout time.Duration) Outcome {
 	start := t.Since
 	if start.IsZero() {
@@ -91,7 +93,13 @@ func (c *Client) Confirm(ctx context.Context, want Want, t Target, timeout time.
 	}
 	before := c.Requests()
 	out := Outcome{URL: c.URL(), Want: want, Nodes: []NodeState{}}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	// The timeout runs from the last rename too, as Seconds does; at least
+	// one round is asked even when the push itself took longer.
+	deadline := start.Add(timeout)
+	if floor := time.Now().Add(maxPoll); deadline.Before(floor) {
+		deadline = floor
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	c.confirm(ctx, want, t, &out)
 	out.Seconds = time.Since(start).Seconds()

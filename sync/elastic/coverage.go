@@ -33,8 +33,9 @@ type Coverage struct {
 	Drift         bool           `json:"drift"`
 	Requests      int            `json:"requests"`
 	Seconds       float64        `json:"seconds"`
-	// Unjudged are cluster nodes left out because they may be inventory
-	// nodes outside --limit whose Elasticsearch names are unknown.
+	// Unjudged are cluster nodes left out: the answering node of a
+	// 7.13/7.14 cluster when it is outside --limit, or nodes that may be
+	// inventory nodes outside --limit whose Elasticsearch names are unknown.
 	Unjudged []string `json:"unjudged,omitempty"`
 	// Unnamed are those inventory nodes.
 	Unnamed []string `json:"unnamed,omitempty"`
@@ -73,6 +74,11 @@ func (c *Client) Coverage(ctx context.Context, local, principals []string, t Tar
 	localSet := set(local)
 	for _, es := range sortedUnique(judged) {
 		if t.Outside[es] {
+			if cov.Scope == ScopeAnsweringNode {
+				// The only node this version reports is outside --limit:
+				// nothing is judged, and the report must say so.
+				cov.Unjudged = append(cov.Unjudged, es)
+			}
 			continue
 		}
 		inv, ok := inventory[es]

@@ -283,3 +283,18 @@ func TestConfirmCountsFromTheLastRename(t *testing.T) {
 		t.Errorf("node-2: %+v", n)
 	}
 }
+
+// A 7.13/7.14 cluster reports the answering node alone; when that node is
+// outside --limit, nothing is judged, and the coverage says which node it
+// left out instead of reporting "0 differ" as if it had checked.
+func TestCoverageNodeLocalOutsideLimit(t *testing.T) {
+	f := startWith(t, estest.Options{NodeLocal: true}, map[int][]string{0: {"a"}}, 0, 0)
+	c := client(t, f.cfg)
+	cov, err := c.Coverage(context.Background(), []string{"elastic/fleet-server/a"}, []string{"elastic/fleet-server"}, Target{Inventory: inv("node-1", "node-2"), Outside: map[string]bool{"node-1": true, "node-2": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cov.Nodes) != 0 || len(cov.Unjudged) != 1 {
+		t.Fatalf("%+v", cov)
+	}
+}

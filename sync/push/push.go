@@ -353,11 +353,13 @@ func (p *Pusher) replace(ctx context.Context, c *remotefile.Conn, n *inventory.N
 	}
 	wrote := steps.Start(ctx, "write")
 	leftTemp, err := c.Replace(n.Path, tmp, req.Data, want, beforeRename)
+	// The rename happened before its reply (and the directory's fsync)
+	// came back: this is a bound, a round trip late at most.
+	replaced := time.Now()
 	wrote()
 	if err != nil {
-		return p.replaceFailed(ctx, n, err, res, st, req.Data, want, tmp, leftTemp), false
+		return p.replaceFailed(ctx, n, err, res, st, req.Data, want, tmp, leftTemp, replaced), false
 	}
-	replaced := time.Now()
 	r, retry := p.verify(ctx, c, n, req.Data, want, Updated, res.Changes)
 	r.Replaced = replaced
 	if bak != "" {
@@ -385,7 +387,7 @@ func lastLook(c *remotefile.Conn, n *inventory.Node, req Request, st remotefile.
 	if err := lk.Verify(c); err != nil {
 		return "", err
 	}
-	if n.Backups == 0 || !st.Exists {
+	if n.Backups <= 0 || !st.Exists {
 		return "", nil
 	}
 	// A hard link is the same file, owner, group and mode.
@@ -407,7 +409,7 @@ func keptBackup(c *remotefile.Conn, n *inventory.Node, bak string, r *Result) {
 // went, the request may have reached the node without its reply reaching
 // us: only a new look tells what the node holds. Otherwise the rename did
 // not happen, and the temporary file it left is removed.
-func (p *Pusher) replaceFailed(ctx context.Context, n *inventory.Node, err error, res Result, st remotefile.State, data []byte, want remotefile.Attrs, tmp string, leftTemp bool) Result {
+func (p *Pusher) replaceFailed(ctx context.Context, n *inventory.Node, err error, res Result, st remotefile.State, data []byte, want remotefile.Attrs, tmp string, leftTemp bool, returned time.Time) Result {
 	if errors.Is(err, errConflictDuringWrite) {
 		res.Status, res.Failure, res.Reason = Conflict, failure.Conflict, "the file changed on the node while it was being written; not replaced"
 		return res
@@ -415,7 +417,7 @@ func (p *Pusher) replaceFailed(ctx context.Context, n *inventory.Node, err error
 	r := failed(ctx, err)
 	switch r.Failure {
 	case failure.ConnectionLost, failure.Timeout, failure.Interrupted:
-		return p.afterLoss(n, r, st, data, want, tmp, res.Changes)
+		return p.afterLoss(n, r, st, data, want, tmp, res.Changes, returned)
 	}
 	r.Reason += "; the node's file is unchanged"
 	if leftTemp {
@@ -427,7 +429,10 @@ func (p *Pusher) replaceFailed(ctx context.Context, n *inventory.Node, err error
 // afterLoss reads the node again over a new connection after the one that
 // was writing died, and reports what is true: the new file (verified
 // as any other write), the old one, or something else or unknown.
-func (p *Pusher) afterLoss(n *inventory.Node, r Result, old remotefile.State, data []byte, want remotefile.Attrs, tmp string, ch *tokens.Diff) Result {
+//
+// returned is when the failed call came back: if the node has the new
+// file, its rename happened before then.
+func (p *Pusher) afterLoss(n *inventory.Node, r Result, old remotefile.State, data []byte, want remotefile.Attrs, tmp string, ch *tokens.Diff, returned time.Time) Result {
 	var out Result
 	err := p.fresh(n, func(c *remotefile.Conn) error {
 		st, err := c.Read(n.Path)
@@ -441,6 +446,7 @@ func (p *Pusher) afterLoss(n *inventory.Node, r Result, old remotefile.State, da
 		switch {
 		case st.Exists && st.SHA256 == digest.SHA256(data):
 			out, _ = p.verify(context.Background(), c, n, data, want, Updated, ch)
+			out.Replaced = returned
 			note := r.Reason + " after the new file was written; read again over a new connection: the node has the new file"
 			if out.Status == Failed {
 				out.Reason = note + "; " + out.Reason + tmpNote

@@ -341,6 +341,7 @@ func TestLostReplyAfterRenameIsReportedTruthfully(t *testing.T) {
 	old := tokenFile(t, 1)
 	data := tokenFile(t, 2)
 	n := newNode(t, "lost", sftptest.Options{DropAfterRename: true}, old)
+	start := time.Now()
 	r := push(t, pusher(10*time.Second), Request{Data: data}, n)["lost"]
 	if string(n.file(t)) != string(data) {
 		t.Fatal("the rename did not happen: the fault was not injected")
@@ -351,6 +352,10 @@ func TestLostReplyAfterRenameIsReportedTruthfully(t *testing.T) {
 	}
 	if strings.Contains(r.Reason, "unchanged") {
 		t.Errorf("reason says unchanged although the rename happened: %q", r.Reason)
+	}
+	// Elasticsearch confirmation counts from here: it must be known.
+	if r.Replaced.Before(start) || r.Replaced.After(time.Now()) {
+		t.Errorf("rename time %v not within the push", r.Replaced)
 	}
 	n.onlyFile(t)
 }
