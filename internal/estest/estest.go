@@ -148,27 +148,29 @@ func (c *Cluster) SetDelay(d time.Duration) { c.delay.Store(int64(d)) }
 
 // Loaded returns the qualified token names node name has loaded.
 func (c *Cluster) Loaded(name string) []string {
-	for _, n := range c.nodes {
-		if n.spec.Name == name {
-			n.mu.Lock()
-			defer n.mu.Unlock()
-			return n.loaded.Keys()
-		}
-	}
-	return nil
+	var keys []string
+	c.withNode(name, func(n *node) { keys = n.loaded.Keys() })
+	return keys
 }
 
 // LastChange is when node name's loaded tokens last changed (zero: never
 // since start).
 func (c *Cluster) LastChange(name string) time.Time {
+	var at time.Time
+	c.withNode(name, func(n *node) { at = n.lastAt })
+	return at
+}
+
+// withNode runs f on node name under its lock; nothing when there is none.
+func (c *Cluster) withNode(name string, f func(*node)) {
 	for _, n := range c.nodes {
 		if n.spec.Name == name {
 			n.mu.Lock()
 			defer n.mu.Unlock()
-			return n.lastAt
+			f(n)
+			return
 		}
 	}
-	return time.Time{}
 }
 
 // watch is FileWatcher with a fixed delay between checks.

@@ -275,7 +275,13 @@ func TestConfirmCountsFromTheLastRename(t *testing.T) {
 	f := start(t, estest.Options{}, 50*time.Millisecond, 50*time.Millisecond)
 	write(t, f.files[0], "a")
 	since := time.Now().Add(-2 * time.Second)
-	out := client(t, f.cfg).Confirm(context.Background(), Want{Present: []string{"elastic/fleet-server/a"}}, Target{Inventory: inv("node-1"), Unnamed: []string{"es-2"}, Since: since}, 300*time.Millisecond)
+	// The timeout runs from Since too: 2.5 s after a rename 2 s ago ends
+	// about 0.5 s from now, not 2.5 s.
+	began := time.Now()
+	out := client(t, f.cfg).Confirm(context.Background(), Want{Present: []string{"elastic/fleet-server/a"}}, Target{Inventory: inv("node-1"), Unnamed: []string{"es-2"}, Since: since}, 2500*time.Millisecond)
+	if waited := time.Since(began); waited > 1500*time.Millisecond {
+		t.Errorf("waited %v: the timeout was counted from the start of Confirm, not from Since", waited)
+	}
 	if out.Confirmed || out.Seconds < 2 {
 		t.Fatalf("want unconfirmed, seconds from since (>= 2): %+v", out)
 	}

@@ -121,11 +121,16 @@ func TestHealthyNodesAreUpdatedAndVerified(t *testing.T) {
 	data := tokenFile(t, 3)
 	a := newNode(t, "a", sftptest.Options{Fsync: true}, nil)
 	b := newNode(t, "b", sftptest.Options{}, tokenFile(t, 1))
+	start := time.Now()
 	res := push(t, pusher(10*time.Second), Request{Data: data}, a, b)
 	for _, n := range []*node{a, b} {
 		r := res[n.node.Name]
 		if r.Status != Updated || r.SHA256 != digest.SHA256(data) || r.Mode != "0640" {
 			t.Errorf("%s: %+v", n.node.Name, r)
+		}
+		// Elasticsearch confirmation counts from the rename.
+		if r.Replaced.Before(start) || r.Replaced.After(time.Now()) {
+			t.Errorf("%s: rename time %v not within the push", n.node.Name, r.Replaced)
 		}
 		if string(n.file(t)) != string(data) {
 			t.Errorf("%s: content differs", n.node.Name)
@@ -143,6 +148,9 @@ func TestHealthyNodesAreUpdatedAndVerified(t *testing.T) {
 	again := push(t, pusher(10*time.Second), Request{Data: data}, a, b)
 	if again["a"].Status != Unchanged || again["b"].Status != Unchanged || a.srv.Stats().Writes != before {
 		t.Errorf("second push: %+v %+v, writes %d then %d", again["a"], again["b"], before, a.srv.Stats().Writes)
+	}
+	if !again["a"].Replaced.IsZero() {
+		t.Errorf("an unchanged node has a rename time: %v", again["a"].Replaced)
 	}
 }
 

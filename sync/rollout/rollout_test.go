@@ -3,7 +3,10 @@ package rollout
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/esnode"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
@@ -37,5 +40,29 @@ func TestConfirmedWithoutOutcome(t *testing.T) {
 	var none *Confirmation
 	if !none.Confirmed() || !(&Confirmation{Note: "nothing changed"}).Confirmed() {
 		t.Error("no cluster, or nothing to confirm, must not fail the run")
+	}
+}
+
+// The cluster is asked about the change from the latest rename on, and a
+// node that was not pushed, or whose push failed, is named as the cause.
+func TestTargetCountsFromTheLastRename(t *testing.T) {
+	t0 := time.Now()
+	nodes := []*inventory.Node{{Name: "es-1"}, {Name: "es-2"}, {Name: "es-3"}, {Name: "es-4"}}
+	var reached []esnode.Name
+	for i, n := range nodes {
+		reached = append(reached, esnode.Name{Node: n.Name, ESName: "n" + string(rune('1'+i))})
+	}
+	r := &run{nodes: nodes, plan: Plan{Names: esnode.Map(nodes, reached)}, results: []push.Result{
+		{Status: push.Updated, Replaced: t0.Add(time.Second)},
+		{Status: push.Updated, Replaced: t0},
+		{Status: push.Failed},
+		{Status: push.Skipped},
+	}}
+	tg := r.target(3)
+	if !tg.Since.Equal(t0.Add(time.Second)) {
+		t.Errorf("since %v, want the latest rename", tg.Since)
+	}
+	if !strings.Contains(tg.Causes["n3"], "did not succeed (failed)") || !strings.Contains(tg.Causes["n4"], "rollout stopped") || tg.Causes["n1"] != "" || tg.Causes["n2"] != "" {
+		t.Errorf("causes %v", tg.Causes)
 	}
 }
