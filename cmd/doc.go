@@ -3,7 +3,7 @@
 // It owns flags, wiring, exit codes and rendering (text, JSON, Nagios,
 // Prometheus) and nothing else: the rules of tokens live in tokens/, what
 // nodes exist in inventory/, what is done to them in sync/. The shipped
-// binary must never import a test harness (internal/sshdtest,
-// internal/sftptest, internal/bench) or examples/.
+// binary must never import a test harness (internal/testkit/sshdtest,
+// internal/testkit/sftptest, internal/bench) or examples/.
 // internal/layout's test enforces this.
 package cmd

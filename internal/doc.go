@@ -1,7 +1,14 @@
-// Package internal holds no code: its subpackages are helpers shared by the
-// other trees (atomicfile, digest, fserr, safetext, buildinfo) and the
-// harnesses the tests run against (sshdtest: real sshd nodes; sftptest: an
-// in-process SSH/SFTP server with fault injection; bench).
+// Package internal holds no code. It has two floors:
+//
+//   - helpers shared by the other trees, one job each: atomicfile, audit,
+//     buildinfo, digest, fserr, safetext;
+//   - testkit/, the harnesses tests run against and nothing ships:
+//     testkit/sshdtest (real sshd nodes), testkit/sftptest (an in-process
+//     SSH/SFTP server with fault injection), testkit/estest (a simulated
+//     Elasticsearch cluster over the sshd nodes).
+//
+// bench is a command of its own (go run ./internal/bench): it measures the
+// tool against Ansible and pdsh/pdcp on real sshd nodes.
 //
 // Nothing here may import cmd/ or the CLI library (urfave/cli): helpers sit
 // below every tree, and the CLI sits above them all.

@@ -11,8 +11,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/es-service-tokens/es-service-tokens/internal/estest"
-	"github.com/es-service-tokens/es-service-tokens/internal/sshdtest"
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/estest"
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/sshdtest"
 )
 
 // scriptTB lets the sshd harness report through a running script.

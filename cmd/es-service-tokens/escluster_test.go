@@ -11,14 +11,14 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/es-service-tokens/es-service-tokens/internal/estest"
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/estest"
 )
 
 // esClusterCmd is the script command
 //
 //	escluster [-reload DURATION] [-node es-N=DURATION|never]... [-extra NAME] [-nodelocal] [-forbidden] [-no-config]
 //
-// It starts the HTTPS fake Elasticsearch cluster of internal/estest over
+// It starts the HTTPS fake Elasticsearch cluster of internal/testkit/estest over
 // the sshd nodes of the cluster command: simulated node es-node-N reads
 // what was really pushed to node es-N (its file on the host), reloading
 // every -reload (default 200ms) unless -node overrides it. Each node's

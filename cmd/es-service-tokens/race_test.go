@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/es-service-tokens/es-service-tokens/internal/sshdtest"
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/sshdtest"
 )
 
 // Two admins run `create -i` at the same moment from two copies of the

@@ -17,8 +17,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/es-service-tokens/es-service-tokens/internal/estest"
-	"github.com/es-service-tokens/es-service-tokens/internal/sshdtest"
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/estest"
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/sshdtest"
 )
 
 // demoTB adapts the test harness to a program: failures end the demo.
@@ -115,7 +115,7 @@ func verifyToken(t *demoTB, bin, work string) {
 }
 
 // startCluster starts three sshd nodes and, over them, the simulated
-// Elasticsearch cluster of internal/estest (no Elasticsearch can run here):
+// Elasticsearch cluster of internal/testkit/estest (no Elasticsearch can run here):
 // node es-node-N loads what is really pushed to es-N, once a second
 // (Elasticsearch's default is every 5 s). It writes cluster.yml into the
 // returned work directory.

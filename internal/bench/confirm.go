@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/es-service-tokens/es-service-tokens/internal/estest"
-	"github.com/es-service-tokens/es-service-tokens/internal/sshdtest"
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/estest"
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/sshdtest"
 )
 
 // confirmBench measures how long create -i waits for Elasticsearch to

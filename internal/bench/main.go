@@ -13,7 +13,7 @@
 // The login shell's start-up files are a cost every tool pays per session.
 //
 // With -confirm 1s,5s it measures instead how long create -i waits for the
-// fake Elasticsearch cluster (internal/estest) to confirm, per reload
+// fake Elasticsearch cluster (internal/testkit/estest) to confirm, per reload
 // interval (see confirm.go).
 //
 // OpenSSH-based tools run twice: with OpenSSH's default key exchange and
@@ -35,7 +35,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/es-service-tokens/es-service-tokens/internal/sshdtest"
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/sshdtest"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 

@@ -30,7 +30,7 @@ var rules = []rule{
 		"sync: no CLI (sync/doc.go)"},
 	{own("internal/"), []string{own("cmd/"), "github.com/urfave/cli/v2"},
 		"internal: helpers and harnesses sit below the CLI (internal/doc.go)"},
-	{own("cmd/"), []string{own("internal/sshdtest"), own("internal/sftptest"), own("internal/bench")},
+	{own("cmd/"), []string{own("internal/testkit/"), own("internal/bench")},
 		"cmd: no test harness in the shipped binary (cmd/doc.go)"},
 	{"", []string{own("examples/")},
 		"examples use the project, never the other way round (examples/doc.go)"},

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/es-service-tokens/es-service-tokens/internal/estest"
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/estest"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 )
 

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
-	"github.com/es-service-tokens/es-service-tokens/internal/sftptest"
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/sftptest"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"

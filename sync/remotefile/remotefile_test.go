@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/es-service-tokens/es-service-tokens/internal/sftptest"
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/sftptest"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"

@@ -21,7 +21,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
-	"github.com/es-service-tokens/es-service-tokens/internal/sftptest"
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/sftptest"
 )
 
 // connect logs in to s as root with its client key, trusting only its host
@@ -707,7 +707,7 @@ func TestCloseAndNoLeaks(t *testing.T) {
 		defer hung.Close()
 
 		// The scan below must be able to see this package's goroutines.
-		if !strings.Contains(allStacks(), "/internal/sftptest.") {
+		if !strings.Contains(allStacks(), "/internal/testkit/sftptest.") {
 			t.Fatal("goroutine scan does not see the running server")
 		}
 
@@ -722,9 +722,9 @@ func TestCloseAndNoLeaks(t *testing.T) {
 	})
 
 	stacks := allStacks()
-	// Frames of this package look like ".../internal/sftptest.(*Server)...";
-	// the test package's own are ".../internal/sftptest_test.".
-	if strings.Contains(stacks, "/internal/sftptest.") {
+	// Frames of this package look like ".../internal/testkit/sftptest.(*Server)...";
+	// the test package's own are ".../internal/testkit/sftptest_test.".
+	if strings.Contains(stacks, "/internal/testkit/sftptest.") {
 		t.Errorf("goroutines of package sftptest remain after cleanup:\n%s", stacks)
 	}
 }
