@@ -267,14 +267,16 @@ func javaDecodeBase64(s string) ([]byte, error) {
 	return javaStreamDecodeBase64([]byte(body))
 }
 
-// javaDecodeUTF8 is new String(bytes, UTF_8), as Elasticsearch decodes a
-// bearer token's content: each malformed sequence becomes one U+FFFD. Java's
-// decoder replaces per "maximal subpart" (Unicode 15, §3.9, "U+FFFD
-// Substitution of Maximal Subparts"): a truncated but well-begun sequence
-// such as E2 82 is one replacement, and every byte that cannot begin or
-// continue a sequence is one of its own. Go's strings.ToValidUTF8 replaces a
-// whole run of bad bytes with one U+FFFD, and utf8.DecodeRune one byte at a
-// time; both would give a secret of another length and hash.
+// javaDecodeUTF8 is StandardCharsets.UTF_8.decode(bytes), as Elasticsearch
+// decodes a bearer token's content (CharArrays.utf8BytesToChars): each
+// malformed sequence becomes one U+FFFD, as the JDK's UTF_8 decoder
+// delimits it. That is Unicode's "maximal subpart" rule (§3.9) with one
+// exception: an encoded surrogate (ED A0..BF xx) is read as a whole 3-byte
+// sequence, then refused, so ED A0 80 is one U+FFFD where the Unicode rule
+// makes three, and ED A0 before a non-continuation byte, or at the end, is
+// one. Go's strings.ToValidUTF8 replaces a whole run of bad bytes with one
+// U+FFFD, and utf8.DecodeRune one byte at a time; either would give a
+// secret of another length and hash than Elasticsearch sees.
 func javaDecodeUTF8(b []byte) string {
 	if utf8.Valid(b) {
 		return string(b)
@@ -282,50 +284,55 @@ func javaDecodeUTF8(b []byte) string {
 	var out strings.Builder
 	out.Grow(len(b) + 8)
 	for i := 0; i < len(b); {
-		c := b[i]
-		if c < utf8.RuneSelf {
-			out.WriteByte(c)
+		if b[i] < utf8.RuneSelf {
+			out.WriteByte(b[i])
 			i++
 			continue
 		}
-		// The length a lead byte announces and the range its second byte
-		// must fall in (Table 3-7, "Well-Formed UTF-8 Byte Sequences").
-		n, lo, hi := 0, byte(0x80), byte(0xbf)
-		switch {
-		case c >= 0xc2 && c <= 0xdf:
-			n = 2
-		case c == 0xe0:
-			n, lo = 3, 0xa0
-		case c == 0xed:
-			n, hi = 3, 0x9f
-		case c >= 0xe1 && c <= 0xef:
-			n = 3
-		case c == 0xf0:
-			n, lo = 4, 0x90
-		case c == 0xf4:
-			n, hi = 4, 0x8f
-		case c >= 0xf1 && c <= 0xf3:
-			n = 4
-		}
-		if n == 0 {
-			out.WriteRune(utf8.RuneError) // cannot begin a sequence
-			i++
-			continue
-		}
-		k := 1 // bytes of the maximal subpart so far
-		for k < n && i+k < len(b) {
-			d := b[i+k]
-			if k == 1 && (d < lo || d > hi) || k > 1 && (d < 0x80 || d > 0xbf) {
-				break
-			}
-			k++
-		}
-		if k < n {
-			out.WriteRune(utf8.RuneError)
-		} else {
+		n, ok := javaUTF8Sequence(b[i:])
+		if ok {
 			out.Write(b[i : i+n])
+		} else {
+			out.WriteRune(utf8.RuneError)
 		}
-		i += k
+		i += n
 	}
 	return out.String()
+}
+
+// javaUTF8Sequence reads the sequence at the start of b (non-empty, not
+// ASCII) as the JDK's UTF_8 decoder does: n bytes that make one character
+// (ok), or n bytes that make one malformed sequence (one U+FFFD).
+func javaUTF8Sequence(b []byte) (n int, ok bool) {
+	c := b[0]
+	// The length a lead byte announces and the range its second byte must
+	// fall in (Table 3-7, "Well-Formed UTF-8 Byte Sequences"), except for
+	// ED, whose second byte the JDK accepts up to BF for delimiting.
+	want, lo, hi := 0, byte(0x80), byte(0xbf)
+	switch {
+	case c >= 0xc2 && c <= 0xdf:
+		want = 2
+	case c == 0xe0:
+		want, lo = 3, 0xa0
+	case c >= 0xe1 && c <= 0xef:
+		want = 3
+	case c == 0xf0:
+		want, lo = 4, 0x90
+	case c == 0xf4:
+		want, hi = 4, 0x8f
+	case c >= 0xf1 && c <= 0xf3:
+		want = 4
+	default:
+		return 1, false // cannot begin a sequence
+	}
+	k := 1 // bytes of the sequence read so far
+	for k < want && k < len(b) {
+		d := b[k]
+		if k == 1 && (d < lo || d > hi) || k > 1 && (d < 0x80 || d > 0xbf) {
+			break
+		}
+		k++
+	}
+	surrogate := c == 0xed && k > 1 && b[1] >= 0xa0
+	return k, k == want && !surrogate
 }

@@ -1,26 +1,80 @@
 package tokens
 
 import (
+	"bufio"
+	"encoding/hex"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
-// The examples of the Unicode standard (15.0, §3.9, Tables 3-8 to 3-11),
-// which Java's UTF-8 decoder follows: one U+FFFD per maximal subpart.
-func TestJavaDecodeUTF8MaximalSubparts(t *testing.T) {
-	const r = "\uFFFD"
-	for _, c := range []struct{ in, want string }{
-		{"\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64", "a" + r + r + r + "b" + r + "c" + r + r + "d"},
-		{"\xC0\xAF\xE0\x80\xBF\xF0\x81\x82\x41", strings.Repeat(r, 8) + "A"},
-		{"\xED\xA0\x80\xED\xBF\xBF\xED\xAF\x41", strings.Repeat(r, 8) + "A"},
-		{"\xF4\x91\x92\x93\xFF\x41\x80\xBF\x42", strings.Repeat(r, 5) + "A" + r + r + "B"},
-		{"\xE1\x80\xE2\xF0\x91\x92\xF1\xBF\x41", strings.Repeat(r, 4) + "A"},
-		{"ok \xE2\x82\xAC \xF0\x9F\x98\x80", "ok € 😀"},
-		{"end\xF0\x9F\x98", "end" + r},
-	} {
-		if got := javaDecodeUTF8([]byte(c.in)); got != c.want {
-			t.Errorf("javaDecodeUTF8(%q) = %q, want %q", c.in, got, c.want)
+// testdata/java_utf8.tsv was written by the JDK itself (testdata/JavaUTF8.java
+// on testdata/java_utf8.in): the bytes, and the UTF-16 code units
+// StandardCharsets.UTF_8.decode returns for them, the call Elasticsearch
+// decodes a bearer token's content with. The rows include Unicode's own
+// examples, encoded surrogates (where the JDK and Unicode's maximal-subpart
+// rule part ways) and random strings over the bytes that end a sequence.
+func TestJavaDecodeUTF8MatchesJDK(t *testing.T) {
+	f, err := os.Open("testdata/java_utf8.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows := 0
+	for s := bufio.NewScanner(f); s.Scan(); {
+		line := s.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
 		}
+		in, want, ok := strings.Cut(line, "\t")
+		b, err := hex.DecodeString(in)
+		if !ok || err != nil {
+			t.Fatalf("bad row %q", line)
+		}
+		if got := utf16Hex(javaDecodeUTF8(b)); got != want {
+			t.Errorf("javaDecodeUTF8(%s) = [%s], the JDK gives [%s]", in, got, want)
+		}
+		rows++
+	}
+	if rows < 400 {
+		t.Fatalf("only %d rows in testdata/java_utf8.tsv", rows)
+	}
+}
+
+func utf16Hex(s string) string {
+	var units []string
+	for _, u := range utf16.Encode([]rune(s)) {
+		units = append(units, fmt.Sprintf("%04x", u))
+	}
+	return strings.Join(units, " ")
+}
+
+// A bearer whose secret ends in an encoded surrogate: Elasticsearch reads
+// ED A0 80 as one U+FFFD, so the secret is one char longer than its ASCII
+// part, not three. Both verdicts that depend on it follow the JDK.
+func TestBearerWithEncodedSurrogate(t *testing.T) {
+	bearer := func(secret string) string {
+		return Token{Namespace: "elastic", Service: "fleet-server", Name: "t", Secret: secret}.Bearer()
+	}
+	// 8 ASCII chars + one U+FFFD = 9 < 10: too short for Elasticsearch
+	// (the maximal-subpart rule would count 11 and let it through).
+	tok, err := ParseBearer(bearer("abcdefgh\xed\xa0\x80"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := tok.SecretLength(); n != 9 {
+		t.Errorf("SecretLength = %d, want 9 as the JDK decodes it", n)
+	}
+	// The hash Elasticsearch checks is of "abcdefghij\uFFFD".
+	f := NewFile()
+	f.Set("elastic/fleet-server/t", DefaultAlgorithm.HashWithSalt("abcdefghij\uFFFD", make([]byte, 32)))
+	if _, err := Authenticate(bearer("abcdefghij\xed\xa0\x80"), f, "the file"); err != nil {
+		t.Errorf("secret with ED A0 80: %v; Elasticsearch accepts it", err)
+	}
+	if _, err := Authenticate(bearer("abcdefghij\ufffd\ufffd\ufffd"), f, "the file"); err == nil {
+		t.Error("three U+FFFD accepted; Elasticsearch sees one")
 	}
 }
 
