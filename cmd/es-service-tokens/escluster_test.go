@@ -26,7 +26,9 @@ import (
 // map inventory names to Elasticsearch names. -extra adds a node that is
 // in the cluster but not in the inventory. Unless -no-config, cluster.yml
 // gets an elasticsearch: section (url, ca, api_key_file). It sets ES_URL,
-// ES_CA, ES_FINGERPRINT, ES_KEY_FILE and ES_API_KEY_VALUE.
+// ES_CA, ES_FINGERPRINT, ES_KEY_FILE and ES_API_KEY_VALUE. Every simulated
+// node also listens on its sshd node's address at one port, ES_NODE_PORT,
+// so that https://{host}:$ES_NODE_PORT reaches each node's own listener.
 func esClusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! escluster")
@@ -62,7 +64,7 @@ func esClusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 				}
 			}
 		}
-		opts.Nodes = append(opts.Nodes, estest.NodeSpec{Name: esName, File: n.HostPath(), Reload: r})
+		opts.Nodes = append(opts.Nodes, estest.NodeSpec{Name: esName, File: n.HostPath(), Reload: r, Host: n.Host})
 	}
 	for _, e := range extra {
 		opts.Nodes = append(opts.Nodes, estest.NodeSpec{Name: e})
@@ -80,6 +82,7 @@ func esClusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("ES_FINGERPRINT", es.Fingerprint)
 	ts.Setenv("ES_KEY_FILE", keyFile)
 	ts.Setenv("ES_API_KEY_VALUE", key)
+	ts.Setenv("ES_NODE_PORT", fmt.Sprint(es.NodePort()))
 	if !*noConfig {
 		inv := filepath.Join(work, "cluster.yml")
 		b, err := os.ReadFile(inv)
@@ -90,8 +93,11 @@ func esClusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Value("state").(*scriptState).es = es
 }
 
-// esCmd is "es status CODE | es delay DURATION | es requests | es loaded NAME":
-// fault injection into the fake cluster, and what it served.
+// esCmd is "es status CODE | es delay DURATION | es requests | es loaded
+// NAME | es stale NAME TOKEN | es stop NAME | es node-requests NAME": fault
+// injection into the fake cluster, and what it served. stale makes node
+// NAME keep its hash of TOKEN (a node restored from an old backup); stop
+// closes node NAME's own HTTPS listener.
 func esCmd(ts *testscript.TestScript, neg bool, args []string) {
 	es := ts.Value("state").(*scriptState).es
 	if es == nil || len(args) == 0 {
@@ -110,6 +116,12 @@ func esCmd(ts *testscript.TestScript, neg bool, args []string) {
 		fmt.Fprintf(ts.Stdout(), "%d\n", es.Requests())
 	case "loaded":
 		fmt.Fprintf(ts.Stdout(), "%s\n", strings.Join(es.Loaded(args[1]), "\n"))
+	case "stale":
+		ts.Check(es.Stale(args[1], args[2]))
+	case "stop":
+		es.StopNode(args[1])
+	case "node-requests":
+		fmt.Fprintf(ts.Stdout(), "%d\n", es.NodeRequests(args[1]))
 	default:
 		ts.Fatalf("unknown es action %q", args[0])
 	}

@@ -7,6 +7,14 @@
 // HTTPS with its own CA, checks an API key or basic credentials, and can
 // answer 401, 403, 5xx, slowly, or in the 7.13-7.14 node-local shape.
 //
+// Besides the cluster's address (URL, which answers as the first node),
+// every node has its own HTTPS listener (NodeURL): a bearer token sent
+// there is authenticated with the file that node loaded, as on a real
+// cluster, where authentication happens on the node that receives the
+// request. A node can be made stale (Stale): it keeps an old hash under a
+// token name that is re-created, as a node restored from an old backup
+// would.
+//
 // No Elasticsearch can run where the tests run; this is hand-written for
 // that reason and answers only the requests es-service-tokens makes.
 package estest
@@ -54,6 +62,10 @@ type NodeSpec struct {
 	// Real nodes started at different times, so their checks do not line
 	// up with each other, nor with a push.
 	Phase time.Duration
+	// Host is the loopback address of the node's own HTTPS listener
+	// (default 127.0.0.1): the address of its sshd test node, so that an
+	// inventory template such as https://{host}:PORT reaches it.
+	Host string
 }
 
 // Options describe the cluster.
@@ -68,6 +80,10 @@ type Options struct {
 	Username, Password string
 	// Forbidden answers 403 to valid credentials (no read_security).
 	Forbidden bool
+	// NodePort is the port of every node's own listener when the nodes
+	// have distinct hosts (0: a port free on all of them). Nodes sharing a
+	// host get a free port each.
+	NodePort int
 }
 
 // Cluster is a running fake.
@@ -80,6 +96,7 @@ type Cluster struct {
 	nodes    []*node
 	srv      *http.Server
 	ln       net.Listener
+	tlsCfg   *tls.Config
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	requests atomic.Int64
@@ -97,19 +114,26 @@ type node struct {
 	exists  bool
 	reloads int
 	lastAt  time.Time // when the loaded map last changed
+	// pinned are the hashes a stale node keeps, by qualified name,
+	// whatever its file says (see Stale).
+	pinned map[string]string
+
+	url      string // its own listener
+	srv      *http.Server
+	requests atomic.Int64
 }
 
 // Start serves the cluster on 127.0.0.1 until Close.
 func Start(opts Options) (*Cluster, error) {
 	c := &Cluster{opts: opts, stop: make(chan struct{})}
-	cert, caPEM, caDER, err := certificates()
+	cert, caPEM, caDER, err := certificates(nodeHosts(opts.Nodes))
 	if err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(caDER)
 	c.CAPEM, c.Fingerprint = caPEM, hex.EncodeToString(sum[:])
 	for i, s := range opts.Nodes {
-		n := &node{spec: s, id: fmt.Sprintf("id%04d%s", i, strings.Repeat("x", 16)), loaded: tokens.NewFile()}
+		n := &node{spec: s, id: fmt.Sprintf("id%04d%s", i, strings.Repeat("x", 16)), loaded: tokens.NewFile(), pinned: map[string]string{}}
 		n.poll() // Elasticsearch loads the file when it starts
 		c.nodes = append(c.nodes, n)
 		if s.Reload > 0 {
@@ -122,22 +146,47 @@ func Start(opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	c.URL = "https://" + c.ln.Addr().String()
-	c.srv = &http.Server{Handler: http.HandlerFunc(c.serve), TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
-		// Handshakes refused by a client that does not trust the CA are
-		// what some tests are about, not noise for the test log.
-		ErrorLog: log.New(io.Discard, "", 0)}
+	c.tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}}
+	c.srv = c.server(c.firstNode())
 	go c.srv.ServeTLS(c.ln, "", "")
+	if err := c.listenNodes(); err != nil {
+		c.Close()
+		return nil, err
+	}
 	return c, nil
 }
 
-// Close stops the server and the watchers.
+// firstNode answers at the cluster's address; nil for a cluster without
+// nodes.
+func (c *Cluster) firstNode() *node {
+	if len(c.nodes) == 0 {
+		return nil
+	}
+	return c.nodes[0]
+}
+
+// server serves the REST API as node n.
+func (c *Cluster) server(n *node) *http.Server {
+	return &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { c.serve(w, r, n) }),
+		TLSConfig: c.tlsCfg,
+		// Handshakes refused by a client that does not trust the CA are
+		// what some tests are about, not noise for the test log.
+		ErrorLog: log.New(io.Discard, "", 0)}
+}
+
+// Close stops the servers and the watchers.
 func (c *Cluster) Close() {
 	close(c.stop)
 	c.srv.Close()
+	for _, n := range c.nodes {
+		if n.srv != nil {
+			n.srv.Close()
+		}
+	}
 	c.wg.Wait()
 }
 
-// Requests counts the requests served.
+// Requests counts the requests served, at every address.
 func (c *Cluster) Requests() int { return int(c.requests.Load()) }
 
 // SetStatus makes every request answer status (0: normal again).
@@ -216,6 +265,7 @@ func (n *node) poll() {
 			} // else: ERROR in its log, and no file tokens at all
 		}
 	}
+	n.pin(next)
 	if strings.Join(next.Keys(), "\n") != strings.Join(n.loaded.Keys(), "\n") || !sameHashes(next, n.loaded) {
 		n.lastAt = time.Now()
 	}
@@ -234,8 +284,12 @@ func sameHashes(a, b *tokens.File) bool {
 	return true
 }
 
-func (c *Cluster) serve(w http.ResponseWriter, r *http.Request) {
+// serve answers one request as node n, the node that received it.
+func (c *Cluster) serve(w http.ResponseWriter, r *http.Request, n *node) {
 	c.requests.Add(1)
+	if n != nil {
+		n.requests.Add(1)
+	}
 	if d := time.Duration(c.delay.Load()); d > 0 {
 		select {
 		case <-time.After(d):
@@ -262,7 +316,7 @@ func (c *Cluster) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	path := r.URL.Path
 	if path == "/_security/_authenticate" {
-		c.authenticate(w, r)
+		c.authenticate(w, r, n)
 		return
 	}
 	if !c.authorised(r) {
@@ -276,7 +330,7 @@ func (c *Cluster) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case path == "/":
-		writeJSON(w, map[string]any{"name": c.nodes[0].spec.Name, "cluster_name": "estest", "version": map[string]any{"number": c.version()}, "tagline": "You Know, for Search"})
+		writeJSON(w, map[string]any{"name": n.spec.Name, "cluster_name": "estest", "version": map[string]any{"number": c.version()}, "tagline": "You Know, for Search"})
 	case strings.HasPrefix(path, "/_nodes"):
 		nodes := map[string]any{}
 		for _, n := range c.nodes {
@@ -289,7 +343,7 @@ func (c *Cluster) serve(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, "illegal_argument_exception", "bad path")
 			return
 		}
-		c.credentials(w, parts[2]+"/"+parts[3])
+		c.credentials(w, parts[2]+"/"+parts[3], n)
 	default:
 		writeError(w, http.StatusNotFound, "resource_not_found_exception", "no handler for "+path)
 	}
@@ -313,8 +367,9 @@ func (c *Cluster) authorised(r *http.Request) bool {
 	return false
 }
 
-// credentials answers GET /_security/service/<ns>/<svc>/credential.
-func (c *Cluster) credentials(w http.ResponseWriter, principal string) {
+// credentials answers GET /_security/service/<ns>/<svc>/credential, as
+// node answering: 7.13-7.14 report that node alone.
+func (c *Cluster) credentials(w http.ResponseWriter, principal string, answering *node) {
 	if _, ok := tokens.LookupAccount(principal); !ok {
 		writeError(w, http.StatusNotFound, "resource_not_found_exception", "service account ["+principal+"] not found")
 		return
@@ -332,10 +387,10 @@ func (c *Cluster) credentials(w http.ResponseWriter, principal string) {
 	}
 	if c.opts.NodeLocal {
 		ft := map[string]any{}
-		for _, name := range names(c.nodes[0]) {
+		for _, name := range names(answering) {
 			ft[name] = map[string]any{}
 		}
-		writeJSON(w, map[string]any{"service_account": principal, "node_name": c.nodes[0].spec.Name, "count": len(ft), "tokens": map[string]any{}, "file_tokens": ft})
+		writeJSON(w, map[string]any{"service_account": principal, "node_name": answering.spec.Name, "count": len(ft), "tokens": map[string]any{}, "file_tokens": ft})
 		return
 	}
 	holders := map[string][]string{}
@@ -359,8 +414,8 @@ func (c *Cluster) credentials(w http.ResponseWriter, principal string) {
 }
 
 // authenticate answers GET /_security/_authenticate for a bearer service
-// token, checked against the first (answering) node's loaded file.
-func (c *Cluster) authenticate(w http.ResponseWriter, r *http.Request) {
+// token, checked against the file the answering node n loaded.
+func (c *Cluster) authenticate(w http.ResponseWriter, r *http.Request, n *node) {
 	bearer, ok := cutScheme(r.Header.Get("Authorization"), "Bearer")
 	refuse := func() {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="security"`)
@@ -379,7 +434,6 @@ func (c *Cluster) authenticate(w http.ResponseWriter, r *http.Request) {
 		refuse()
 		return
 	}
-	n := c.nodes[0]
 	n.mu.Lock()
 	stored, found := n.loaded.Hash(tok.QualifiedName())
 	n.mu.Unlock()
@@ -426,10 +480,10 @@ func EncodeAPIKey(id, key string) string {
 	return base64.StdEncoding.EncodeToString([]byte(id + ":" + key))
 }
 
-// certificates makes a CA and a server certificate for 127.0.0.1 signed
-// by it; the chain sent includes the CA, as Elasticsearch's does, so that
-// a CA fingerprint matches.
-func certificates() (tls.Certificate, []byte, []byte, error) {
+// certificates makes a CA and a server certificate for 127.0.0.1 and
+// hosts signed by it; the chain sent includes the CA, as Elasticsearch's
+// does, so that a CA fingerprint matches.
+func certificates(hosts []net.IP) (tls.Certificate, []byte, []byte, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, nil, nil, err
@@ -452,7 +506,7 @@ func certificates() (tls.Certificate, []byte, []byte, error) {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "es-1"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
+		IPAddresses: append([]net.IP{net.IPv4(127, 0, 0, 1)}, hosts...), DNSNames: []string{"localhost"},
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
