@@ -36,7 +36,7 @@ func errorMessages(t *testing.T) []message {
 		rel, _ := filepath.Rel(root, path)
 		if d.IsDir() {
 			switch rel {
-			case "internal/testkit/sshdtest", "internal/testkit/sftptest", "internal/bench", "examples", ".git", "testdata":
+			case "internal/testkit/sshdtest", "internal/testkit/sftptest", "internal/testkit/estest", "internal/bench", "examples", ".git", "testdata":
 				return filepath.SkipDir
 			}
 			if d.Name() == "testdata" {
