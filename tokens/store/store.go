@@ -17,6 +17,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 )
 
 // NewFileMode is the mode of a file the tool creates. Elasticsearch's CLI
@@ -95,12 +96,50 @@ type Change struct {
 	// Warnings are Elasticsearch's attribute-change lines and notes about
 	// lines the rewrite did not keep.
 	Warnings []string
+	// MetaNotes say what happened to the metadata besides the change
+	// itself: records of tokens no longer in the file dropped, two records
+	// of one token merged.
+	MetaNotes []string
+	// MetaSkipped is why the metadata file was neither read nor written
+	// (it does not parse, or cannot be read): the token change was made
+	// all the same, and that file was left as it is. Nil when it was kept.
+	MetaSkipped *MetaError
 }
 
 // Update runs fn on the parsed file under an exclusive lock and writes the
 // result. If fn returns an error nothing is written. Two Updates on the
-// same file, in one process or several, run one after the other.
+// same file, in one process or several, run one after the other. The
+// metadata of the tokens fn removes goes with them.
 func Update(path string, fn func(*tokens.File) error) (Change, error) {
+	return UpdateWithMeta(path, MetaBestEffort, func(f *tokens.File, _ *meta.Set) error { return fn(f) })
+}
+
+// MetaMode says what an update does when the metadata file is unusable.
+type MetaMode int
+
+const (
+	// MetaBestEffort changes the tokens all the same: fn gets an empty
+	// set, whose changes are not written, and Change.MetaSkipped says why.
+	// Creating and deleting tokens never depends on their metadata.
+	MetaBestEffort MetaMode = iota
+	// MetaRequired refuses the update with the *MetaError: for changes
+	// whose correctness rests on the metadata (a rotation's state).
+	MetaRequired
+)
+
+// UpdateWithMeta is Update with the metadata file beside path (MetaPath):
+// fn changes both, under the same lock, and both are replaced atomically.
+// Records of tokens that are in neither the file before nor after the
+// change are dropped, with a note.
+//
+// The two files cannot be replaced in one step, so the order is chosen
+// for a crash between any two writes: the metadata is written first with
+// the records of every token in the file before or after the change, then
+// the tokens file, then the metadata without the records of removed
+// tokens. A crash thus leaves at worst a record whose token is not in the
+// file, which the next update drops, and never a token the change added
+// without its record.
+func UpdateWithMeta(path string, mode MetaMode, fn func(*tokens.File, *meta.Set) error) (Change, error) {
 	unlock, err := lockDir(filepath.Dir(path))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -111,10 +150,13 @@ func Update(path string, fn func(*tokens.File) error) (Change, error) {
 	default:
 		defer unlock()
 	}
-
 	before, err := Load(path)
 	if err != nil {
 		return Change{}, err
+	}
+	m, merr := readMeta(path)
+	if merr != nil && mode == MetaRequired {
+		return Change{}, merr
 	}
 	var oldInfo fs.FileInfo
 	if before.Exists {
@@ -122,33 +164,66 @@ func Update(path string, fn func(*tokens.File) error) (Change, error) {
 			return Change{}, &IOError{"stat", path, err}
 		}
 	}
-	next := before.File.Clone()
-	if err := fn(next); err != nil {
+	next, records := before.File.Clone(), m.Set.Clone()
+	if err := fn(next, records); err != nil {
 		return Change{}, err
 	}
 	data, err := next.Marshal()
 	if err != nil {
 		return Change{}, fmt.Errorf("%s: %w", path, err)
 	}
-	opt, err := attributesFor(path, oldInfo)
-	if err != nil {
+	ch := Change{Before: before, After: data, MetaSkipped: merr}
+	var plan metaPlan
+	if merr == nil {
+		plan = planMeta(m, records, before.File, next)
+		ch.MetaNotes = plan.notes
+		if werr := plan.writeFirst(path); werr != nil {
+			if mode == MetaRequired {
+				return Change{}, werr
+			}
+			ch.MetaSkipped, plan = werr, metaPlan{}
+		}
+	}
+	if err := writeTokens(path, data, oldInfo); err != nil {
 		return Change{}, err
 	}
-	if err := atomicfile.Write(path, data, opt); err != nil {
-		return Change{}, &IOError{"write", path, err}
+	if werr := plan.writeLast(path); werr != nil {
+		if mode == MetaRequired {
+			return ch, werr
+		}
+		ch.MetaSkipped = werr
 	}
-	ch := Change{Before: before, After: data}
+	ch.Warnings, err = rewriteWarnings(path, before, oldInfo)
+	return ch, err
+}
+
+// writeTokens replaces the tokens file, keeping its attributes.
+func writeTokens(path string, data []byte, oldInfo fs.FileInfo) error {
+	opt, err := attributesFor(path, oldInfo)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(path, data, opt); err != nil {
+		return &IOError{"write", path, err}
+	}
+	return nil
+}
+
+// rewriteWarnings are the lines the rewrite did not keep and, as
+// Elasticsearch's CLI prints them, the attributes that changed anyway.
+func rewriteWarnings(path string, before Snapshot, oldInfo fs.FileInfo) ([]string, error) {
+	var w []string
 	for _, d := range before.File.Dropped {
-		ch.Warnings = append(ch.Warnings, droppedWarning(path, d))
+		w = append(w, droppedWarning(path, d))
 	}
 	if oldInfo != nil {
 		newInfo, err := os.Stat(path)
 		if err != nil {
-			return ch, &IOError{"stat", path, err}
+			return w, &IOError{"stat", path, err}
 		}
-		ch.Warnings = append(ch.Warnings, attributeWarnings(path, oldInfo, newInfo)...)
+		w = append(w, attributeWarnings(path, oldInfo, newInfo)...)
 	}
-	return ch, nil
+	return w, nil
 }
 
 func droppedWarning(path string, d tokens.Dropped) string {
