@@ -316,6 +316,20 @@ var remedies = map[string]string{
 	"ES_USERNAME is set but ES_PASSWORD is not":    part, // names the missing variable
 	"no elasticsearch credentials: set elasticsearch.api_key_file (or username and password_file) in the inventory, or ES_API_KEY (or ES_USERNAME and ES_PASSWORD) in the environment": "set elasticsearch.api_key_file",
 	"no connection": internal, // the transport never asks with an empty pool
+	// tokens/meta: a metadata line is wrapped as "FILE:LINE: ..." and cmd
+	// adds the fix (correct or remove the line); --comment and ages are
+	// wrapped with the option or inventory key.
+	"a git conflict marker (%s): finish the merge by hand, keeping both sides' records": "finish the merge by hand",
+	"not a JSON object (%v)":                            part,
+	"no \"token\": every record names its token":        part,
+	"not a string":                                      part,
+	"%q is not namespace/service/name":                  part,
+	"%q is not an RFC 3339 time (2026-01-31T12:00:00Z)": "(2026-01-31T12:00:00Z)",
+	"%q is not a rotation phase":                        part,
+	"%d characters; keep it to %d":                      "keep it to %d",
+	"it holds a control or invisible character (%s); keep it to one line of printable text": "keep it to one line",
+	"%q is not an age: give days (90d), weeks (12w), hours (36h) or seconds (3600)":         "give days (90d)",
+	"%q: give an age above zero":                                              "give an age above zero",
 	"--canary %d: give a number of nodes, at least 1":                         "give a number of nodes",
 	"--batch %q: give a number of nodes (e.g. 2) or a percentage (e.g. 25%%)": "give a number of nodes",
 }
