@@ -55,7 +55,7 @@ func (r *resolver) loadAnsible(path string, data []byte) (*Inventory, error) {
 	r.warnings = append(r.warnings, ai.Warnings...)
 	for g, members := range ai.Groups {
 		if g == "all" || len(members) == 0 {
-			continue // every node is in all; --limit all means every node anyway
+			continue // every node is in all; a limit of all means every node anyway
 		}
 		inv.Groups[g] = append([]string(nil), members...)
 	}

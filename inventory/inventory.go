@@ -117,8 +117,11 @@ type Options struct {
 	SSHConfig string
 	Home      string // the user's home directory
 	User      string // the current user, the default login
-	// ConnectTimeout from the command line overrides every other source.
-	ConnectTimeout time.Duration
+	// ConnectTimeout, when set, overrides every other source; its origin
+	// (what `nodes` shows as where the value came from) is
+	// ConnectTimeoutOrigin, else "the caller".
+	ConnectTimeout       time.Duration
+	ConnectTimeoutOrigin string
 	// AnsibleConfig is the ansible.cfg to read for an Ansible inventory;
 	// "" finds it as Ansible does ($ANSIBLE_CONFIG, ./ansible.cfg,
 	// ~/.ansible.cfg, /etc/ansible/ansible.cfg).

@@ -1,20 +1,15 @@
 package inventory
 
 import (
-	"fmt"
 	"os"
 	"regexp"
 	"strings"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 )
 
-// LimitError is a --limit that selects nothing or names nothing known.
-type LimitError struct{ Msg string }
-
-func (e *LimitError) Error() string { return e.Msg }
-
-// Select returns the nodes a --limit expression chooses, in inventory
+// Select returns the nodes a limit expression chooses, in inventory
 // order. The expression is Ansible's host pattern language, for native
 // inventories too:
 //
@@ -30,12 +25,13 @@ func (e *LimitError) Error() string { return e.Msg }
 //
 // Unlike Ansible, which warns and carries on, a term that matches nothing
 // is an error: a typo must not silently shrink a push. An expression of
-// only spaces and separators, "" included, is an error too: `--limit
-// "$NODES"` with an empty variable must not select the whole cluster.
-// Callers without a --limit use every node instead of calling Select.
+// only spaces and separators, "" included, is an error too: a limit of
+// "$NODES" with an empty variable must not select the whole cluster.
+// Callers without a limit use every node instead of calling Select. Its
+// errors are *remedy.Error of kind remedy.Limit.
 func (inv *Inventory) Select(limit string) ([]*Node, error) {
 	if strings.Trim(limit, " \t\r\n,:") == "" {
-		return nil, &LimitError{fmt.Sprintf("--limit %q names no node (an empty variable?): give node or group names, or leave --limit out to select every node", limit)}
+		return nil, remedy.Errorf(remedy.Limit, "%v %q names no node (an empty variable?): give node or group names, or leave %v out to select every node", remedy.Limit, limit, remedy.Limit)
 	}
 	limit = strings.TrimSpace(limit)
 	if limit == "all" || limit == "*" {
@@ -56,12 +52,12 @@ func (inv *Inventory) Select(limit string) ([]*Node, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, &LimitError{fmt.Sprintf("--limit %s selects no node", limit)}
+		return nil, remedy.Errorf(remedy.Limit, "%v %s selects no node", remedy.Limit, limit)
 	}
 	return out, nil
 }
 
-// limitTerms splits a --limit expression into its terms, reading each
+// limitTerms splits a limit expression into its terms, reading each
 // @FILE's terms, one per line, in its place.
 func limitTerms(limit string) ([]string, error) {
 	var terms []string
@@ -72,7 +68,7 @@ func limitTerms(limit string) ([]string, error) {
 		}
 		data, err := os.ReadFile(t[1:])
 		if err != nil {
-			return nil, &LimitError{fmt.Sprintf("--limit %s: cannot read the limit file: %v", t, fserr.WithoutPath(err))}
+			return nil, remedy.Errorf(remedy.Limit, "%v %s: cannot read the limit file: %v", remedy.Limit, t, fserr.WithoutPath(err))
 		}
 		for _, line := range strings.Split(string(data), "\n") {
 			if line = strings.TrimSpace(line); line != "" {
@@ -114,7 +110,7 @@ func (inv *Inventory) apply(limit string, terms []string) (map[string]bool, erro
 			return nil, err
 		}
 		if len(names) == 0 {
-			return nil, &LimitError{fmt.Sprintf("--limit %s: no node or group matches %q", limit, bare)}
+			return nil, remedy.Errorf(remedy.Limit, "%v %s: no node or group matches %q", remedy.Limit, limit, bare)
 		}
 		switch t[0] {
 		case '!':
@@ -180,11 +176,11 @@ func (inv *Inventory) match(term string) (map[string]bool, error) {
 		return names, nil
 	}
 	if term[0] != '~' && subscriptRE.MatchString(term) {
-		return nil, &LimitError{fmt.Sprintf("--limit: %q: Ansible reads a trailing [N] or [N:M] as a subscript (the Nth host of a group), which es-service-tokens does not support; name the nodes, or write the range as a pattern such as es-[12]*", term)}
+		return nil, remedy.Errorf(remedy.Limit, "%v: %q: Ansible reads a trailing [N] or [N:M] as a subscript (the Nth host of a group), which es-service-tokens does not support; name the nodes, or write the range as a pattern such as es-[12]*", remedy.Limit, term)
 	}
 	re, err := termRegexp(term)
 	if err != nil {
-		return nil, &LimitError{fmt.Sprintf("--limit: bad pattern %q: %v", term, err)}
+		return nil, remedy.Errorf(remedy.Limit, "%v: bad pattern %q: %v", remedy.Limit, term, err)
 	}
 	groupMatched := false
 	for g, members := range inv.Groups {

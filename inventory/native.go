@@ -16,7 +16,7 @@ var nodeKeys = map[string]bool{
 	"group": true, "mode": true, "sudo": true, "sftp_server": true, "backups": true, "es_node_name": true,
 }
 
-// nameRE keeps node and group names usable in --limit expressions.
+// nameRE keeps node and group names usable in limit expressions.
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 
 // loadNative reads es-service-tokens' own format (see the README).
@@ -117,7 +117,7 @@ func (r *resolver) nativeNodes(path string, list *yaml.Node, defaults layer, inv
 	return seen, nil
 }
 
-// nodeName reads a node's name: present, usable in --limit expressions,
+// nodeName reads a node's name: present, usable in limit expressions,
 // and not taken by a node before it (seen, which it records it in).
 func nodeName(path string, item *yaml.Node, key string, seen map[string]int) (string, error) {
 	if item.Kind != yaml.MappingNode {
@@ -156,7 +156,7 @@ func nativeGroups(path string, groups *yaml.Node, seen map[string]int, inv *Inve
 			return errAt(path, g, key, "use letters, digits, '.', '_' and '-' in group names")
 		}
 		if _, clash := seen[g.Value]; clash {
-			return errAt(path, g, key, "a node has the same name; --limit could not tell them apart")
+			return errAt(path, g, key, "a node has the same name; a limit could not tell them apart")
 		}
 		if members.Kind != yaml.SequenceNode {
 			return errAt(path, members, key, "must be a list of node names")

@@ -140,7 +140,11 @@ func (r *resolver) node(name string, layers []layer, sc *sshconfig.Config) (*Nod
 			return &Error{File: s.where(r.file), Line: s.line, Key: key, Msg: fmt.Sprintf("node %s: %s", name, msg)}
 		}}
 	if r.opts.ConnectTimeout > 0 {
-		l.layers = append([]layer{{"connect_timeout": {value: r.opts.ConnectTimeout.String(), origin: "--connect-timeout"}}}, l.layers...)
+		origin := r.opts.ConnectTimeoutOrigin
+		if origin == "" {
+			origin = "the caller"
+		}
+		l.layers = append([]layer{{"connect_timeout": {value: r.opts.ConnectTimeout.String(), origin: origin}}}, l.layers...)
 	}
 	l.alias = get(l, "host", "", text, name, "the node name")
 	hops := get(l, "jump", "ProxyJump", jumpList, nil, "none")

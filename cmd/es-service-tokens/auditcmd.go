@@ -86,7 +86,7 @@ func (t *tool) finishAudit(err error, code int) {
 	r.Version = buildinfo.Get().Version
 	failure := ""
 	if s := silentExit(0); err != nil && !errors.As(err, &s) {
-		failure = err.Error()
+		failure = phrase(err)
 	}
 	r.End(time.Now(), code, failure)
 	if werr := a.trail.Write(*r); werr != nil {

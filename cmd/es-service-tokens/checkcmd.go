@@ -92,7 +92,7 @@ func (t *tool) check(c *cli.Context) (err error) {
 	sum := check.Summarize(found.results)
 	report := checkReport{"check", loc.File, digest.SHA256(snap.Data), start.UTC(), time.Since(start).Seconds(), found.results, sum, found.cov, ""}
 	if found.covErr != nil {
-		report.ElasticsearchError = found.covErr.Error()
+		report.ElasticsearchError = phrase(found.covErr)
 	}
 	return t.printCheckReport(c, asJSON, report, found)
 }
@@ -127,7 +127,7 @@ func (t *tool) nagiosUnknown(err error) error {
 	if err == nil || errors.As(err, &s) {
 		return err
 	}
-	fmt.Fprintf(t.stdout, "ES-SERVICE-TOKENS UNKNOWN - %s\n", oneLine(err.Error()))
+	fmt.Fprintf(t.stdout, "ES-SERVICE-TOKENS UNKNOWN - %s\n", oneLine(phrase(err)))
 	return silentExit(nagiosUnknown)
 }
 

@@ -178,7 +178,7 @@ func (t *tool) esCoverage(c *cli.Context, r *remote, local *tokens.File) (*elast
 
 func printCoverage(w io.Writer, cov *elastic.Coverage, covErr error) {
 	if covErr != nil {
-		fmt.Fprintf(w, "%s\n", covErr)
+		fmt.Fprintf(w, "%s\n", phrase(covErr))
 		return
 	}
 	if cov == nil {
@@ -241,7 +241,7 @@ func esNagios(line string, code int, cov *elastic.Coverage, covErr error) (strin
 	var extra string
 	switch {
 	case covErr != nil:
-		extra = "; " + oneLine(covErr.Error())
+		extra = "; " + oneLine(phrase(covErr))
 	case cov != nil && cov.Drift:
 		var bad []string
 		for _, n := range cov.Nodes {
@@ -338,7 +338,7 @@ func (t *tool) verifyLive(c *cli.Context, bearer string) (*liveResult, error) {
 	}
 	res := &liveResult{Valid: err == nil, Authentication: a}
 	if err != nil {
-		res.Error = err.Error()
+		res.Error = phrase(err)
 		var ee *elastic.Error
 		if errors.As(err, &ee) {
 			res.Status = ee.Status

@@ -116,8 +116,17 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.msg }
 
+// fail makes an error of this package; an error among a is phrased, so
+// that the options a library's message names read as flags.
 func fail(code int, format string, a ...any) error {
-	return &exitError{code: code, msg: fmt.Sprintf(format, a...)}
+	args := make([]any, len(a))
+	for i, v := range a {
+		if err, ok := v.(error); ok {
+			v = phrase(err)
+		}
+		args[i] = v
+	}
+	return &exitError{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
 // Exit codes, from Elasticsearch's ExitCodes (sysexits.h).
@@ -189,7 +198,7 @@ func (t *tool) exit(err error) int {
 			Error    string `json:"error"`
 			ExitCode int    `json:"exit_code"`
 			Usage    string `json:"usage,omitempty"`
-		}{Error: err.Error(), ExitCode: code}
+		}{Error: phrase(err), ExitCode: code}
 		if errors.As(err, &ee) && !strings.Contains(ee.usage, "\n") {
 			doc.Usage = ee.usage // a usage line; the command list is for humans
 		}
@@ -202,7 +211,7 @@ func (t *tool) exit(err error) int {
 	// Elasticsearch 8.4 and later print an empty line, then this. Names
 	// and paths in the message may come from argv or files: escaped, they
 	// cannot forge a second line.
-	fmt.Fprintf(t.stderr, "\nERROR: %s, with exit code %d\n", safetext.Escape(err.Error()), code)
+	fmt.Fprintf(t.stderr, "\nERROR: %s, with exit code %d\n", safetext.Escape(phrase(err)), code)
 	return code
 }
 

@@ -71,7 +71,7 @@ func errorMessages(t *testing.T) []message {
 					if len(n.Args) > 0 {
 						e = n.Args[0]
 					}
-				case isIdent(n.Fun, "fail") && len(n.Args) > 1:
+				case isIdent(n.Fun, "fail") && len(n.Args) > 1, isCall(n, "remedy", "Errorf") && len(n.Args) > 1:
 					e = n.Args[1]
 				}
 			case *ast.KeyValueExpr:
@@ -267,7 +267,7 @@ var remedies = map[string]string{
 	"[%s] is not a service account":                                     result,
 	"the secret is %d characters long; Elasticsearch needs at least %d": result,
 	"no such token in %s":                                               result,
-	"no service_tokens file: give --file PATH, --path-conf DIR (or set ES_PATH_CONF), or --es-home DIR (or set ES_HOME)":                  "give --file PATH",
+	"no service_tokens file: give %v PATH, %v DIR (or set ES_PATH_CONF), or %v DIR (or set ES_HOME)":                                      "give %v PATH",
 	"line %d: duplicate settings key [%s], first set on line %d":                                                                          part, // elasticsearch.yml, named by the caller
 	"could not resolve placeholder '%s'":                                                                                                  esWords,
 	"starts with '#': written back, Elasticsearch would read it as a comment and drop it; remove or rename that line of the file by hand": "remove or rename that line",
@@ -309,8 +309,8 @@ var remedies = map[string]string{
 	"needs username":                  "needs username",
 	"%q is not namespace/service":     internal, // principals come from the built-in account list
 	"elasticsearch is not configured": internal, // a sentinel: the caller skips the cluster
-	"elasticsearch URL %s: give https://host:port, without credentials (they come from the inventory's files or the environment)":                           "give https://host:port",
-	"elasticsearch URL %s is plain http: tokens and credentials would cross the network in clear; use https, or pass --es-insecure-http for a test cluster": "use https, or pass --es-insecure-http",
+	"elasticsearch URL %s: give https://host:port, without credentials (they come from the inventory's files or the environment)":           "give https://host:port",
+	"elasticsearch URL %s is plain http: tokens and credentials would cross the network in clear; use https, or pass %v for a test cluster": "use https, or pass %v",
 	"elasticsearch CA %s holds no PEM certificate": part, // the file is named: give the PEM CA (http_ca.crt)
 	"elasticsearch %s %s is empty":                 part, // the key (api_key_file, password_file) and file are named
 	"ES_USERNAME is set but ES_PASSWORD is not":    part, // names the missing variable
@@ -329,9 +329,16 @@ var remedies = map[string]string{
 	"%d characters; keep it to %d":                      "keep it to %d",
 	"it holds a control or invisible character (%s); keep it to one line of printable text": "keep it to one line",
 	"%q is not an age: give days (90d), weeks (12w), hours (36h) or seconds (3600)":         "give days (90d)",
-	"%q: give an age above zero":                                              "give an age above zero",
-	"--canary %d: give a number of nodes, at least 1":                         "give a number of nodes",
-	"--batch %q: give a number of nodes (e.g. 2) or a percentage (e.g. 25%%)": "give a number of nodes",
+	"%q: give an age above zero":                                         "give an age above zero",
+	"%v %d: give a number of nodes, at least 1":                          "give a number of nodes",
+	"%v %q: give a number of nodes (e.g. 2) or a percentage (e.g. 25%%)": "give a number of nodes",
+	// inventory's limit expressions (remedy.Limit, phrased --limit).
+	"%v %q names no node (an empty variable?): give node or group names, or leave %v out to select every node": "give node or group names",
+	"%v %s selects no node":                 part, // the limit is named: the user chose it
+	"%v %s: cannot read the limit file: %v": part, // the file and the OS's reason are named
+	"%v %s: no node or group matches %q":    part, // `nodes` lists them; the term is named
+	"%v: bad pattern %q: %v":                part,
+	"%v: %q: Ansible reads a trailing [N] or [N:M] as a subscript (the Nth host of a group), which es-service-tokens does not support; name the nodes, or write the range as a pattern such as es-[12]*": "name the nodes",
 }
 
 // TestEveryMessageNamesItsRemedy is the table test of every error message

@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
@@ -151,7 +152,7 @@ func (t *tool) loadInventory(c *cli.Context) (*inventory.Inventory, error) {
 	}
 	inv, err := inventory.Load(c.String("inventory"), inventory.Options{
 		SSHConfig: c.String("ssh-config"), Home: t.home(), User: t.login(),
-		ConnectTimeout: c.Duration("connect-timeout"), Getenv: t.getenv,
+		ConnectTimeout: c.Duration("connect-timeout"), ConnectTimeoutOrigin: flagWord(remedy.ConnectTimeout), Getenv: t.getenv,
 	})
 	if err != nil {
 		return nil, err

@@ -48,6 +48,7 @@ import (
 	"github.com/elastic/elastic-transport-go/v8/elastictransport"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 )
@@ -64,7 +65,7 @@ type Config struct {
 	// Auth says which credentials are used, for messages ("API key",
 	// "user admin"), never the secret.
 	Auth string
-	// AllowHTTP permits http:// addresses (--es-insecure-http).
+	// AllowHTTP permits http:// addresses (remedy.ESInsecureHTTP).
 	AllowHTTP bool
 	// ConfirmTimeout bounds a confirmation (0: DefaultConfirmTimeout).
 	ConfirmTimeout time.Duration
@@ -78,10 +79,10 @@ const DefaultConfirmTimeout = 30 * time.Second
 // inventory.
 type Sources struct {
 	Inventory    *inventory.Elasticsearch // may be nil
-	URL          string                   // --es-url
-	CA           string                   // --es-ca
-	InsecureHTTP bool                     // --es-insecure-http
-	Timeout      time.Duration            // --confirm-timeout
+	URL          string                   // the caller's URL list (remedy.ESURL)
+	CA           string                   // the caller's CA file (remedy.ESCA)
+	InsecureHTTP bool                     // allow http:// (remedy.ESInsecureHTTP)
+	Timeout      time.Duration            // the caller's confirm timeout (remedy.ConfirmTimeout)
 	Getenv       func(string) string
 	// CredentialsOptional resolves without credentials when none are
 	// given (verify: the token is its own credential).
@@ -123,8 +124,8 @@ func Resolve(s Sources) (Config, error) {
 	return cfg, nil
 }
 
-// resolveURLs takes --es-url over the inventory's url, and refuses plain
-// http unless --es-insecure-http.
+// resolveURLs takes the caller's URL over the inventory's url, and
+// refuses plain http unless InsecureHTTP.
 func (cfg *Config) resolveURLs(s Sources, inv *inventory.Elasticsearch) error {
 	cfg.URLs = inv.URLs
 	if s.URL != "" {
@@ -139,7 +140,7 @@ func (cfg *Config) resolveURLs(s Sources, inv *inventory.Elasticsearch) error {
 			return fmt.Errorf("elasticsearch URL %s: give https://host:port, without credentials (they come from the inventory's files or the environment)", safetext.URL(u))
 		}
 		if p.Scheme == "http" && !s.InsecureHTTP {
-			return fmt.Errorf("elasticsearch URL %s is plain http: tokens and credentials would cross the network in clear; use https, or pass --es-insecure-http for a test cluster", u)
+			return remedy.Errorf(remedy.ESInsecureHTTP, "elasticsearch URL %s is plain http: tokens and credentials would cross the network in clear; use https, or pass %v for a test cluster", u, remedy.ESInsecureHTTP)
 		}
 		cfg.URLs[i] = strings.TrimRight(strings.TrimSpace(u), "/")
 	}
@@ -147,7 +148,7 @@ func (cfg *Config) resolveURLs(s Sources, inv *inventory.Elasticsearch) error {
 	return nil
 }
 
-// resolveCA takes --es-ca over the inventory's ca or ca_fingerprint, and
+// resolveCA takes the caller's CA over the inventory's ca or ca_fingerprint, and
 // reads the PEM file.
 func (cfg *Config) resolveCA(s Sources, inv *inventory.Elasticsearch) error {
 	cfg.CAFile, cfg.CAFingerprint = inv.CA, inv.CAFingerprint

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/internal/testkit/estest"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 )
@@ -242,7 +243,7 @@ func TestResolve(t *testing.T) {
 	if err != nil || cfg.APIKey != "fromenv" || cfg.ConfirmTimeout != time.Second {
 		t.Fatalf("%+v %v", cfg, err)
 	}
-	if _, err := Resolve(Sources{URL: "http://h:9200", Getenv: getenv}); err == nil || !strings.Contains(err.Error(), "--es-insecure-http") {
+	if _, err := Resolve(Sources{URL: "http://h:9200", Getenv: getenv}); remedy.KindOf(err) != remedy.ESInsecureHTTP || !strings.Contains(err.Error(), "plain http") {
 		t.Fatalf("plain http: %v", err)
 	}
 	if _, err := Resolve(Sources{URL: "https://h:9200", Getenv: func(string) string { return "" }}); err == nil || !strings.Contains(err.Error(), "no elasticsearch credentials") {

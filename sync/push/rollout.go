@@ -1,9 +1,10 @@
 package push
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 )
 
 // Skipped: a gated rollout stopped before this node; it was not touched.
@@ -17,14 +18,14 @@ type Batch struct{ Start, End int }
 // neither, one batch of every node.
 func Batches(n, canary int, size string) ([]Batch, error) {
 	if canary < 0 {
-		return nil, fmt.Errorf("--canary %d: give a number of nodes, at least 1", canary)
+		return nil, remedy.Errorf(remedy.Canary, "%v %d: give a number of nodes, at least 1", remedy.Canary, canary)
 	}
 	step := n
 	if size != "" {
 		pct := strings.HasSuffix(size, "%")
 		v, err := strconv.Atoi(strings.TrimSuffix(size, "%"))
 		if err != nil || v < 1 || (pct && v > 100) {
-			return nil, fmt.Errorf("--batch %q: give a number of nodes (e.g. 2) or a percentage (e.g. 25%%)", size)
+			return nil, remedy.Errorf(remedy.Batch, "%v %q: give a number of nodes (e.g. 2) or a percentage (e.g. 25%%)", remedy.Batch, size)
 		}
 		step = v
 		if pct {

@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
@@ -21,9 +22,9 @@ const FileName = "service_tokens"
 // Sources are the places the file's location may come from, most specific
 // first. Env reads environment variables (os.Getenv in production).
 type Sources struct {
-	File      string // --file
-	PathConf  string // --path-conf
-	ESHome    string // --es-home
+	File      string // the file given (remedy.File)
+	PathConf  string // the config directory given (remedy.PathConf)
+	ESHome    string // the Elasticsearch home given (remedy.ESHome)
 	Inventory string // local_file of the inventory, already absolute
 	Env       func(string) string
 }
@@ -31,37 +32,38 @@ type Sources struct {
 // Location is where the token file is and why.
 type Location struct {
 	File      string
-	ConfigDir string // where elasticsearch.yml is looked for
-	From      string // the flag, inventory key or variable that decided
+	ConfigDir string         // where elasticsearch.yml is looked for
+	From      remedy.Message // the option, inventory key or variable that decided
 }
 
 // ErrNoLocation means none of the sources named a file.
-var ErrNoLocation = errors.New("no service_tokens file: give --file PATH, --path-conf DIR (or set ES_PATH_CONF), or --es-home DIR (or set ES_HOME)")
+var ErrNoLocation = remedy.Errorf(remedy.File, "no service_tokens file: give %v PATH, %v DIR (or set ES_PATH_CONF), or %v DIR (or set ES_HOME)",
+	remedy.File, remedy.PathConf, remedy.ESHome)
 
-// Locate picks the token file: --file, --path-conf, --es-home, the
-// inventory's local_file, then ES_PATH_CONF and ES_HOME as Elasticsearch
+// Locate picks the token file: the file, config directory or home given,
+// the inventory's local_file, then ES_PATH_CONF and ES_HOME as Elasticsearch
 // reads them.
 func Locate(s Sources) (Location, error) {
 	env := s.Env
 	if env == nil {
 		env = os.Getenv
 	}
-	inDir := func(dir, from string) Location {
+	inDir := func(dir string, from remedy.Message) Location {
 		return Location{File: filepath.Join(dir, FileName), ConfigDir: dir, From: from}
 	}
 	switch {
 	case s.File != "":
-		return Location{File: s.File, ConfigDir: filepath.Dir(s.File), From: "--file"}, nil
+		return Location{File: s.File, ConfigDir: filepath.Dir(s.File), From: remedy.Sprintf("%v", remedy.File)}, nil
 	case s.PathConf != "":
-		return inDir(s.PathConf, "--path-conf"), nil
+		return inDir(s.PathConf, remedy.Sprintf("%v", remedy.PathConf)), nil
 	case s.ESHome != "":
-		return inDir(filepath.Join(s.ESHome, "config"), "--es-home"), nil
+		return inDir(filepath.Join(s.ESHome, "config"), remedy.Sprintf("%v", remedy.ESHome)), nil
 	case s.Inventory != "":
-		return Location{File: s.Inventory, ConfigDir: filepath.Dir(s.Inventory), From: "inventory local_file"}, nil
+		return Location{File: s.Inventory, ConfigDir: filepath.Dir(s.Inventory), From: remedy.Text("inventory local_file")}, nil
 	case env("ES_PATH_CONF") != "":
-		return inDir(env("ES_PATH_CONF"), "ES_PATH_CONF"), nil
+		return inDir(env("ES_PATH_CONF"), remedy.Text("ES_PATH_CONF")), nil
 	case env("ES_HOME") != "":
-		return inDir(filepath.Join(env("ES_HOME"), "config"), "ES_HOME"), nil
+		return inDir(filepath.Join(env("ES_HOME"), "config"), remedy.Text("ES_HOME")), nil
 	}
 	return Location{}, ErrNoLocation
 }

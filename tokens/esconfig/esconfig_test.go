@@ -17,16 +17,16 @@ func TestLocatePrecedence(t *testing.T) {
 		file string
 		from string
 	}{
-		{Sources{File: "/x/tokens", PathConf: "/a", Env: e}, "/x/tokens", "--file"},
-		{Sources{PathConf: "/a", ESHome: "/h", Env: e}, "/a/service_tokens", "--path-conf"},
-		{Sources{ESHome: "/h", Inventory: "/inv/service_tokens", Env: e}, "/h/config/service_tokens", "--es-home"},
+		{Sources{File: "/x/tokens", PathConf: "/a", Env: e}, "/x/tokens", "file"},
+		{Sources{PathConf: "/a", ESHome: "/h", Env: e}, "/a/service_tokens", "path conf"},
+		{Sources{ESHome: "/h", Inventory: "/inv/service_tokens", Env: e}, "/h/config/service_tokens", "es home"},
 		{Sources{Inventory: "/inv/tokens", Env: e}, "/inv/tokens", "inventory local_file"},
 		{Sources{Env: e}, "/etc/es/service_tokens", "ES_PATH_CONF"},
 		{Sources{Env: env(map[string]string{"ES_HOME": "/h"})}, "/h/config/service_tokens", "ES_HOME"},
 	}
 	for _, c := range cases {
 		loc, err := Locate(c.s)
-		if err != nil || loc.File != c.file || loc.From != c.from {
+		if err != nil || loc.File != c.file || loc.From.String() != c.from {
 			t.Errorf("Locate(%+v) = %+v, %v; want %s from %s", c.s, loc, err, c.file, c.from)
 		}
 	}
