@@ -19,7 +19,7 @@ var nodeKeys = map[string]bool{
 // nameRE keeps node and group names usable in limit expressions.
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 
-// loadNative reads es-service-tokens' own format (see the README).
+// loadNative reads es-service-tokens' own format (see docs/inventory.md).
 func (r *resolver) loadNative(path string, root *yaml.Node) (*Inventory, error) {
 	inv := &Inventory{File: path, Format: "native", Groups: map[string][]string{}}
 	top, err := r.topLevel(path, root, inv)

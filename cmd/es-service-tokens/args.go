@@ -10,7 +10,7 @@ import (
 	"github.com/xrash/smetrics"
 )
 
-// normalizeArgs lets options appear anywhere, as the README promises and as
+// normalizeArgs lets options appear anywhere, as docs/commands.md promises and as
 // they may for Elasticsearch's CLI: global options move before the command,
 // the command's options (even when given before the command) after it, and
 // everything after "--" stays an argument (so a token name may start with

@@ -24,7 +24,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
-// checkReport is check's JSON document (see the README).
+// checkReport is check's JSON document (see docs/output.md).
 type checkReport struct {
 	Command   string         `json:"command"`
 	File      string         `json:"file"`

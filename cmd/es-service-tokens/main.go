@@ -148,7 +148,7 @@ type silentExit int
 
 func (s silentExit) Error() string { return fmt.Sprintf("exit %d", int(s)) }
 
-// exitCodeOf is the exit code the README documents for err. Errors made
+// exitCodeOf is the exit code docs/exit-codes.md documents for err. Errors made
 // in this package carry their code (exitError); the packages' own error
 // types map by kind, so those packages need not know about exit codes.
 func exitCodeOf(err error) int {

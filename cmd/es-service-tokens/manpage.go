@@ -9,7 +9,7 @@ import (
 )
 
 // manExtra are the man page sections that no flag or command carries.
-// Kept short: the README has the details.
+// Kept short: docs/ has the details.
 const manExtra = `
 # EXIT STATUS
 
@@ -28,6 +28,7 @@ be opened); 78 a configuration or inventory error.
 
 **$ES_PATH_CONF/service_tokens**: the file Elasticsearch reads.
 **~/.ssh/config**, **~/.ssh/known_hosts**: honoured for node connections; host keys are always verified.
+**/usr/share/doc/es-service-tokens/docs/**: the reference (inventories, output, exit codes, security).
 **/usr/share/doc/es-service-tokens/examples/**: example inventories.
 
 # AUDIT TRAIL

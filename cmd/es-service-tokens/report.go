@@ -17,7 +17,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
-// pushReport is push's JSON document (see the README).
+// pushReport is push's JSON document (see docs/output.md).
 type pushReport struct {
 	Command string         `json:"command"`
 	File    string         `json:"file"`

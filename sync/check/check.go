@@ -52,7 +52,7 @@ type Attributes struct {
 	Mode   string `json:"mode,omitempty"`
 }
 
-// Result is one node's state. Its JSON form is documented in the README.
+// Result is one node's state. Its JSON form is documented in docs/output.md.
 type Result struct {
 	Node        string       `json:"name"`
 	Host        string       `json:"host"`

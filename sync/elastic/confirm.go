@@ -57,7 +57,7 @@ type NodeState struct {
 }
 
 // Outcome is a confirmation's result. Its JSON form is the "elasticsearch"
-// object of push, create and delete (see the README).
+// object of push, create and delete (see docs/elasticsearch.md).
 type Outcome struct {
 	URL       string `json:"url"`
 	Confirmed bool   `json:"confirmed"`

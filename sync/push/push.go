@@ -61,7 +61,7 @@ type Request struct {
 	Force  bool // overwrite conflicting nodes
 }
 
-// Result is one node's outcome. Its JSON form is documented in the README.
+// Result is one node's outcome. Its JSON form is documented in docs/output.md.
 type Result struct {
 	Node     string       `json:"name"`
 	Host     string       `json:"host"`
