@@ -31,6 +31,7 @@ var ansibleVars = []struct {
 	{"sftp_server", []string{"es_service_tokens_sftp_server"}},
 	{"backups", []string{"es_service_tokens_backups"}},
 	{"es_node_name", []string{"es_service_tokens_es_node_name"}},
+	{"es_http_url", []string{"es_service_tokens_es_http_url"}},
 	{"known_hosts", []string{"es_service_tokens_known_hosts"}},
 	{"host_key_check", []string{"es_service_tokens_host_key_check"}},
 	{"connect_timeout", []string{"es_service_tokens_connect_timeout", "ansible_ssh_timeout", "ansible_timeout"}},
@@ -53,21 +54,41 @@ func (r *resolver) loadAnsible(path string, data []byte) (*Inventory, error) {
 	}
 	inv := &Inventory{File: path, Format: "ansible", Groups: map[string][]string{}, AnsibleConfig: cfg.File}
 	r.warnings = append(r.warnings, ai.Warnings...)
-	for g, members := range ai.Groups {
+	consumers := map[string]bool{}
+	for _, m := range ai.Groups[AnsibleConsumerGroup] {
+		consumers[m] = true
+	}
+	for g, all := range ai.Groups {
+		var members []string // nodes only: groups select nodes
+		for _, m := range all {
+			if !consumers[m] {
+				members = append(members, m)
+			}
+		}
 		if g == "all" || len(members) == 0 {
 			continue // every node is in all; a limit of all means every node anyway
 		}
-		inv.Groups[g] = append([]string(nil), members...)
+		inv.Groups[g] = members
 	}
 	if s, ok := cfg.Get("defaults", "host_key_checking"); ok && isFalse(s.Value) {
 		r.warnOnce(fmt.Sprintf("%s: host_key_checking = %s is not honoured: host keys are always checked", s.Origin, s.Value))
 	}
 	var localFrom ansible.Var
+	var nodeHosts []ansible.Host
 	for _, h := range ai.Hosts {
 		layers, sc, err := r.ansibleLayers(h, cfg)
 		if err != nil {
 			return nil, err
 		}
+		if isConsumer(h) {
+			c, err := r.ansibleConsumer(h, layers, sc)
+			if err != nil {
+				return nil, err
+			}
+			inv.Consumers = append(inv.Consumers, c)
+			continue
+		}
+		nodeHosts = append(nodeHosts, h)
 		n, err := r.node(h.Name, layers, sc)
 		if err != nil {
 			return nil, err
@@ -89,7 +110,7 @@ func (r *resolver) loadAnsible(path string, data []byte) (*Inventory, error) {
 			inv.LocalFile = filepath.Join(filepath.Dir(absPath(path)), inv.LocalFile)
 		}
 	}
-	if inv.Elasticsearch, err = r.ansibleElasticsearch(ai.Hosts); err != nil {
+	if inv.Elasticsearch, err = r.ansibleElasticsearch(nodeHosts); err != nil {
 		return nil, err
 	}
 	return inv, finish(inv)

@@ -25,12 +25,16 @@ type Elasticsearch struct {
 	Username       string
 	PasswordFile   string
 	ConfirmTimeout time.Duration // 0: not set
+	// NodeURL is the template of every node's own REST address, such as
+	// https://{host}:9200 ({host}: the address SSH dials, {name}: the
+	// inventory name), "" when not set; a node's es_http_url wins.
+	NodeURL string
 	// Origin says where the section was written (file:line).
 	Origin string
 }
 
 // esKeys are the keys of the elasticsearch: section.
-var esKeys = []string{"url", "ca", "ca_fingerprint", "api_key_file", "username", "password_file", "confirm_timeout"}
+var esKeys = []string{"url", "ca", "ca_fingerprint", "api_key_file", "username", "password_file", "confirm_timeout", "node_url"}
 
 // loadElasticsearch reads the native elasticsearch: mapping.
 func (r *resolver) loadElasticsearch(path string, m *yaml.Node) (*Elasticsearch, error) {
@@ -96,6 +100,12 @@ func (r *resolver) elasticsearch(raw map[string]esValue, origin string) (*Elasti
 			return nil, v.fail("%v", err)
 		}
 		es.ConfirmTimeout = d
+	}
+	if v, ok := raw["node_url"]; ok {
+		if err := checkNodeURLTemplate(v.one()); err != nil {
+			return nil, v.fail("%v", err)
+		}
+		es.NodeURL = v.one()
 	}
 	return es, nil
 }
@@ -201,6 +211,7 @@ var ansibleESVars = map[string]string{
 	"es_service_tokens_es_username":       "username",
 	"es_service_tokens_es_password_file":  "password_file",
 	"es_service_tokens_confirm_timeout":   "confirm_timeout",
+	"es_service_tokens_es_node_url":       "node_url",
 }
 
 // ansibleElasticsearch gathers the elasticsearch settings from the hosts'

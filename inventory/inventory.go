@@ -31,7 +31,10 @@ type Inventory struct {
 	// file that records every change made with this inventory.
 	AuditLog string
 	Nodes    []*Node
-	Groups   map[string][]string // group name -> node names
+	// Consumers are the services that use tokens, and how each receives
+	// a token's secret (consumers:).
+	Consumers []*Consumer
+	Groups    map[string][]string // group name -> node names
 	// Elasticsearch is the cluster's REST API, or nil when not configured.
 	Elasticsearch *Elasticsearch
 	// Warnings are one-line notes on things read but not used (ssh_config
@@ -99,6 +102,11 @@ type Node struct {
 	// ESNodeName is the Elasticsearch node.name of this node, from
 	// es_node_name; "" means: read it from the node's elasticsearch.yml.
 	ESNodeName string
+	// HTTPURL is the node's own REST address (es_http_url, else
+	// elasticsearch.node_url filled in), "" when unknown: a secret is
+	// proven on each node by sending it there, since Elasticsearch
+	// authenticates on the node that receives the request.
+	HTTPURL string
 	// Origin says where each setting came from, by inventory key.
 	Origin map[string]string
 }
@@ -260,6 +268,7 @@ func finish(inv *Inventory) error {
 	if len(inv.Nodes) == 0 {
 		return &Error{File: inv.File, Msg: "no nodes"}
 	}
+	fillNodeURLs(inv)
 	for g, members := range inv.Groups {
 		sort.Strings(members)
 		inv.Groups[g] = members

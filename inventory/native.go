@@ -13,7 +13,7 @@ import (
 var nodeKeys = map[string]bool{
 	"host": true, "port": true, "user": true, "identity_file": true, "known_hosts": true,
 	"host_key_check": true, "connect_timeout": true, "jump": true, "path": true, "owner": true,
-	"group": true, "mode": true, "sudo": true, "sftp_server": true, "backups": true, "es_node_name": true,
+	"group": true, "mode": true, "sudo": true, "sftp_server": true, "backups": true, "es_node_name": true, "es_http_url": true,
 }
 
 // nameRE keeps node and group names usable in limit expressions.
@@ -38,6 +38,11 @@ func (r *resolver) loadNative(path string, root *yaml.Node) (*Inventory, error) 
 			return nil, err
 		}
 	}
+	if top.consumers != nil {
+		if err := r.nativeConsumers(path, top.consumers, top.defaults, seen, inv); err != nil {
+			return nil, err
+		}
+	}
 	return inv, finish(inv)
 }
 
@@ -45,8 +50,8 @@ func (r *resolver) loadNative(path string, root *yaml.Node) (*Inventory, error) 
 // the inventory at once: the parts read after all of it, since the
 // defaults apply to nodes written before them.
 type nativeTop struct {
-	defaults      layer
-	nodes, groups *yaml.Node
+	defaults                 layer
+	nodes, groups, consumers *yaml.Node
 }
 
 // topLevel reads the top-level keys, refusing unknown ones.
@@ -66,10 +71,12 @@ func (r *resolver) topLevel(path string, root *yaml.Node, inv *Inventory) (nativ
 			top.nodes = v
 		case "groups":
 			top.groups = v
+		case "consumers":
+			top.consumers = v
 		case "elasticsearch":
 			inv.Elasticsearch, err = r.loadElasticsearch(path, v)
 		default:
-			err = errAt(path, k, k.Value, "unknown key; the top level holds local_file, audit_log, defaults, nodes, groups and elasticsearch")
+			err = errAt(path, k, k.Value, "unknown key; the top level holds local_file, audit_log, defaults, nodes, groups, elasticsearch and consumers")
 		}
 		if err != nil {
 			return nativeTop{}, err
@@ -100,7 +107,7 @@ func (r *resolver) nativeNodes(path string, list *yaml.Node, defaults layer, inv
 	seen := map[string]int{}
 	for i, item := range list.Content {
 		key := fmt.Sprintf("nodes[%d]", i)
-		name, err := nodeName(path, item, key, seen)
+		name, err := nodeName(path, item, key, "node", seen)
 		if err != nil {
 			return nil, err
 		}
@@ -117,9 +124,10 @@ func (r *resolver) nativeNodes(path string, list *yaml.Node, defaults layer, inv
 	return seen, nil
 }
 
-// nodeName reads a node's name: present, usable in limit expressions,
-// and not taken by a node before it (seen, which it records it in).
-func nodeName(path string, item *yaml.Node, key string, seen map[string]int) (string, error) {
+// nodeName reads the name of a node (or consumer: what): present, usable
+// in limit expressions, and not taken by one before it (seen, which it
+// records it in).
+func nodeName(path string, item *yaml.Node, key, what string, seen map[string]int) (string, error) {
 	if item.Kind != yaml.MappingNode {
 		return "", errAt(path, item, key, "must be a mapping with at least name:")
 	}
@@ -137,7 +145,7 @@ func nodeName(path string, item *yaml.Node, key string, seen map[string]int) (st
 		return "", &Error{File: path, Line: nameLine, Key: key + ".name", Msg: fmt.Sprintf("%q: use letters, digits, '.', '_' and '-'", name)}
 	}
 	if prev, dup := seen[name]; dup {
-		return "", &Error{File: path, Line: nameLine, Key: key + ".name", Msg: fmt.Sprintf("duplicate node %s (first on line %d)", name, prev)}
+		return "", &Error{File: path, Line: nameLine, Key: key + ".name", Msg: fmt.Sprintf("duplicate %s %s (first on line %d)", what, name, prev)}
 	}
 	seen[name] = nameLine
 	return name, nil
@@ -189,6 +197,9 @@ func (r *resolver) settings(m *yaml.Node, where, path string) (layer, error) {
 		}
 		if k.Value == "es_node_name" && where == "defaults" {
 			return nil, &Error{File: path, Line: k.Line, Key: k.Value, Msg: "is per node: every node has its own name"}
+		}
+		if k.Value == "es_http_url" && where == "defaults" {
+			return nil, &Error{File: path, Line: k.Line, Key: k.Value, Msg: "is per node: for every node, set elasticsearch.node_url to a template such as https://{host}:9200"}
 		}
 		if !nodeKeys[k.Value] {
 			return nil, &Error{File: path, Line: k.Line, Key: k.Value, Msg: fmt.Sprintf("unknown key in %s; valid keys: %s", where, strings.Join(settingKeys, ", "))}

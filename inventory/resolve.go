@@ -56,7 +56,7 @@ type resolver struct {
 
 // settingKeys are the per-node settings, in the order nodes prints them.
 var settingKeys = []string{"host", "port", "user", "identity_file", "known_hosts", "host_key_check",
-	"connect_timeout", "jump", "path", "owner", "group", "mode", "sudo", "sftp_server", "backups", "es_node_name"}
+	"connect_timeout", "jump", "path", "owner", "group", "mode", "sudo", "sftp_server", "backups", "es_node_name", "es_http_url"}
 
 // errUnset makes a value count as not given, so that the next source is
 // asked: ssh_config identity files that do not exist are skipped, as ssh
@@ -134,10 +134,32 @@ func get[T any](l *ladder, key, sshKey string, parse func(setting) (T, error), d
 // node resolves one node from its layers (highest precedence first),
 // adding ssh_config and built-in defaults below them.
 func (r *resolver) node(name string, layers []layer, sc *sshconfig.Config) (*Node, error) {
+	n, l := r.host("node "+name, name, layers, sc)
+	n.Path = get(l, "path", "", filePath, DefaultPath, "built-in default")
+	n.Owner = get(l, "owner", "", account, "", "not enforced: an existing file keeps its own")
+	n.Group = get(l, "group", "", account, "", "not enforced: an existing file keeps its own")
+	n.Mode = get(l, "mode", "", func(s setting) (os.FileMode, error) { return parseMode(s.value) }, DefaultMode, "built-in default")
+	if s, ok := l.find("mode", ""); ok && l.err == nil && n.Mode&0o004 != 0 {
+		r.warnOnce(fmt.Sprintf("%s:%d: mode %04o lets every user on the node read the token hashes; use \"0660\" or \"0640\"", s.where(r.file), s.line, n.Mode))
+	}
+	n.Backups = get(l, "backups", "", count, 0, "built-in default (no backups)")
+	n.ESNodeName = get(l, "es_node_name", "", text, "", "node.name in the node's elasticsearch.yml, else its hostname")
+	n.HTTPURL = get(l, "es_http_url", "", nodeURL, "", "none: the credentials API alone confirms this node")
+	if l.err != nil {
+		return nil, l.err
+	}
+	return n, nil
+}
+
+// host resolves how to reach and log in to a node or a consumer (label
+// names it in errors: "node es-1"): address, login, keys, bastions, sudo.
+// The ladder it returns resolves the rest of the host's settings; its err
+// is the first fault.
+func (r *resolver) host(label, name string, layers []layer, sc *sshconfig.Config) (*Node, *ladder) {
 	n := &Node{Name: name, Origin: map[string]string{}}
 	l := &ladder{r: r, ssh: sc, layers: layers, origin: n.Origin,
 		fail: func(key string, s setting, msg string) error {
-			return &Error{File: s.where(r.file), Line: s.line, Key: key, Msg: fmt.Sprintf("node %s: %s", name, msg)}
+			return &Error{File: s.where(r.file), Line: s.line, Key: key, Msg: fmt.Sprintf("%s: %s", label, msg)}
 		}}
 	if r.opts.ConnectTimeout > 0 {
 		origin := r.opts.ConnectTimeoutOrigin
@@ -156,25 +178,14 @@ func (r *resolver) node(name string, layers []layer, sc *sshconfig.Config) (*Nod
 		hop, err := r.hop(strings.TrimSpace(h), n.Endpoint, l.ssh)
 		if err != nil {
 			s, _ := l.find("jump", "ProxyJump")
-			return nil, l.fail("jump", s, err.Error())
+			l.err = l.fail("jump", s, err.Error())
+			break
 		}
 		n.Jump = append(n.Jump, hop)
 	}
-	n.Path = get(l, "path", "", filePath, DefaultPath, "built-in default")
-	n.Owner = get(l, "owner", "", account, "", "not enforced: an existing file keeps its own")
-	n.Group = get(l, "group", "", account, "", "not enforced: an existing file keeps its own")
-	n.Mode = get(l, "mode", "", func(s setting) (os.FileMode, error) { return parseMode(s.value) }, DefaultMode, "built-in default")
-	if s, ok := l.find("mode", ""); ok && l.err == nil && n.Mode&0o004 != 0 {
-		r.warnOnce(fmt.Sprintf("%s:%d: mode %04o lets every user on the node read the token hashes; use \"0660\" or \"0640\"", s.where(r.file), s.line, n.Mode))
-	}
 	n.Sudo = get(l, "sudo", "", func(s setting) (bool, error) { return parseBool(s.value) }, false, "built-in default")
 	n.SFTPServer = get(l, "sftp_server", "", absolute, "", "searched for on the node when sudo is true")
-	n.Backups = get(l, "backups", "", count, 0, "built-in default (no backups)")
-	n.ESNodeName = get(l, "es_node_name", "", text, "", "node.name in the node's elasticsearch.yml, else its hostname")
-	if l.err != nil {
-		return nil, l.err
-	}
-	return n, nil
+	return n, l
 }
 
 // endpoint resolves the connection settings of l.alias: where, as whom,
