@@ -34,7 +34,7 @@ func (t *tool) app() *cli.App {
 }
 
 // commands defines the program: its global options and its commands, each
-// built next to its action (local.go, remote.go, checkcmd.go, ...).
+// built next to its action in cmd_NAME.go (cmd_push.go, cmd_check.go, ...).
 func (t *tool) commands() *cli.App {
 	app := &cli.App{
 		Name:  "es-service-tokens",
@@ -85,15 +85,6 @@ func globalFlags() []cli.Flag {
 // example, its action and its own options.
 func command(name, argsUsage, usage, description string, action cli.ActionFunc, flags ...cli.Flag) *cli.Command {
 	return &cli.Command{Name: name, ArgsUsage: argsUsage, Usage: usage, Description: description, Action: action, Flags: flags}
-}
-
-// nodesCommand is defined here rather than next to its action in nodes.go,
-// which renders the node table.
-
-func (t *tool) nodesCommand() *cli.Command {
-	return command("nodes", " ", "Show the resolved node table and where each value came from",
-		"Example:\n   es-service-tokens -i cluster.yml nodes --limit hot",
-		t.nodes, []cli.Flag{&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these `NODES`"}, connectTimeoutFlag()}...)
 }
 
 func usageError(c *cli.Context, err error, _ bool) error {

@@ -329,3 +329,12 @@ func commandList(app *cli.App) string {
 	fmt.Fprintf(&b, "%-10s %s\n", "help", "Show a command's options: help [COMMAND]")
 	return strings.TrimRight(b.String(), "\n")
 }
+
+// noArgs refuses arguments to a command that takes none.
+func noArgs(c *cli.Context) error {
+	if c.Args().Len() == 0 {
+		return nil
+	}
+	return &exitError{code: exitUsage, msg: fmt.Sprintf("%s takes no arguments, found [%s]", c.Command.Name, strings.Join(c.Args().Slice(), ",")),
+		usage: usageLine(c.Command)}
+}

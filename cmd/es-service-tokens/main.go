@@ -48,7 +48,7 @@ type tool struct {
 	// warned holds the warnings already printed: each is said once a run.
 	warnMu sync.Mutex
 	warned map[string]bool
-	// audit is the record of a run that changes something; see auditcmd.go.
+	// audit is the record of a run that changes something; see audit.go.
 	audit        *auditRun
 	syslogSocket string
 }

@@ -5,25 +5,18 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"os/user"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
-	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
-	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 	"github.com/es-service-tokens/es-service-tokens/sync/steps"
-	"github.com/es-service-tokens/es-service-tokens/tokens"
-	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
-	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
 // fanoutFlags are the options of every command that reaches nodes.
@@ -72,104 +65,6 @@ type remote struct {
 	rollout *rollout.Plan
 }
 
-// home is the user's home directory, for ~ and the default keys.
-func (t *tool) home() string {
-	if h := t.getenv("HOME"); h != "" {
-		return h
-	}
-	h, _ := os.UserHomeDir()
-	return h
-}
-
-// ansibleInventory fills in -i, when it is not given, with the inventory
-// ansible.cfg (or ANSIBLE_INVENTORY) names, as Ansible would use it. Only
-// commands that cannot work without an inventory call it: create and
-// delete without -i stay local.
-func (t *tool) ansibleInventory(c *cli.Context) error {
-	if c.String("inventory") != "" {
-		return nil
-	}
-	cfg, err := ansible.LoadConfig(ansible.FindConfig(t.getenv, t.home()), t.getenv)
-	if err != nil {
-		return fail(exitConfig, "%v", err)
-	}
-	path, _, err := cfg.Inventory()
-	if err != nil {
-		return fail(exitConfig, "%v", err)
-	}
-	if path != "" {
-		return c.Set("inventory", path)
-	}
-	return nil
-}
-
-// needInventory is the start of a command that cannot work without an
-// inventory: -i, else the one Ansible would use, else a usage error.
-func (t *tool) needInventory(c *cli.Context) error {
-	if err := t.ansibleInventory(c); err != nil {
-		return err
-	}
-	if c.String("inventory") == "" {
-		return fail(exitUsage, "%s needs an inventory: -i FILE", c.Command.Name)
-	}
-	return nil
-}
-
-// noArgs refuses arguments to a command that takes none.
-func noArgs(c *cli.Context) error {
-	if c.Args().Len() == 0 {
-		return nil
-	}
-	return &exitError{code: exitUsage, msg: fmt.Sprintf("%s takes no arguments, found [%s]", c.Command.Name, strings.Join(c.Args().Slice(), ",")),
-		usage: usageLine(c.Command)}
-}
-
-// inventoryLocalFile loads the inventory named by -i, if any, and returns
-// its local_file.
-func (t *tool) inventoryLocalFile(c *cli.Context) (string, error) {
-	if c.String("inventory") == "" {
-		return "", nil
-	}
-	inv, err := t.loadInventory(c)
-	if err != nil {
-		return "", err
-	}
-	return inv.LocalFile, nil
-}
-
-// login is the local user: the default SSH login as for ssh(1), the holder
-// of the locks this run takes and the user of its audit record.
-func (t *tool) login() string {
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return t.getenv("USER")
-}
-
-func (t *tool) loadInventory(c *cli.Context) (*inventory.Inventory, error) {
-	if t.inv != nil {
-		return t.inv, nil
-	}
-	inv, err := inventory.Load(c.String("inventory"), inventory.Options{
-		SSHConfig: c.String("ssh-config"), Home: t.home(), User: t.login(),
-		ConnectTimeout: c.Duration("connect-timeout"), ConnectTimeoutOrigin: flagWord(remedy.ConnectTimeout), Getenv: t.getenv,
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range inv.Warnings {
-		t.warn(c, "%s", w)
-	}
-	// -v lists what was read and deliberately not used (BatchMode...).
-	if c.Bool("verbose") && !c.Bool("silent") {
-		for _, n := range inv.Notes {
-			t.notice("info", n)
-		}
-	}
-	t.inv = inv
-	return inv, nil
-}
-
 // pushPlan prepares the remote part of create and delete: with -i, the
 // inventory and --limit are checked and keys loaded before the local file
 // changes, so a typo cannot leave a changed file that was not pushed.
@@ -197,19 +92,6 @@ func (t *tool) writingRemote(c *cli.Context) (*remote, error) {
 		return nil, err
 	}
 	return r, nil
-}
-
-// limitNodes applies --limit: every node without one; with one, even an
-// empty one, what it selects.
-func limitNodes(c *cli.Context, inv *inventory.Inventory) ([]*inventory.Node, error) {
-	if !c.IsSet("limit") {
-		return inv.Nodes, nil
-	}
-	nodes, err := inv.Select(c.String("limit"))
-	if err != nil {
-		return nil, fail(exitUsage, "%v", err)
-	}
-	return nodes, nil
 }
 
 func (t *tool) remote(c *cli.Context) (*remote, error) {
@@ -346,62 +228,4 @@ func (t *tool) progress(c *cli.Context) func(done, total int, node, status strin
 			fmt.Fprint(t.stderr, "\r\033[K")
 		}
 	}
-}
-
-// localFile loads the local file, which must exist; missing says why.
-func (t *tool) localFile(c *cli.Context, missing string) (esconfig.Location, store.Snapshot, error) {
-	loc, snap, err := t.loadLocal(c)
-	if err == nil && !snap.Exists {
-		err = fail(exitIOError, "%s does not exist: %s", loc.File, missing)
-	}
-	return loc, snap, err
-}
-
-// pushAfterChange pushes the file create or delete just wrote, parsed
-// once here; the file before the change tells a node that still holds it
-// from one someone else edited.
-func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location, ch store.Change) error {
-	local, err := tokens.Parse(ch.After)
-	if err != nil {
-		return fail(exitDataError, "%s: %v", loc.File, err)
-	}
-	before := ch.Before.Data
-	if before == nil {
-		before = []byte{} // no file before: Before is empty, not nil (a plain push)
-	}
-	removed := tokens.Compare(ch.Before.File, local).Removed
-	return t.runPush(c, p, loc.File, push.Request{Data: ch.After, Local: local, Before: before}, removed)
-}
-
-func (t *tool) pushCommand() *cli.Command {
-	return command("push", " ", "Copy the local file to every node: atomic, verified, owner, group and mode enforced",
-		"Exit codes: 0 every node verified, 1 a node failed or conflicted, 64 usage,\n"+
-			"65 the local file is malformed, 78 the inventory is invalid.\n"+
-			"Example:\n   es-service-tokens -i cluster.yml push --limit 'hot,!es-3' --dry-run",
-		t.push, nodeFlags(true, &cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "connect and show what would change, by token name; write nothing"})...)
-}
-
-// push is the push command: the local file as it is, to every node.
-func (t *tool) push(c *cli.Context) error {
-	if err := noArgs(c); err != nil {
-		return err
-	}
-	if err := t.needInventory(c); err != nil {
-		return err
-	}
-	loc, snap, err := t.localFile(c, "nothing to push (create a token first, or pull one from a node)")
-	if err != nil {
-		return err
-	}
-	r, err := t.writingRemote(c)
-	if err != nil {
-		return err
-	}
-	defer r.close()
-	if !c.Bool("dry-run") {
-		if err := t.beginAudit(c, "push"); err != nil {
-			return err
-		}
-	}
-	return t.runPush(c, r, loc.File, push.Request{Data: snap.Data, Local: snap.File}, nil)
 }

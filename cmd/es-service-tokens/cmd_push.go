@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
@@ -15,25 +14,9 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
+	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
-
-// pushReport is push's JSON document (see docs/output.md).
-type pushReport struct {
-	Command string         `json:"command"`
-	File    string         `json:"file"`
-	SHA256  string         `json:"sha256"`
-	Tokens  int            `json:"tokens"`
-	DryRun  bool           `json:"dry_run"`
-	Nodes   []push.Result  `json:"nodes"`
-	Summary map[string]int `json:"summary"`
-	// StillAccepted: nodes where tokens this push removes still work, and
-	// Finish, the command that completes the revocation.
-	StillAccepted []push.Unrevoked `json:"still_accepted,omitempty"`
-	Finish        string           `json:"finish,omitempty"`
-	// Gates and Elasticsearch: gated rollout and confirmation (issue 9).
-	Gates         []rollout.Gate        `json:"gates,omitempty"`
-	Elasticsearch *rollout.Confirmation `json:"elasticsearch,omitempty"`
-}
 
 var pushOrder = []push.Status{push.Updated, push.Unchanged, push.Fixed, push.WouldUpdate, push.WouldFix, push.Conflict, push.Failed, push.Skipped}
 
@@ -104,53 +87,6 @@ func summarizePush(results []push.Result) (summary map[string]int, ok bool) {
 	return summary, ok
 }
 
-func (t *tool) printPush(w io.Writer, file string, data []byte, local *tokens.File, results []push.Result, summary map[string]int, dryRun bool) {
-	verb := "push"
-	if dryRun {
-		verb = "dry run of push"
-	}
-	fmt.Fprintf(w, "%s %s (sha256:%s, %s) to %s\n", verb, file, digest.Short(digest.SHA256(data)), plural(local.Len(), "token"), plural(len(results), "node"))
-	width := nameWidth(len(results), func(i int) string { return results[i].Node })
-	for _, r := range results {
-		attrs := "-"
-		if r.Owner != "" {
-			attrs = r.Owner + ":" + r.Group + " " + r.Mode
-		}
-		sha := "-"
-		if r.SHA256 != "" {
-			sha = "sha256:" + digest.Short(r.SHA256)
-		}
-		line := fmt.Sprintf("%-*s  %-12s  %-19s  %-26s %6.2fs", width, r.Node, r.Status, sha, attrs, r.Seconds)
-		var notes []string
-		if r.Reason != "" {
-			notes = append(notes, r.Reason)
-		}
-		notes = append(notes, r.Notes...)
-		if r.Changes != nil && !r.Changes.Empty() && r.Status != push.Conflict {
-			notes = append(notes, push.DescribeDiff(*r.Changes, "adds", "removes"))
-		}
-		if len(notes) > 0 {
-			// A reason may quote a node's own words (sudo's stderr, a
-			// token name from its file): kept to one line.
-			line += "  " + safetext.Escape(strings.Join(notes, "; "))
-		}
-		fmt.Fprintln(w, strings.TrimRight(line, " "))
-	}
-	fmt.Fprintln(w, pushSummaryLine(summary))
-}
-
-// pushSummaryLine is "3 updated, 1 failed": the report's last line and
-// the audit record's outcome.
-func pushSummaryLine(summary map[string]int) string {
-	var parts []string
-	for _, s := range pushOrder {
-		if n := summary[string(s)]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, s))
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
 // lockHolder is who this run is, as written into the lock it takes on
 // each node: the node's other writers see it in "locked by ...".
 func (t *tool) lockHolder() nodelock.Holder {
@@ -171,30 +107,51 @@ func finishCommand(c *cli.Context, file string, still []push.Unrevoked) string {
 	return fmt.Sprintf("es-service-tokens -i %s --file %s push --limit %s", shellWord(c.String("inventory")), shellWord(file), shellWord(strings.Join(nodes, ",")))
 }
 
-// shellWord quotes s for a shell when it needs it, so the printed command
-// can be pasted as it is.
-func shellWord(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,:@=+") == "" {
-		return s
+// pushAfterChange pushes the file create or delete just wrote, parsed
+// once here; the file before the change tells a node that still holds it
+// from one someone else edited.
+func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location, ch store.Change) error {
+	local, err := tokens.Parse(ch.After)
+	if err != nil {
+		return fail(exitDataError, "%s: %v", loc.File, err)
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	before := ch.Before.Data
+	if before == nil {
+		before = []byte{} // no file before: Before is empty, not nil (a plain push)
+	}
+	removed := tokens.Compare(ch.Before.File, local).Removed
+	return t.runPush(c, p, loc.File, push.Request{Data: ch.After, Local: local, Before: before}, removed)
 }
 
-// printStillAccepted says, after a push that removes tokens, where they
-// still work: a revocation is not done until every node has it.
-func printStillAccepted(w io.Writer, still []push.Unrevoked, finish string) {
-	for _, u := range still {
-		names := make([]string, len(u.Tokens))
-		for i, n := range u.Tokens {
-			names[i] = safetext.Escape(n)
-		}
-		why := string(u.Status)
-		if u.Failure != "" && u.Failure != string(u.Status) {
-			why = u.Failure
-		}
-		fmt.Fprintf(w, "NOT REVOKED on %s (%s): %s still accepted there\n", safetext.Escape(u.Node), why, strings.Join(names, ", "))
+func (t *tool) pushCommand() *cli.Command {
+	return command("push", " ", "Copy the local file to every node: atomic, verified, owner, group and mode enforced",
+		"Exit codes: 0 every node verified, 1 a node failed or conflicted, 64 usage,\n"+
+			"65 the local file is malformed, 78 the inventory is invalid.\n"+
+			"Example:\n   es-service-tokens -i cluster.yml push --limit 'hot,!es-3' --dry-run",
+		t.push, nodeFlags(true, &cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "connect and show what would change, by token name; write nothing"})...)
+}
+
+// push is the push command: the local file as it is, to every node.
+func (t *tool) push(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
 	}
-	if finish != "" {
-		fmt.Fprintf(w, "finish the revocation with: %s\n", finish)
+	if err := t.needInventory(c); err != nil {
+		return err
 	}
+	loc, snap, err := t.localFile(c, "nothing to push (create a token first, or pull one from a node)")
+	if err != nil {
+		return err
+	}
+	r, err := t.writingRemote(c)
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	if !c.Bool("dry-run") {
+		if err := t.beginAudit(c, "push"); err != nil {
+			return err
+		}
+	}
+	return t.runPush(c, r, loc.File, push.Request{Data: snap.Data, Local: snap.File}, nil)
 }

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
+	"github.com/es-service-tokens/es-service-tokens/internal/digest"
+	"github.com/es-service-tokens/es-service-tokens/sync/check"
+	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/store"
+)
+
+func (t *tool) checkCommand() *cli.Command {
+	return command("check", " ", "Compare every node's file with the local one; write nothing",
+		"Exit codes (as diff): 0 all in sync, 1 drift, 2 a node could not be checked;\n"+
+			"with --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"+
+			"Example:\n   es-service-tokens -i cluster.yml check --prometheus-textfile /var/lib/node_exporter/es_tokens.prom",
+		t.check, nodeFlags(false,
+			&cli.BoolFlag{Name: "nagios", Usage: "print one Nagios/Icinga plugin line with perfdata"},
+			&cli.StringFlag{Name: "prometheus-textfile", Usage: "also write node_exporter textfile metrics to `PATH` (atomically)"},
+			&cli.StringFlag{Name: "against", Usage: "compare the local file with `OTHER_FILE` instead of nodes"})...)
+}
+
+func (t *tool) check(c *cli.Context) (err error) {
+	if c.Bool("nagios") {
+		// Whatever goes wrong, a monitoring system gets one plugin line and
+		// UNKNOWN, not a usage text.
+		defer func() { err = t.nagiosUnknown(err) }()
+	}
+	asJSON, err := t.checkOptions(c)
+	if err != nil {
+		return err
+	}
+	loc, snap, err := t.localFile(c, "nothing to compare with (pull one from a node first)")
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var found checked
+	if other := c.String("against"); other != "" {
+		r, err := check.Against(loc.File, snap, other)
+		if err != nil {
+			return err
+		}
+		found.results = []check.Result{r}
+	} else {
+		r, err := t.remote(c)
+		if err != nil {
+			return err
+		}
+		defer r.close()
+		if found, err = t.checkNodes(c, r, snap); err != nil {
+			return err
+		}
+	}
+	sum := check.Summarize(found.results)
+	report := checkReport{"check", loc.File, digest.SHA256(snap.Data), start.UTC(), time.Since(start).Seconds(), found.results, sum, found.cov, ""}
+	if found.covErr != nil {
+		report.ElasticsearchError = phrase(found.covErr)
+	}
+	return t.printCheckReport(c, asJSON, report, found)
+}
+
+// checkOptions checks check's command line: what to compare the local
+// file with (-i, else Ansible's inventory, or --against) and the format.
+func (t *tool) checkOptions(c *cli.Context) (asJSON bool, err error) {
+	if err := noArgs(c); err != nil {
+		return false, err
+	}
+	if asJSON, err = t.jsonOutput(c); err != nil {
+		return false, err
+	}
+	against := c.String("against")
+	if against != "" && c.String("inventory") != "" {
+		return false, fail(exitUsage, "--against compares two local files; drop -i, or drop --against to check the nodes")
+	}
+	if against == "" {
+		if err := t.ansibleInventory(c); err != nil {
+			return false, err
+		}
+	}
+	if against == "" && c.String("inventory") == "" {
+		return false, fail(exitUsage, "check needs an inventory (-i FILE) or --against OTHER_FILE")
+	}
+	return asJSON, nil
+}
+
+// checked is what check found, before it is rendered.
+type checked struct {
+	results []check.Result
+	// cov is the cluster's view, nil without elasticsearch; covErr says
+	// why it could not be had.
+	cov    *elastic.Coverage
+	covErr error
+}
+
+// checkNodes compares every node's file, and with elasticsearch the
+// cluster's view, with the local file.
+func (t *tool) checkNodes(c *cli.Context, r *remote, snap store.Snapshot) (checked, error) {
+	k := &check.Checker{Dialer: r.dialer, Fleet: r.fleet}
+	found := checked{results: k.Check(r.ctx, r.nodes, snap.Data, snap.File)}
+	if found.cov, found.covErr = t.esCoverage(c, r, snap.File); found.covErr != nil {
+		var ee *exitError
+		if errors.As(found.covErr, &ee) {
+			return found, found.covErr // a usage or configuration error: nothing was judged
+		}
+	}
+	return found, nil
+}
+
+// printCheckReport renders the report as asked (textfile metrics, Nagios,
+// JSON or text) and ends with check's exit code.
+func (t *tool) printCheckReport(c *cli.Context, asJSON bool, report checkReport, found checked) error {
+	if path := c.String("prometheus-textfile"); path != "" {
+		if err := atomicfile.Write(path, esPrometheus(prometheus(report), found.cov, found.covErr), atomicfile.Options{Perm: 0o644, UID: -1, GID: -1}); err != nil {
+			return fail(exitIOError, "cannot write %s: %v", path, err)
+		}
+	}
+	switch {
+	case c.Bool("nagios"):
+		line, code := esNagios(nagios(report.Summary, found.results), nagiosState(report.Summary), found.cov, found.covErr)
+		fmt.Fprintln(t.stdout, line)
+		return silentExit(code)
+	case asJSON:
+		if err := writeJSON(t.stdout, report); err != nil {
+			return err
+		}
+	default:
+		printCheck(t.stdout, report)
+		printCoverage(t.stdout, found.cov, found.covErr)
+	}
+	if code := esExitCode(report.Summary.ExitCode(), found.cov, found.covErr); code != 0 {
+		return silentExit(code)
+	}
+	return nil
+}
+
+// esCoverage is check's cluster view; nil without elasticsearch.
+func (t *tool) esCoverage(c *cli.Context, r *remote, local *tokens.File) (*elastic.Coverage, error) {
+	inv, _ := t.loadInventory(c)
+	cfg, ok, err := t.esConfig(c, inv)
+	if err != nil || !ok {
+		return nil, err
+	}
+	es, err := elastic.New(cfg)
+	if err != nil {
+		return nil, fail(exitConfig, "%v", err)
+	}
+	m := t.esNames(c, r)
+	tg := elastic.Target{Inventory: m.ByES, Outside: m.Outside, Unnamed: m.Unnamed}
+	principals := principalNames()
+	ctx, cancel := context.WithTimeout(r.ctx, cfg.ConfirmTimeout)
+	defer cancel()
+	cov, err := es.Coverage(ctx, local.Keys(), principals, tg)
+	if err != nil {
+		return nil, err
+	}
+	return &cov, nil
+}
+
+// esExitCode folds the cluster view into check's exit code.
+func esExitCode(code int, cov *elastic.Coverage, covErr error) int {
+	switch {
+	case covErr != nil:
+		return 2
+	case cov != nil && cov.Drift && code == 0:
+		return 1
+	}
+	return code
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
+	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
+	"github.com/es-service-tokens/es-service-tokens/tokens/store"
+)
+
+func (t *tool) createCommand() *cli.Command {
+	return command("create", "<principal> <token-name>", "Create a file token for specified service account and token name",
+		"Example:\n   es-service-tokens create elastic/fleet-server my-token\n"+
+			"   es-service-tokens -i cluster.yml create elastic/kibana kibana-1 --token-file /root/kibana.token",
+		t.create, append([]cli.Flag{tokenFileFlag()}, nodeFlags(true)...)...)
+}
+
+func tokenFileFlag() cli.Flag {
+	return &cli.StringFlag{Name: "token-file", Usage: "write the bearer token to a new file `PATH` (mode 0600) instead of stdout"}
+}
+
+func (t *tool) create(c *cli.Context) error {
+	var asJSON bool
+	var alg tokens.Algorithm
+	acct, name, loc, plan, err := t.prepareChange(c, func(loc esconfig.Location) (err error) {
+		asJSON, alg, err = t.createOptions(c, loc)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	defer plan.close()
+	if err := t.beginAudit(c, "create"); err != nil {
+		return err
+	}
+	// In JSON the note is a field of the token document, not a warning:
+	// it describes the token, and a script creating tokens in a loop would
+	// otherwise log it every time.
+	note := acct.VersionNote()
+	if note != "" && !asJSON {
+		t.warn(c, "%s", note)
+	}
+	tok, hash, err := tokens.New(acct, name, alg, t.random)
+	if err != nil {
+		return err
+	}
+	tokenFile := c.String("token-file")
+	change, err := addToken(loc.File, tok, hash, tokenFile)
+	if err != nil {
+		return err
+	}
+	t.audit.localChange(loc.File, tok.QualifiedName(), change.Before.Data, change.After)
+	res := createResult{TokenFile: tokenFile, File: loc.File, Algorithm: alg.String(), Note: note}
+	res.Token.Principal, res.Token.Name, res.Token.QualifiedName = acct.Principal, name, tok.QualifiedName()
+	if printErr := t.printCreated(asJSON, res, tok); printErr != nil && tokenFile == "" {
+		return takeBack(loc.File, tok, printErr, plan != nil)
+	}
+	t.printWarnings(change.Warnings)
+	if plan == nil {
+		return nil
+	}
+	return t.pushAfterChange(c, plan, loc, change)
+}
+
+// createOptions checks create's own settings: the output format and the
+// hashing algorithm (-E, else the node's elasticsearch.yml).
+func (t *tool) createOptions(c *cli.Context, loc esconfig.Location) (asJSON bool, alg tokens.Algorithm, err error) {
+	if asJSON, err = t.jsonOutput(c); err != nil {
+		return
+	}
+	overrides, err := esconfig.ParseOverrides(c.StringSlice("E"))
+	if err != nil {
+		return
+	}
+	alg, _, err = esconfig.HashingAlgorithm(loc.ConfigDir, overrides, t.getenv)
+	return
+}
+
+// addToken adds tok to the local file. With a token file the secret is
+// on disk before the token exists, so no failure after this point can
+// leave a token nobody can use; the token file goes again when the token
+// cannot be added.
+func addToken(file string, tok tokens.Token, hash, tokenFile string) (store.Change, error) {
+	if tokenFile != "" {
+		if err := atomicfile.WriteNew(tokenFile, []byte(tok.Bearer()+"\n"), 0o600); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return store.Change{}, fail(exitCantCreate, "token file [%s] already exists; give a new path (a token file is never overwritten)", tokenFile)
+			}
+			return store.Change{}, fail(exitCantCreate, "cannot create token file [%s]: %v", tokenFile, fserr.WithoutPath(err))
+		}
+	}
+	change, err := store.Update(file, func(f *tokens.File) error {
+		if _, ok := f.Hash(tok.QualifiedName()); ok {
+			return fail(exitCodeError, "Service token [%s] already exists", tok.QualifiedName())
+		}
+		f.Set(tok.QualifiedName(), hash)
+		return nil
+	})
+	if err != nil && tokenFile != "" {
+		os.Remove(tokenFile)
+	}
+	return change, err
+}
+
+// printCreated prints the new token: its secret only where no token file
+// holds it.
+func (t *tool) printCreated(asJSON bool, res createResult, tok tokens.Token) error {
+	switch {
+	case asJSON:
+		if res.TokenFile == "" {
+			res.Token.Value = tok.Bearer()
+		}
+		return writeJSON(t.stdout, res)
+	case res.TokenFile != "":
+		_, err := fmt.Fprintf(t.stdout, "SERVICE_TOKEN %s written to %s\n", tok.QualifiedName(), res.TokenFile)
+		return err
+	default:
+		_, err := fmt.Fprintf(t.stdout, "SERVICE_TOKEN %s = %s\n", tok.QualifiedName(), tok.Bearer())
+		return err
+	}
+}
+
+// takeBack removes a token whose secret nobody received (the print
+// failed) rather than leave one that no client can ever use. The push
+// comes after the print for this reason: no node has seen the token yet.
+func takeBack(file string, tok tokens.Token, printErr error, withPush bool) error {
+	_, undoErr := store.Update(file, func(f *tokens.File) error { f.Delete(tok.QualifiedName()); return nil })
+	if undoErr != nil {
+		return fail(exitIOError, "cannot write the token to standard output (%v) and cannot remove it from %s again: %v; delete [%s] by hand", fserr.WithoutPath(printErr), file, undoErr, tok.QualifiedName())
+	}
+	pushed := ""
+	if withPush {
+		pushed = "; nothing was pushed"
+	}
+	return fail(exitIOError, "cannot write the token to standard output (%v): nobody received its secret, so [%s] was removed from %s again%s", fserr.WithoutPath(printErr), tok.QualifiedName(), file, pushed)
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/store"
+)
+
+func (t *tool) deleteCommand() *cli.Command {
+	return command("delete", "<principal> <token-name>", "Remove a file token for specified service account and token name",
+		"Example:\n   es-service-tokens delete elastic/fleet-server my-token",
+		t.delete, nodeFlags(true)...)
+}
+
+func (t *tool) delete(c *cli.Context) error {
+	acct, name, loc, plan, err := t.prepareChange(c, nil)
+	if err != nil {
+		return err
+	}
+	defer plan.close()
+	if err := t.beginAudit(c, "delete"); err != nil {
+		return err
+	}
+	key := acct.Principal + "/" + name
+	change, err := store.Update(loc.File, func(f *tokens.File) error {
+		if !f.Delete(key) {
+			return fail(exitCodeError, "Service token [%s] does not exist", key)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	t.audit.localChange(loc.File, key, change.Before.Data, change.After)
+	t.printWarnings(change.Warnings)
+	if plan == nil {
+		return nil
+	}
+	return t.pushAfterChange(c, plan, loc, change)
+}

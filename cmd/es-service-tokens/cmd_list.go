@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+)
+
+func (t *tool) listCommand() *cli.Command {
+	return command("list", "[<principal>]", "List file tokens for the specified service accounts",
+		"Example:\n   es-service-tokens list elastic/fleet-server",
+		t.list)
+}
+
+func (t *tool) list(c *cli.Context) error {
+	prefix, err := listPrefix(c)
+	if err != nil {
+		return err
+	}
+	asJSON, err := t.jsonOutput(c)
+	if err != nil {
+		return err
+	}
+	loc, snap, err := t.loadLocal(c)
+	if err != nil {
+		return err
+	}
+	entries := []listEntry{}
+	for _, k := range snap.File.Keys() {
+		if strings.HasPrefix(k, prefix) {
+			e := listEntry{QualifiedName: k, HashAlgorithm: string(snap.File.Kind(k))}
+			e.Principal, e.Name, _ = tokens.SplitQualifiedName(k)
+			entries = append(entries, e)
+		}
+	}
+	if asJSON {
+		return writeJSON(t.stdout, struct {
+			File   string      `json:"file"`
+			Tokens []listEntry `json:"tokens"`
+		}{loc.File, entries})
+	}
+	w := bufio.NewWriter(t.stdout)
+	for _, e := range entries {
+		fmt.Fprintln(w, e.QualifiedName)
+	}
+	return w.Flush()
+}
+
+// listPrefix is what list's optional principal argument keeps: the keys
+// that start with it.
+func listPrefix(c *cli.Context) (string, error) {
+	args := c.Args().Slice()
+	switch len(args) {
+	case 0:
+		return "", nil
+	case 1:
+		acct, err := principal(args[0])
+		if err != nil {
+			return "", err
+		}
+		return acct.Principal + "/", nil
+	}
+	return "", &exitError{code: exitUsage, msg: fmt.Sprintf("Expected at most one argument, service-account-principal, found extra: [%s]", strings.Join(args, ",")),
+		usage: usageLine(c.Command)}
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/digest"
+	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/failure"
+	"github.com/es-service-tokens/es-service-tokens/sync/pull"
+)
+
+func (t *tool) pullCommand() *cli.Command {
+	return command("pull", "<node> --out FILE", "Copy one node's file to a new local file",
+		"Example:\n   es-service-tokens -i cluster.yml pull es-1 --out recovered_service_tokens\n   es-service-tokens -i cluster.yml pull es-1 --backup latest --out restored_service_tokens",
+		t.pull, append(fanoutFlags(false), &cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the new local `FILE` (never overwritten)"},
+			&cli.StringFlag{Name: "backup", Usage: "copy one of the node's backups instead: `latest` or its timestamp (see backups: N)"})...)
+}
+
+// namedNode is the inventory's node called name, the one a pull reads.
+func (t *tool) namedNode(c *cli.Context, name string) (*inventory.Node, error) {
+	inv, err := t.loadInventory(c)
+	if err != nil {
+		return nil, err
+	}
+	var found []*inventory.Node
+	for _, n := range inv.Nodes {
+		if n.Name == name {
+			found = append(found, n)
+		}
+	}
+	if len(found) != 1 {
+		return nil, fail(exitUsage, "no node named %q in %s: `nodes` lists them", name, inv.File)
+	}
+	return found[0], nil
+}
+
+// pull copies one node's file to a new local file, so a lost local copy
+// can be recovered from the cluster.
+func (t *tool) pull(c *cli.Context) error {
+	usage := usageLine(c.Command)
+	if c.Args().Len() != 1 {
+		return &exitError{code: exitUsage, msg: "pull takes one node name", usage: usage}
+	}
+	if c.IsSet("limit") {
+		// The node is the argument; a --limit beside it would be ignored.
+		return &exitError{code: exitUsage, msg: "pull reads the one node it names: drop --limit", usage: usage}
+	}
+	out := c.String("out")
+	if out == "" {
+		return &exitError{code: exitUsage, msg: "pull needs --out FILE, a file that does not exist yet", usage: usage}
+	}
+	if err := t.needInventory(c); err != nil {
+		return err
+	}
+	name := c.Args().First()
+	node, err := t.namedNode(c, name)
+	if err != nil {
+		return err
+	}
+	r, err := t.connect(c, []*inventory.Node{node})
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	if err := t.beginAudit(c, "pull"); err != nil {
+		return err
+	}
+	res, err := pull.Pull(r.ctx, r.dialer, pull.Request{Node: node, Out: out, Backup: c.String("backup")})
+	var notLoadable *pull.NotLoadableError
+	var local *pull.LocalError
+	switch {
+	case errors.As(err, &notLoadable):
+		return fail(exitDataError, "pull %s: %v", name, err)
+	case errors.As(err, &local) && local.Op == "create":
+		return fail(exitCantCreate, "%v", err)
+	case errors.As(err, &local):
+		return fail(exitIOError, "pull %s: %v", name, err)
+	case err != nil:
+		_, reason := failure.Describe(r.ctx, err)
+		return fail(exitFailed, "pull %s: %s", name, reason)
+	}
+	t.audit.pulled(name, out, res.SHA256)
+	fmt.Fprintf(t.stdout, "pulled %s:%s (sha256:%s, %s) to %s\n", name, res.Path, digest.Short(res.SHA256), plural(res.Tokens, "token"), out)
+	return nil
+}
