@@ -75,11 +75,11 @@ func (t *tool) createOptions(c *cli.Context, loc esconfig.Location) (asJSON bool
 	if asJSON, err = t.jsonOutput(c); err != nil {
 		return
 	}
-	overrides, err := esconfig.ParseOverrides(c.StringSlice("E"))
+	settings, err := esconfig.LoadSettings(loc.ConfigDir, c.StringSlice("E"))
 	if err != nil {
 		return
 	}
-	alg, _, err = esconfig.HashingAlgorithm(loc.ConfigDir, overrides, t.getenv)
+	alg, _, err = settings.HashingAlgorithm(t.getenv)
 	return
 }
 

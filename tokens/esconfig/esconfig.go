@@ -79,49 +79,71 @@ type ConfigError struct{ Msg string }
 
 func (e *ConfigError) Error() string { return e.Msg }
 
-// ParseOverrides reads -E key=value options with Elasticsearch's checks.
-func ParseOverrides(opts []string) (map[string]string, error) {
+// Settings are the node settings Elasticsearch's CLI reads before any
+// command runs (EnvironmentAwareCommand): the -E options, then
+// elasticsearch.yml in the config directory. Every command loads them, so
+// a bad option or an unparsable file stops list and delete as it stops
+// create, before the token file is read.
+type Settings struct {
+	overrides map[string]string
+	yml       string                // elasticsearch.yml's path
+	file      map[string]*yaml.Node // its settings, flattened; nil when absent
+}
+
+// LoadSettings checks the -E options (key=value each) as Elasticsearch 8.x
+// does (a *UsageError), then reads and flattens configDir/elasticsearch.yml
+// if it exists (a *ConfigError when it cannot be read or parsed).
+func LoadSettings(configDir string, opts []string) (*Settings, error) {
+	overrides, err := parseOverrides(opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Settings{overrides: overrides, yml: filepath.Join(configDir, "elasticsearch.yml")}
+	if s.file, err = readYAML(s.yml); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// parseOverrides reads -E key=value options with Elasticsearch's checks
+// and words. A missing name is refused too: Elasticsearch would carry a
+// setting named "" along silently.
+func parseOverrides(opts []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, o := range opts {
 		k, v, _ := strings.Cut(o, "=")
+		if k == "" && v != "" {
+			// The value is not echoed: it is all the option holds.
+			return nil, &UsageError{"setting name missing in -E =...: write -E key=value"}
+		}
 		if v == "" {
 			return nil, &UsageError{fmt.Sprintf("setting [%s] must not be empty", k)}
 		}
-		if prev, ok := out[k]; ok {
-			return nil, &UsageError{fmt.Sprintf("setting [%s] already set, saw [%s] and [%s]", k, prev, v)}
+		if _, ok := out[k]; ok {
+			return nil, &UsageError{fmt.Sprintf("setting [%s] set twice via command line -E", k)}
 		}
 		out[k] = v
 	}
 	return out, nil
 }
 
-// HashingAlgorithm resolves tokens.HashingSetting: from -E overrides, else
-// from elasticsearch.yml in configDir, else the default. It returns where
-// the value came from, for messages.
-func HashingAlgorithm(configDir string, overrides map[string]string, env func(string) string) (tokens.Algorithm, string, error) {
+// HashingAlgorithm resolves tokens.HashingSetting: from -E, else from
+// elasticsearch.yml, else the default. It returns where the value came
+// from, for messages.
+func (s *Settings) HashingAlgorithm(env func(string) string) (tokens.Algorithm, string, error) {
 	if env == nil {
 		env = os.Getenv
 	}
-	value, from := "", ""
-	if v, ok := overrides[tokens.HashingSetting]; ok {
-		value, from = v, "-E "+tokens.HashingSetting
-	} else {
-		yml := filepath.Join(configDir, "elasticsearch.yml")
-		v, found, err := readSetting(yml, tokens.HashingSetting)
-		if err != nil {
-			return tokens.Algorithm{}, "", err
-		}
-		if !found {
-			return tokens.DefaultAlgorithm, "default", nil
-		}
-		value, from = v, yml
+	value, found, from, err := s.lookup(tokens.HashingSetting)
+	if err != nil || !found {
+		return tokens.DefaultAlgorithm, "default", err
 	}
 	// "-E name" already names the setting; a file needs it after its path.
 	where := from
 	if !strings.HasPrefix(from, "-E ") {
 		where = from + ": " + tokens.HashingSetting
 	}
-	value, err := replacePlaceholders(value, env)
+	value, err = replacePlaceholders(value, env)
 	if err != nil {
 		return tokens.Algorithm{}, "", &ConfigError{fmt.Sprintf("%s: %v", where, err)}
 	}
@@ -132,35 +154,47 @@ func HashingAlgorithm(configDir string, overrides map[string]string, env func(st
 	return alg, from, nil
 }
 
-// readSetting finds a setting in elasticsearch.yml, written flat
-// ("a.b.c: v"), nested, or mixed, as Elasticsearch flattens YAML.
-func readSetting(path, key string) (string, bool, error) {
+// lookup finds a setting's value and where it came from: -E wins over
+// elasticsearch.yml, as in Elasticsearch.
+func (s *Settings) lookup(key string) (value string, found bool, from string, err error) {
+	if v, ok := s.overrides[key]; ok {
+		return v, true, "-E " + key, nil
+	}
+	n, ok := s.file[key]
+	if !ok || n.Tag == "!!null" {
+		return "", false, "", nil
+	}
+	if n.Kind != yaml.ScalarNode {
+		return "", false, "", &ConfigError{fmt.Sprintf("%s:%d: %s must be a single value", s.yml, n.Line, key)}
+	}
+	return n.Value, true, s.yml, nil
+}
+
+// readYAML reads elasticsearch.yml flattened ("a.b.c: v", nested, or
+// mixed, as Elasticsearch flattens YAML); a missing file has no settings.
+func readYAML(path string) (map[string]*yaml.Node, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return "", false, nil
+		return nil, nil
 	}
 	if err != nil {
-		return "", false, &ConfigError{fmt.Sprintf("cannot read %s: %v", path, err)}
+		return nil, &ConfigError{fmt.Sprintf("cannot read %s: %v", path, err)}
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return "", false, &ConfigError{fmt.Sprintf("%s: %v", path, err)}
-	}
-	if len(doc.Content) == 0 {
-		return "", false, nil
+		return nil, &ConfigError{fmt.Sprintf("%s: %v", path, err)}
 	}
 	flat := map[string]*yaml.Node{}
+	if len(doc.Content) == 0 || doc.Content[0].Tag == "!!null" {
+		return flat, nil // empty, or comments only
+	}
+	if root := doc.Content[0]; root.Kind != yaml.MappingNode {
+		return nil, &ConfigError{fmt.Sprintf("%s:%d: not a map of settings (write key: value lines)", path, root.Line)}
+	}
 	if err := flatten("", doc.Content[0], flat); err != nil {
-		return "", false, &ConfigError{fmt.Sprintf("%s: %v", path, err)}
+		return nil, &ConfigError{fmt.Sprintf("%s: %v", path, err)}
 	}
-	n, ok := flat[key]
-	if !ok || n.Tag == "!!null" {
-		return "", false, nil
-	}
-	if n.Kind != yaml.ScalarNode {
-		return "", false, &ConfigError{fmt.Sprintf("%s:%d: %s must be a single value", path, n.Line, key)}
-	}
-	return n.Value, true, nil
+	return flat, nil
 }
 
 func flatten(prefix string, n *yaml.Node, out map[string]*yaml.Node) error {

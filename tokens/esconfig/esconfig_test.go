@@ -53,7 +53,7 @@ func TestHashingAlgorithmFromYAML(t *testing.T) {
 	for _, c := range cases {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "elasticsearch.yml"), []byte(c.yml), 0o600)
-		alg, _, err := HashingAlgorithm(dir, nil, env(map[string]string{"ALG": c.env}))
+		alg, err := hashingAlgorithm(dir, nil, env(map[string]string{"ALG": c.env}))
 		if c.err != "" {
 			var ce *ConfigError
 			if !errors.As(err, &ce) || !strings.Contains(err.Error(), c.err) {
@@ -61,24 +61,78 @@ func TestHashingAlgorithmFromYAML(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || alg.String() != c.want {
+		if err != nil || alg != c.want {
 			t.Errorf("%q: %v, %v; want %s", c.yml, alg, err, c.want)
 		}
 	}
 }
 
-func TestOverridesWinAndAreChecked(t *testing.T) {
+func hashingAlgorithm(dir string, opts []string, env func(string) string) (string, error) {
+	s, err := LoadSettings(dir, opts)
+	if err != nil {
+		return "", err
+	}
+	alg, _, err := s.HashingAlgorithm(env)
+	return alg.String(), err
+}
+
+func TestOverridesWin(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "elasticsearch.yml"), []byte("xpack.security.authc.service_token_hashing.algorithm: bcrypt\n"), 0o600)
-	o, err := ParseOverrides([]string{"xpack.security.authc.service_token_hashing.algorithm=pbkdf2"})
+	s, err := LoadSettings(dir, []string{"xpack.security.authc.service_token_hashing.algorithm=pbkdf2"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if alg, from, _ := HashingAlgorithm(dir, o, env(nil)); alg.String() != "pbkdf2" || !strings.HasPrefix(from, "-E") {
+	if alg, from, _ := s.HashingAlgorithm(env(nil)); alg.String() != "pbkdf2" || !strings.HasPrefix(from, "-E") {
 		t.Errorf("-E did not win: %v from %s", alg, from)
 	}
-	_, err = ParseOverrides([]string{"a=1", "a=2"})
-	if err == nil || err.Error() != "setting [a] already set, saw [1] and [2]" {
-		t.Errorf("duplicate -E: %v", err)
+}
+
+// -E options are checked before elasticsearch.yml is read, as
+// EnvironmentAwareCommand does, in Elasticsearch 8.x's words.
+func TestOverridesChecked(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "elasticsearch.yml"), []byte("a: [\n"), 0o600)
+	for _, c := range []struct {
+		opts []string
+		want string
+	}{
+		{[]string{"a=1", "a=2"}, "setting [a] set twice via command line -E"},
+		{[]string{"a=1", "b=2", "a=1"}, "setting [a] set twice via command line -E"},
+		{[]string{"a"}, "setting [a] must not be empty"},
+		{[]string{"a="}, "setting [a] must not be empty"},
+		{[]string{"="}, "setting [] must not be empty"},
+		{[]string{"=secret"}, "setting name missing in -E =...: write -E key=value"},
+	} {
+		_, err := LoadSettings(dir, c.opts)
+		var ue *UsageError
+		if !errors.As(err, &ue) || err.Error() != c.want {
+			t.Errorf("%q: err = %v, want UsageError %q", c.opts, err, c.want)
+		}
+	}
+	// Values may hold '='; only the first one splits.
+	if _, err := LoadSettings(t.TempDir(), []string{"a=b=c"}); err != nil {
+		t.Errorf("a=b=c: %v", err)
+	}
+}
+
+// An elasticsearch.yml Elasticsearch cannot parse stops every command,
+// whatever setting it asks for.
+func TestUnparsableYAML(t *testing.T) {
+	for _, yml := range []string{"a: [\n", "just a string\n", "- a\n- b\n", "a: 1\na: 2\n", "a.b: 1\na:\n  b: 2\n"} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "elasticsearch.yml"), []byte(yml), 0o600)
+		_, err := LoadSettings(dir, nil)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), filepath.Join(dir, "elasticsearch.yml")) {
+			t.Errorf("%q: err = %v, want a ConfigError naming the file", yml, err)
+		}
+	}
+	for _, yml := range []string{"", "# only a comment\n", "~\n", "cluster.name: x\n"} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "elasticsearch.yml"), []byte(yml), 0o600)
+		if _, err := LoadSettings(dir, nil); err != nil {
+			t.Errorf("%q: %v", yml, err)
+		}
 	}
 }
