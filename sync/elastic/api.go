@@ -114,6 +114,28 @@ func (c *Client) Nodes(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
+// authAnswer is what _authenticate says, and where it was said.
+type authAnswer struct {
+	Username string `json:"username"`
+	Realm    struct {
+		Name string `json:"name"`
+	} `json:"authentication_realm"`
+	Token *struct {
+		Name string `json:"name"`
+		Type string `json:"type"`
+	} `json:"token"`
+	where string
+}
+
+// authenticate asks GET /_security/_authenticate with the client's
+// credentials (a bearer token, for Authenticate and ProveSecret).
+func (c *Client) authenticate(ctx context.Context) (authAnswer, error) {
+	var a authAnswer
+	where, err := c.do(ctx, esapi.SecurityAuthenticateRequest{}, &a)
+	a.where = where
+	return a, err
+}
+
 // Authentication is what _authenticate says about a token.
 type Authentication struct {
 	URL       string `json:"url"`  // the address that answered
@@ -133,18 +155,9 @@ func Authenticate(ctx context.Context, cfg Config, bearer string, admin bool) (A
 	if err != nil {
 		return Authentication{}, err
 	}
-	var a struct {
-		Username string `json:"username"`
-		Realm    struct {
-			Name string `json:"name"`
-		} `json:"authentication_realm"`
-		Token *struct {
-			Name string `json:"name"`
-			Type string `json:"type"`
-		} `json:"token"`
-	}
-	where, err := tc.do(ctx, esapi.SecurityAuthenticateRequest{}, &a)
-	res := Authentication{URL: where}
+	defer tc.closeIdle()
+	a, err := tc.authenticate(ctx)
+	res := Authentication{URL: a.where}
 	var ee *Error
 	if errors.As(err, &ee) && ee.Status == 401 {
 		ee.Msg = "the token was refused"
@@ -159,7 +172,7 @@ func Authenticate(ctx context.Context, cfg Config, bearer string, admin bool) (A
 	}
 	if admin {
 		one := cfg
-		one.URLs = []string{where}
+		one.URLs = []string{a.where}
 		if ac, err := New(one); err == nil {
 			var root struct {
 				Name string `json:"name"`

@@ -217,8 +217,12 @@ const maxRetries = 2
 type Client struct {
 	cfg       Config
 	transport elastictransport.Interface
+	http      *http.Transport
 	requests  atomic.Int64
 }
+
+// closeIdle closes the connections a short-lived client keeps open.
+func (c *Client) closeIdle() { c.http.CloseIdleConnections() }
 
 // New makes a client; it does not connect yet.
 func New(cfg Config) (*Client, error) {
@@ -231,6 +235,7 @@ func newClient(cfg Config, bearer string) (*Client, error) {
 	c := &Client{cfg: cfg}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.ResponseHeaderTimeout = 0 // each request carries its own deadline
+	c.http = tr
 	var urls []*url.URL
 	for _, u := range cfg.URLs {
 		p, err := url.Parse(u)
