@@ -1,7 +1,8 @@
 // Package internal holds no code. It has two floors:
 //
 //   - helpers shared by the other trees, one job each: atomicfile, audit,
-//     buildinfo, digest, fserr, safetext;
+//     buildinfo, digest, fserr, libtext (the one place where another
+//     library's error is recognised by its words), safetext;
 //   - testkit/, the harnesses tests run against and nothing ships:
 //     testkit/sshdtest (real sshd nodes), testkit/sftptest (an in-process
 //     SSH/SFTP server with fault injection), testkit/estest (a simulated

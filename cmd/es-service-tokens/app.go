@@ -1,9 +1,11 @@
 package main
 
 import (
-	"strings"
+	"fmt"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/libtext"
 )
 
 // commandHelp follows the layout of Elasticsearch's CLI usage text: what
@@ -94,27 +96,26 @@ func usageError(c *cli.Context, err error, _ bool) error {
 		usage = usageLine(c.Command)
 		flags = append(append([]cli.Flag(nil), flags...), c.Command.Flags...)
 	}
-	return &exitError{code: exitUsage, msg: valueRemedy(err.Error(), flags), usage: usage}
+	return &exitError{code: exitUsage, msg: valueRemedy(err, flags), usage: usage}
 }
 
 // valueRemedy says what a bad option value should look like, where
 // urfave/cli only says "parse error".
-func valueRemedy(msg string, flags []cli.Flag) string {
-	_, rest, ok := strings.Cut(msg, " for flag -")
-	name, _, ok2 := strings.Cut(rest, ":")
-	if !ok || !ok2 || !strings.HasSuffix(msg, ": parse error") {
-		return msg
+func valueRemedy(err error, flags []cli.Flag) string {
+	m := libtext.Of(err)
+	if m.Kind != libtext.FlagParseError {
+		return err.Error()
 	}
 	for _, f := range flags {
-		if !hasFlag([]cli.Flag{f}, name) {
+		if !hasFlag([]cli.Flag{f}, m.Flag) {
 			continue
 		}
 		switch f.(type) {
 		case *cli.DurationFlag:
-			return strings.TrimSuffix(msg, "parse error") + "give a number of seconds (5) or a duration (1m30s)"
+			return fmt.Sprintf("invalid value %q for flag -%s: give a number of seconds (5) or a duration (1m30s)", m.Value, m.Flag)
 		case *cli.IntFlag:
-			return strings.TrimSuffix(msg, "parse error") + "give a whole number"
+			return fmt.Sprintf("invalid value %q for flag -%s: give a whole number", m.Value, m.Flag)
 		}
 	}
-	return msg
+	return err.Error()
 }

@@ -48,6 +48,7 @@ import (
 	"github.com/elastic/elastic-transport-go/v8/elastictransport"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/libtext"
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
@@ -294,7 +295,7 @@ func retryable(_ *http.Request, err error) bool {
 	var ua x509.UnknownAuthorityError
 	var hn x509.HostnameError
 	var ci x509.CertificateInvalidError
-	if errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) || strings.Contains(err.Error(), "fingerprint mismatch") {
+	if errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) || libtext.Of(err).Kind == libtext.TLSFingerprintMismatch {
 		return false
 	}
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
@@ -397,7 +398,7 @@ func (c *Client) describe(ctx context.Context, err error) string {
 			return fmt.Sprintf("certificate signed by unknown authority: %s is not the CA of this certificate; give elasticsearch.ca or ca_fingerprint", c.cfg.CAFile)
 		}
 		return "certificate signed by unknown authority: give elasticsearch.ca or ca_fingerprint"
-	case strings.Contains(err.Error(), "fingerprint mismatch"):
+	case libtext.Of(err).Kind == libtext.TLSFingerprintMismatch:
 		return "the server's certificate chain does not match elasticsearch.ca_fingerprint"
 	case errors.As(err, &hn):
 		return "the certificate is not valid for this address: " + hn.Error()
@@ -405,7 +406,7 @@ func (c *Client) describe(ctx context.Context, err error) string {
 		return fmt.Sprintf("no answer within %s: a slow or overloaded cluster needs a longer elasticsearch.confirm_timeout (--confirm-timeout on commands that write)", c.cfg.ConfirmTimeout)
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
-	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+	case libtext.Of(err).Kind == libtext.HTTPResponseToHTTPS:
 		return "the address speaks plain http, not https"
 	case errors.As(err, &op):
 		return "unreachable: " + op.Err.Error()

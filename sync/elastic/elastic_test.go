@@ -3,6 +3,8 @@ package elastic
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,6 +152,8 @@ func TestRemovedTokens(t *testing.T) {
 
 func TestErrorsArePlain(t *testing.T) {
 	f := start(t, estest.Options{Username: "admin", Password: "pw"}, 0)
+	plain := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(plain.Close)
 	for _, tc := range []struct {
 		name string
 		cfg  func(Config) Config
@@ -157,6 +161,10 @@ func TestErrorsArePlain(t *testing.T) {
 	}{
 		{"unknown CA", func(c Config) Config { c.CACert = nil; return c }, "certificate signed by unknown authority: give elasticsearch.ca or ca_fingerprint"},
 		{"fingerprint", func(c Config) Config { c.CACert, c.CAFingerprint = nil, f.c.Fingerprint; return c }, ""},
+		{"wrong fingerprint", func(c Config) Config { c.CACert, c.CAFingerprint = nil, strings.Repeat("ab", 32); return c },
+			"the server's certificate chain does not match elasticsearch.ca_fingerprint"},
+		{"plain http", func(c Config) Config { c.URLs = []string{"https://" + plain.Listener.Addr().String()}; return c },
+			"the address speaks plain http, not https"},
 		{"wrong key", func(c Config) Config { c.APIKey = "bm8="; return c }, "HTTP 401: the API key was refused"},
 		{"basic", func(c Config) Config { c.APIKey, c.Username, c.Password = "", "admin", "pw"; return c }, ""},
 		{"wrong password", func(c Config) Config { c.APIKey, c.Username, c.Password = "", "admin", "no"; return c }, "HTTP 401: the user name or password was refused"},

@@ -214,9 +214,3 @@ type probeKey struct{}
 func (probeKey) Type() string                                 { return "es-service-tokens-probe" }
 func (probeKey) Marshal() []byte                              { return []byte("es-service-tokens-probe") }
 func (probeKey) Verify(data []byte, sig *ssh.Signature) error { return errors.New("probe") }
-
-// IsNoCommonAlgorithm reports a handshake that failed because the server
-// offers no host key of the types known for it: a changed key in disguise.
-func IsNoCommonAlgorithm(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "no common algorithm for host key")
-}

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
+	"github.com/es-service-tokens/es-service-tokens/internal/libtext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
@@ -251,7 +252,7 @@ func (c *Conn) sudoRefused(err error, msg, server string) error {
 	if rest, ok := strings.CutPrefix(msg, scriptMarker); ok { // our own script's words, above
 		return &Error{"sudo", failure.Refused, errors.New(rest)}
 	}
-	if strings.Contains(msg, "command not found") { // sudo cannot see it either
+	if libtext.Of(errors.New(msg)).Kind == libtext.SudoCommandNotFound { // root cannot see it either
 		return &Error{"sudo", failure.Refused, fmt.Errorf("no such file on the node: %s (sudo: %s); fix sftp_server", server, msg)}
 	}
 	return &Error{"sudo", failure.Permission, fmt.Errorf("`sudo -n %s` failed: %s; allow it without a password (sudoers: %s ALL=(root) NOPASSWD: %s) or log in as root",

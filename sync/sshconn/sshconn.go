@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/libtext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
@@ -274,11 +275,11 @@ func (h hop) handshakeFailure(ctx context.Context, err, keyErr error, timedOut b
 	switch {
 	case keyErr != nil:
 		return h.fail("host key", keyErr, false)
-	case hostkeys.IsNoCommonAlgorithm(err):
+	case libtext.Of(err).Kind == libtext.SSHNoCommonHostKeyAlgorithm:
 		return h.fail("host key", &hostkeys.ChangedKeyError{Host: h.addr}, false)
 	case timedOut && ctx.Err() == nil:
 		return h.fail("handshake", fmt.Errorf("no SSH handshake within %v: the node accepted the connection but did not answer", h.timeout), true)
-	case strings.Contains(err.Error(), "unable to authenticate"):
+	case libtext.Of(err).Kind == libtext.SSHNoAcceptedKey:
 		return h.fail("auth", fmt.Errorf("%s@%s refused every key offered (%s); check identity_file and the node's authorized_keys", h.ep.User, h.addr, describe(signers)), false)
 	}
 	return h.fail("handshake", err, true)
