@@ -168,7 +168,8 @@ func (c *Cluster) firstNode() *node {
 // server serves the REST API as node n.
 func (c *Cluster) server(n *node) *http.Server {
 	return &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { c.serve(w, r, n) }),
-		TLSConfig: c.tlsCfg,
+		// Each server its own copy: serving adds HTTP/2 to its config.
+		TLSConfig: c.tlsCfg.Clone(),
 		// Handshakes refused by a client that does not trust the CA are
 		// what some tests are about, not noise for the test log.
 		ErrorLog: log.New(io.Discard, "", 0)}
