@@ -246,9 +246,9 @@ func (f *File) Marshal() ([]byte, error) {
 // Diff compares the tokens of two files by name. It never looks at what
 // the hashes are, only whether they differ, so its result is safe to print.
 type Diff struct {
-	Added   []string `json:"added"`   // in next, not in prev
-	Removed []string `json:"removed"` // in prev, not in next
-	Changed []string `json:"changed"` // in both, with different hashes
+	Added   []string // in next, not in prev
+	Removed []string // in prev, not in next
+	Changed []string // in both, with different hashes
 }
 
 // Empty reports whether the files hold the same tokens.

@@ -59,12 +59,9 @@ func (t *tool) check(c *cli.Context) (err error) {
 			return err
 		}
 	}
-	sum := check.Summarize(found.results)
-	report := checkReport{"check", loc.File, digest.SHA256(snap.Data), start.UTC(), time.Since(start).Seconds(), found.results, sum, found.cov, ""}
-	if found.covErr != nil {
-		report.ElasticsearchError = phrase(found.covErr)
-	}
-	return t.printCheckReport(c, asJSON, report, found)
+	found.file, found.sha256, found.at, found.seconds = loc.File, digest.SHA256(snap.Data), start.UTC(), time.Since(start).Seconds()
+	found.summary = check.Summarize(found.results)
+	return t.printCheckReport(c, asJSON, found)
 }
 
 // checkOptions checks check's command line: what to compare the local
@@ -93,7 +90,11 @@ func (t *tool) checkOptions(c *cli.Context) (asJSON bool, err error) {
 
 // checked is what check found, before it is rendered.
 type checked struct {
-	results []check.Result
+	file, sha256 string // the local file
+	at           time.Time
+	seconds      float64
+	results      []check.Result
+	summary      check.Summary
 	// cov is the cluster's view, nil without elasticsearch; covErr says
 	// why it could not be had.
 	cov    *elastic.Coverage
@@ -116,26 +117,26 @@ func (t *tool) checkNodes(c *cli.Context, r *remote, snap store.Snapshot) (check
 
 // printCheckReport renders the report as asked (textfile metrics, Nagios,
 // JSON or text) and ends with check's exit code.
-func (t *tool) printCheckReport(c *cli.Context, asJSON bool, report checkReport, found checked) error {
+func (t *tool) printCheckReport(c *cli.Context, asJSON bool, found checked) error {
 	if path := c.String("prometheus-textfile"); path != "" {
-		if err := atomicfile.Write(path, esPrometheus(prometheus(report), found.cov, found.covErr), atomicfile.Options{Perm: 0o644, UID: -1, GID: -1}); err != nil {
+		if err := atomicfile.Write(path, esPrometheus(prometheus(found), found.cov, found.covErr), atomicfile.Options{Perm: 0o644, UID: -1, GID: -1}); err != nil {
 			return fail(exitIOError, "cannot write %s: %v", path, err)
 		}
 	}
 	switch {
 	case c.Bool("nagios"):
-		line, code := esNagios(nagios(report.Summary, found.results), nagiosState(report.Summary), found.cov, found.covErr)
+		line, code := esNagios(nagios(found.summary, found.results), nagiosState(found.summary), found.cov, found.covErr)
 		fmt.Fprintln(t.stdout, line)
 		return silentExit(code)
 	case asJSON:
-		if err := writeJSON(t.stdout, report); err != nil {
+		if err := writeJSON(t.stdout, checkJSON(found)); err != nil {
 			return err
 		}
 	default:
-		printCheck(t.stdout, report)
+		printCheck(t.stdout, found)
 		printCoverage(t.stdout, found.cov, found.covErr)
 	}
-	if code := esExitCode(report.Summary.ExitCode(), found.cov, found.covErr); code != 0 {
+	if code := esExitCode(found.summary.ExitCode(), found.cov, found.covErr); code != 0 {
 		return silentExit(code)
 	}
 	return nil
@@ -143,8 +144,7 @@ func (t *tool) printCheckReport(c *cli.Context, asJSON bool, report checkReport,
 
 // esCoverage is check's cluster view; nil without elasticsearch.
 func (t *tool) esCoverage(c *cli.Context, r *remote, local *tokens.File) (*elastic.Coverage, error) {
-	inv, _ := t.loadInventory(c)
-	cfg, ok, err := t.esConfig(c, inv)
+	cfg, ok, err := t.esConfig(c, r.inv)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func (t *tool) esCoverage(c *cli.Context, r *remote, local *tokens.File) (*elast
 	if err != nil {
 		return nil, fail(exitConfig, "%v", err)
 	}
-	m := t.esNames(c, r)
+	m := t.esNames(r)
 	tg := elastic.Target{Inventory: m.ByES, Outside: m.Outside, Unnamed: m.Unnamed}
 	principals := principalNames()
 	ctx, cancel := context.WithTimeout(r.ctx, cfg.ConfirmTimeout)

@@ -35,7 +35,7 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, req push.Request,
 		plan = *r.rollout
 	}
 	if plan.ES != nil {
-		plan.Names = t.esNames(c, r)
+		plan.Names = t.esNames(r)
 	}
 	rep := rollout.Run(r.ctx, p, r.nodes, req, req.Local, plan)
 	results, gates, es := rep.Results, rep.Gates, rep.ES
@@ -56,7 +56,9 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, req push.Request,
 		ok = false
 	}
 	if asJSON {
-		if err := writeJSON(t.stdout, pushReport{"push", file, digest.SHA256(req.Data), req.Local.Len(), req.DryRun, results, summary, still, finish, gates, es}); err != nil {
+		doc := pushReport{"push", file, digest.SHA256(req.Data), req.Local.Len(), req.DryRun, each(results, pushNodeOf), summary,
+			each(still, unrevokedOf), finish, each(gates, gateOf), confirmationOf(es)}
+		if err := writeJSON(t.stdout, doc); err != nil {
 			return err
 		}
 	} else {

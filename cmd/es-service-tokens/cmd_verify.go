@@ -47,7 +47,8 @@ func (t *tool) verifyLive(c *cli.Context, bearer string) (*liveResult, error) {
 	if a == nil {
 		return nil, nil
 	}
-	res := &liveResult{Valid: err == nil, Authentication: a}
+	auth := authenticationJSON(*a)
+	res := &liveResult{Valid: err == nil, authenticationJSON: &auth}
 	if err != nil {
 		res.Error = phrase(err)
 		var ee *elastic.Error

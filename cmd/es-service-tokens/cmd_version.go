@@ -25,7 +25,7 @@ func (t *tool) version(c *cli.Context) error {
 	}
 	info := buildinfo.Get()
 	if asJSON {
-		return writeJSON(t.stdout, info)
+		return writeJSON(t.stdout, versionJSON(info))
 	}
 	_, err = fmt.Fprintf(t.stdout, "es-service-tokens %s\ncommit: %s\nbuilt:  %s\ngo:     %s %s\n",
 		info.Version, info.Commit, info.Date, info.Go, info.Platform)

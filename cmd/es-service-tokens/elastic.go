@@ -72,8 +72,7 @@ func (t *tool) planRollout(c *cli.Context, r *remote) (*rollout.Plan, error) {
 		return nil, fail(exitUsage, "%v", err)
 	}
 	p := &rollout.Plan{Batches: batches}
-	inv, _ := t.loadInventory(c)
-	cfg, ok, err := t.esConfig(c, inv)
+	cfg, ok, err := t.esConfig(c, r.inv)
 	if err != nil || !ok || c.Bool("no-confirm") || c.Bool("dry-run") {
 		return p, err
 	}
@@ -87,7 +86,6 @@ func (t *tool) planRollout(c *cli.Context, r *remote) (*rollout.Plan, error) {
 // esNames names every inventory node as Elasticsearch does (esnode): the
 // nodes this run reaches by es_node_name, else node.name read over SFTP,
 // else their hostname; the others by es_node_name alone.
-func (t *tool) esNames(c *cli.Context, r *remote) esnode.Mapping {
-	inv, _ := t.loadInventory(c)
-	return esnode.Map(inv.Nodes, esnode.Resolve(r.ctx, r.dialer, r.fleet, r.nodes))
+func (t *tool) esNames(r *remote) esnode.Mapping {
+	return esnode.Map(r.inv.Nodes, esnode.Resolve(r.ctx, r.dialer, r.fleet, r.nodes))
 }

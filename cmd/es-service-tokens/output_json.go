@@ -11,22 +11,127 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/check"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
+	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 )
 
 // checkReport is check's JSON document (see docs/output.md).
 type checkReport struct {
-	Command   string         `json:"command"`
-	File      string         `json:"file"`
-	SHA256    string         `json:"sha256"`
-	CheckedAt time.Time      `json:"checked_at"`
-	Seconds   float64        `json:"seconds"`
-	Nodes     []check.Result `json:"nodes"`
-	Summary   check.Summary  `json:"summary"`
+	Command   string           `json:"command"`
+	File      string           `json:"file"`
+	SHA256    string           `json:"sha256"`
+	CheckedAt time.Time        `json:"checked_at"`
+	Seconds   float64          `json:"seconds"`
+	Nodes     []checkNodeJSON  `json:"nodes"`
+	Summary   checkSummaryJSON `json:"summary"`
 	// Elasticsearch is the cluster's view (issue 9), when configured.
-	Elasticsearch      *elastic.Coverage `json:"elasticsearch,omitempty"`
-	ElasticsearchError string            `json:"elasticsearch_error,omitempty"`
+	Elasticsearch      *coverageJSON `json:"elasticsearch,omitempty"`
+	ElasticsearchError string        `json:"elasticsearch_error,omitempty"`
+}
+
+// checkNodeJSON is one node of check's report (check.Result).
+type checkNodeJSON struct {
+	Node        string           `json:"name"`
+	Host        string           `json:"host"`
+	Port        int              `json:"port"`
+	State       check.State      `json:"state"`
+	Differences []differenceJSON `json:"differences"`
+	Seen        attributesJSON   `json:"seen"`
+	Expected    attributesJSON   `json:"expected"`
+	Failure     failure.Kind     `json:"failure,omitempty"`
+	Reason      string           `json:"reason,omitempty"` // "KIND: message"
+	Seconds     float64          `json:"seconds"`
+	Attempts    int              `json:"attempts"`
+}
+
+// differenceJSON is a check.Difference: token names, never hashes.
+type differenceJSON struct {
+	What          string   `json:"what"`
+	Seen          string   `json:"seen,omitempty"`
+	Expected      string   `json:"expected,omitempty"`
+	MissingOnNode []string `json:"missing_on_node,omitempty"`
+	ExtraOnNode   []string `json:"extra_on_node,omitempty"`
+	HashDiffers   []string `json:"hash_differs,omitempty"`
+	Detail        string   `json:"detail,omitempty"`
+	Unloadable    bool     `json:"unloadable,omitempty"`
+}
+
+// attributesJSON is a check.Attributes.
+type attributesJSON struct {
+	SHA256 string `json:"sha256,omitempty"`
+	Owner  string `json:"owner,omitempty"`
+	Group  string `json:"group,omitempty"`
+	Mode   string `json:"mode,omitempty"`
+}
+
+// checkSummaryJSON is a check.Summary.
+type checkSummaryJSON struct {
+	Total      int `json:"total"`
+	InSync     int `json:"in_sync"`
+	Drifted    int `json:"drifted"`
+	Failed     int `json:"failed"`
+	Unloadable int `json:"unloadable"`
+}
+
+// coverageJSON is check's "elasticsearch" object (elastic.Coverage).
+type coverageJSON struct {
+	URL           string             `json:"url"`
+	Scope         string             `json:"scope"`
+	AnsweringNode string             `json:"answering_node,omitempty"`
+	Nodes         []coverageNodeJSON `json:"nodes"`
+	FailedNodes   int                `json:"failed_nodes"`
+	Drift         bool               `json:"drift"`
+	Requests      int                `json:"requests"`
+	Seconds       float64            `json:"seconds"`
+	Unjudged      []string           `json:"unjudged,omitempty"`
+	Unnamed       []string           `json:"unnamed,omitempty"`
+}
+
+// coverageNodeJSON is an elastic.CoverageNode.
+type coverageNodeJSON struct {
+	Node          string   `json:"node"`
+	InventoryNode string   `json:"inventory_node,omitempty"`
+	InInventory   bool     `json:"in_inventory"`
+	InCluster     bool     `json:"in_cluster"`
+	Missing       []string `json:"missing"`
+	Extra         []string `json:"extra"`
+}
+
+// checkJSON is check's document for what it found.
+func checkJSON(f checked) checkReport {
+	rep := checkReport{Command: "check", File: f.file, SHA256: f.sha256, CheckedAt: f.at, Seconds: f.seconds,
+		Nodes: each(f.results, checkNodeOf), Summary: checkSummaryJSON(f.summary)}
+	if f.cov != nil {
+		rep.Elasticsearch = &coverageJSON{URL: f.cov.URL, Scope: f.cov.Scope, AnsweringNode: f.cov.AnsweringNode,
+			Nodes:       each(f.cov.Nodes, func(n elastic.CoverageNode) coverageNodeJSON { return coverageNodeJSON(n) }),
+			FailedNodes: f.cov.FailedNodes, Drift: f.cov.Drift, Requests: f.cov.Requests, Seconds: f.cov.Seconds,
+			Unjudged: f.cov.Unjudged, Unnamed: f.cov.Unnamed}
+	}
+	if f.covErr != nil {
+		rep.ElasticsearchError = phrase(f.covErr)
+	}
+	return rep
+}
+
+func checkNodeOf(r check.Result) checkNodeJSON {
+	return checkNodeJSON{Node: r.Node, Host: r.Host, Port: r.Port, State: r.State,
+		Differences: each(r.Differences, func(d check.Difference) differenceJSON { return differenceJSON(d) }),
+		Seen:        attributesJSON(r.Seen), Expected: attributesJSON(r.Expected),
+		Failure: r.Failure, Reason: r.Reason, Seconds: r.Seconds, Attempts: r.Attempts}
+}
+
+// each converts a slice, keeping nil as nil (null in JSON) and empty as
+// empty ([]), as the documents always have.
+func each[T, W any](xs []T, f func(T) W) []W {
+	if xs == nil {
+		return nil
+	}
+	out := make([]W, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
 }
 
 // nodeView is one node in nodes' JSON output.
@@ -109,23 +214,164 @@ type pushReport struct {
 	SHA256  string         `json:"sha256"`
 	Tokens  int            `json:"tokens"`
 	DryRun  bool           `json:"dry_run"`
-	Nodes   []push.Result  `json:"nodes"`
+	Nodes   []pushNodeJSON `json:"nodes"`
 	Summary map[string]int `json:"summary"`
 	// StillAccepted: nodes where tokens this push removes still work, and
 	// Finish, the command that completes the revocation.
-	StillAccepted []push.Unrevoked `json:"still_accepted,omitempty"`
-	Finish        string           `json:"finish,omitempty"`
+	StillAccepted []unrevokedJSON `json:"still_accepted,omitempty"`
+	Finish        string          `json:"finish,omitempty"`
 	// Gates and Elasticsearch: gated rollout and confirmation (issue 9).
-	Gates         []rollout.Gate        `json:"gates,omitempty"`
-	Elasticsearch *rollout.Confirmation `json:"elasticsearch,omitempty"`
+	Gates         []gateJSON        `json:"gates,omitempty"`
+	Elasticsearch *confirmationJSON `json:"elasticsearch,omitempty"`
+}
+
+// pushNodeJSON is one node of push's report (push.Result).
+type pushNodeJSON struct {
+	Node     string       `json:"name"`
+	Host     string       `json:"host"`
+	Port     int          `json:"port"`
+	Status   push.Status  `json:"result"`
+	SHA256   string       `json:"sha256,omitempty"` // the node's file at the end
+	Owner    string       `json:"owner,omitempty"`
+	Group    string       `json:"group,omitempty"`
+	Mode     string       `json:"mode,omitempty"`
+	Seconds  float64      `json:"seconds"`
+	Failure  failure.Kind `json:"failure,omitempty"` // for failed and conflict
+	Reason   string       `json:"reason,omitempty"`
+	Notes    []string     `json:"notes,omitempty"`
+	Warnings []string     `json:"warnings,omitempty"`
+	Changes  *diffJSON    `json:"changes,omitempty"` // token names, never hashes
+	Attempts int          `json:"attempts"`
+}
+
+// diffJSON is a tokens.Diff.
+type diffJSON struct {
+	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
+	Changed []string `json:"changed"`
+}
+
+// unrevokedJSON is a push.Unrevoked.
+type unrevokedJSON struct {
+	Node    string      `json:"node"`
+	Tokens  []string    `json:"tokens"`
+	Status  push.Status `json:"result"`
+	Failure string      `json:"failure,omitempty"`
+}
+
+// gateJSON is a rollout.Gate.
+type gateJSON struct {
+	Batch  int      `json:"batch"`
+	Nodes  []string `json:"nodes"`
+	Passed bool     `json:"passed"`
+	Reason string   `json:"reason,omitempty"`
+}
+
+// confirmationJSON is the "elasticsearch" object of push, create and
+// delete (rollout.Confirmation): the outcome's fields, or a note.
+type confirmationJSON struct {
+	*outcomeJSON
+	Note string `json:"note,omitempty"`
+}
+
+// outcomeJSON is an elastic.Outcome.
+type outcomeJSON struct {
+	URL           string          `json:"url"`
+	Confirmed     bool            `json:"confirmed"`
+	Seconds       float64         `json:"seconds"`
+	Requests      int             `json:"requests"`
+	Scope         string          `json:"scope,omitempty"`
+	AnsweringNode string          `json:"answering_node,omitempty"`
+	Want          wantJSON        `json:"want"`
+	Nodes         []nodeStateJSON `json:"nodes"`
+	FailedNodes   int             `json:"failed_nodes"`
+	Error         string          `json:"error,omitempty"`
+	Status        int             `json:"status,omitempty"`
+}
+
+// wantJSON is an elastic.Want.
+type wantJSON struct {
+	Present []string `json:"present"`
+	Absent  []string `json:"absent"`
+}
+
+// nodeStateJSON is an elastic.NodeState.
+type nodeStateJSON struct {
+	Node          string   `json:"node"`
+	InventoryNode string   `json:"inventory_node,omitempty"`
+	Confirmed     bool     `json:"confirmed"`
+	Lacks         []string `json:"lacks,omitempty"`
+	StillHolds    []string `json:"still_holds,omitempty"`
+	Cause         string   `json:"cause,omitempty"`
+}
+
+func pushNodeOf(r push.Result) pushNodeJSON {
+	n := pushNodeJSON{Node: r.Node, Host: r.Host, Port: r.Port, Status: r.Status, SHA256: r.SHA256,
+		Owner: r.Owner, Group: r.Group, Mode: r.Mode, Seconds: r.Seconds, Failure: r.Failure, Reason: r.Reason,
+		Notes: r.Notes, Warnings: r.Warnings, Attempts: r.Attempts}
+	if r.Changes != nil {
+		d := diffJSON(*r.Changes)
+		n.Changes = &d
+	}
+	return n
+}
+
+func unrevokedOf(u push.Unrevoked) unrevokedJSON { return unrevokedJSON(u) }
+
+func gateOf(g rollout.Gate) gateJSON { return gateJSON(g) }
+
+func confirmationOf(c *rollout.Confirmation) *confirmationJSON {
+	if c == nil {
+		return nil
+	}
+	out := &confirmationJSON{Note: c.Note}
+	if o := c.Outcome; o != nil {
+		out.outcomeJSON = &outcomeJSON{URL: o.URL, Confirmed: o.Confirmed, Seconds: o.Seconds, Requests: o.Requests,
+			Scope: o.Scope, AnsweringNode: o.AnsweringNode, Want: wantJSON(o.Want),
+			Nodes:       each(o.Nodes, func(n elastic.NodeState) nodeStateJSON { return nodeStateJSON(n) }),
+			FailedNodes: o.FailedNodes, Error: o.Error, Status: o.Status}
+	}
+	return out
 }
 
 // liveResult is verify's "elasticsearch" object.
 type liveResult struct {
 	Valid bool `json:"valid"`
-	*elastic.Authentication
+	*authenticationJSON
 	Error  string `json:"error,omitempty"`
 	Status int    `json:"status,omitempty"`
+}
+
+// authenticationJSON is an elastic.Authentication.
+type authenticationJSON struct {
+	URL       string `json:"url"`  // the address that answered
+	Node      string `json:"node"` // its node name, when known
+	Username  string `json:"username"`
+	Realm     string `json:"realm"`
+	TokenName string `json:"token_name"`
+	TokenType string `json:"token_type"`
+}
+
+// stepsJSON is one node's step timings (-v with --format json).
+type stepsJSON struct {
+	Node  string     `json:"node"`
+	Steps []stepJSON `json:"steps"`
+}
+
+// stepJSON is a steps.Step.
+type stepJSON struct {
+	Step    string  `json:"step"`
+	Seconds float64 `json:"seconds"`
+}
+
+// versionJSON is version's document (buildinfo.Info).
+type versionJSON struct {
+	Version  string `json:"version"`
+	Commit   string `json:"commit"`
+	Date     string `json:"date"`
+	Go       string `json:"go"`
+	Platform string `json:"platform"`
+	Source   string `json:"source"`
 }
 
 // createResult is the JSON document of create.

@@ -13,7 +13,7 @@ import (
 )
 
 // prometheus renders node_exporter textfile metrics.
-func prometheus(rep checkReport) []byte {
+func prometheus(rep checked) []byte {
 	var b bytes.Buffer
 	gauge := func(name, help string) {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
@@ -24,7 +24,7 @@ func prometheus(rep checkReport) []byte {
 		}
 		return 0
 	}
-	results := append([]check.Result(nil), rep.Nodes...)
+	results := append([]check.Result(nil), rep.results...)
 	sort.Slice(results, func(i, j int) bool { return results[i].Node < results[j].Node })
 	gauge("es_service_tokens_node_in_sync", "1 if the node's service_tokens file matches the local file in content, owner, group and mode.")
 	for _, r := range results {
@@ -41,13 +41,13 @@ func prometheus(rep checkReport) []byte {
 		}
 	}
 	gauge("es_service_tokens_nodes_total", "Nodes checked.")
-	fmt.Fprintf(&b, "es_service_tokens_nodes_total %d\n", rep.Summary.Total)
+	fmt.Fprintf(&b, "es_service_tokens_nodes_total %d\n", rep.summary.Total)
 	gauge("es_service_tokens_nodes_drifted", "Nodes whose file differs.")
-	fmt.Fprintf(&b, "es_service_tokens_nodes_drifted %d\n", rep.Summary.Drifted)
+	fmt.Fprintf(&b, "es_service_tokens_nodes_drifted %d\n", rep.summary.Drifted)
 	gauge("es_service_tokens_nodes_failed", "Nodes that could not be checked.")
-	fmt.Fprintf(&b, "es_service_tokens_nodes_failed %d\n", rep.Summary.Failed)
+	fmt.Fprintf(&b, "es_service_tokens_nodes_failed %d\n", rep.summary.Failed)
 	gauge("es_service_tokens_check_timestamp_seconds", "When the check ran, in Unix time.")
-	fmt.Fprintf(&b, "es_service_tokens_check_timestamp_seconds %d\n", rep.CheckedAt.Unix())
+	fmt.Fprintf(&b, "es_service_tokens_check_timestamp_seconds %d\n", rep.at.Unix())
 	return b.Bytes()
 }
 

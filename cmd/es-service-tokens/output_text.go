@@ -19,9 +19,9 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
-func printCheck(w io.Writer, rep checkReport) {
-	width := nameWidth(len(rep.Nodes), func(i int) string { return rep.Nodes[i].Node })
-	for _, r := range rep.Nodes {
+func printCheck(w io.Writer, rep checked) {
+	width := nameWidth(len(rep.results), func(i int) string { return rep.results[i].Node })
+	for _, r := range rep.results {
 		sha, attrs := "-", "-"
 		if r.Seen.SHA256 != "" {
 			sha = "sha256:" + digest.Short(r.Seen.SHA256)
@@ -33,7 +33,7 @@ func printCheck(w io.Writer, rep checkReport) {
 		}
 		fmt.Fprintln(w, line)
 	}
-	s := rep.Summary
+	s := rep.summary
 	fmt.Fprintf(w, "%s: %d in sync, %d drifted, %d failed\n", plural(s.Total, "node"), s.InSync, s.Drifted, s.Failed)
 }
 

@@ -52,7 +52,8 @@ func connectTimeoutFlag() cli.Flag {
 
 // remote is what a command that reaches nodes works with.
 type remote struct {
-	nodes  []*inventory.Node
+	inv    *inventory.Inventory // the run's inventory, loaded once
+	nodes  []*inventory.Node    // the ones --limit chose
 	dialer *sshconn.Dialer
 	fleet  fleet.Options
 	// ctx ends on Ctrl-C or SIGTERM, so that connections close and
@@ -103,7 +104,12 @@ func (t *tool) remote(c *cli.Context) (*remote, error) {
 	if err != nil {
 		return nil, err
 	}
-	return t.connect(c, nodes)
+	r, err := t.connect(c, nodes)
+	if err != nil {
+		return nil, err
+	}
+	r.inv = inv
+	return r, nil
 }
 
 // connect prepares to reach nodes with the command's options: keys loaded,
@@ -203,10 +209,7 @@ func (s *stepTimings) print(nodes []*inventory.Node) {
 			continue
 		}
 		if s.t.jsonOut {
-			writeJSON(s.t.stderr, struct {
-				Node  string       `json:"node"`
-				Steps []steps.Step `json:"steps"`
-			}{node, done})
+			writeJSON(s.t.stderr, stepsJSON{node, each(done, func(s steps.Step) stepJSON { return stepJSON(s) })})
 			continue
 		}
 		parts := make([]string, len(done))

@@ -24,16 +24,16 @@ var (
 
 // Info describes one build.
 type Info struct {
-	Version string `json:"version"`
-	Commit  string `json:"commit"`
+	Version string
+	Commit  string
 	// Date is when the commit was made (RFC 3339, UTC): a release build is
 	// reproducible, so the build date is the commit's, not the clock's.
-	Date     string `json:"date"`
-	Go       string `json:"go"`
-	Platform string `json:"platform"`
+	Date     string
+	Go       string
+	Platform string
 	// Source says where the values came from: "release" (stamped by
 	// .ci/release), "module" (go install or go build) or "unknown".
-	Source string `json:"source"`
+	Source string
 }
 
 // Unknown fills a field nothing recorded.

@@ -31,40 +31,41 @@ const (
 
 // Difference is one way a node differs from what is expected.
 type Difference struct {
-	What     string `json:"what"` // content, owner, group, mode, missing
-	Seen     string `json:"seen,omitempty"`
-	Expected string `json:"expected,omitempty"`
+	What     string // content, owner, group, mode, missing
+	Seen     string
+	Expected string
 	// For content: token names only.
-	MissingOnNode []string `json:"missing_on_node,omitempty"`
-	ExtraOnNode   []string `json:"extra_on_node,omitempty"`
-	HashDiffers   []string `json:"hash_differs,omitempty"`
-	Detail        string   `json:"detail,omitempty"`
+	MissingOnNode []string
+	ExtraOnNode   []string
+	HashDiffers   []string
+	Detail        string
 	// Unloadable: Elasticsearch cannot load the node's file, so the node
 	// serves no file tokens at all (on reload it drops every one).
-	Unloadable bool `json:"unloadable,omitempty"`
+	Unloadable bool
 }
 
 // Attributes are a file's owner, group and mode.
 type Attributes struct {
-	SHA256 string `json:"sha256,omitempty"`
-	Owner  string `json:"owner,omitempty"`
-	Group  string `json:"group,omitempty"`
-	Mode   string `json:"mode,omitempty"`
+	SHA256 string
+	Owner  string
+	Group  string
+	Mode   string
 }
 
-// Result is one node's state. Its JSON form is documented in docs/output.md.
+// Result is one node's state. The CLI's JSON form of it is in
+// cmd/es-service-tokens/output_json.go (docs/output.md).
 type Result struct {
-	Node        string       `json:"name"`
-	Host        string       `json:"host"`
-	Port        int          `json:"port"`
-	State       State        `json:"state"`
-	Differences []Difference `json:"differences"`
-	Seen        Attributes   `json:"seen"`
-	Expected    Attributes   `json:"expected"`
-	Failure     failure.Kind `json:"failure,omitempty"` // for errors
-	Reason      string       `json:"reason,omitempty"`  // for errors: "KIND: message"
-	Seconds     float64      `json:"seconds"`
-	Attempts    int          `json:"attempts"`
+	Node        string
+	Host        string
+	Port        int
+	State       State
+	Differences []Difference
+	Seen        Attributes
+	Expected    Attributes
+	Failure     failure.Kind // for errors
+	Reason      string       // for errors: "KIND: message"
+	Seconds     float64
+	Attempts    int
 }
 
 // Checker checks nodes with one Dialer.
@@ -196,12 +197,12 @@ func (r Result) Loadable() (loadable, known bool) {
 
 // Summary counts nodes by state.
 type Summary struct {
-	Total   int `json:"total"`
-	InSync  int `json:"in_sync"`
-	Drifted int `json:"drifted"`
-	Failed  int `json:"failed"`
+	Total   int
+	InSync  int
+	Drifted int
+	Failed  int
 	// Unloadable counts drifted nodes whose file Elasticsearch cannot load.
-	Unloadable int `json:"unloadable"`
+	Unloadable int
 }
 
 // Summarize counts results.

@@ -138,12 +138,12 @@ func (c *Client) authenticate(ctx context.Context) (authAnswer, error) {
 
 // Authentication is what _authenticate says about a token.
 type Authentication struct {
-	URL       string `json:"url"`  // the address that answered
-	Node      string `json:"node"` // its node name, when known
-	Username  string `json:"username"`
-	Realm     string `json:"realm"`
-	TokenName string `json:"token_name"`
-	TokenType string `json:"token_type"`
+	URL       string // the address that answered
+	Node      string // its node name, when known
+	Username  string
+	Realm     string
+	TokenName string
+	TokenType string
 }
 
 // Authenticate sends bearer to GET /_security/_authenticate at the

@@ -13,8 +13,8 @@ import (
 // Want is what a confirmation waits for, by qualified token name
 // (namespace/service/name).
 type Want struct {
-	Present []string `json:"present"` // every judged node must list these
-	Absent  []string `json:"absent"`  // no judged node may list these
+	Present []string // every judged node must list these
+	Absent  []string // no judged node may list these
 }
 
 // Empty reports whether there is nothing to wait for.
@@ -48,30 +48,30 @@ type Target struct {
 
 // NodeState is one Elasticsearch node at the end of a confirmation.
 type NodeState struct {
-	Node          string   `json:"node"`
-	InventoryNode string   `json:"inventory_node,omitempty"`
-	Confirmed     bool     `json:"confirmed"`
-	Lacks         []string `json:"lacks,omitempty"`
-	StillHolds    []string `json:"still_holds,omitempty"`
-	Cause         string   `json:"cause,omitempty"`
+	Node          string
+	InventoryNode string
+	Confirmed     bool
+	Lacks         []string
+	StillHolds    []string
+	Cause         string
 }
 
-// Outcome is a confirmation's result. Its JSON form is the "elasticsearch"
-// object of push, create and delete (see docs/elasticsearch.md).
+// Outcome is a confirmation's result: the "elasticsearch" object of push,
+// create and delete (docs/elasticsearch.md).
 type Outcome struct {
-	URL       string `json:"url"`
-	Confirmed bool   `json:"confirmed"`
+	URL       string
+	Confirmed bool
 	// Seconds runs from Target.Since (the last rename) to the end.
-	Seconds       float64     `json:"seconds"`
-	Requests      int         `json:"requests"`
-	Scope         string      `json:"scope,omitempty"`
-	AnsweringNode string      `json:"answering_node,omitempty"`
-	Want          Want        `json:"want"`
-	Nodes         []NodeState `json:"nodes"`
-	FailedNodes   int         `json:"failed_nodes"`
-	Error         string      `json:"error,omitempty"`
+	Seconds       float64
+	Requests      int
+	Scope         string
+	AnsweringNode string
+	Want          Want
+	Nodes         []NodeState
+	FailedNodes   int
+	Error         string
 	// Status is the HTTP status of the error, 0 when none.
-	Status int `json:"status,omitempty"`
+	Status int
 }
 
 // Poll intervals: quick at first (a node may reload at once), then twice a

@@ -9,12 +9,12 @@ import (
 
 // CoverageNode is one Elasticsearch node as check sees it.
 type CoverageNode struct {
-	Node          string   `json:"node"`
-	InventoryNode string   `json:"inventory_node,omitempty"`
-	InInventory   bool     `json:"in_inventory"`
-	InCluster     bool     `json:"in_cluster"`
-	Missing       []string `json:"missing"` // local tokens the node has not loaded
-	Extra         []string `json:"extra"`   // loaded tokens the local file lacks
+	Node          string
+	InventoryNode string
+	InInventory   bool
+	InCluster     bool
+	Missing       []string // local tokens the node has not loaded
+	Extra         []string // loaded tokens the local file lacks
 }
 
 // Drift reports whether the node differs from the local file.
@@ -25,20 +25,20 @@ func (n CoverageNode) Drift() bool {
 // Coverage is the cluster's view of the file tokens: check's
 // "elasticsearch" object.
 type Coverage struct {
-	URL           string         `json:"url"`
-	Scope         string         `json:"scope"`
-	AnsweringNode string         `json:"answering_node,omitempty"`
-	Nodes         []CoverageNode `json:"nodes"`
-	FailedNodes   int            `json:"failed_nodes"`
-	Drift         bool           `json:"drift"`
-	Requests      int            `json:"requests"`
-	Seconds       float64        `json:"seconds"`
+	URL           string
+	Scope         string
+	AnsweringNode string
+	Nodes         []CoverageNode
+	FailedNodes   int
+	Drift         bool
+	Requests      int
+	Seconds       float64
 	// Unjudged are cluster nodes left out: the answering node of a
 	// 7.13/7.14 cluster when it is outside --limit, or nodes that may be
 	// inventory nodes outside --limit whose Elasticsearch names are unknown.
-	Unjudged []string `json:"unjudged,omitempty"`
+	Unjudged []string
 	// Unnamed are those inventory nodes.
-	Unnamed []string `json:"unnamed,omitempty"`
+	Unnamed []string
 }
 
 // Coverage compares what every node of the cluster has loaded with local,

@@ -61,27 +61,28 @@ type Request struct {
 	Force  bool // overwrite conflicting nodes
 }
 
-// Result is one node's outcome. Its JSON form is documented in docs/output.md.
+// Result is one node's outcome. The CLI's JSON form of it is in
+// cmd/es-service-tokens/output_json.go (docs/output.md).
 type Result struct {
-	Node     string       `json:"name"`
-	Host     string       `json:"host"`
-	Port     int          `json:"port"`
-	Status   Status       `json:"result"`
-	SHA256   string       `json:"sha256,omitempty"` // the node's file at the end
-	Owner    string       `json:"owner,omitempty"`
-	Group    string       `json:"group,omitempty"`
-	Mode     string       `json:"mode,omitempty"`
-	Seconds  float64      `json:"seconds"`
-	Failure  failure.Kind `json:"failure,omitempty"` // for failed and conflict
-	Reason   string       `json:"reason,omitempty"`
-	Notes    []string     `json:"notes,omitempty"`    // what else was done: stale files removed, a lost reply
-	Warnings []string     `json:"warnings,omitempty"` // a lock taken over or left behind
-	Changes  *tokens.Diff `json:"changes,omitempty"`  // token names, never hashes
-	Attempts int          `json:"attempts"`
+	Node     string
+	Host     string
+	Port     int
+	Status   Status
+	SHA256   string // the node's file at the end
+	Owner    string
+	Group    string
+	Mode     string
+	Seconds  float64
+	Failure  failure.Kind // for failed and conflict
+	Reason   string
+	Notes    []string     // what else was done: stale files removed, a lost reply
+	Warnings []string     // a lock taken over or left behind
+	Changes  *tokens.Diff // token names, never hashes
+	Attempts int
 	// Replaced is when this run's rename put the file in place (zero when
 	// it did not, or when a lost reply hides when it did): Elasticsearch
 	// confirmation counts its time from the latest one.
-	Replaced time.Time `json:"-"`
+	Replaced time.Time
 }
 
 // Pusher pushes with one Dialer (one set of shared bastion connections).

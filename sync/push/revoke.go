@@ -7,10 +7,10 @@ import (
 // Unrevoked is a node that may still accept tokens the push was to
 // remove: a revocation that has not happened there yet.
 type Unrevoked struct {
-	Node    string   `json:"node"`
-	Tokens  []string `json:"tokens"`
-	Status  Status   `json:"result"`
-	Failure string   `json:"failure,omitempty"`
+	Node    string
+	Tokens  []string
+	Status  Status
+	Failure string
 }
 
 // StillAccepted names, for every node that did not end with the new file,

@@ -28,18 +28,18 @@ type Plan struct {
 
 // Gate is one batch's gate.
 type Gate struct {
-	Batch  int      `json:"batch"`
-	Nodes  []string `json:"nodes"`
-	Passed bool     `json:"passed"`
-	Reason string   `json:"reason,omitempty"`
+	Batch  int
+	Nodes  []string
+	Passed bool
+	Reason string
 }
 
 // Confirmation is the cluster's answer: the Outcome, or a Note when there
-// was nothing to ask. Its JSON form is the "elasticsearch" object of push,
-// create and delete.
+// was nothing to ask: the "elasticsearch" object of push, create and
+// delete.
 type Confirmation struct {
 	*elastic.Outcome
-	Note string `json:"note,omitempty"`
+	Note string
 }
 
 // Confirmed reports whether the cluster part lets the run succeed: there

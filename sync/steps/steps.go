@@ -34,8 +34,8 @@ func Start(ctx context.Context, step string) func() {
 
 // Step is one finished step and how long it took.
 type Step struct {
-	Step    string  `json:"step"`
-	Seconds float64 `json:"seconds"`
+	Step    string
+	Seconds float64
 }
 
 // Recorder collects the steps of many items (nodes) from their
