@@ -1,7 +1,6 @@
 package estest
 
 import (
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -17,16 +16,7 @@ import (
 // newToken makes a token of elastic/kibana and its file line.
 func newToken(t *testing.T, name string) (tokens.Token, string) {
 	t.Helper()
-	acct, _ := tokens.LookupAccount("elastic/kibana")
-	alg, err := tokens.ParseAlgorithm("pbkdf2_stretch_1000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, hash, err := tokens.New(acct, name, alg, rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok, tok.QualifiedName() + ":" + hash + "\n"
+	return newTokenOf(t, "elastic/kibana", name)
 }
 
 // status sends bearer to url's _authenticate and returns the HTTP status.
