@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -24,10 +25,61 @@ may be given anywhere; see es-service-tokens --help.
 {{.Description}}
 {{end}}`
 
+// esCommandHelp is the help of the commands Elasticsearch's CLI has
+// (create, delete, list): first Elasticsearch's own help text for the
+// command, word for word and laid out as joptsimple does (trailing spaces
+// included), then this tool's usage line and its own options.
+const esCommandHelp = `{{.Usage}}
+
+%s
+Usage: {{.HelpName}} [options] {{.ArgsUsage}}
+{{if gt (len .VisibleFlags) 1}}
+Option{{"\t"}}Description
+------{{"\t"}}-----------
+{{range .VisibleFlags}}{{if ne (index .Names 0) "help"}}{{.}}
+{{end}}{{end}}{{end}}
+Global options (--file, --path-conf, --es-home, -E, -i, --format, --ssh-config, -s, -v)
+may be given anywhere; see es-service-tokens --help.
+{{if .Description}}
+{{.Description}}
+{{end}}`
+
+// esNonOptions names each Elasticsearch command's arguments as its
+// parser.nonOptions(...) does.
+var esNonOptions = map[string]string{
+	"create": "service-account-principal token-name",
+	"delete": "service-account-principal token-name",
+	"list":   "service-account-principal",
+}
+
+// esOptionHelp is what joptsimple's BuiltinHelpFormatter prints for an
+// Elasticsearch command with these arguments: its non-option arguments,
+// then the options every EnvironmentAwareCommand has. Each column is as
+// wide as its widest cell.
+func esOptionHelp(nonOptions string) string {
+	var b strings.Builder
+	arg := "[String] -- " + nonOptions
+	fmt.Fprintf(&b, "%-*s\n%s\n\n", len(arg), "Non-option arguments:", arg)
+	rows := [][2]string{{"Option", "Description"}, {"------", "-----------"},
+		{"-E <KeyValuePair>", "Configure a setting"}, {"-h, --help", "Show help"},
+		{"-s, --silent", "Show minimal output"}, {"-v, --verbose", "Show verbose output"}}
+	w0, w1 := 0, 0
+	for _, r := range rows {
+		w0, w1 = max(w0, len(r[0])), max(w1, len(r[1]))
+	}
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%-*s  %-*s\n", w0, r[0], w1, r[1])
+	}
+	return b.String()
+}
+
 func (t *tool) app() *cli.App {
 	app := t.commands()
 	for _, c := range app.Commands {
 		c.CustomHelpTemplate = commandHelp
+		if args, ok := esNonOptions[c.Name]; ok {
+			c.CustomHelpTemplate = fmt.Sprintf(esCommandHelp, esOptionHelp(args))
+		}
 		// "help" is handled by normalizeArgs for every command; a help
 		// subcommand per command would only show up in completion.
 		c.HideHelpCommand = true

@@ -26,6 +26,9 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkExclusive(app); err != nil {
+		return nil, err
+	}
 	out := append([]string{args[0]}, s.global...)
 	if s.cmd == nil {
 		return s.withoutCommand(app, out)
@@ -168,6 +171,20 @@ func (s *sortedArgs) checkPending(app *cli.App, ix flagIndex) error {
 	return nil
 }
 
+// checkExclusive refuses -s with -v as Elasticsearch's CLI does (its -v
+// is availableUnless -s), in joptsimple's words.
+func (s *sortedArgs) checkExclusive(app *cli.App) error {
+	if !(hasArg(s.global, "s") || hasArg(s.global, "silent")) || !(hasArg(s.global, "v") || hasArg(s.global, "verbose")) {
+		return nil
+	}
+	usage := commandList(app)
+	if s.cmd != nil {
+		usage = usageLine(s.cmd)
+	}
+	return &exitError{code: exitUsage, option: true, usage: usage,
+		msg: "Option(s) [v/verbose] are unavailable given other options on the command line"}
+}
+
 // seconds gives a bare number a unit, so that "--timeout 5" means five
 // seconds as connect_timeout: 5 does in an inventory; "1m30s" is kept.
 func seconds(v string) string {
@@ -231,21 +248,21 @@ func flagArity(flags []cli.Flag) map[string]bool {
 	return m
 }
 
-// unknownOption refuses an option in joptsimple's words, with the
-// nearest option the command (or, before a command, any command) has.
+// unknownOption refuses an option in joptsimple's words ("x is not a
+// recognized option", the name without dashes, as Elasticsearch prints
+// it), then says which command has it, or the nearest option the command
+// (or, before a command, any command) has.
 func unknownOption(app *cli.App, cmd *cli.Command, given string) error {
 	var names []string
 	for n := range flagArity(app.Flags) {
 		names = append(names, n)
 	}
 	usage := commandList(app)
-	where := ""
 	if cmd != nil {
 		for n := range flagArity(cmd.Flags) {
 			names = append(names, n)
 		}
 		usage = usageLine(cmd)
-		where = " of " + cmd.Name
 	} else {
 		for _, c := range app.Commands {
 			for n := range flagArity(c.Flags) {
@@ -253,8 +270,8 @@ func unknownOption(app *cli.App, cmd *cli.Command, given string) error {
 			}
 		}
 	}
-	msg := fmt.Sprintf("%s is not a recognized option%s", given, where)
 	name, _, _ := strings.Cut(strings.TrimLeft(given, "-"), "=")
+	msg := name + " is not a recognized option"
 	var owners []string
 	for _, c := range app.Commands {
 		if c != cmd && hasFlag(c.Flags, name) {
@@ -262,7 +279,7 @@ func unknownOption(app *cli.App, cmd *cli.Command, given string) error {
 		}
 	}
 	if cmd != nil && len(owners) > 0 {
-		msg += fmt.Sprintf(" (it is an option of %s)", strings.Join(owners, ", "))
+		msg += fmt.Sprintf("; it is an option of %s", strings.Join(owners, ", "))
 	} else if s := nearest(name, names); s != "" {
 		dash := "--"
 		if len(s) == 1 {
@@ -270,7 +287,7 @@ func unknownOption(app *cli.App, cmd *cli.Command, given string) error {
 		}
 		msg += "; did you mean " + dash + s + "?"
 	}
-	return &exitError{code: exitUsage, msg: msg, usage: usage}
+	return &exitError{code: exitUsage, option: true, msg: msg, usage: usage}
 }
 
 func unknownCommand(app *cli.App, given string) error {

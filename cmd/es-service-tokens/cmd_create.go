@@ -29,8 +29,8 @@ func tokenFileFlag() cli.Flag {
 func (t *tool) create(c *cli.Context) error {
 	var asJSON bool
 	var alg tokens.Algorithm
-	acct, name, loc, plan, err := t.prepareChange(c, func(loc esconfig.Location) (err error) {
-		asJSON, alg, err = t.createOptions(c, loc)
+	acct, name, loc, plan, err := t.prepareChange(c, func(_ esconfig.Location, settings *esconfig.Settings) (err error) {
+		asJSON, alg, err = t.createOptions(c, settings)
 		return err
 	})
 	if err != nil {
@@ -59,7 +59,7 @@ func (t *tool) create(c *cli.Context) error {
 	t.audit.localChange(loc.File, tok.QualifiedName(), change.Before.Data, change.After)
 	res := createResult{TokenFile: tokenFile, File: loc.File, Algorithm: alg.String(), Note: note}
 	res.Token.Principal, res.Token.Name, res.Token.QualifiedName = acct.Principal, name, tok.QualifiedName()
-	if printErr := t.printCreated(asJSON, res, tok); printErr != nil && tokenFile == "" {
+	if printErr := t.printCreated(asJSON, c.Bool("silent"), res, tok); printErr != nil && tokenFile == "" {
 		return takeBack(loc.File, tok, printErr, plan != nil)
 	}
 	t.printWarnings(change.Warnings)
@@ -71,12 +71,8 @@ func (t *tool) create(c *cli.Context) error {
 
 // createOptions checks create's own settings: the output format and the
 // hashing algorithm (-E, else the node's elasticsearch.yml).
-func (t *tool) createOptions(c *cli.Context, loc esconfig.Location) (asJSON bool, alg tokens.Algorithm, err error) {
+func (t *tool) createOptions(c *cli.Context, settings *esconfig.Settings) (asJSON bool, alg tokens.Algorithm, err error) {
 	if asJSON, err = t.jsonOutput(c); err != nil {
-		return
-	}
-	settings, err := esconfig.LoadSettings(loc.ConfigDir, c.StringSlice("E"))
-	if err != nil {
 		return
 	}
 	alg, _, err = settings.HashingAlgorithm(t.getenv)
@@ -110,14 +106,17 @@ func addToken(file string, tok tokens.Token, hash, tokenFile string) (store.Chan
 }
 
 // printCreated prints the new token: its secret only where no token file
-// holds it.
-func (t *tool) printCreated(asJSON bool, res createResult, tok tokens.Token) error {
+// holds it. -s hides the line as Elasticsearch does, unless it holds the
+// secret: a token whose secret nobody saw would only have to be deleted.
+func (t *tool) printCreated(asJSON, silent bool, res createResult, tok tokens.Token) error {
 	switch {
 	case asJSON:
 		if res.TokenFile == "" {
 			res.Token.Value = tok.Bearer()
 		}
 		return writeJSON(t.stdout, res)
+	case res.TokenFile != "" && silent:
+		return nil
 	case res.TokenFile != "":
 		_, err := fmt.Fprintf(t.stdout, "SERVICE_TOKEN %s written to %s\n", tok.QualifiedName(), res.TokenFile)
 		return err

@@ -8,10 +8,11 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
 func (t *tool) listCommand() *cli.Command {
-	return command("list", "[<principal>]", "List file tokens for the specified service accounts",
+	return command("list", "[<principal>]", "List file tokens for the specified service account",
 		"Example:\n   es-service-tokens list elastic/fleet-server",
 		t.list)
 }
@@ -25,7 +26,14 @@ func (t *tool) list(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	loc, snap, err := t.loadLocal(c)
+	loc, err := t.location(c)
+	if err != nil {
+		return err
+	}
+	if _, err := t.settings(c, loc); err != nil {
+		return err
+	}
+	snap, err := store.Load(loc.File)
 	if err != nil {
 		return err
 	}
@@ -42,6 +50,9 @@ func (t *tool) list(c *cli.Context) error {
 			File   string      `json:"file"`
 			Tokens []listEntry `json:"tokens"`
 		}{loc.File, entries})
+	}
+	if c.Bool("silent") {
+		return nil // Elasticsearch prints the keys at normal verbosity only
 	}
 	w := bufio.NewWriter(t.stdout)
 	for _, e := range entries {

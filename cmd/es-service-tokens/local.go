@@ -75,21 +75,33 @@ func (t *tool) loadLocal(c *cli.Context) (esconfig.Location, store.Snapshot, err
 	return loc, snap, err
 }
 
+// settings reads the node settings (-E, then elasticsearch.yml beside the
+// local file) as Elasticsearch's CLI does before each of its commands:
+// create, list and delete all refuse a bad -E (64) or an unparsable
+// elasticsearch.yml (78) before they read the token file.
+func (t *tool) settings(c *cli.Context, loc esconfig.Location) (*esconfig.Settings, error) {
+	return esconfig.LoadSettings(loc.ConfigDir, c.StringSlice("E"))
+}
+
 // prepareChange is the start that create and delete share. It checks, in
 // this order and before anything changes: the command line's principal and
-// token name, the local file's location, what the command itself needs
-// (ready), and with -i the inventory, --limit and keys, so that a typo
-// cannot leave a changed file that was not pushed. The caller closes the
-// plan, which is nil without -i.
-func (t *tool) prepareChange(c *cli.Context, ready func(esconfig.Location) error) (acct tokens.Account, name string, loc esconfig.Location, plan *remote, err error) {
+// token name, the local file's location, the settings, what the command
+// itself needs (ready), and with -i the inventory, --limit and keys, so
+// that a typo cannot leave a changed file that was not pushed. The caller
+// closes the plan, which is nil without -i.
+func (t *tool) prepareChange(c *cli.Context, ready func(esconfig.Location, *esconfig.Settings) error) (acct tokens.Account, name string, loc esconfig.Location, plan *remote, err error) {
 	if acct, name, err = tokenArgs(c); err != nil {
 		return
 	}
 	if loc, err = t.location(c); err != nil {
 		return
 	}
+	settings, err := t.settings(c, loc)
+	if err != nil {
+		return
+	}
 	if ready != nil {
-		if err = ready(loc); err != nil {
+		if err = ready(loc, settings); err != nil {
 			return
 		}
 	}

@@ -112,6 +112,9 @@ type exitError struct {
 	msg  string
 	// usage is printed before the error, as Elasticsearch does for 64.
 	usage string
+	// option marks a bad option: Elasticsearch prints joptsimple's message
+	// as "ERROR: msg" alone, right after the help, with no exit code.
+	option bool
 }
 
 func (e *exitError) Error() string { return e.msg }
@@ -207,6 +210,10 @@ func (t *tool) exit(err error) int {
 	}
 	if errors.As(err, &ee) && ee.usage != "" {
 		fmt.Fprintln(t.stderr, ee.usage)
+	}
+	if ee != nil && ee.option {
+		fmt.Fprintf(t.stderr, "ERROR: %s\n", safetext.Escape(phrase(err)))
+		return code
 	}
 	// Elasticsearch 8.4 and later print an empty line, then this. Names
 	// and paths in the message may come from argv or files: escaped, they

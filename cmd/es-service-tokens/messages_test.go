@@ -133,16 +133,17 @@ const (
 // here fails TestEveryMessageNamesItsRemedy.
 var remedies = map[string]string{
 	// cmd: usage errors (exit 64) print the command's usage line too.
-	"%s needs a value: %s VALUE":        "%s VALUE",
-	"Missing required command":          esWords,
-	"%s takes no arguments, found [%s]": withUsage,
+	"%s needs a value: %s VALUE": "%s VALUE",
+	"Missing required command":   esWords,
+	"Option(s) [v/verbose] are unavailable given other options on the command line":     esWords, // joptsimple's, for -s with -v
+	"%s takes no arguments, found [%s]":                                                 withUsage,
 	"--against compares two local files; drop -i, or drop --against to check the nodes": "drop -i, or drop --against",
 	"check needs an inventory (-i FILE) or --against OTHER_FILE":                        "-i FILE",
-	"pull takes one node name":                              withUsage,
-	"pull reads the one node it names: drop --limit":        "drop --limit",
-	"pull needs --out FILE, a file that does not exist yet": "needs --out FILE",
-	"%s needs an inventory: -i FILE":                        "-i FILE",
-	"no node named %q in %s: `nodes` lists them":            "`nodes` lists them",
+	"pull takes one node name":                                                          withUsage,
+	"pull reads the one node it names: drop --limit":                                    "drop --limit",
+	"pull needs --out FILE, a file that does not exist yet":                             "needs --out FILE",
+	"%s needs an inventory: -i FILE":                                                    "-i FILE",
+	"no node named %q in %s: `nodes` lists them":                                        "`nodes` lists them",
 	"pull %s: %s": part, // the failure's own Describe text
 	"completion for %q: choose bash, zsh or fish":                                                                     "choose bash, zsh or fish",
 	"Missing service-account-principal and token-name arguments":                                                      esWords,
