@@ -296,11 +296,14 @@ func (r *resolver) ansibleVarsLayer(h ansible.Host) (layer, error) {
 // sshOptionKeys map the ssh options this tool applies to node settings.
 var sshOptionKeys = map[string]string{
 	"HostName": "hostname", "User": "user", "Port": "port", "IdentityFile": "identity_file",
-	"IdentitiesOnly": "identities_only", "ProxyJump": "jump", "UserKnownHostsFile": "known_hosts",
+	"IdentitiesOnly": "identities_only", "ProxyJump": "jump", "ProxyCommand": "proxy_command", "UserKnownHostsFile": "known_hosts",
 	"GlobalKnownHostsFile": "global_known_hosts", "StrictHostKeyChecking": "host_key_check",
 	"ConnectTimeout": "connect_timeout", "ServerAliveInterval": "server_alive_interval",
 	"ServerAliveCountMax": "server_alive_count_max",
 }
+
+// proxyRival pairs the two settings of which ssh keeps only the first.
+var proxyRival = map[string]string{"jump": "proxy_command", "proxy_command": "jump"}
 
 // sshFlagOptions are ssh's flags that take an argument, by the option
 // they set; "" for those with no ssh_config equivalent.
@@ -416,6 +419,12 @@ func (a *sshArgReader) set(opt sshconfig.Value) {
 	s, ok := a.l[key]
 	if ok && key != "identity_file" {
 		return
+	}
+	// ssh uses the first of ProxyJump and ProxyCommand it is given.
+	if rival, ok := proxyRival[key]; ok {
+		if _, set := a.l[rival]; set {
+			return
+		}
 	}
 	if !ok {
 		s = setting{value: opt.Value, origin: a.origin, file: a.file, line: a.line, ssh: true}

@@ -91,12 +91,12 @@ func TestAnsibleArgsWarnings(t *testing.T) {
 	if _, err := load(t, "all:\n  hosts:\n    a:\n", "", Options{AnsibleConfig: "/nonexistent-h11a"}); err == nil || !strings.Contains(err.Error(), "/nonexistent-h11a") {
 		t.Fatalf("a missing ansible.cfg given explicitly: %v, want an error naming it", err)
 	}
-	inv, err := load(t, "all:\n  vars:\n    ansible_ssh_common_args: '-C -o ControlMaster=auto -o ProxyCommand=\"nc %h %p\" -A'\n  hosts:\n    a:\n    b:\n", "", Options{Getenv: func(string) string { return "" }})
+	inv, err := load(t, "all:\n  vars:\n    ansible_ssh_common_args: '-C -o ControlMaster=auto -o LocalCommand=\"sshpass -p s3cret\" -A'\n  hosts:\n    a:\n    b:\n", "", Options{Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := strings.Join(inv.Warnings, "\n")
-	if strings.Count(w, "ProxyCommand") != 1 || strings.Count(w, "-A is not supported") != 1 || strings.Contains(w, "ControlMaster") {
+	if strings.Count(w, "LocalCommand") != 1 || strings.Contains(w, "s3cret") || strings.Count(w, "-A is not supported") != 1 || strings.Contains(w, "ControlMaster") {
 		t.Errorf("warnings:\n%s", w)
 	}
 	if n := strings.Join(inv.Notes, "\n"); strings.Count(n, "ControlMaster=auto has no effect") != 1 {

@@ -65,6 +65,26 @@ type Endpoint struct {
 	// traffic; ServerAliveCountMax unanswered ones close the connection.
 	ServerAliveInterval time.Duration
 	ServerAliveCountMax int
+	// ProxyCommand, when set, is the shell command (its %-tokens expanded)
+	// whose standard input and output carry the connection instead of TCP,
+	// as ssh's ProxyCommand. It may hold a secret: show ProxyProgram.
+	ProxyCommand string
+}
+
+// ProxyProgram names the proxy command for messages without its arguments,
+// which may hold a secret (sshpass -p, a token): the first word when it is
+// a plain program name or path, else "command".
+func (e Endpoint) ProxyProgram() string {
+	first, _, _ := strings.Cut(strings.TrimSpace(e.ProxyCommand), " ")
+	for _, r := range first {
+		if !(r == '/' || r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return "command"
+		}
+	}
+	if first == "" {
+		return "command"
+	}
+	return first
 }
 
 // Host key checking modes, defined here once: the inventory resolves them

@@ -113,7 +113,11 @@ func get[T any](l *ladder, key, sshKey string, parse func(setting) (T, error), d
 		// character could forge an output line or name another file.
 		for _, v := range append([]string{s.value}, s.list...) {
 			if !safetext.Printable(v) {
-				l.err = l.fail(key, s, fmt.Sprintf("%q holds a control or invisible character; use plain text", v))
+				shown := fmt.Sprintf("%q", v)
+				if secretSettings[key] {
+					shown = "the value"
+				}
+				l.err = l.fail(key, s, shown+" holds a control or invisible character; use plain text")
 				return def
 			}
 		}
@@ -130,6 +134,10 @@ func get[T any](l *ladder, key, sshKey string, parse func(setting) (T, error), d
 	l.origin[key] = defOrigin
 	return def
 }
+
+// secretSettings may hold a secret (sshpass -p in a ProxyCommand): their
+// values are never echoed.
+var secretSettings = map[string]bool{"proxy_command": true}
 
 // node resolves one node from its layers (highest precedence first),
 // adding ssh_config and built-in defaults below them.
@@ -169,13 +177,21 @@ func (r *resolver) host(label, name string, layers []layer, sc *sshconfig.Config
 		l.layers = append([]layer{{"connect_timeout": {value: r.opts.ConnectTimeout.String(), origin: origin}}}, l.layers...)
 	}
 	l.alias = get(l, "host", "", text, name, "the node name")
-	hops := get(l, "jump", "ProxyJump", jumpList, nil, "none")
-	n.Endpoint = r.endpoint(l, strings.Join(hops, ","))
+	var hops []string
+	if l.proxyWins() {
+		n.Endpoint = r.endpoint(l, "")
+		n.ProxyCommand = r.proxyCommand(l, &n.Endpoint)
+		// ssh uses the first of ProxyJump and ProxyCommand it reads.
+		l.origin["jump"] = "none: ProxyCommand comes first (" + l.origin["proxy_command"] + ")"
+	} else {
+		hops = get(l, "jump", "ProxyJump", jumpList, nil, "none")
+		n.Endpoint = r.endpoint(l, strings.Join(hops, ","))
+	}
 	for _, h := range hops {
 		if l.err != nil {
 			break
 		}
-		hop, err := r.hop(strings.TrimSpace(h), n.Endpoint, l.ssh)
+		hop, err := r.hop(strings.TrimSpace(h), n.Endpoint, l.ssh, len(n.Jump) == 0)
 		if err != nil {
 			s, _ := l.find("jump", "ProxyJump")
 			l.err = l.fail("jump", s, err.Error())
@@ -218,8 +234,10 @@ func (r *resolver) endpoint(l *ladder, jump string) Endpoint {
 
 // hop resolves one bastion, written [user@]host[:port], through ssh_config
 // like any other host. Unless ssh_config says otherwise it uses the node's
-// keys, known_hosts and checking mode.
-func (r *resolver) hop(spec string, node Endpoint, sc *sshconfig.Config) (Endpoint, error) {
+// keys, known_hosts and checking mode. The first bastion of a chain may be
+// reached through its own ProxyCommand, as ssh -J does; the next ones are
+// reached through the one before.
+func (r *resolver) hop(spec string, node Endpoint, sc *sshconfig.Config, first bool) (Endpoint, error) {
 	user, hostport := "", spec
 	if i := strings.LastIndexByte(spec, '@'); i >= 0 {
 		user, hostport = spec[:i], spec[i+1:]
@@ -259,7 +277,47 @@ func (r *resolver) hop(spec string, node Endpoint, sc *sshconfig.Config) (Endpoi
 			return err
 		}}
 	ep := r.endpoint(l, "")
+	if first && l.proxyWins() {
+		ep.ProxyCommand = r.proxyCommand(l, &ep)
+	}
 	return ep, l.err
+}
+
+// proxyWins reports whether the node's connection is made by a
+// ProxyCommand rather than a ProxyJump: ssh uses whichever of the two it
+// reads first, through the sources in order (within ssh_config, Get
+// answers only for the first one).
+func (l *ladder) proxyWins() bool {
+	for _, ly := range l.layers {
+		if _, ok := ly["jump"]; ok {
+			return false
+		}
+		if _, ok := ly["proxy_command"]; ok {
+			return true
+		}
+	}
+	_, ok := l.ssh.Get(l.alias, "ProxyCommand")
+	return ok
+}
+
+// proxyTokens are the tokens ssh expands in ProxyCommand
+// (expand_proxy_command in OpenSSH's sshconnect.c); %% too.
+const proxyTokens = "hknpr"
+
+// proxyCommand resolves ep's ProxyCommand once its host, port and user are
+// known: "none" is none, and the tokens are expanded. The value is never
+// echoed in a message: it may carry a secret.
+func (r *resolver) proxyCommand(l *ladder, ep *Endpoint) string {
+	tk := &tokens{ep: ep, local: r.local, getenv: r.opts.Getenv}
+	return get(l, "proxy_command", "ProxyCommand", func(s setting) (string, error) {
+		if strings.EqualFold(s.value, "none") {
+			return "", nil
+		}
+		if c, ok := unknownToken(s.value, proxyTokens); ok {
+			return "", fmt.Errorf("ProxyCommand holds %%%c, which ssh does not expand there: use %%h, %%k, %%n, %%p, %%r or %%%% (a literal %%)", c)
+		}
+		return expandTokens(s.value, tk, proxyTokens), nil
+	}, "", "none")
 }
 
 // DefaultGlobalKnownHosts are ssh's system-wide known_hosts files.
@@ -483,13 +541,13 @@ func (r *resolver) noteIgnored(sc *sshconfig.Config, alias string) {
 
 // supportedSSHOptions are the ssh_config options this tool applies.
 var supportedSSHOptions = map[string]bool{"hostname": true, "user": true, "port": true, "identityfile": true,
-	"identitiesonly": true, "proxyjump": true, "userknownhostsfile": true, "globalknownhostsfile": true,
+	"identitiesonly": true, "proxyjump": true, "proxycommand": true, "certificatefile": true, "userknownhostsfile": true, "globalknownhostsfile": true,
 	"stricthostkeychecking": true, "connecttimeout": true, "serveraliveinterval": true, "serveralivecountmax": true}
 
 // harmlessSSHOptions only shape an interactive session, ssh's own logging
 // or its connection reuse: ignoring them changes neither which machine is
 // reached nor how its identity is checked nor which credentials leave this
-// machine. Options not listed (ProxyCommand, HostKeyAlias, Ciphers,
+// machine. Options not listed (ProxyUseFdpass, HostKeyAlias, Ciphers,
 // CanonicalizeHostname, forwarding...) keep their warning.
 var harmlessSSHOptions = map[string]bool{
 	"addkeystoagent": true, "batchmode": true, "checkhostip": true, "clearallforwardings": true,

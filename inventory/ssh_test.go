@@ -64,13 +64,13 @@ func TestSSHOptions(t *testing.T) {
 // how securely the tool connects are warnings, once per run.
 func TestIgnoredOptions(t *testing.T) {
 	const ssh = "Host *\n  BatchMode yes\n  LogLevel ERROR\n  UpdateHostKeys yes\n  ServerAliveInterval 30\n" +
-		"  ProxyCommand nc %h %p\n  StrictHostKeyChecking no\n  ControlMaster auto\n"
+		"  HostKeyAlias other\n  StrictHostKeyChecking no\n  ControlMaster auto\n"
 	inv, err := load(t, "nodes: [{name: a}, {name: b}, {name: c}]", ssh, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	warnings := strings.Join(inv.Warnings, "\n")
-	for _, want := range []string{"ProxyCommand is not supported", "StrictHostKeyChecking no is not honoured"} {
+	for _, want := range []string{"HostKeyAlias is not supported", "StrictHostKeyChecking no is not honoured"} {
 		if strings.Count(warnings, want) != 1 {
 			t.Errorf("want one warning %q, got:\n%s", want, warnings)
 		}
@@ -84,6 +84,69 @@ func TestIgnoredOptions(t *testing.T) {
 	for _, want := range []string{"BatchMode", "LogLevel", "UpdateHostKeys", "ControlMaster"} {
 		if strings.Count(notes, want+" has no effect") != 1 {
 			t.Errorf("want one note on %s, got:\n%s", want, notes)
+		}
+	}
+}
+
+// ProxyCommand is resolved as ssh does: its tokens expanded with the final
+// host, port and user; the first of ProxyJump and ProxyCommand wins, over
+// the sources in order; "none" means a direct connection.
+func TestProxyCommand(t *testing.T) {
+	cases := []struct {
+		name, inv, ssh string
+		cmd            string
+		jump           int
+	}{
+		{"tokens", "nodes: [{name: db}]", "Host db\n  HostName 10.0.0.5\n  Port 2201\n  User u\n  ProxyCommand ssh -W %h:%p -l %r b-%n %k 100%%\n",
+			"ssh -W 10.0.0.5:2201 -l u b-db db 100%", 0},
+		{"ProxyJump read first wins", "nodes: [{name: db}]", "Host db\n  ProxyJump b1\nHost *\n  ProxyCommand nc %h %p\n", "", 1},
+		{"ProxyCommand read first wins", "nodes: [{name: db}]", "Host db\n  ProxyCommand nc %h %p\nHost *\n  ProxyJump b1\n", "nc db 22", 0},
+		{"ProxyCommand none", "nodes: [{name: db}]", "Host db\n  ProxyCommand none\nHost *\n  ProxyJump b1\n", "", 0},
+		{"the inventory's jump beats ssh_config", "nodes: [{name: db, jump: [b2]}]", "Host *\n  ProxyCommand nc %h %p\n", "", 1},
+		{"Ansible -o ProxyCommand beats ssh_config's ProxyJump", "all:\n  vars:\n    ansible_ssh_common_args: -o 'ProxyCommand=nc %h %p'\n  hosts:\n    db:\n",
+			"Host *\n  ProxyJump b1\n", "nc db 22", 0},
+		{"Ansible: the first of -J and ProxyCommand", "all:\n  vars:\n    ansible_ssh_common_args: -J b3 -o 'ProxyCommand=nc %h %p'\n  hosts:\n    db:\n", "", "", 1},
+		{"Ansible: ProxyCommand before -J", "all:\n  vars:\n    ansible_ssh_common_args: -o 'ProxyCommand=nc %h %p' -J b3\n  hosts:\n    db:\n", "", "nc db 22", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			checkFirstNode(t, c.inv, c.ssh, Options{}, func(n *Node) (any, any) {
+				return []any{n.ProxyCommand, len(n.Jump)}, []any{c.cmd, c.jump}
+			})
+		})
+	}
+}
+
+// A bastion reached through its own ProxyCommand (a session manager to
+// the bastion, then ProxyJump to the nodes), as ssh -J reaches it.
+func TestFirstBastionProxyCommand(t *testing.T) {
+	const ssh = "Host db\n  ProxyJump b1,b2\nHost b1\n  ProxyCommand connect %h %p\nHost b2\n  ProxyCommand never\n"
+	checkFirstNode(t, "nodes: [{name: db}]", ssh, Options{}, func(n *Node) (any, any) {
+		return []string{n.ProxyCommand, n.Jump[0].ProxyCommand, n.Jump[1].ProxyCommand}, []string{"", "connect b1 22", ""}
+	})
+}
+
+// A ProxyCommand may hold a secret: a fault in it names the setting and
+// its line, never the value.
+func TestProxyCommandNotEchoed(t *testing.T) {
+	for _, ssh := range []string{
+		"Host *\n  ProxyCommand sshpass -p s3cret ssh -W %h:%p %x\n",
+		"Host *\n  ProxyCommand sshpass -p s3cret\u200b ssh -W %h:%p b\n",
+	} {
+		_, err := load(t, "nodes: [{name: db}]", ssh, Options{})
+		if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "ssh_config:2") {
+			t.Errorf("%q: %v, want an error naming ssh_config:2 without the value", ssh, err)
+		}
+	}
+}
+
+func TestProxyProgram(t *testing.T) {
+	for cmd, want := range map[string]string{
+		"nc %h %p": "nc", "/usr/bin/ssh -W x b": "/usr/bin/ssh", "SSHPASS=s3cret sshpass -e ssh": "command",
+		"": "command", "'nc' h p": "command",
+	} {
+		if got := (Endpoint{ProxyCommand: cmd}).ProxyProgram(); got != want {
+			t.Errorf("ProxyProgram(%q) = %q, want %q", cmd, got, want)
 		}
 	}
 }

@@ -83,6 +83,21 @@ func expandTokens(s string, tk *tokens, allowed string) string {
 	return b.String()
 }
 
+// unknownToken returns the first %-token of s that is not %% and not in
+// allowed: ssh refuses such a value rather than run it.
+func unknownToken(s, allowed string) (byte, bool) {
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] != '%' {
+			continue
+		}
+		i++
+		if s[i] != '%' && !strings.ContainsRune(allowed, rune(s[i])) {
+			return s[i], true
+		}
+	}
+	return 0, false
+}
+
 // value is one token's value, as ssh(1) defines it.
 func (tk *tokens) value(c byte) (string, bool) {
 	ep := tk.ep

@@ -87,6 +87,8 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"expand":    expandCmd,
 		"node":      nodeCmd,
 		"nodelog":   nodeLogCmd,
+		"waitfile":  waitFileCmd,
+		"gone":      goneCmd,
 		// filemode PATH MODE: the file's permission bits are MODE (octal).
 		"filemode": func(ts *testscript.TestScript, neg bool, args []string) {
 			if len(args) != 2 {

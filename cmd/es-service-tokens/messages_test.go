@@ -258,8 +258,13 @@ var remedies = map[string]string{
 	"identity file %s: wrong passphrase, three times":                                                                                                                   part, // run again; cmd wraps it with the node and inventory line
 	"identity file %s has mode %04o: a private key readable by others is refused, as OpenSSH does: chmod 600 %s":                                                        "chmod 600",
 	"no TCP connection within %v: is the node up, and are host and port right?":                                                                                         "is the node up",
-	"no SSH handshake within %v: the node accepted the connection but did not answer":                                                                                   part, // unreachable: the node's sshd hangs
-	"%s@%s refused every key offered (%s); check identity_file and the node's authorized_keys":                                                                          "check identity_file",
+	"ProxyCommand holds %%%c, which ssh does not expand there: use %%h, %%k, %%n, %%p, %%r or %%%% (a literal %%)":                                                      "use %%h",
+	// How a ProxyCommand ended, then its own words on stderr (nc: connect
+	// ... refused, ssh: Permission denied), which say what to fix.
+	"%s; its stderr: %s":             part,
+	"%s; it wrote nothing on stderr": part,
+	"no SSH handshake within %v: the node accepted the connection but did not answer":          part, // unreachable: the node's sshd hangs
+	"%s@%s refused every key offered (%s); check identity_file and the node's authorized_keys": "check identity_file",
 
 	// tokens: verify results, and file errors wrapped as
 	// "FILE:LINE: ...; Elasticsearch would refuse this file, fix the line and retry".

@@ -162,6 +162,9 @@ type nodeView struct {
 	// ESNodeName is es_node_name, "" when the name is to be read from the
 	// node (node.name in its elasticsearch.yml, else its hostname).
 	ESNodeName string `json:"es_node_name"`
+	// ProxyProgram is the program of the node's ProxyCommand, "" without
+	// one; its arguments are never shown, they may hold a secret.
+	ProxyProgram string `json:"proxy_command_program,omitempty"`
 }
 
 // esView is the inventory's elasticsearch section in nodes' output: where
@@ -194,6 +197,9 @@ func view(n *inventory.Node) nodeView {
 		GlobalKnownHosts: append([]string{}, n.GlobalKnownHostsFiles...), IdentitiesOnly: n.IdentitiesOnly,
 		ServerAliveInterval: n.ServerAliveInterval.Seconds(), ServerAliveCountMax: n.ServerAliveCountMax,
 		ESNodeName: n.ESNodeName,
+	}
+	if n.ProxyCommand != "" {
+		v.ProxyProgram = n.ProxyProgram()
 	}
 	for _, h := range n.Jump {
 		v.Jump = append(v.Jump, h.User+"@"+h.Address())

@@ -86,6 +86,9 @@ func printNodes(w io.Writer, inv *inventory.Inventory, views []nodeView) {
 			fmt.Fprintf(w, "  %-16s %-40s %s\n", "server_alive", fmt.Sprintf("every %gs, %d unanswered close", v.ServerAliveInterval, v.ServerAliveCountMax), v.Origin["server_alive_interval"])
 		}
 		row("jump", orDash(strings.Join(v.Jump, " > ")))
+		if v.ProxyProgram != "" {
+			row("proxy_command", v.ProxyProgram+" ... (arguments not shown)")
+		}
 		row("path", v.Path)
 		row("owner", orDash(v.Owner))
 		row("group", orDash(v.Group))

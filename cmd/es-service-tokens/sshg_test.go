@@ -14,8 +14,8 @@ import (
 
 // TestAgainstSSHG: for a table of ssh_configs, `nodes --format json`
 // resolves each host as `ssh -G` (the installed OpenSSH client) does:
-// hostname, user, port, identity files, known_hosts files, ProxyJump,
-// keep-alives and connect timeout.
+// hostname, user, port, identity files, known_hosts files, ProxyJump and
+// ProxyCommand, keep-alives and connect timeout.
 func TestAgainstSSHG(t *testing.T) {
 	sshBin, err := exec.LookPath("ssh")
 	if err != nil {
@@ -55,6 +55,10 @@ func TestAgainstSSHG(t *testing.T) {
 		{"Include", "es-3", "Include " + include + "\nHost *\n  Port 2299\n"},
 		{"ProxyJump chain", "es-1", "Host es-1\n  ProxyJump ops@b1:2022,b2\n"},
 		{"ProxyJump none", "es-1", "Host es-1\n  ProxyJump none\nHost *\n  ProxyJump b9\n"},
+		{"ProxyCommand", "es-1", "Host es-1\n  ProxyCommand ssh -W %h:%p bastion\n"},
+		{"ProxyJump before ProxyCommand", "es-1", "Host es-1\n  ProxyJump b1\nHost *\n  ProxyCommand nc %h %p\n"},
+		{"ProxyCommand before ProxyJump", "es-1", "Host es-1\n  ProxyCommand nc %h %p\nHost *\n  ProxyJump b1\n"},
+		{"ProxyCommand none", "es-1", "Host es-1\n  ProxyCommand none\nHost *\n  ProxyJump b1\n  ProxyCommand nc %h %p\n"},
 		{"keep-alives and timeout", "es-1", "Host *\n  ServerAliveInterval 1m30s\n  ServerAliveCountMax 5\n  ConnectTimeout 7\n"},
 		{"harmless options", "es-1", "Host *\n  BatchMode yes\n  LogLevel ERROR\n  UpdateHostKeys yes\n  ControlMaster auto\n  Port 2205\n"},
 		{"defaults", "es-1", ""},
@@ -147,6 +151,13 @@ func TestAgainstSSHG(t *testing.T) {
 					t.Errorf("proxyjump hop %d: nodes says %s, ssh -G %s", i, n.Jump[i], hops[i])
 				}
 			}
+			// ssh -G shows the command as written; nodes shows only its
+			// program (the rest may hold a secret).
+			var program string
+			if pc := ssh["proxycommand"]; len(pc) > 0 {
+				program, _, _ = strings.Cut(pc[0], " ")
+			}
+			check("proxycommand", n.ProxyProgram, program)
 			if strings.Contains(c.config, "ServerAlive") {
 				// Only when set: Debian's ssh also turns keep-alives on
 				// (every 300s) under BatchMode yes, a distribution patch.

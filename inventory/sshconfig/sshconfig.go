@@ -1,9 +1,10 @@
 // Package sshconfig reads an OpenSSH client configuration (ssh_config(5),
 // usually ~/.ssh/config) and answers "which value applies to this host alias"
 // the way ssh(1) from OpenSSH 9.x would, for the handful of options this tool
-// acts on: HostName, User, Port, IdentityFile, IdentitiesOnly, ProxyJump,
-// UserKnownHostsFile, GlobalKnownHostsFile, StrictHostKeyChecking,
-// ConnectTimeout, ServerAliveInterval and ServerAliveCountMax.
+// acts on: HostName, User, Port, IdentityFile, CertificateFile,
+// IdentitiesOnly, ProxyJump, ProxyCommand, UserKnownHostsFile,
+// GlobalKnownHostsFile, StrictHostKeyChecking, ConnectTimeout,
+// ServerAliveInterval and ServerAliveCountMax.
 //
 // Host blocks, negated and wildcard patterns, first-obtained-value-wins and
 // Include (globs, ~, paths relative to ~/.ssh, nesting inside Host blocks) are
@@ -24,7 +25,7 @@
 //     ServerAliveInterval takes ssh's time format (30, 30s, 1m30s).
 //   - No system-wide /etc/ssh/ssh_config, no command-line -o options, no
 //     CanonicalizeHostname, no ownership/permission checks on the files.
-//   - Options other than the twelve above are not interpreted; those that
+//   - Options other than the fourteen above are not interpreted; those that
 //     apply to a host are reported by [Config.Ignored].
 package sshconfig
 
@@ -50,7 +51,9 @@ const maxIncludeDepth = 16
 //
 // For single-valued options (everything supported except UserKnownHostsFile)
 // Value is the single argument with its quotes removed, so
-// `IdentityFile "/path with space/id"` yields `/path with space/id`. For
+// `IdentityFile "/path with space/id"` yields `/path with space/id`.
+// ProxyCommand is the rest of the line as written, quotes and all, since ssh
+// hands it to a shell as it is. For
 // UserKnownHostsFile, which holds a list, and for the entries reported by
 // [Config.Ignored], the arguments are joined by single spaces; an argument
 // that itself contains whitespace or quotes is kept double-quoted so that the
@@ -192,23 +195,29 @@ func (c *Config) Get(host, key string) (Value, bool) {
 		return Value{}, false
 	}
 	for _, e := range c.entries {
-		if !e.inMatch && e.Key == key && applies(e.when, host) {
-			return e.Value, true
+		if e.inMatch || (e.Key != key && !(proxyOption(key) && proxyOption(e.Key))) || !applies(e.when, host) {
+			continue
 		}
+		// ssh takes whichever of ProxyJump and ProxyCommand it reads
+		// first and ignores the other (readconf.c).
+		return e.Value, e.Key == key
 	}
 	return Value{}, false
 }
 
+// proxyOption reports the two options of which ssh uses only the first set.
+func proxyOption(key string) bool { return key == "ProxyJump" || key == "ProxyCommand" }
+
 // GetAll returns every applicable value of key, in order, as ssh would use
-// them. IdentityFile accumulates across blocks, with repeats of the same path
-// dropped as ssh does. Every other option, UserKnownHostsFile included, takes
+// them. IdentityFile and CertificateFile accumulate across blocks, with
+// repeats of the same path dropped as ssh does. Every other option, UserKnownHostsFile included, takes
 // its value from the first applicable line only (OpenSSH's readconf.c fills
 // the known-hosts list only while it is still empty), so for those GetAll
 // returns at most one Value, the one Get returns; a UserKnownHostsFile value
 // may hold several files, see [Value.Fields].
 func (c *Config) GetAll(host, key string) []Value {
 	key = canonicalKey(key)
-	if key != "IdentityFile" {
+	if key != "IdentityFile" && key != "CertificateFile" {
 		if v, ok := c.Get(host, key); ok {
 			return []Value{v}
 		}
@@ -325,7 +334,7 @@ func (p *parser) parseLine(f *fileState, lineNo int, line string) error {
 	errorf := func(format string, args ...any) error {
 		return &Error{File: f.name, Line: lineNo, Msg: fmt.Sprintf(format, args...)}
 	}
-	keyword, args, err := splitLine(line)
+	keyword, args, raw, err := splitLine(line)
 	if err != nil {
 		return errorf("%v", err)
 	}
@@ -334,6 +343,9 @@ func (p *parser) parseLine(f *fileState, lineNo int, line string) error {
 	}
 	key := canonicalKey(keyword)
 	val := Value{Key: key, Value: joinArgs(args), File: f.name, Line: lineNo}
+	if key == "ProxyCommand" {
+		val.Value = raw
+	}
 	switch key {
 	case "Host":
 		b, err := parseHost(args)
@@ -367,7 +379,7 @@ func (p *parser) parseLine(f *fileState, lineNo int, line string) error {
 		return nil
 	}
 	if supported(key) {
-		v, err := checkOption(key, args)
+		v, err := checkOption(key, args, raw)
 		if err != nil {
 			return errorf("%v", err)
 		}
@@ -508,10 +520,14 @@ func parseHost(args []string) (*hostBlock, error) {
 
 // checkOption validates a supported option the way ssh would at parse time
 // (regardless of whether the block applies, since ssh refuses the whole file)
-// and returns the value to store.
-func checkOption(key string, args []string) (string, error) {
+// and returns the value to store. raw is the line after the keyword.
+func checkOption(key string, args []string, raw string) (string, error) {
 	if len(args) == 0 || args[0] == "" {
 		return "", fmt.Errorf("%s: missing argument", key)
+	}
+	if key == "ProxyCommand" {
+		// A shell command line: ssh passes it on as written.
+		return raw, nil
 	}
 	if key == "UserKnownHostsFile" || key == "GlobalKnownHostsFile" {
 		for _, a := range args {
@@ -601,7 +617,7 @@ func ParseTime(s string) (time.Duration, error) {
 // package interprets the option; an unsupported one is returned with its
 // canonical name, for the caller to report.
 func ParseOption(opt string) (v Value, supportedOption bool, err error) {
-	keyword, args, err := splitLine(opt)
+	keyword, args, raw, err := splitLine(opt)
 	if err != nil {
 		return Value{}, false, err
 	}
@@ -616,7 +632,7 @@ func ParseOption(opt string) (v Value, supportedOption bool, err error) {
 	if !supported(key) {
 		return Value{Key: key, Value: joinArgs(args)}, false, nil
 	}
-	val, err := checkOption(key, args)
+	val, err := checkOption(key, args, raw)
 	if err != nil {
 		return Value{}, true, err
 	}
@@ -634,8 +650,8 @@ func allDigits(s string) bool {
 
 func supported(key string) bool {
 	switch key {
-	case "HostName", "User", "Port", "IdentityFile", "IdentitiesOnly", "ProxyJump",
-		"UserKnownHostsFile", "GlobalKnownHostsFile", "StrictHostKeyChecking", "ConnectTimeout",
+	case "HostName", "User", "Port", "IdentityFile", "CertificateFile", "IdentitiesOnly", "ProxyJump",
+		"ProxyCommand", "UserKnownHostsFile", "GlobalKnownHostsFile", "StrictHostKeyChecking", "ConnectTimeout",
 		"ServerAliveInterval", "ServerAliveCountMax":
 		return true
 	}
@@ -684,16 +700,17 @@ func canonicalKey(k string) string {
 
 // splitLine splits a config line the way OpenSSH's readconf.c does: the
 // keyword ends at whitespace or at one "=", and the rest is split into
-// arguments with quotes and a trailing comment removed. A blank or comment
-// line yields an empty keyword.
-func splitLine(line string) (keyword string, args []string, err error) {
+// arguments with quotes and a trailing comment removed. raw is that rest as
+// written (what ssh keeps for ProxyCommand). A blank or comment line yields
+// an empty keyword.
+func splitLine(line string) (keyword string, args []string, raw string, err error) {
 	line = strings.TrimLeft(strings.TrimRight(line, " \t\r\n\f"), " \t")
 	if line == "" || line[0] == '#' {
-		return "", nil, nil
+		return "", nil, "", nil
 	}
 	end := strings.IndexAny(line, " \t=")
 	if end < 0 {
-		return line, nil, fmt.Errorf("%s: missing argument", canonicalKey(line))
+		return line, nil, "", fmt.Errorf("%s: missing argument", canonicalKey(line))
 	}
 	keyword, rest := line[:end], line[end:]
 	// Accept "Key value", "Key=value" and "Key = value", but only one "=".
@@ -705,12 +722,12 @@ func splitLine(line string) (keyword string, args []string, err error) {
 	}
 	args, err = splitArgs(rest, true)
 	if err != nil {
-		return keyword, nil, err
+		return keyword, nil, "", err
 	}
 	if len(args) == 0 {
-		return keyword, nil, fmt.Errorf("%s: missing argument", canonicalKey(keyword))
+		return keyword, nil, "", fmt.Errorf("%s: missing argument", canonicalKey(keyword))
 	}
-	return keyword, args, nil
+	return keyword, args, rest, nil
 }
 
 // splitArgs follows OpenSSH's argv_split: arguments are separated by spaces

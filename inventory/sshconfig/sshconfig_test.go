@@ -159,9 +159,34 @@ func TestGet(t *testing.T) {
 		},
 		{
 			name:   "unsupported options are not answered",
-			config: "Host db\n  ProxyCommand nc %h %p\n",
+			config: "Host db\n  ForwardAgent yes\n",
+			host:   "db", key: "ForwardAgent",
+			want: "",
+		},
+		{
+			// ssh gives the rest of the line to a shell as written.
+			name:   "ProxyCommand is the line as written",
+			config: "Host db\n  ProxyCommand = ssh -W '[%h]:%p' \"bastion one\"  # via b\n",
+			host:   "db", key: "ProxyCommand",
+			want: `ssh -W '[%h]:%p' "bastion one"  # via b@.ssh/config:2`,
+		},
+		{
+			name:   "the first of ProxyJump and ProxyCommand wins: ProxyJump",
+			config: "Host db\n  ProxyJump b1\nHost *\n  ProxyCommand nc %h %p\n",
 			host:   "db", key: "ProxyCommand",
 			want: "",
+		},
+		{
+			name:   "the first of ProxyJump and ProxyCommand wins: ProxyCommand",
+			config: "Host db\n  ProxyCommand nc %h %p\nHost *\n  ProxyJump b1\n",
+			host:   "db", key: "ProxyJump",
+			want: "",
+		},
+		{
+			name:   "ProxyCommand none is a value that wins too",
+			config: "Host db\n  ProxyCommand none\nHost *\n  ProxyCommand nc %h %p\n",
+			host:   "db", key: "ProxyCommand",
+			want: "none@.ssh/config:2",
 		},
 		{
 			name:   "options inside Match are not applied",
@@ -226,6 +251,13 @@ func TestGetAll(t *testing.T) {
 				"Host *\n  UserKnownHostsFile ~/.ssh/known_hosts ~/.ssh/known_hosts2\n"},
 			host: "lab-1", key: "UserKnownHostsFile",
 			want: []string{"~/.ssh/lab_hosts@.ssh/config:2"},
+		},
+		{
+			name: "CertificateFile accumulates like IdentityFile",
+			files: map[string]string{".ssh/config": "Host es-*\n  CertificateFile ~/.ssh/es-cert.pub\n" +
+				"Host *\n  CertificateFile ~/.ssh/all-cert.pub\n  CertificateFile ~/.ssh/es-cert.pub\n"},
+			host: "es-1", key: "CertificateFile",
+			want: []string{"~/.ssh/es-cert.pub@.ssh/config:2", "~/.ssh/all-cert.pub@.ssh/config:4"},
 		},
 		{
 			name:  "nothing applicable",
@@ -551,5 +583,16 @@ func TestParseUsesNameAndHome(t *testing.T) {
 	_, err = Parse(strings.NewReader("Port 0\n"), "inline", home)
 	if err == nil || err.Error() != `inline:1: bad Port "0": must be a number from 1 to 65535` {
 		t.Errorf("Parse error = %v", err)
+	}
+}
+
+// ssh -o takes "Key=Value" or "Key Value"; a ProxyCommand keeps its words
+// and quotes for the shell.
+func TestParseOptionProxyCommand(t *testing.T) {
+	for _, opt := range []string{`ProxyCommand=ssh -W "%h:%p" b`, `proxycommand ssh -W "%h:%p" b`} {
+		v, ok, err := ParseOption(opt)
+		if err != nil || !ok || v.Key != "ProxyCommand" || v.Value != `ssh -W "%h:%p" b` {
+			t.Errorf("ParseOption(%q) = %+v, %v, %v", opt, v, ok, err)
+		}
 	}
 }

@@ -32,6 +32,7 @@ type Dialer struct {
 
 	mu       sync.Mutex
 	bastions map[string]*bastion
+	proxies  map[*proxyConn]bool // running proxy commands, ended by Close
 }
 
 type bastion struct {
@@ -149,7 +150,16 @@ func (d *Dialer) dial(ctx context.Context, parent *ssh.Client, ep inventory.Endp
 	dctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 
-	conn, err := h.connect(ctx, dctx, parent)
+	var conn net.Conn
+	var proxy *proxyConn
+	var err error
+	if ep.ProxyCommand != "" && parent == nil {
+		h.via = "ProxyCommand (" + ep.ProxyProgram() + ")"
+		proxy, err = d.startProxy(ctx, h)
+		conn = proxy
+	} else {
+		conn, err = h.connect(ctx, dctx, parent)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -160,8 +170,9 @@ func (d *Dialer) dial(ctx context.Context, parent *ssh.Client, ep inventory.Endp
 	}
 	c, chans, reqs, timedOut, err := handshake(ctx, dctx, conn, h.addr, cfg)
 	if err != nil {
+		failed := h.handshakeFailure(ctx, err, keys.err, timedOut, signers, proxy)
 		conn.Close()
-		return nil, h.handshakeFailure(ctx, err, keys.err, timedOut, signers)
+		return nil, failed
 	}
 	client := ssh.NewClient(c, chans, reqs)
 	if ep.ServerAliveInterval > 0 {
@@ -210,6 +221,29 @@ func (h hop) connect(ctx, dctx context.Context, parent *ssh.Client) (net.Conn, e
 		}
 	}
 	return nil, h.fail("connect", err, true)
+}
+
+// startProxy runs h's ProxyCommand, in place of a TCP connection; Close
+// ends whatever is still running.
+func (d *Dialer) startProxy(ctx context.Context, h hop) (*proxyConn, error) {
+	connected := steps.Start(ctx, "connect")
+	p, err := startProxy(h.ep.ProxyCommand, h.ep.ProxyProgram(), h.addr)
+	if err != nil {
+		return nil, h.fail("connect", err, false)
+	}
+	connected()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.proxies == nil {
+		d.proxies = map[*proxyConn]bool{}
+	}
+	d.proxies[p] = true
+	p.closed = func() {
+		d.mu.Lock()
+		delete(d.proxies, p)
+		d.mu.Unlock()
+	}
+	return p, nil
 }
 
 // keyCheck remembers why the host key was refused: the handshake's own
@@ -270,16 +304,20 @@ func handshake(ctx, dctx context.Context, conn net.Conn, addr string, cfg *ssh.C
 
 // handshakeFailure names the step a failed handshake failed in: a
 // refused host key (keyErr), no key type in common (the node's key
-// changed type), a silent server, or keys refused.
-func (h hop) handshakeFailure(ctx context.Context, err, keyErr error, timedOut bool, signers []ssh.Signer) error {
+// changed type), a silent server or a failed proxy command, or keys
+// refused.
+func (h hop) handshakeFailure(ctx context.Context, err, keyErr error, timedOut bool, signers []ssh.Signer, proxy *proxyConn) error {
+	refused := libtext.Of(err).Kind == libtext.SSHNoAcceptedKey
 	switch {
 	case keyErr != nil:
 		return h.fail("host key", keyErr, false)
 	case libtext.Of(err).Kind == libtext.SSHNoCommonHostKeyAlgorithm:
 		return h.fail("host key", &hostkeys.ChangedKeyError{Host: h.addr}, false)
+	case proxy != nil && !refused && ctx.Err() == nil:
+		return h.fail("connect", proxy.failure(err, timedOut, h.timeout, proxyExitGrace), true)
 	case timedOut && ctx.Err() == nil:
 		return h.fail("handshake", fmt.Errorf("no SSH handshake within %v: the node accepted the connection but did not answer", h.timeout), true)
-	case libtext.Of(err).Kind == libtext.SSHNoAcceptedKey:
+	case refused:
 		return h.fail("auth", fmt.Errorf("%s@%s refused every key offered (%s); check identity_file and the node's authorized_keys", h.ep.User, h.addr, describe(signers)), false)
 	}
 	return h.fail("handshake", err, true)
@@ -345,7 +383,14 @@ func describe(signers []ssh.Signer) string {
 	return strings.Join(s, ", ")
 }
 
-// Close closes the shared bastion connections.
+// proxyExitGrace is how long a proxy command whose connection ended
+// before the SSH handshake is given to exit, so that its exit status can
+// be told.
+const proxyExitGrace = 2 * time.Second
+
+// Close closes the shared bastion connections and ends every proxy
+// command still running (a node's connection its user did not close, on
+// an interrupted run).
 func (d *Dialer) Close() {
 	d.mu.Lock()
 	bastions := d.bastions
@@ -357,6 +402,13 @@ func (d *Dialer) Close() {
 		if b.client != nil {
 			b.client.Close()
 		}
+	}
+	d.mu.Lock()
+	proxies := d.proxies
+	d.proxies = nil
+	d.mu.Unlock()
+	for p := range proxies {
+		p.Close()
 	}
 }
 

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// scriptDeadline bounds the polling of waitfile and gone: the condition
+// is checked again and again until it holds or this much time has passed.
+const scriptDeadline = 30 * time.Second
+
+// waitFileCmd is "waitfile FILE": wait until FILE exists and is not empty
+// (a process in the background has written it).
+func waitFileCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfile FILE")
+	}
+	deadline := time.Now().Add(scriptDeadline)
+	for {
+		if b, err := os.ReadFile(ts.MkAbs(args[0])); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s did not appear within %v", args[0], scriptDeadline)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// goneCmd is "gone PIDFILE...": wait until each process whose pid a file
+// holds has ended (a zombie counts as ended: it runs nothing). The
+// processes still running at the deadline are killed and the script fails.
+func goneCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: gone PIDFILE...")
+	}
+	deadline := time.Now().Add(scriptDeadline)
+	for _, f := range args {
+		pid, err := strconv.Atoi(strings.TrimSpace(ts.ReadFile(f)))
+		ts.Check(err)
+		for !processGone(pid) {
+			if time.Now().After(deadline) {
+				syscall.Kill(pid, syscall.SIGKILL)
+				ts.Fatalf("process %d (%s) still runs after %v", pid, f, scriptDeadline)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// processGone reports whether pid no longer runs: no such process, or a
+// zombie nobody has reaped yet.
+func processGone(pid int) bool {
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return true
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return errors.Is(err, os.ErrNotExist) && dirExists("/proc/self")
+	}
+	s := string(b) // "pid (comm) S ...": the state follows the last ')'
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && i+2 < len(s) && s[i+2] == 'Z'
+}
+
+func dirExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
