@@ -53,9 +53,26 @@ type Dropped struct {
 type ParseError struct {
 	Line int
 	Msg  string
+	// Brief is Msg without any byte of the line (no token name, no part
+	// of a hash): what a message may say about a file read from a node,
+	// which through a link may be any file there.
+	Brief string
 }
 
 func (e *ParseError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
+
+// Redacted is the error with Brief for Msg: the line number and what is
+// wrong, nothing read from the file.
+func (e *ParseError) Redacted() string { return fmt.Sprintf("line %d: %s", e.Line, e.Brief) }
+
+// Redacted describes an error of Parse without any byte of the file.
+func Redacted(err error) string {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		return pe.Redacted()
+	}
+	return "it cannot be read"
+}
 
 // NewFile returns an empty file.
 func NewFile() *File { return &File{hashes: map[string]entry{}} }
@@ -75,7 +92,7 @@ func Parse(data []byte) (*File, error) {
 	for i, raw := range lines {
 		n := i + 1
 		if !utf8.Valid(raw) {
-			return nil, &ParseError{n, "not valid UTF-8"}
+			return nil, &ParseError{Line: n, Msg: "not valid UTF-8", Brief: "not valid UTF-8"}
 		}
 		line := string(raw)
 		if strings.HasPrefix(line, "#") {
@@ -89,14 +106,15 @@ func Parse(data []byte) (*File, error) {
 		colon := strings.IndexByte(line, ':')
 		if colon < 0 {
 			if bom && n == 1 {
-				return nil, &ParseError{n, "missing ':' character (the file starts with a UTF-8 byte order mark, so even a comment there is not one: save the file without it)"}
+				msg := "missing ':' character (the file starts with a UTF-8 byte order mark, so even a comment there is not one: save the file without it)"
+				return nil, &ParseError{Line: n, Msg: msg, Brief: msg}
 			}
-			return nil, &ParseError{n, "missing ':' character"}
+			return nil, &ParseError{Line: n, Msg: "missing ':' character", Brief: "missing ':' character"}
 		}
 		key, hash := line[:colon], line[colon+1:]
 		sh, err := ResolveStoredHash(hash)
 		if err != nil {
-			return nil, &ParseError{n, fmt.Sprintf("token [%s]: %v", key, err)}
+			return nil, &ParseError{Line: n, Msg: fmt.Sprintf("token [%s]: %v", key, err), Brief: "a " + hashFamily(hash) + " hash Elasticsearch cannot read"}
 		}
 		if sh.Kind == KindPlain {
 			f.Dropped = append(f.Dropped, Dropped{Line: n, Key: key, Reason: "no hash prefix, Elasticsearch skips it as plain text"})

@@ -194,6 +194,15 @@ func ResolveStoredHash(h string) (StoredHash, error) {
 	return StoredHash{Kind: KindPlain}, nil
 }
 
+// hashFamily names the kind of a hash ResolveStoredHash refused, in this
+// package's words (not the hash's): bcrypt or PBKDF2.
+func hashFamily(h string) string {
+	if isBcryptPrefix(h) {
+		return "bcrypt"
+	}
+	return "PBKDF2"
+}
+
 func isBcryptPrefix(h string) bool {
 	return len(h) >= 4 && h[0] == '$' && h[1] == '2' && h[3] == '$' &&
 		(h[2] == 'a' || h[2] == 'b' || h[2] == 'y')

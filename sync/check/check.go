@@ -168,7 +168,9 @@ func Compare(seen, localData []byte, local *tokens.File) []Difference {
 	d := Difference{What: "content", Seen: "sha256:" + digest.SHA256(seen), Expected: "sha256:" + digest.SHA256(localData)}
 	f, err := tokens.Parse(seen)
 	if err != nil {
-		d.Detail = fmt.Sprintf("Elasticsearch cannot load this file (%v) and serves no file tokens from it", err)
+		// Only the line and what is wrong: through a link the file read may
+		// be any file on the node.
+		d.Detail = fmt.Sprintf("Elasticsearch cannot load this file (%s) and serves no file tokens from it", tokens.Redacted(err))
 		d.Unloadable = true
 		return []Difference{d}
 	}

@@ -46,7 +46,9 @@ type NotLoadableError struct {
 }
 
 func (e *NotLoadableError) Error() string {
-	return fmt.Sprintf("%s is not a file Elasticsearch would load (%v); not copied", e.Path, e.Err)
+	// Only the line and what is wrong: through a link the file read may
+	// be any file on the node.
+	return fmt.Sprintf("%s is not a file Elasticsearch would load (%s); not copied", e.Path, tokens.Redacted(e.Err))
 }
 
 // LocalError is a failure on the local side: the output file.

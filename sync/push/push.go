@@ -139,6 +139,10 @@ func failed(ctx context.Context, err error) Result {
 // one step against every other run. retry is true only when nothing has
 // been written to the node yet.
 func (p *Pusher) node(ctx context.Context, c *remotefile.Conn, n *inventory.Node, req Request) (Result, bool) {
+	// Nothing is written through a directory someone else could swap.
+	if err := c.TrustDir(path.Dir(n.Path)); err != nil {
+		return failed(ctx, err), failure.Of(err) == failure.ConnectionLost
+	}
 	// First a look without the lock, as a dry run: a node that is right,
 	// or that must not be written, is reported without writing anything
 	// to it (not even a lock), and a node this session cannot write fails
@@ -281,7 +285,10 @@ func (p *Pusher) write(ctx context.Context, c *remotefile.Conn, n *inventory.Nod
 		}
 		return res, false
 	case sameContent:
-		return p.fixAttrs(ctx, c, n, req, want, lk, res)
+		// Only owner, group or mode are wrong, but the repair is a whole
+		// new file all the same: a change by path on the live name would
+		// follow whatever link a local user swapped in there.
+		res.Status = Fixed
 	}
 	return p.replace(ctx, c, n, req, st, want, lk, res)
 }
@@ -329,19 +336,6 @@ func refusal(st remotefile.State, req Request, sameContent bool) (string, failur
 	return "", ""
 }
 
-// fixAttrs corrects owner, group and mode of a file whose content is
-// already right: nothing is renamed, so the lock is checked right before
-// the change.
-func (p *Pusher) fixAttrs(ctx context.Context, c *remotefile.Conn, n *inventory.Node, req Request, want remotefile.Attrs, lk *nodelock.Lock, res Result) (Result, bool) {
-	if err := lk.Verify(c); err != nil {
-		return failed(ctx, err), false
-	}
-	if err := c.SetAttrs(n.Path, want); err != nil {
-		return failed(ctx, err), false
-	}
-	return p.verify(ctx, c, n, req.Data, want, Fixed, res.Changes)
-}
-
 // replace writes the new file beside the old one and renames it over,
 // then reads it back. st is the node's file as read under the lock.
 func (p *Pusher) replace(ctx context.Context, c *remotefile.Conn, n *inventory.Node, req Request, st remotefile.State, want remotefile.Attrs, lk *nodelock.Lock, res Result) (Result, bool) {
@@ -361,7 +355,11 @@ func (p *Pusher) replace(ctx context.Context, c *remotefile.Conn, n *inventory.N
 	if err != nil {
 		return p.replaceFailed(ctx, n, err, res, st, req.Data, want, tmp, leftTemp, replaced), false
 	}
-	r, retry := p.verify(ctx, c, n, req.Data, want, Updated, res.Changes)
+	ok := Updated
+	if res.Status == Fixed {
+		ok = Fixed
+	}
+	r, retry := p.verify(ctx, c, n, req.Data, want, ok, res.Changes)
 	r.Replaced = replaced
 	if bak != "" {
 		keptBackup(c, n, bak, &r)
@@ -388,8 +386,8 @@ func lastLook(c *remotefile.Conn, n *inventory.Node, req Request, st remotefile.
 	if err := lk.Verify(c); err != nil {
 		return "", err
 	}
-	if n.Backups <= 0 || !st.Exists {
-		return "", nil
+	if n.Backups <= 0 || !st.Exists || bytes.Equal(st.Data, req.Data) {
+		return "", nil // nothing to keep, or the same bytes as the new file
 	}
 	// A hard link is the same file, owner, group and mode.
 	return backup.Make(c, n.Path, st, time.Now())
@@ -488,15 +486,17 @@ func guard(st remotefile.State, req Request) (string, failure.Kind) {
 	}
 	onNode, err := tokens.Parse(st.Data)
 	if err != nil {
-		return fmt.Sprintf("the node's file is not a service_tokens file Elasticsearch can load (%s); not overwritten: check path, or use --force to replace it", oneLine(err.Error())), failure.Refused
+		return fmt.Sprintf("the node's file is not a service_tokens file Elasticsearch can load (%s); not overwritten: check path, or use --force to replace it", tokens.Redacted(err)), failure.Refused
 	}
 	if onNode.Len() == 0 {
 		for _, d := range onNode.Dropped {
 			if d.Key != "" {
 				// Lines, and not one token: another kind of file (a wrong
 				// path, elasticsearch.yml).
-				return fmt.Sprintf("the node's file is not a service_tokens file: it holds no token, and line %d (%q) is not one (%s); not overwritten: check path, or use --force to replace it",
-					d.Line, safetext.Escape(d.Key), d.Reason), failure.Refused
+				// Its words are not shown: through a link it may be any
+				// file on the node.
+				return fmt.Sprintf("the node's file is not a service_tokens file: it holds no token, and line %d is not one (%s); not overwritten: check path, or use --force to replace it",
+					d.Line, d.Reason), failure.Refused
 			}
 		}
 	}
@@ -591,7 +591,7 @@ func changes(st remotefile.State, local *tokens.File) *tokens.Diff {
 func conflictReason(st remotefile.State, before []byte) string {
 	node, err := tokens.Parse(st.Data)
 	if err != nil {
-		return fmt.Sprintf("the node's file was changed by someone else and Elasticsearch cannot load it (%v); not written: use --force to replace it", err)
+		return fmt.Sprintf("the node's file was changed by someone else and Elasticsearch cannot load it (%s); not written: use --force to replace it", tokens.Redacted(err))
 	}
 	prev, _ := tokens.Parse(before)
 	d := tokens.Compare(prev, node)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -47,8 +48,21 @@ type node struct {
 	node *inventory.Node
 }
 
+// me is the user running the tests: the in-process server runs as it,
+// so logging in under its name makes the session's identity true (the
+// directories it trusts are its own).
+func me(t *testing.T) string {
+	t.Helper()
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Username
+}
+
 func newNode(t *testing.T, name string, opts sftptest.Options, old []byte) *node {
 	t.Helper()
+	opts.Users = []string{me(t)}
 	s := sftptest.Start(t, opts)
 	dir := t.TempDir()
 	if old != nil {
@@ -59,7 +73,7 @@ func newNode(t *testing.T, name string, opts sftptest.Options, old []byte) *node
 	return &node{srv: s, dir: dir, node: &inventory.Node{
 		Name: name,
 		Endpoint: inventory.Endpoint{
-			Alias: name, Host: s.Host, Port: s.Port, User: "root",
+			Alias: name, Host: s.Host, Port: s.Port, User: me(t),
 			IdentityFiles: []string{s.ClientKeyFile}, KnownHostsFiles: []string{s.KnownHostsFile},
 			HostKeyCheck: inventory.HostKeyStrict, ConnectTimeout: 2 * time.Second,
 		},
@@ -308,16 +322,23 @@ func TestSymlinkAndMissingDirectoryAreRefused(t *testing.T) {
 	}
 }
 
-func TestWrongAttributesAreFixedInPlace(t *testing.T) {
+// Right content with the wrong mode is repaired by a whole new file, not
+// by a chmod of the live name: whatever a local user swapped in there
+// (a link to another file) would take the chmod.
+func TestWrongAttributesAreFixedByANewFile(t *testing.T) {
 	data := tokenFile(t, 1)
 	n := newNode(t, "n", sftptest.Options{}, data)
 	os.Chmod(n.node.Path, 0o644)
+	before, _ := os.Stat(n.node.Path)
 	r := push(t, pusher(10*time.Second), Request{Data: data}, n)["n"]
 	st, _ := os.Stat(n.node.Path)
-	// One write: the lock file's few bytes, not the file's content.
-	if r.Status != Fixed || st.Mode().Perm() != 0o640 || n.srv.Stats().Writes != 1 {
-		t.Errorf("fix: %+v, mode %v, writes %d", r, st.Mode(), n.srv.Stats().Writes)
+	if r.Status != Fixed || st.Mode().Perm() != 0o640 || string(n.file(t)) != string(data) {
+		t.Errorf("fix: %+v, mode %v", r, st.Mode())
 	}
+	if os.SameFile(before, st) {
+		t.Error("the file was changed in place, not replaced")
+	}
+	n.onlyFile(t)
 }
 
 // A long change list is cut to a few names and a count; short ones are

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"regexp"
 	"time"
@@ -15,29 +14,6 @@ import (
 
 // These small file operations serve the node lock (sync/nodelock) and the
 // sweep of stale temporary files.
-
-// WriteNew creates p exclusively (mode 0600), writes data and closes it.
-// A failure says why when the file system is read-only or full.
-func (c *Conn) WriteNew(p string, data []byte) error {
-	f, err := c.sftp.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		return &Error{"write", "", fmt.Errorf("create %s: %w%s", p, err, c.diagnose(path.Dir(p), len(data)))}
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		c.sftp.Remove(p)
-		return &Error{"write", "", fmt.Errorf("chmod %s: %w", p, err)}
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		c.sftp.Remove(p)
-		return &Error{"write", "", fmt.Errorf("write %s: %w%s", p, err, c.diagnose(path.Dir(p), len(data)))}
-	}
-	return f.Close()
-}
 
 // Link makes newname a hard link to oldname (hardlink@openssh.com); it
 // fails if newname exists.

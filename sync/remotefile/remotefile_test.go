@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/user"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -17,13 +18,24 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 )
 
+// me is the user running the tests: the in-process server runs as it,
+// so logging in under its name makes the session's identity true.
+func me(t *testing.T) string {
+	t.Helper()
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Username
+}
+
 func open(t *testing.T, owner, group string) (*Conn, string) {
 	t.Helper()
-	s := sftptest.Start(t, sftptest.Options{})
+	s := sftptest.Start(t, sftptest.Options{Users: []string{me(t)}})
 	dir := t.TempDir()
 	n := &inventory.Node{
 		Name: "n",
-		Endpoint: inventory.Endpoint{Host: s.Host, Port: s.Port, User: "root",
+		Endpoint: inventory.Endpoint{Host: s.Host, Port: s.Port, User: me(t),
 			IdentityFiles: []string{s.ClientKeyFile}, KnownHostsFiles: []string{s.KnownHostsFile},
 			HostKeyCheck: inventory.HostKeyStrict, ConnectTimeout: 2 * time.Second},
 		Path: filepath.Join(dir, "service_tokens"), Owner: owner, Group: group, Mode: 0o640,
@@ -63,7 +75,7 @@ func TestReplaceCalledOffBeforeRename(t *testing.T) {
 // before anything is written.
 func TestOwnerAndGroupResolution(t *testing.T) {
 	c, _ := open(t, "root", "0")
-	if c.ownerUID != 0 || c.groupGID != 0 || !c.identityKnown || c.uid != 0 {
+	if c.ownerUID != 0 || c.groupGID != 0 || !c.identityKnown || c.uid != os.Getuid() {
 		t.Errorf("root: owner %d group %d identity %v uid %d", c.ownerUID, c.groupGID, c.identityKnown, c.uid)
 	}
 	if c.UserName(0) != "root" {

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -456,6 +457,50 @@ func (n *Node) RotateHostKey() error {
 		return err
 	}
 	return n.start()
+}
+
+// NamespacePID is the host pid of a process in the node's mount
+// namespace (as root; 0 otherwise or when stopped): `nsenter -t PID -m`
+// runs a command that sees the node's /etc/elasticsearch, as a local
+// user of that node would.
+func (n *Node) NamespacePID() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil || !n.cluster.Root {
+		return 0
+	}
+	return n.cmd.Process.Pid
+}
+
+// EnsureUser creates, once per machine, a local user whose primary group
+// is group (created too), for the attacker tests of a node (the
+// elasticsearch user, a member of its group, a plain login). A user it
+// creates can log in with a key (a '*' password, a shell), once the test
+// writes its authorized_keys_NAME in the cluster's Dir. It returns the
+// user's uid and gid.
+func EnsureUser(name, group string) (uid, gid int, err error) {
+	steps := [][]string{
+		{"sh", "-c", "getent group " + group + " >/dev/null || groupadd --system " + group},
+		{"sh", "-c", "id " + name + " >/dev/null 2>&1 || { useradd --system --no-create-home --gid " + group + " --shell /bin/sh " + name + " && usermod -p '*' " + name + "; }"},
+	}
+	for _, s := range steps {
+		if out, err := exec.Command(s[0], s[1:]...).CombinedOutput(); err != nil {
+			return 0, 0, fmt.Errorf("%s: %v: %s", strings.Join(s, " "), err, out)
+		}
+	}
+	for _, id := range []struct {
+		flag string
+		out  *int
+	}{{"-u", &uid}, {"-g", &gid}} {
+		b, err := exec.Command("id", id.flag, name).Output()
+		if err != nil {
+			return 0, 0, fmt.Errorf("id %s %s: %v", id.flag, name, err)
+		}
+		if *id.out, err = strconv.Atoi(strings.TrimSpace(string(b))); err != nil {
+			return 0, 0, fmt.Errorf("id %s %s: %q", id.flag, name, b)
+		}
+	}
+	return uid, gid, nil
 }
 
 // Log returns what the node's sshd logged.
