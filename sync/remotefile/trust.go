@@ -88,7 +88,7 @@ func (w *trustWalk) step(dir string) error {
 // follow puts a link's target in front of what is left to walk.
 func (w *trustWalk) follow(link string) error {
 	if w.links++; w.links > maxLinks {
-		return &Error{"trust", failure.Refused, fmt.Errorf("more than %d symbolic links on the way to %s", maxLinks, link)}
+		return &Error{"trust", failure.Refused, fmt.Errorf("more than %d symbolic links on the way to %s: fix path", maxLinks, link)}
 	}
 	target, err := w.c.sftp.ReadLink(link)
 	if err != nil {
