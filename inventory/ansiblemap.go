@@ -73,7 +73,6 @@ func (r *resolver) loadAnsible(path string, data []byte) (*Inventory, error) {
 	if s, ok := cfg.Get("defaults", "host_key_checking"); ok && isFalse(s.Value) {
 		r.warnOnce(fmt.Sprintf("%s: host_key_checking = %s is not honoured: host keys are always checked", s.Origin, s.Value))
 	}
-	var localFrom ansible.Var
 	var nodeHosts []ansible.Host
 	for _, h := range ai.Hosts {
 		layers, sc, err := r.ansibleLayers(h, cfg)
@@ -94,26 +93,55 @@ func (r *resolver) loadAnsible(path string, data []byte) (*Inventory, error) {
 			return nil, err
 		}
 		inv.Nodes = append(inv.Nodes, n)
-		if v, ok := h.Vars["es_service_tokens_local_file"]; ok {
-			if v.Value == "" {
-				return nil, &Error{File: v.File, Line: v.Line, Key: "es_service_tokens_local_file", Msg: "must be a file path"}
-			}
-			if localFrom.Node != nil && v.Value != localFrom.Value {
-				return nil, &Error{File: v.File, Line: v.Line, Key: "es_service_tokens_local_file", Msg: fmt.Sprintf("host %s: %q differs from %q (%s:%d); every node gets the same file, so give one value, e.g. in group all", h.Name, v.Value, localFrom.Value, localFrom.File, localFrom.Line)}
-			}
-			localFrom = v
-		}
 	}
-	if localFrom.Node != nil {
-		inv.LocalFile = localFrom.Value
-		if !filepath.IsAbs(inv.LocalFile) {
-			inv.LocalFile = filepath.Join(filepath.Dir(absPath(path)), inv.LocalFile)
-		}
+	if err := ansibleInventoryVars(path, nodeHosts, inv); err != nil {
+		return nil, err
 	}
 	if inv.Elasticsearch, err = r.ansibleElasticsearch(nodeHosts); err != nil {
 		return nil, err
 	}
 	return inv, finish(inv)
+}
+
+// ansibleInventoryVars reads the variables that are the inventory's, not
+// a node's: every host that sets one must give it the same value.
+func ansibleInventoryVars(path string, hosts []ansible.Host, inv *Inventory) error {
+	v, err := oneValue(hosts, "es_service_tokens_local_file", "must be a file path", "every node gets the same file")
+	if err != nil {
+		return err
+	}
+	if v.Node != nil {
+		inv.LocalFile = v.Value
+		if !filepath.IsAbs(inv.LocalFile) {
+			inv.LocalFile = filepath.Join(filepath.Dir(absPath(path)), inv.LocalFile)
+		}
+	}
+	v, err = oneValue(hosts, "es_service_tokens_max_token_age", "must be an age such as 90d", "token ages are judged once, for the local file")
+	if err != nil || v.Node == nil {
+		return err
+	}
+	return setMaxTokenAge(inv, v.File, v.Line, "es_service_tokens_max_token_age", v.Value)
+}
+
+// oneValue is the value of an inventory-wide variable, which hosts that
+// set it must agree on (why says why): the zero Var when none sets it.
+// empty is the error for an empty value.
+func oneValue(hosts []ansible.Host, name, empty, why string) (ansible.Var, error) {
+	var from ansible.Var
+	for _, h := range hosts {
+		v, ok := h.Vars[name]
+		if !ok {
+			continue
+		}
+		if v.Value == "" {
+			return from, &Error{File: v.File, Line: v.Line, Key: name, Msg: empty}
+		}
+		if from.Node != nil && v.Value != from.Value {
+			return from, &Error{File: v.File, Line: v.Line, Key: name, Msg: fmt.Sprintf("host %s: %q differs from %q (%s:%d); %s, so give one value, e.g. in group all", h.Name, v.Value, from.Value, from.File, from.Line, why)}
+		}
+		from = v
+	}
+	return from, nil
 }
 
 func ansibleError(path string, err error) error {
@@ -271,9 +299,11 @@ func (r *resolver) ansibleVarsLayer(h ansible.Host) (layer, error) {
 			break
 		}
 	}
-	if v, ok := h.Vars["es_service_tokens_local_file"]; ok {
-		if err := plainVar(h, "es_service_tokens_local_file", v); err != nil {
-			return nil, err
+	for _, name := range []string{"es_service_tokens_local_file", "es_service_tokens_max_token_age"} {
+		if v, ok := h.Vars[name]; ok {
+			if err := plainVar(h, name, v); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if v, ok := h.Vars["ansible_become_user"]; ok && v.Value != "root" {

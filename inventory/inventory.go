@@ -30,7 +30,11 @@ type Inventory struct {
 	// AuditLog is the inventory's audit_log, absolute, or "": the JSON-lines
 	// file that records every change made with this inventory.
 	AuditLog string
-	Nodes    []*Node
+	// MaxTokenAge is max_token_age: check reports every token older than
+	// this (0: no limit). MaxTokenAgeText is the value as written (90d).
+	MaxTokenAge     time.Duration
+	MaxTokenAgeText string
+	Nodes           []*Node
 	// Consumers are the services that use tokens, and how each receives
 	// a token's secret (consumers:).
 	Consumers []*Consumer

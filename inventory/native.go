@@ -65,6 +65,8 @@ func (r *resolver) topLevel(path string, root *yaml.Node, inv *Inventory) (nativ
 			inv.LocalFile, err = topLevelPath(path, v, "local_file", "must be a file path")
 		case "audit_log":
 			inv.AuditLog, err = topLevelPath(path, v, "audit_log", "must be a file path (the JSON-lines audit trail)")
+		case "max_token_age":
+			err = setMaxTokenAge(inv, path, v.Line, "max_token_age", v.Value)
 		case "defaults":
 			top.defaults, err = r.settings(v, "defaults", path)
 		case "nodes":
@@ -76,7 +78,7 @@ func (r *resolver) topLevel(path string, root *yaml.Node, inv *Inventory) (nativ
 		case "elasticsearch":
 			inv.Elasticsearch, err = r.loadElasticsearch(path, v)
 		default:
-			err = errAt(path, k, k.Value, "unknown key; the top level holds local_file, audit_log, defaults, nodes, groups, elasticsearch and consumers")
+			err = errAt(path, k, k.Value, "unknown key; the top level holds local_file, audit_log, max_token_age, defaults, nodes, groups, elasticsearch and consumers")
 		}
 		if err != nil {
 			return nativeTop{}, err

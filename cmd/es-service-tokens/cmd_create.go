@@ -12,6 +12,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
+	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
@@ -19,7 +20,7 @@ func (t *tool) createCommand() *cli.Command {
 	return command("create", "<principal> <token-name>", "Create a file token for specified service account and token name",
 		"Example:\n   es-service-tokens create elastic/fleet-server my-token\n"+
 			"   es-service-tokens -i cluster.yml create elastic/kibana kibana-1 --token-file /root/kibana.token",
-		t.create, append([]cli.Flag{tokenFileFlag()}, nodeFlags(true)...)...)
+		t.create, append([]cli.Flag{tokenFileFlag(), commentFlag()}, nodeFlags(true)...)...)
 }
 
 func tokenFileFlag() cli.Flag {
@@ -29,8 +30,12 @@ func tokenFileFlag() cli.Flag {
 func (t *tool) create(c *cli.Context) error {
 	var asJSON bool
 	var alg tokens.Algorithm
+	var comment string
 	acct, name, loc, plan, err := t.prepareChange(c, func(_ esconfig.Location, settings *esconfig.Settings) (err error) {
-		asJSON, alg, err = t.createOptions(c, settings)
+		if asJSON, alg, err = t.createOptions(c, settings); err != nil {
+			return err
+		}
+		comment, err = commentOption(c)
 		return err
 	})
 	if err != nil {
@@ -52,7 +57,7 @@ func (t *tool) create(c *cli.Context) error {
 		return err
 	}
 	tokenFile := c.String("token-file")
-	change, err := addToken(loc.File, tok, hash, tokenFile)
+	change, err := addToken(loc.File, tok, hash, tokenFile, t.newRecord(tok, comment, nil))
 	if err != nil {
 		return err
 	}
@@ -63,6 +68,7 @@ func (t *tool) create(c *cli.Context) error {
 		return takeBack(loc.File, tok, printErr, plan != nil)
 	}
 	t.printWarnings(change.Warnings)
+	t.printMetaChange(c, change, "the metadata of "+tok.QualifiedName())
 	if plan == nil {
 		return nil
 	}
@@ -79,11 +85,11 @@ func (t *tool) createOptions(c *cli.Context, settings *esconfig.Settings) (asJSO
 	return
 }
 
-// addToken adds tok to the local file. With a token file the secret is
-// on disk before the token exists, so no failure after this point can
-// leave a token nobody can use; the token file goes again when the token
-// cannot be added.
-func addToken(file string, tok tokens.Token, hash, tokenFile string) (store.Change, error) {
+// addToken adds tok to the local file and rec to its metadata. With a
+// token file the secret is on disk before the token exists, so no failure
+// after this point can leave a token nobody can use; the token file goes
+// again when the token cannot be added.
+func addToken(file string, tok tokens.Token, hash, tokenFile string, rec meta.Record) (store.Change, error) {
 	if tokenFile != "" {
 		if err := atomicfile.WriteNew(tokenFile, []byte(tok.Bearer()+"\n"), 0o600); err != nil {
 			if errors.Is(err, fs.ErrExist) {
@@ -92,11 +98,12 @@ func addToken(file string, tok tokens.Token, hash, tokenFile string) (store.Chan
 			return store.Change{}, fail(exitCantCreate, "cannot create token file [%s]: %v", tokenFile, fserr.WithoutPath(err))
 		}
 	}
-	change, err := store.Update(file, func(f *tokens.File) error {
+	change, err := store.UpdateWithMeta(file, store.MetaBestEffort, func(f *tokens.File, m *meta.Set) error {
 		if _, ok := f.Hash(tok.QualifiedName()); ok {
 			return fail(exitCodeError, "Service token [%s] already exists", tok.QualifiedName())
 		}
 		f.Set(tok.QualifiedName(), hash)
+		m.Put(rec)
 		return nil
 	})
 	if err != nil && tokenFile != "" {

@@ -34,6 +34,7 @@ func (t *tool) delete(c *cli.Context) error {
 	}
 	t.audit.localChange(loc.File, key, change.Before.Data, change.After)
 	t.printWarnings(change.Warnings)
+	t.printMetaChange(c, change, "")
 	if plan == nil {
 		return nil
 	}

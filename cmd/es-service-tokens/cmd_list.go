@@ -13,8 +13,10 @@ import (
 
 func (t *tool) listCommand() *cli.Command {
 	return command("list", "[<principal>]", "List file tokens for the specified service account",
-		"Example:\n   es-service-tokens list elastic/fleet-server",
-		t.list)
+		"With --long, each token's age, creator, consumers, rotation and comment, from\n"+
+			"the metadata file beside the tokens file (service_tokens.meta).\n"+
+			"Example:\n   es-service-tokens list elastic/fleet-server\n   es-service-tokens list --long",
+		t.list, longFlag())
 }
 
 func (t *tool) list(c *cli.Context) error {
@@ -44,6 +46,9 @@ func (t *tool) list(c *cli.Context) error {
 			e.Principal, e.Name, _ = tokens.SplitQualifiedName(k)
 			entries = append(entries, e)
 		}
+	}
+	if c.Bool("long") {
+		return t.listLong(c, asJSON, loc.File, snap.File, entries)
 	}
 	if asJSON {
 		return writeJSON(t.stdout, struct {

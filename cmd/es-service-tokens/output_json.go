@@ -404,6 +404,22 @@ type listEntry struct {
 	HashAlgorithm string `json:"hash_algorithm"`
 }
 
+// listLongEntry is one token in list --long's JSON output: list's fields,
+// then its metadata. Recorded is false for a token made by another tool
+// (Elasticsearch's CLI), whose other fields are then empty.
+type listLongEntry struct {
+	listEntry
+	Recorded    bool     `json:"recorded"`
+	Created     string   `json:"created,omitempty"`
+	AgeSeconds  *int64   `json:"age_seconds,omitempty"`
+	CreatedBy   string   `json:"created_by,omitempty"`
+	Comment     string   `json:"comment,omitempty"`
+	Consumers   []string `json:"consumers"`
+	RotatedFrom string   `json:"rotated_from,omitempty"`
+	RotatedTo   string   `json:"rotated_to,omitempty"`
+	Rotation    string   `json:"rotation,omitempty"`
+}
+
 // verifyResult is verify's JSON document.
 type verifyResult struct {
 	Valid         bool   `json:"valid"`

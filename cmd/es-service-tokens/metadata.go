@@ -1,0 +1,87 @@
+package main
+
+// Token metadata (tokens/meta) as the commands record and show it: the
+// record create writes, the notes and warnings of a change, and the
+// --comment option.
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
+	"github.com/es-service-tokens/es-service-tokens/tokens/store"
+)
+
+func commentFlag() cli.Flag {
+	return &cli.StringFlag{Name: "comment", Usage: "record `TEXT` (what the token is for) in the token's metadata; list --long shows it"}
+}
+
+// commentOption is --comment, checked before anything changes.
+func commentOption(c *cli.Context) (string, error) {
+	s := c.String("comment")
+	if err := meta.CheckComment(s); err != nil {
+		return "", fail(exitUsage, "--comment %s: %v", boundedInput(s), err)
+	}
+	return s, nil
+}
+
+// boundedInput echoes user input in an error: its first 64 characters,
+// escaped, and its length when longer.
+func boundedInput(s string) string {
+	r := []rune(s)
+	if len(r) <= 64 {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%q... (%d characters)", string(r[:64]), len(r))
+}
+
+// creator is who makes a token, as its record names them: the person
+// behind sudo when there is one, at this host.
+func (t *tool) creator() string {
+	user := t.getenv("SUDO_USER")
+	if user == "" {
+		user = t.login()
+	}
+	host, _ := os.Hostname()
+	return meta.Creator(user, host)
+}
+
+// newRecord is the record of a token this run creates.
+func (t *tool) newRecord(tok tokens.Token, comment string, consumers []string) meta.Record {
+	return meta.Record{Token: tok.QualifiedName(), Created: time.Now(), CreatedBy: t.creator(), Comment: comment, Consumers: consumers}
+}
+
+// printMetaChange says what a change did to the metadata besides the
+// change itself: records dropped or merged (notes), or a metadata file
+// that was left alone because it is unusable. That warning is printed
+// even with -s: a record the user expects is missing.
+func (t *tool) printMetaChange(c *cli.Context, ch store.Change, what string) {
+	for _, n := range ch.MetaNotes {
+		if !c.Bool("silent") {
+			t.notice("note", n)
+		}
+	}
+	if ch.MetaSkipped != nil {
+		t.warning(fmt.Sprintf("%s; %s", ch.MetaSkipped, metaSkippedRemedy(ch.MetaSkipped, what)))
+	}
+}
+
+// metaSkippedRemedy says what was and was not done, and how to fix the
+// metadata file, whose damage never stops a token change.
+func metaSkippedRemedy(e *store.MetaError, what string) string {
+	done := "the token change was made, and " + e.Path + " was left as it is"
+	if what != "" {
+		done = what + " was not recorded: " + done
+	}
+	switch {
+	case e.Line > 0:
+		return done + ": fix line " + fmt.Sprint(e.Line) + " (or move the file away: no token depends on it)"
+	case e.Op == "write":
+		return done + ": make it writable (or move it away)"
+	}
+	return done + ": make it readable (or move it away: no token depends on it)"
+}

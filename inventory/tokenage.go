@@ -1,0 +1,16 @@
+package inventory
+
+import (
+	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
+)
+
+// setMaxTokenAge reads max_token_age (90d, 12w, 2160h), the age past which
+// check reports a token and rotate --older-than would renew it.
+func setMaxTokenAge(inv *Inventory, file string, line int, key, value string) error {
+	d, err := meta.ParseAge(value)
+	if err != nil {
+		return &Error{File: file, Line: line, Key: key, Msg: err.Error()}
+	}
+	inv.MaxTokenAge, inv.MaxTokenAgeText = d, value
+	return nil
+}
