@@ -24,7 +24,8 @@ func (t *tool) checkCommand() *cli.Command {
 		t.check, nodeFlags(false,
 			&cli.BoolFlag{Name: "nagios", Usage: "print one Nagios/Icinga plugin line with perfdata"},
 			&cli.StringFlag{Name: "prometheus-textfile", Usage: "also write node_exporter textfile metrics to `PATH` (atomically)"},
-			&cli.StringFlag{Name: "against", Usage: "compare the local file with `OTHER_FILE` instead of nodes"})...)
+			&cli.StringFlag{Name: "against", Usage: "compare the local file with `OTHER_FILE` instead of nodes"},
+			maxAgeFlag())...)
 }
 
 func (t *tool) check(c *cli.Context) (err error) {
@@ -58,6 +59,9 @@ func (t *tool) check(c *cli.Context) (err error) {
 		if found, err = t.checkNodes(c, r, snap); err != nil {
 			return err
 		}
+		if found.ages, err = t.checkAges(c, loc.File, snap.File); err != nil {
+			return err
+		}
 	}
 	found.file, found.sha256, found.at, found.seconds = loc.File, digest.SHA256(snap.Data), start.UTC(), time.Since(start).Seconds()
 	found.summary = check.Summarize(found.results)
@@ -76,6 +80,9 @@ func (t *tool) checkOptions(c *cli.Context) (asJSON bool, err error) {
 	against := c.String("against")
 	if against != "" && c.String("inventory") != "" {
 		return false, fail(exitUsage, "--against compares two local files; drop -i, or drop --against to check the nodes")
+	}
+	if against != "" && c.IsSet("max-age") {
+		return false, fail(exitUsage, "--max-age judges the tokens of the cluster's local file: drop --against, or drop --max-age")
 	}
 	if against == "" {
 		if err := t.ansibleInventory(c); err != nil {
@@ -99,6 +106,8 @@ type checked struct {
 	// why it could not be had.
 	cov    *elastic.Coverage
 	covErr error
+	// ages are the local tokens' ages, nil with --against.
+	ages *tokenAges
 }
 
 // checkNodes compares every node's file, and with elasticsearch the
@@ -119,13 +128,15 @@ func (t *tool) checkNodes(c *cli.Context, r *remote, snap store.Snapshot) (check
 // JSON or text) and ends with check's exit code.
 func (t *tool) printCheckReport(c *cli.Context, asJSON bool, found checked) error {
 	if path := c.String("prometheus-textfile"); path != "" {
-		if err := atomicfile.Write(path, esPrometheus(prometheus(found), found.cov, found.covErr), atomicfile.Options{Perm: 0o644, UID: -1, GID: -1}); err != nil {
+		metrics := agesPrometheus(esPrometheus(prometheus(found), found.cov, found.covErr), found.ages)
+		if err := atomicfile.Write(path, metrics, atomicfile.Options{Perm: 0o644, UID: -1, GID: -1}); err != nil {
 			return fail(exitIOError, "cannot write %s: %v", path, err)
 		}
 	}
 	switch {
 	case c.Bool("nagios"):
 		line, code := esNagios(nagios(found.summary, found.results), nagiosState(found.summary), found.cov, found.covErr)
+		line, code = agesNagios(line, code, found.ages)
 		fmt.Fprintln(t.stdout, line)
 		return silentExit(code)
 	case asJSON:
@@ -135,8 +146,13 @@ func (t *tool) printCheckReport(c *cli.Context, asJSON bool, found checked) erro
 	default:
 		printCheck(t.stdout, found)
 		printCoverage(t.stdout, found.cov, found.covErr)
+		printAges(t.stdout, found.ages)
 	}
-	if code := esExitCode(found.summary.ExitCode(), found.cov, found.covErr); code != 0 {
+	code := esExitCode(found.summary.ExitCode(), found.cov, found.covErr)
+	if code == 0 && found.ages.drift() {
+		code = 1
+	}
+	if code != 0 {
 		return silentExit(code)
 	}
 	return nil

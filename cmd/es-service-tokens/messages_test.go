@@ -328,6 +328,8 @@ var remedies = map[string]string{
 	// tokens/meta: a metadata line is wrapped as "FILE:LINE: ..." and cmd
 	// adds the fix (correct or remove the line); --comment and ages are
 	// wrapped with the option or inventory key.
+	"--max-age judges the tokens of the cluster's local file: drop --against, or drop --max-age": "drop --against, or drop --max-age",
+	"--comment %s: %v": part, // the comment's own problem and its remedy follow
 	"a git conflict marker (%s): finish the merge by hand, keeping both sides' records": "finish the merge by hand",
 	"not a JSON object (%v)":                            part,
 	"no \"token\": every record names its token":        part,

@@ -28,6 +28,25 @@ type checkReport struct {
 	// Elasticsearch is the cluster's view (issue 9), when configured.
 	Elasticsearch      *coverageJSON `json:"elasticsearch,omitempty"`
 	ElasticsearchError string        `json:"elasticsearch_error,omitempty"`
+	// TokenAges are the local tokens' ages against max_token_age.
+	TokenAges *agesJSON `json:"token_ages,omitempty"`
+}
+
+// agesJSON is check's "token_ages" object.
+type agesJSON struct {
+	MaxAge        string    `json:"max_age,omitempty"`
+	MaxAgeSeconds int64     `json:"max_age_seconds,omitempty"`
+	MetadataFile  string    `json:"metadata_file"`
+	Tokens        []ageJSON `json:"tokens"`
+	Unknown       []string  `json:"unknown"`
+	Error         string    `json:"error,omitempty"`
+}
+
+type ageJSON struct {
+	Token      string `json:"token"`
+	AgeSeconds int64  `json:"age_seconds"`
+	OverMaxAge bool   `json:"over_max_age"`
+	Rotate     string `json:"rotate,omitempty"`
 }
 
 // checkNodeJSON is one node of check's report (check.Result).
@@ -111,6 +130,7 @@ func checkJSON(f checked) checkReport {
 	if f.covErr != nil {
 		rep.ElasticsearchError = phrase(f.covErr)
 	}
+	rep.TokenAges = agesJSONOf(f.ages)
 	return rep
 }
 
@@ -428,4 +448,25 @@ type verifyResult struct {
 	File          string `json:"file,omitempty"`
 	// Elasticsearch is the live check (verify --es-url), when configured.
 	Elasticsearch *liveResult `json:"elasticsearch,omitempty"`
+}
+
+// agesJSONOf is check's "token_ages"; nil when there is nothing to say (no maximum
+// and no known age).
+func agesJSONOf(a *tokenAges) *agesJSON {
+	if a == nil || a.Max == 0 && len(a.Known) == 0 {
+		return nil
+	}
+	j := &agesJSON{MaxAge: a.MaxText, MaxAgeSeconds: int64(a.Max / time.Second), MetadataFile: a.File, Tokens: []ageJSON{}, Unknown: []string{}}
+	if a.MetaErr != nil {
+		j.Error = a.MetaErr.Error()
+	}
+	over := map[string]bool{}
+	for _, o := range a.Over {
+		over[o.Token] = true
+	}
+	for _, k := range a.Known {
+		j.Tokens = append(j.Tokens, ageJSON{k.Token, int64(k.Age / time.Second), over[k.Token], a.Rotate[k.Token]})
+	}
+	j.Unknown = append(j.Unknown, a.Unknown...)
+	return j
 }

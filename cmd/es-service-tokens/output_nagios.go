@@ -10,6 +10,7 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/sync/check"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
+	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 )
 
 // Nagios plugin exit codes.
@@ -106,4 +107,32 @@ func esNagios(line string, code int, cov *elastic.Coverage, covErr error) (strin
 		perf += fmt.Sprintf(" es_nodes=%d;;;0 es_tokens_missing=%d;;;0", len(cov.Nodes), missing)
 	}
 	return head + extra + " | " + perf, newCode
+}
+
+// agesNagios adds the ages to the plugin line: WARNING when a token is
+// past the maximum (unless the line is CRITICAL already), and perfdata.
+func agesNagios(line string, code int, a *tokenAges) (string, int) {
+	if a == nil || a.Max == 0 {
+		return line, code
+	}
+	head, perf, _ := strings.Cut(line, " | ")
+	perf += fmt.Sprintf(" tokens_over_max_age=%d;;;0 tokens_unknown_age=%d;;;0", len(a.Over), len(a.Unknown))
+	if !a.drift() {
+		return head + " | " + perf, code
+	}
+	var what string
+	if a.MetaErr != nil {
+		what = "; token ages unknown: " + oneLine(a.MetaErr.Error())
+	} else {
+		var names []string
+		for _, o := range a.Over {
+			names = append(names, o.Token+" ("+meta.FormatAge(o.Age)+")")
+		}
+		what = fmt.Sprintf("; %s over max_token_age %s: %s", plural(len(a.Over), "token"), a.MaxText, strings.Join(names, ", "))
+	}
+	if code == nagiosOK {
+		code = nagiosWarning
+		head = strings.Replace(head, "ES-SERVICE-TOKENS OK", "ES-SERVICE-TOKENS WARNING", 1)
+	}
+	return head + what + " | " + perf, code
 }

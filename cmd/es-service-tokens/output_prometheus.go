@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/es-service-tokens/es-service-tokens/sync/check"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
@@ -83,6 +84,34 @@ func esPrometheus(b []byte, cov *elastic.Coverage, covErr error) []byte {
 			v = 1
 		}
 		fmt.Fprintf(&s, "es_service_tokens_es_node_in_inventory{node=%s} %d\n", promLabel(n.Node), v)
+	}
+	return []byte(s.String())
+}
+
+// agesPrometheus adds the token age metrics: an age for every token whose
+// age is known, whether or not a maximum is set.
+func agesPrometheus(b []byte, a *tokenAges) []byte {
+	if a == nil {
+		return b
+	}
+	var s strings.Builder
+	s.Write(b)
+	gauge := func(name, help string) {
+		fmt.Fprintf(&s, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
+	}
+	if len(a.Known) > 0 {
+		gauge("es_service_tokens_token_age_seconds", "Age of each token whose creation es-service-tokens recorded.")
+		for _, k := range a.Known {
+			fmt.Fprintf(&s, "es_service_tokens_token_age_seconds{token=%s} %d\n", promLabel(k.Token), int64(k.Age/time.Second))
+		}
+	}
+	gauge("es_service_tokens_tokens_unknown_age", "Tokens whose age is not known (not created by es-service-tokens).")
+	fmt.Fprintf(&s, "es_service_tokens_tokens_unknown_age %d\n", len(a.Unknown))
+	if a.Max > 0 {
+		gauge("es_service_tokens_max_token_age_seconds", "max_token_age: older tokens count as drift.")
+		fmt.Fprintf(&s, "es_service_tokens_max_token_age_seconds %d\n", int64(a.Max/time.Second))
+		gauge("es_service_tokens_tokens_over_max_age", "Tokens older than max_token_age.")
+		fmt.Fprintf(&s, "es_service_tokens_tokens_over_max_age %d\n", len(a.Over))
 	}
 	return []byte(s.String())
 }

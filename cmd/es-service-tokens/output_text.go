@@ -17,6 +17,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 )
 
 func printCheck(w io.Writer, rep checked) {
@@ -329,4 +330,22 @@ func printCoverage(w io.Writer, cov *elastic.Coverage, covErr error) {
 			cov.URL, strings.Join(cov.Unjudged, ", "))
 	}
 	fmt.Fprintf(w, "elasticsearch %s: %d nodes, %d differ from the local file\n", cov.URL, len(cov.Nodes), bad)
+}
+
+// printAges renders the ages for people: each token past the maximum
+// with its renewal, and the tokens whose age is not known.
+func printAges(w io.Writer, a *tokenAges) {
+	if a == nil || a.Max == 0 {
+		return
+	}
+	if a.MetaErr != nil {
+		fmt.Fprintf(w, "token ages unknown, max_token_age %s not judged: %s; fix that file (or move it away: no token depends on it)\n", a.MaxText, a.MetaErr)
+		return
+	}
+	for _, o := range a.Over {
+		fmt.Fprintf(w, "token %s is %s old, over max_token_age %s: renew it with: %s\n", o.Token, meta.FormatAge(o.Age), a.MaxText, a.Rotate[o.Token])
+	}
+	if len(a.Unknown) > 0 {
+		fmt.Fprintf(w, "age unknown (not created by es-service-tokens), not judged against max_token_age %s: %s\n", a.MaxText, strings.Join(a.Unknown, ", "))
+	}
 }

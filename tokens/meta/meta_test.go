@@ -163,3 +163,27 @@ func TestCheckComment(t *testing.T) {
 		t.Errorf("newline: %v", err)
 	}
 }
+
+// Judge names exactly the tokens past the maximum; tokens without a
+// record, or with one that lacks a creation time, are of unknown age and
+// never past it.
+func TestJudge(t *testing.T) {
+	now := t0.Add(100 * 24 * time.Hour)
+	f := tokens.NewFile()
+	s := NewSet()
+	for name, created := range map[string]time.Time{"old": t0, "young": now.Add(-time.Hour), "edge": now.Add(-90 * 24 * time.Hour), "undated": {}} {
+		f.Set("elastic/kibana/"+name, "{PBKDF2_STRETCH}x")
+		s.Put(Record{Token: "elastic/kibana/" + name, Created: created})
+	}
+	f.Set("elastic/kibana/foreign", "{PBKDF2_STRETCH}x")
+	a := Judge(f, s, now, 90*24*time.Hour)
+	if len(a.Over) != 1 || a.Over[0].Token != "elastic/kibana/old" || a.Over[0].Age != 100*24*time.Hour {
+		t.Errorf("Over = %+v", a.Over)
+	}
+	if len(a.Known) != 3 || strings.Join(a.Unknown, ",") != "elastic/kibana/foreign,elastic/kibana/undated" {
+		t.Errorf("Known = %+v, Unknown = %q", a.Known, a.Unknown)
+	}
+	if a := Judge(f, s, now, 0); len(a.Over) != 0 || len(a.Known) != 3 {
+		t.Errorf("no maximum: %+v", a)
+	}
+}

@@ -1,0 +1,84 @@
+package main
+
+// check and token ages: max_token_age (or --max-age) makes every token
+// older than that drift, named with the rotate command that renews it.
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
+	"github.com/es-service-tokens/es-service-tokens/tokens/store"
+)
+
+func maxAgeFlag() cli.Flag {
+	return &cli.StringFlag{Name: "max-age", Usage: "report tokens older than `AGE` (90d, 12w, 36h) as drift; overrides the inventory's max_token_age"}
+}
+
+// tokenAges is check's view of the local tokens' ages.
+type tokenAges struct {
+	meta.Ages
+	MaxText string
+	File    string
+	// MetaErr is why no age is known: the metadata file cannot be used.
+	MetaErr *store.MetaError
+	// Rotate is, by token, the command that renews it.
+	Rotate map[string]string
+}
+
+// drift reports whether the ages make check fail: a token past the
+// maximum, or a maximum that cannot be judged at all.
+func (a *tokenAges) drift() bool {
+	return a != nil && a.Max > 0 && (len(a.Over) > 0 || a.MetaErr != nil)
+}
+
+// maxAgeOption is --max-age, else the inventory's max_token_age; 0 when
+// neither is set.
+func (t *tool) maxAgeOption(c *cli.Context) (time.Duration, string, error) {
+	if s := c.String("max-age"); c.IsSet("max-age") {
+		d, err := meta.ParseAge(s)
+		if err != nil {
+			return 0, "", fail(exitUsage, "--max-age: %v", err)
+		}
+		return d, s, nil
+	}
+	if t.inv != nil {
+		return t.inv.MaxTokenAge, t.inv.MaxTokenAgeText, nil
+	}
+	return 0, "", nil
+}
+
+// checkAges ages the tokens of the local file from its metadata.
+func (t *tool) checkAges(c *cli.Context, file string, f *tokens.File) (*tokenAges, error) {
+	max, text, err := t.maxAgeOption(c)
+	if err != nil {
+		return nil, err
+	}
+	m, err := store.LoadMeta(file)
+	a := &tokenAges{MaxText: text, File: store.MetaPath(file), Rotate: map[string]string{}}
+	if me, ok := errors.AsType[*store.MetaError](err); ok {
+		a.MetaErr, a.Max = me, max
+		return a, nil
+	}
+	a.Ages = meta.Judge(f, m.Set, time.Now(), max)
+	for _, o := range a.Over {
+		a.Rotate[o.Token] = rotateCommand(c, file, o.Token)
+	}
+	return a, nil
+}
+
+// rotateCommand is the rotate command line that renews token.
+func rotateCommand(c *cli.Context, file, token string) string {
+	principal, name, _ := tokens.SplitQualifiedName(token)
+	if strings.HasPrefix(name, "-") {
+		name = "-- " + shellWord(name)
+	} else {
+		name = shellWord(name)
+	}
+	return fmt.Sprintf("es-service-tokens -i %s --file %s rotate %s %s", shellWord(c.String("inventory")), shellWord(file), shellWord(principal), name)
+}
