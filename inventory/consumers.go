@@ -28,7 +28,8 @@ type Consumer struct {
 	// Host is how to reach the consumer's machine, resolved like a node's
 	// (defaults, ssh_config, bastions, sudo). For the file and env_file
 	// methods its Path, Owner, Group and Mode are those of the file that
-	// holds the secret; Origin says where each setting came from.
+	// holds the secret (Mode 0 for an env_file: the existing file's mode);
+	// Origin says where each setting came from.
 	Host *Node
 	// Keystore is the kibana-keystore program, Setting the keystore entry
 	// it sets (kibana_keystore).
@@ -238,7 +239,13 @@ func (r *resolver) methodSettings(l *ladder, c *Consumer) {
 		n.Path = get(l, string(c.Method), "", secretPath, "", "")
 		n.Owner = get(l, "owner", "", account, "", "not enforced: an existing file keeps its own")
 		n.Group = get(l, "group", "", account, "", "not enforced: an existing file keeps its own")
-		n.Mode = get(l, "mode", "", func(s setting) (fs.FileMode, error) { return parseSecretMode(s.value) }, DefaultConsumerMode, "built-in default")
+		mode, origin := DefaultConsumerMode, "built-in default"
+		if c.Method == MethodEnvFile {
+			// A service's environment file is often read by its group:
+			// an existing file keeps its mode unless one is given.
+			mode, origin = 0, "not enforced: an existing file keeps its own (0600 for a new one)"
+		}
+		n.Mode = get(l, "mode", "", func(s setting) (fs.FileMode, error) { return parseSecretMode(s.value) }, mode, origin)
 		if c.Method == MethodEnvFile {
 			c.EnvKey = get(l, "key", "", envKey, "", "")
 			if l.err == nil && c.EnvKey == "" {

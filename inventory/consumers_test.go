@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"io/fs"
 	"reflect"
 	"strings"
 	"testing"
@@ -69,7 +70,7 @@ func TestNativeConsumers(t *testing.T) {
 		{"defaults' file settings are the nodes'", []any{k.Host.Owner, k.Host.Path}, []any{"", ""}},
 		{"file", []any{f.Method, f.Host.Path, f.Host.Owner, f.Host.Group, f.Host.Mode, f.Host.User, f.Host.Sudo}, []any{MethodFile, "/etc/fleet/token", "", "elastic-agent", DefaultConsumerMode | 0o040, "root", false}},
 		{"file health default", []any{f.Health, f.HealthTimeout}, []any{"", DefaultHealthTimeout}},
-		{"env_file", []any{e.Method, e.Host.Path, e.EnvKey, e.Host.Mode}, []any{MethodEnvFile, "/etc/default/app", "ES_TOKEN", DefaultConsumerMode}},
+		{"env_file", []any{e.Method, e.Host.Path, e.EnvKey, e.Host.Mode}, []any{MethodEnvFile, "/etc/default/app", "ES_TOKEN", fs.FileMode(0)}},
 		{"command", []any{c.Method, c.Command, len(c.Host.Jump)}, []any{MethodCommand, "vault kv put secret/es token=-", 1}},
 		{"token", c.Token, "elastic/kibana/vault"},
 	}
@@ -148,7 +149,7 @@ func TestAnsibleConsumers(t *testing.T) {
 	}
 	c := inv.Consumers[0]
 	got := []any{c.Name, c.Method, c.Host.Path, c.EnvKey, c.Host.User, c.Host.Sudo, c.Host.Host, c.Host.Owner, c.Host.Mode}
-	want := []any{"kb01", MethodEnvFile, "/etc/default/kibana", "KIBANA_TOKEN", "deploy", true, "10.0.1.1", "", DefaultConsumerMode}
+	want := []any{"kb01", MethodEnvFile, "/etc/default/kibana", "KIBANA_TOKEN", "deploy", true, "10.0.1.1", "", fs.FileMode(0)}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
