@@ -127,7 +127,9 @@ func TestDeliverEveryMethod(t *testing.T) {
 			c.Restart = "touch " + restarted
 			c.Health = "test -f " + restarted
 		}),
-		f.consumer(0, "app", inventory.MethodEnvFile, func(c *inventory.Consumer) { c.Host.Path, c.Host.Mode, c.EnvKey = env, 0, "ELASTICSEARCH_SERVICEACCOUNTTOKEN" }),
+		f.consumer(0, "app", inventory.MethodEnvFile, func(c *inventory.Consumer) {
+			c.Host.Path, c.Host.Mode, c.EnvKey = env, 0, "ELASTICSEARCH_SERVICEACCOUNTTOKEN"
+		}),
 		f.consumer(1, "fleet", inventory.MethodFile, func(c *inventory.Consumer) { c.Host.Path = file }),
 		f.consumer(1, "vault", inventory.MethodCommand, func(c *inventory.Consumer) { c.Command = "cat > " + got }),
 	}
