@@ -13,6 +13,19 @@ var deliverRemedies = map[string]string{
 	"mode %04o lets every user on the consumer's machine at the secret; use \"0600\" or \"0640\"":                             "use \"0600\"",
 	"%s: unknown placeholder %s; use {host} (the address SSH dials) or {name} (the inventory name), e.g. https://{host}:9200": "use {host}",
 	"%s is not an http(s)://host:port address without credentials, e.g. https://{host}:9200":                                  "e.g. https://{host}:9200",
+	// sync/deliver: what a consumer's store refused or could not do.
+	"environment file": internal, // errEnvFile, the kind of the two below
+	"%w: %s is assigned on lines %d and %d: keep one, then deliver again":                                                    "keep one",
+	"%w: line %d assigns %s and continues on the next line (a trailing backslash): write it on one line, then deliver again": "write it on one line",
+	"still running when the time ran out":                                                                                    part, // "health: no success in 60s (...; last: ...)"
+	"unknown delivery method %q":                                                                                             internal,
+	"%s add exited 0 but %s list does not show %s: is there a keystore (kibana-keystore create)?":                            "kibana-keystore create",
+	"`sudo -n %s %s` failed: %s; allow it without a password (sudoers: %s ALL=(root) NOPASSWD: %s) or log in as root":        "allow it without a password",
+	"%s changed while it was being written; not replaced: deliver again":                                                     "deliver again",
+	"%w; whether %s was replaced is unknown":                                                                                 part, // says what is known after a lost connection
+	"%w; %s is unchanged":                                                                                                    part,
+	"read-back of %s: %s":                                                                                                    part, // what differs; the store step's caller says what is where
+	"%s has mode %04o: every user of the machine could read the secret; set the consumer's mode (e.g. \"0640\"), then deliver again": "set the consumer's mode",
 }
 
 func init() {
