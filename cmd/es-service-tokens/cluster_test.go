@@ -118,7 +118,8 @@ func clusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 type scriptState struct {
 	t       testscript.T // the script's test, for Skip
 	cluster *sshdtest.Cluster
-	es      *estest.Cluster // escluster
+	es      *estest.Cluster   // escluster
+	stalls  map[string]func() // stall: node name -> detach strace
 }
 
 func clusterOf(ts *testscript.TestScript) *sshdtest.Cluster {
@@ -174,35 +175,35 @@ func nodeCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
 		ts.Fatalf("usage: node NAME stop|start|rotate-hostkey")
 	}
-	c := clusterOf(ts)
-	for _, n := range c.Nodes {
-		if n.Name != args[0] {
-			continue
-		}
-		switch args[1] {
-		case "stop":
-			n.Stop()
-		case "start":
-			ts.Check(n.Start())
-		case "rotate-hostkey":
-			ts.Check(n.RotateHostKey())
-		default:
-			ts.Fatalf("unknown node action %q", args[1])
-		}
-		return
+	n := nodeNamed(ts, args[0])
+	switch args[1] {
+	case "stop":
+		n.Stop()
+	case "start":
+		ts.Check(n.Start())
+	case "rotate-hostkey":
+		ts.Check(n.RotateHostKey())
+	default:
+		ts.Fatalf("unknown node action %q", args[1])
 	}
-	ts.Fatalf("no node %s", args[0])
+}
+
+// nodeNamed is the cluster's node called name.
+func nodeNamed(ts *testscript.TestScript, name string) *sshdtest.Node {
+	for _, n := range clusterOf(ts).Nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	ts.Fatalf("no node %s", name)
+	return nil
 }
 
 // nodeLogCmd is "nodelog NAME": the node's sshd log becomes stdout, so
 // that scripts can assert on what the server saw.
 func nodeLogCmd(ts *testscript.TestScript, neg bool, args []string) {
-	c := clusterOf(ts)
-	for _, n := range c.Nodes {
-		if n.Name == args[0] {
-			ts.Stdout().Write([]byte(n.Log()))
-			return
-		}
+	if len(args) != 1 {
+		ts.Fatalf("usage: nodelog NAME")
 	}
-	ts.Fatalf("no node %s", args[0])
+	ts.Stdout().Write([]byte(nodeNamed(ts, args[0]).Log()))
 }

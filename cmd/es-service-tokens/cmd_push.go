@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
+	"github.com/es-service-tokens/es-service-tokens/internal/localproc"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/sync/nodelock"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
@@ -90,10 +91,13 @@ func summarizePush(results []push.Result) (summary map[string]int, ok bool) {
 }
 
 // lockHolder is who this run is, as written into the lock it takes on
-// each node: the node's other writers see it in "locked by ...".
+// each node: the node's other writers see it in "locked by ...", and a
+// later run on this host can prove it ended (HostID, ProcStart).
 func (t *tool) lockHolder() nodelock.Holder {
 	host, _ := os.Hostname()
-	return nodelock.Holder{User: t.login(), Host: host, PID: os.Getpid(), Started: time.Now().UTC().Truncate(time.Second)}
+	self := localproc.Self()
+	return nodelock.Holder{User: t.login(), Host: host, PID: self.PID, Started: time.Now().UTC().Truncate(time.Second),
+		HostID: self.HostID, ProcStart: self.Start}
 }
 
 // finishCommand is the push that completes a revocation on the nodes

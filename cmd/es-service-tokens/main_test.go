@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -89,6 +90,19 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 		"nodelog":   nodeLogCmd,
 		"waitfile":  waitFileCmd,
 		"gone":      goneCmd,
+		"stall":     stallCmd,
+		"unstall":   unstallCmd,
+		"waitfor":   waitforCmd,
+		// mksocket PATH: a Unix socket file at PATH, nobody listening.
+		"mksocket": func(ts *testscript.TestScript, neg bool, args []string) {
+			if neg || len(args) != 1 {
+				ts.Fatalf("usage: mksocket PATH")
+			}
+			l, err := net.ListenUnix("unix", &net.UnixAddr{Name: ts.MkAbs(args[0]), Net: "unix"})
+			ts.Check(err)
+			l.SetUnlinkOnClose(false)
+			l.Close()
+		},
 		// filemode PATH MODE: the file's permission bits are MODE (octal).
 		"filemode": func(ts *testscript.TestScript, neg bool, args []string) {
 			if len(args) != 2 {

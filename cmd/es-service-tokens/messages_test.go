@@ -232,6 +232,14 @@ var remedies = map[string]string{
 	"lock: read %s: %w":                      part,
 	"lock: cannot create %s (hard link): %w": part,
 	"lock: take over %s: %w":                 part,
+	"stopped before the lock was taken: %w":  part, // interrupted or out of time: the kind says which
+	"lock: %s is %s, where this tool keeps its lock file (a regular file it makes and removes); remove it from the node (nothing of es-service-tokens makes one), then run again": "remove it from the node",
+	// localproc: a process this host cannot look at is "unknown", and its
+	// lock is waited for; the error is quoted in that reason at most.
+	"/proc/%d/stat: no command name":    part,
+	"/proc/%d/stat: %d fields":          part,
+	"kern.proc.pid %d: no such process": part,
+	"not supported on this system":      internal, // Self then names no host, and every lock waits for its lease
 	"locked: this run's lock on the node was taken over (%s), so nothing was renamed": part, // the push report says to run again
 	"%s already exists; pull never overwrites a file: give a new path":                "give a new path",
 	"the node has no backup of %s (backups: N in the inventory keeps them)":           "backups: N in the inventory",

@@ -1,5 +1,6 @@
 // Package fleet runs one task per item (per node, for push and check), a
-// bounded number at a time, each under its own deadline, retrying failures
+// bounded number at a time, each under its own deadline (which stops
+// while the item waits for another run, see Pause), retrying failures
 // that happened before anything was written. An item that fails never
 // holds up or stops the others. It knows nothing of what an item is.
 package fleet
@@ -58,8 +59,9 @@ func Run[T, R any](ctx context.Context, items []T, name func(T) string, opts Opt
 				defer func() { <-sem }()
 			case <-ctx.Done(): // the task sees the cancelled context and fails fast
 			}
-			nctx, cancel := context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("no result within %v (--timeout)", opts.Timeout))
+			clk, cancel := newClock(ctx, opts.Timeout, fmt.Errorf("no result within %v (--timeout)", opts.Timeout))
 			defer cancel()
+			var nctx context.Context = clk
 			if opts.Steps != nil {
 				nctx = steps.With(nctx, func(step string, d time.Duration) { opts.Steps(name(item), step, d) })
 			}

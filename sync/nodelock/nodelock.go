@@ -28,6 +28,7 @@ import (
 	"path"
 	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/localproc"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
 )
@@ -38,7 +39,10 @@ type FS interface {
 	WriteNew(path string, data []byte) error
 	// Link makes newname a hard link to oldname; it fails if newname exists.
 	Link(oldname, newname string) error
-	// ReadFile returns a file's content and modification time.
+	// ReadFile returns a regular file's content and modification time.
+	// Anything else at path fails with a *remotefile.NotRegularError
+	// before it is opened (a FIFO would block the open), and what was
+	// opened is checked again on its handle.
 	ReadFile(path string) ([]byte, time.Time, error)
 	// Rename replaces newname atomically (posix-rename).
 	Rename(oldname, newname string) error
@@ -55,6 +59,15 @@ type Holder struct {
 	PID          int       `json:"pid"`
 	Started      time.Time `json:"started"`
 	LeaseSeconds float64   `json:"lease_seconds"`
+	// HostID and ProcStart name the holder's process (internal/localproc),
+	// so that a run on the same host can prove it has ended.
+	HostID    string `json:"host_id,omitempty"`
+	ProcStart string `json:"proc_start,omitempty"`
+}
+
+// process is the holder's process, for localproc.
+func (h Holder) process() localproc.Process {
+	return localproc.Process{HostID: h.HostID, PID: h.PID, Start: h.ProcStart}
 }
 
 func (h Holder) String() string {
@@ -76,11 +89,15 @@ func IsLockFile(target, name string) bool {
 
 // Options say who is locking and how.
 type Options struct {
-	Me    Holder        // User, Host, PID, Started; ID is made here
+	// Me is who is locking: User, Host, PID, Started, and HostID and
+	// ProcStart where this system can tell them (localproc.Self); ID is
+	// made here.
+	Me    Holder
 	Lease time.Duration // how long the lock stays valid without its holder
 	// Break takes over a lock held by a live run at once.
 	Break bool
-	// WaitUntil is when to stop waiting for a live lock.
+	// WaitUntil is when to stop waiting for a live lock. A lock whose
+	// lease ends before then is waited for to its end, then taken over.
 	WaitUntil time.Time
 	// Poll is the first interval between looks at a live lock (default
 	// 200ms); it doubles up to 2s.
@@ -95,14 +112,21 @@ type Lock struct {
 	// NodeTime is the node's clock when the lock was taken: the lock
 	// file's modification time.
 	NodeTime time.Time
-	// TookOver names the holder whose lock was taken over (expired or
-	// broken), for a warning; empty when the lock was free.
+	// TookOver names the holder whose lock was taken over (ended, expired
+	// or broken), for a warning; empty when the lock was free.
 	TookOver string
+	// own is this run's own lock file when it could not be removed after
+	// linking; Release tries again.
+	own string
 }
 
-// Acquire takes the lock of target, waiting for a live holder until
-// opts.WaitUntil and taking over an expired one (or any, with Break).
-// It fails with kind failure.Locked naming the holder.
+// Acquire takes the lock of target: at once when it is free or its
+// holder has provably ended (a run on this host whose process is gone),
+// after its lease when it has one that ends before opts.WaitUntil, at
+// once with Break. It fails with kind failure.Locked naming the holder,
+// and with kind failure.Refused when something other than a regular file
+// is at the lock's path. A failed Acquire removes the file it made; when
+// it cannot (the connection died), LeftBehind(err) names it.
 func Acquire(ctx context.Context, fsys FS, target string, opts Options) (*Lock, error) {
 	me, content, err := lockContent(opts)
 	if err != nil {
@@ -117,11 +141,41 @@ func Acquire(ctx context.Context, fsys FS, target string, opts Options) (*Lock, 
 	if err := writeOwn(fsys, target, a.mine, content); err != nil {
 		return nil, err
 	}
-	defer fsys.Remove(a.mine)
-	if a.nodeNow, err = nodeClock(fsys, a.mine); err != nil {
+	lk, err := a.start(ctx)
+	if rmErr := fsys.Remove(a.mine); rmErr != nil {
+		if err != nil {
+			return nil, &leftBehind{err, a.mine}
+		}
+		lk.own = a.mine
+	}
+	return lk, err
+}
+
+// start reads the node's clock, then waits for the lock.
+func (a *acquirer) start(ctx context.Context) (*Lock, error) {
+	var err error
+	if a.nodeNow, err = nodeClock(a.fsys, a.mine); err != nil {
 		return nil, err
 	}
 	return a.wait(ctx)
+}
+
+// leftBehind is a failed Acquire whose own lock file stayed on the node.
+type leftBehind struct {
+	error
+	path string
+}
+
+func (e *leftBehind) Unwrap() error { return e.error }
+
+// LeftBehind is the path of the file a failed Acquire made and could not
+// remove, for the caller to remove over a new connection; empty if none.
+func LeftBehind(err error) string {
+	var lb *leftBehind
+	if errors.As(err, &lb) {
+		return lb.path
+	}
+	return ""
 }
 
 // lockContent is this run's lock file: who it is, a fresh ID, and the
@@ -171,27 +225,28 @@ type acquirer struct {
 	lk       *Lock  // what Acquire returns once linked
 	nodeNow  func() time.Time
 	poll     time.Duration
-	// The live holder last seen and when its lease ends, for the failure
-	// after waiting in vain.
+	// The live holder last seen, when its lease ends, and what this host
+	// knows of its process, for the failure after waiting in vain.
 	lastHolder Holder
 	lastEnd    time.Time
+	lastState  string
 }
 
 // wait tries until the lock is this run's, the wait is over, or ctx ends.
 func (a *acquirer) wait(ctx context.Context) (*Lock, error) {
 	for {
 		if err := ctx.Err(); err != nil {
-			if a.lastHolder.ID != "" || a.lastHolder.User != "" {
-				return nil, a.locked(err)
-			}
-			return nil, err
+			return nil, a.stopped(err)
 		}
 		lk, pause, err := a.try()
+		if err != nil && ctx.Err() != nil {
+			return nil, a.stopped(ctx.Err()) // the request failed because the run stopped
+		}
 		if lk != nil || err != nil {
 			return lk, err
 		}
-		if pause {
-			if err := a.sleep(ctx); err != nil {
+		if pause > 0 {
+			if err := a.sleep(ctx, pause); err != nil {
 				return nil, err
 			}
 		}
@@ -199,21 +254,32 @@ func (a *acquirer) wait(ctx context.Context) (*Lock, error) {
 }
 
 // try is one round: link this run's file to the lock's name, or judge
-// the lock in the way. With neither a lock nor an error, pause says
-// whether to wait before the next round.
-func (a *acquirer) try() (lk *Lock, pause bool, err error) {
+// the lock in the way. With neither a lock nor an error, pause is how
+// long to wait before the next round (zero: go on at once).
+func (a *acquirer) try() (lk *Lock, pause time.Duration, err error) {
 	if a.fsys.Link(a.mine, a.lockPath) == nil {
-		return a.held(""), false, nil
+		return a.held(""), 0, nil
 	}
 	seen, mtime, err := a.fsys.ReadFile(a.lockPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		lk, err := a.vanished()
-		return lk, false, err
+		return lk, 0, err
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("lock: read %s: %w", a.lockPath, err)
+		return nil, 0, a.unreadable(err)
 	}
 	return a.judge(seen, mtime)
+}
+
+// unreadable is the failure for a lock path that cannot be read: anything
+// but a regular file there is named at once, with the fix.
+func (a *acquirer) unreadable(err error) error {
+	var nr *remotefile.NotRegularError
+	if errors.As(err, &nr) {
+		return failure.New(failure.Refused, fmt.Errorf("lock: %s is %s, where this tool keeps its lock file (a regular file it makes and removes); remove it from the node (nothing of es-service-tokens makes one), then run again",
+			a.lockPath, nr.What()))
+	}
+	return fmt.Errorf("lock: read %s: %w", a.lockPath, err)
 }
 
 // vanished handles a link that failed with no lock to read: released
@@ -232,28 +298,52 @@ func (a *acquirer) vanished() (*Lock, error) {
 }
 
 // judge decides about a lock held by another run (its content seen, its
-// file's modification time mtime): take it over when it has expired or
-// Break says so, else wait for it while there is time.
-func (a *acquirer) judge(seen []byte, mtime time.Time) (lk *Lock, pause bool, err error) {
+// file's modification time mtime): take it over when its holder has
+// provably ended, its lease has run out, or Break says so; else wait for
+// it while there is time, to the end of its lease at most.
+func (a *acquirer) judge(seen []byte, mtime time.Time) (lk *Lock, pause time.Duration, err error) {
 	h, lease := holderOf(seen, mtime, a.opts.Lease)
-	a.lastHolder, a.lastEnd = h, mtime.Add(lease)
-	expired := a.nodeNow().After(a.lastEnd)
-	if !expired && !a.opts.Break {
-		if !time.Now().Add(a.poll).Before(a.opts.WaitUntil) {
-			return nil, false, a.locked(nil)
+	verdict, state := localproc.Check(h.process())
+	a.lastHolder, a.lastEnd, a.lastState = h, mtime.Add(lease), state
+	left := a.lastEnd.Sub(a.nodeNow())
+	var how string
+	switch {
+	case verdict == localproc.Ended:
+		how = fmt.Sprintf("took over the lock of %s: that run has ended (%s)", h, state)
+	case left < 0:
+		how = fmt.Sprintf("took over the expired lock of %s (lease %s)", h, lease.Round(time.Second))
+	case a.opts.Break:
+		how = fmt.Sprintf("took over the live lock of %s (lease %s)", h, lease.Round(time.Second))
+	default:
+		// Look again after the poll interval, or right after the lease
+		// ends if that is sooner.
+		pause = min(a.poll, left+10*time.Millisecond)
+		if !time.Now().Add(pause).Before(a.opts.WaitUntil) {
+			return nil, 0, a.locked(nil)
 		}
-		return nil, true, nil
+		return nil, pause, nil
 	}
 	took, err := takeOver(a.fsys, a.lockPath, a.mine, seen)
 	if err != nil || !took {
 		// Not taken: another run moved it first; look again after a pause.
-		return nil, true, err
+		return nil, a.poll, err
 	}
-	how := "expired"
-	if !expired {
-		how = "live"
+	if validID(h.ID) {
+		// The old holder's own file, left if it was killed right after
+		// linking it: only that run makes a file of this name.
+		a.fsys.Remove(a.lockPath + "." + h.ID)
 	}
-	return a.held(fmt.Sprintf("took over the %s lock of %s (lease %s)", how, h, lease.Round(time.Second))), false, nil
+	return a.held(how), 0, nil
+}
+
+// validID reports whether id is one lockContent makes, so that a name
+// built from a lock's content stays inside the directory.
+func validID(id string) bool {
+	if len(id) != 16 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil
 }
 
 // holderOf reads a lock's content. A lock this tool cannot read (another
@@ -279,23 +369,35 @@ func (a *acquirer) held(tookOver string) *Lock {
 	return a.lk
 }
 
-// locked is the failure after waiting in vain for the last holder seen.
+// locked is the failure after waiting in vain for the last holder seen,
+// or after being stopped while waiting (cause): what this host knows of
+// the holder, and when its lease ends.
 func (a *acquirer) locked(cause error) error {
-	msg := fmt.Sprintf("locked by %s: another es-service-tokens run is writing this node; try again when it ends (its lease ends %s; --break-lock takes it over)",
-		a.lastHolder, a.lastEnd.UTC().Format(time.RFC3339))
+	msg := fmt.Sprintf("locked by %s: %s; its lease ends %s", a.lastHolder, a.lastState, a.lastEnd.UTC().Format(time.RFC3339))
 	if cause != nil {
-		msg += " (" + cause.Error() + " while waiting)"
+		msg += " (stopped waiting: " + cause.Error() + ")"
+	} else {
+		msg += ", after this run stopped waiting: try again then (--break-lock takes it over now, if that run has ended)"
 	}
 	return failure.New(failure.Locked, errors.New(msg))
 }
 
-// sleep waits one poll interval, doubling it up to 2s for the next.
-func (a *acquirer) sleep(ctx context.Context) error {
-	t := time.NewTimer(a.poll)
+// stopped is the failure of a wait that ctx ended: locked by the holder
+// seen, if any was.
+func (a *acquirer) stopped(cause error) error {
+	if a.lastHolder.ID != "" || a.lastHolder.User != "" {
+		return a.locked(cause)
+	}
+	return fmt.Errorf("stopped before the lock was taken: %w", cause)
+}
+
+// sleep waits d, and doubles the poll interval up to 2s for the next.
+func (a *acquirer) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return a.locked(ctx.Err())
+		return a.stopped(ctx.Err())
 	case <-t.C:
 	}
 	a.poll = min(a.poll*2, 2*time.Second)
@@ -347,9 +449,13 @@ func (l *Lock) Verify(fsys FS) error {
 	}
 	who := "nobody holds it now"
 	var h Holder
-	if err == nil && json.Unmarshal(seen, &h) == nil {
+	var nr *remotefile.NotRegularError
+	switch {
+	case err == nil && json.Unmarshal(seen, &h) == nil:
 		who = "it is held by " + h.String()
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	case errors.As(err, &nr):
+		who = "its path is now " + nr.What()
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("lock: read %s: %w", l.path, err)
 	}
 	return failure.New(failure.Locked, fmt.Errorf("locked: this run's lock on the node was taken over (%s), so nothing was renamed", who))
@@ -357,9 +463,16 @@ func (l *Lock) Verify(fsys FS) error {
 
 // Release removes the lock if it is still this run's.
 func (l *Lock) Release(fsys FS) error {
+	if l.own != "" {
+		if err := fsys.Remove(l.own); err != nil {
+			return err
+		}
+		l.own = ""
+	}
 	seen, _, err := fsys.ReadFile(l.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	var nr *remotefile.NotRegularError
+	if errors.Is(err, fs.ErrNotExist) || errors.As(err, &nr) {
+		return nil // gone, or replaced by something that is not ours
 	}
 	if err != nil {
 		return err

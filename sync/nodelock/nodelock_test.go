@@ -3,6 +3,7 @@ package nodelock
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
+	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
 )
 
 // osFS is the local file system with the node's semantics: link fails on
@@ -37,16 +39,27 @@ func (osFS) Remove(p string) error {
 	}
 	return nil
 }
+
+// ReadFile refuses what is not a regular file before opening it, and
+// checks the opened handle, as remotefile.Conn does.
 func (osFS) ReadFile(p string) ([]byte, time.Time, error) {
-	b, err := os.ReadFile(p)
+	fi, err := os.Lstat(p)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	fi, err := os.Stat(p)
+	if !fi.Mode().IsRegular() {
+		return nil, time.Time{}, &remotefile.NotRegularError{Path: p, Mode: fi.Mode()}
+	}
+	f, err := os.Open(p)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	return b, fi.ModTime(), nil
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, time.Time{}, err
+	}
+	b, err := io.ReadAll(f)
+	return b, fi.ModTime(), err
 }
 
 func opts(user string, lease, wait time.Duration) Options {

@@ -112,21 +112,39 @@ func (p *Pusher) Push(ctx context.Context, nodes []*inventory.Node, req Request)
 // the node's sftp-server already received when the connection closes.
 const leaseMargin = 5 * time.Second
 
-// lockWaitReserve is what a node keeps of its --timeout for its own write
-// after waiting for another run's lock.
-const lockWaitReserve = 10 * time.Second
-
-func (p *Pusher) lockOptions(ctx context.Context) nodelock.Options {
+// lockOptions: the lease is this run's timeout and the margin, which
+// its connection to the node cannot outlive. A live lock is waited for
+// up to the same length, and a few seconds' slack for the node's clock as
+// read here, so that a lock left by a run with the same timeout that was
+// killed on another host is always outlasted and taken over when its lease
+// ends. The wait does not spend the timeout (fleet.Pause).
+func (p *Pusher) lockOptions() nodelock.Options {
 	timeout := p.Fleet.Timeout
 	if timeout <= 0 {
 		timeout = 60 * time.Second
 	}
-	wait := time.Now().Add(timeout)
-	if d, ok := ctx.Deadline(); ok {
-		wait = d
+	lease := timeout + leaseMargin
+	return nodelock.Options{Me: p.Me, Lease: lease, Break: p.BreakLock, WaitUntil: time.Now().Add(lease + lockSlack)}
+}
+
+// lockSlack is how much later than its own lease a run still waits for a
+// lock: the node's clock, as read here, is a second coarse.
+const lockSlack = 2 * time.Second
+
+// lock takes the node's lock. Waiting for another run's lock does not
+// count against the node's timeout; a failed attempt removes what it
+// left on the node over a new connection if its own has died.
+func (p *Pusher) lock(ctx context.Context, c *remotefile.Conn, n *inventory.Node) (*nodelock.Lock, error) {
+	opts := p.lockOptions()
+	resume := fleet.Pause(ctx, time.Until(opts.WaitUntil)+leaseMargin)
+	locked := steps.Start(ctx, "lock")
+	lk, err := nodelock.Acquire(ctx, c, n.Path, opts)
+	locked()
+	resume()
+	if left := nodelock.LeftBehind(err); left != "" {
+		p.fresh(n, func(fc *remotefile.Conn) error { return fc.Remove(left) })
 	}
-	reserve := min(lockWaitReserve, time.Until(wait)/2)
-	return nodelock.Options{Me: p.Me, Lease: timeout + leaseMargin, Break: p.BreakLock, WaitUntil: wait.Add(-reserve)}
+	return lk, err
 }
 
 func failed(ctx context.Context, err error) Result {
@@ -158,9 +176,7 @@ func (p *Pusher) node(ctx context.Context, c *remotefile.Conn, n *inventory.Node
 	if err := c.CheckAtomic(); err != nil {
 		return failed(ctx, err), false
 	}
-	locked := steps.Start(ctx, "lock")
-	lk, err := nodelock.Acquire(ctx, c, n.Path, p.lockOptions(ctx))
-	locked()
+	lk, err := p.lock(ctx, c, n)
 	if err != nil {
 		r := failed(ctx, err)
 		r.Reason += "; the node's file is unchanged"

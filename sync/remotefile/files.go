@@ -22,19 +22,64 @@ func (c *Conn) Link(oldname, newname string) error { return c.sftp.Link(oldname,
 // Rename replaces newname with oldname atomically (posix-rename@openssh.com).
 func (c *Conn) Rename(oldname, newname string) error { return c.sftp.PosixRename(oldname, newname) }
 
-// ReadFile returns a small file's content and modification time.
+// ReadFile returns a small regular file's content and modification time.
+// It looks before it opens, since opening a FIFO blocks until a writer
+// comes, and checks what it opened on the handle, since the name may have
+// changed in between: anything but a regular file is a *NotRegularError.
 func (c *Conn) ReadFile(p string) ([]byte, time.Time, error) {
+	fi, err := c.sftp.Lstat(p)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, time.Time{}, &NotRegularError{p, fi.Mode()}
+	}
 	f, err := c.sftp.Open(p)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
+	if fi, err = f.Stat(); err != nil {
 		return nil, time.Time{}, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, time.Time{}, &NotRegularError{p, fi.Mode()}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
 	return b, fi.ModTime(), err
+}
+
+// NotRegularError is something other than a regular file where a regular
+// file was expected.
+type NotRegularError struct {
+	Path string
+	Mode fs.FileMode
+}
+
+func (e *NotRegularError) Error() string { return e.Path + " is " + e.What() }
+
+// What names what the path is: "a named pipe (FIFO)", "a directory".
+func (e *NotRegularError) What() string { return FileType(e.Mode) }
+
+// FileType names the type of a file with mode m, for messages.
+func FileType(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "a regular file"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	}
+	return "not a regular file"
 }
 
 // Entry is a file found next to the target.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -142,5 +143,29 @@ func TestMismatches(t *testing.T) {
 	}
 	if got := Mismatches(State{}, Attrs{UID: 0, GID: 0, Mode: 0o640}, "bb", names); got != nil {
 		t.Errorf("a missing file: %v, want nothing (callers say missing)", got)
+	}
+}
+
+// ReadFile names anything but a regular file without opening it: a FIFO
+// would block the open until a writer came.
+func TestReadFileRefusesWhatIsNotARegularFile(t *testing.T) {
+	c, target := open(t, "", "")
+	dir := filepath.Dir(target)
+	fifo, sub, link := filepath.Join(dir, "fifo"), filepath.Join(dir, "dir"), filepath.Join(dir, "link")
+	os.WriteFile(target, []byte("x\n"), 0o600)
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(sub, 0o700)
+	os.Symlink(target, link)
+	for p, what := range map[string]string{fifo: "a named pipe (FIFO)", sub: "a directory", link: "a symbolic link"} {
+		_, _, err := c.ReadFile(p)
+		var nr *NotRegularError
+		if !errors.As(err, &nr) || nr.What() != what || err.Error() != p+" is "+what {
+			t.Errorf("ReadFile(%s) = %v", p, err)
+		}
+	}
+	if b, _, err := c.ReadFile(target); err != nil || string(b) != "x\n" {
+		t.Errorf("ReadFile(regular) = %q, %v", b, err)
 	}
 }

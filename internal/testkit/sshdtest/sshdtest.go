@@ -445,6 +445,17 @@ func (n *Node) Stop() {
 	n.cmd = nil
 }
 
+// PID is the node's sshd process (0 when stopped): its sessions are its
+// children, for tools that trace them (strace -f -p).
+func (n *Node) PID() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil {
+		return 0
+	}
+	return n.cmd.Process.Pid
+}
+
 // Start restarts a stopped node on the same address with the same host key.
 func (n *Node) Start() error { return n.start() }
 

@@ -1,0 +1,108 @@
+// Package localproc tells whether a process that once ran on this machine
+// has provably ended, so that a lock it left behind can be taken at once
+// rather than after its lease.
+//
+// A process is named by three things: its host, its pid and its start
+// time. The host is the running kernel and pid namespace, not the host
+// name: two containers from one image share a host name and even
+// /etc/machine-id, but not a pid namespace, and a pid means nothing
+// across them. The start time tells a pid that was reused by a new
+// process from the process that held it.
+//
+// Only "ended" is ever proved. Everything else (another host, a system
+// this package cannot question, a process it may not look at) is
+// Unknown, and a lock held by an unknown process waits for its lease.
+package localproc
+
+import (
+	"fmt"
+	"os"
+	"sync"
+)
+
+// Process names a process for later questions about it.
+type Process struct {
+	// HostID is the kernel instance and pid namespace the pid belongs to;
+	// empty where this system cannot tell.
+	HostID string
+	PID    int
+	// Start is the process's start time as the kernel keeps it (an opaque
+	// string, only ever compared); empty where this system cannot tell.
+	Start string
+}
+
+// Of names a running process of this host, as Self names this one.
+func Of(pid int) (Process, error) {
+	host, err := hostID()
+	if err != nil {
+		return Process{}, err
+	}
+	st, err := startOf(pid)
+	if err != nil {
+		return Process{}, err
+	}
+	return Process{HostID: host, PID: pid, Start: st.start}, nil
+}
+
+// Self is this process, with empty HostID and Start where this system
+// cannot tell (then no lock it holds can be proved abandoned, and it
+// waits for leases like any run on another host).
+var Self = sync.OnceValue(func() Process {
+	p, err := Of(os.Getpid())
+	if err != nil {
+		return Process{PID: os.Getpid()}
+	}
+	return p
+})
+
+// Verdict is what this machine knows of a process.
+type Verdict int
+
+// The verdicts.
+const (
+	// Unknown: it may be running (another host, or this system cannot
+	// question it).
+	Unknown Verdict = iota
+	// Running: its pid is a process started when it was.
+	Running
+	// Ended: no process has its pid, or a process started at another
+	// time has it now, or it is a zombie.
+	Ended
+)
+
+// Check tells whether p is still running, with the reason in words for a
+// message ("no process 4242 on this host").
+func Check(p Process) (Verdict, string) {
+	self := Self()
+	switch {
+	case self.HostID == "":
+		return Unknown, "this system cannot tell whether it is still running"
+	case p.HostID == "" || p.Start == "" || p.PID <= 0:
+		return Unknown, "its lock does not say which process it is"
+	case p.HostID != self.HostID:
+		return Unknown, "it ran on another host (or container), where this run cannot look"
+	}
+	if !exists(p.PID) {
+		return Ended, fmt.Sprintf("no process %d on this host", p.PID)
+	}
+	st, err := startOf(p.PID)
+	if err != nil {
+		if !exists(p.PID) { // it ended between the two looks
+			return Ended, fmt.Sprintf("no process %d on this host", p.PID)
+		}
+		return Unknown, fmt.Sprintf("process %d cannot be looked at (%v)", p.PID, err)
+	}
+	switch {
+	case st.start != p.Start:
+		return Ended, fmt.Sprintf("pid %d is now another process", p.PID)
+	case st.zombie:
+		return Ended, fmt.Sprintf("process %d has exited", p.PID)
+	}
+	return Running, fmt.Sprintf("process %d is still running on this host", p.PID)
+}
+
+// start is what the kernel says of a live pid.
+type start struct {
+	start  string
+	zombie bool // ended, not yet reaped by its parent
+}
