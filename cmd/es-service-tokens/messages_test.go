@@ -338,7 +338,12 @@ var remedies = map[string]string{
 	// wrapped with the option or inventory key.
 	"--max-age judges the tokens of the cluster's local file: drop --against, or drop --max-age": "drop --against, or drop --max-age",
 	"--comment %s: %v": part, // the comment's own problem and its remedy follow
-	"a git conflict marker (%s): finish the merge by hand, keeping both sides' records": "finish the merge by hand",
+	// sync/rotate: the state directory that keeps a successor's secret.
+	"state directory %s is not a directory: move it away":                                                                     "move it away",
+	"state directory %s belongs to uid %d, not to this user: give each user their own":                                        "give each user their own",
+	"state directory %s has mode %04o: others could read the secrets kept there; chmod 700 %s":                                "chmod 700",
+	"%s is not a service account Elasticsearch knows: no token of it authenticates, so there is nothing to renew (delete it)": "(delete it)",
+	"a git conflict marker (%s): finish the merge by hand, keeping both sides' records":                                       "finish the merge by hand",
 	"not a JSON object (%v)":                            part,
 	"no \"token\": every record names its token":        part,
 	"not a string":                                      part,

@@ -1,0 +1,77 @@
+package rotate
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A kept secret lives in a private file until forgotten, by file and
+// token: two tokens files' rotations never see each other's.
+func TestStateDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	s := StateDir{Dir: dir, File: "/etc/a/service_tokens"}
+	if _, ok := s.Held("elastic/kibana/k"); ok {
+		t.Fatal("held before kept")
+	}
+	if err := s.Keep("elastic/kibana/k", "AAEAAsecret"); err != nil {
+		t.Fatal(err)
+	}
+	if b, ok := s.Held("elastic/kibana/k"); !ok || b != "AAEAAsecret" {
+		t.Fatalf("Held = %q, %v", b, ok)
+	}
+	other := StateDir{Dir: dir, File: "/etc/b/service_tokens"}
+	if _, ok := other.Held("elastic/kibana/k"); ok {
+		t.Fatal("another file's rotation sees the secret")
+	}
+	fi, _ := os.Stat(dir)
+	ents, _ := os.ReadDir(dir)
+	if fi.Mode().Perm() != 0o700 || len(ents) != 1 {
+		t.Fatalf("dir mode %v, %d entries", fi.Mode().Perm(), len(ents))
+	}
+	if info, _ := ents[0].Info(); info.Mode().Perm() != 0o600 || strings.Contains(ents[0].Name(), "kibana") {
+		t.Fatalf("kept as %s, mode %v", ents[0].Name(), info.Mode().Perm())
+	}
+	if err := s.Forget("elastic/kibana/k"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Held("elastic/kibana/k"); ok {
+		t.Fatal("held after forget")
+	}
+	if err := s.Forget("elastic/kibana/k"); err != nil {
+		t.Fatalf("forgetting twice: %v", err)
+	}
+}
+
+// A state directory others could read is refused before any secret is
+// written there.
+func TestStateDirMustBePrivate(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	err := StateDir{Dir: dir, File: "f"}.Keep("elastic/kibana/k", "x")
+	if err == nil || !strings.Contains(err.Error(), "chmod 700") {
+		t.Fatalf("err = %v", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatal("a secret was written")
+	}
+}
+
+// Two runs on one host take turns: the second sees the first's lock.
+func TestStateDirLock(t *testing.T) {
+	s := StateDir{Dir: filepath.Join(t.TempDir(), "state"), File: "f"}
+	unlock, busy, err := s.Lock()
+	if err != nil || busy {
+		t.Fatalf("first lock: %v %v", busy, err)
+	}
+	if _, busy, err := s.Lock(); err != nil || !busy {
+		t.Fatalf("second lock: busy %v, %v", busy, err)
+	}
+	unlock()
+	u2, busy, err := s.Lock()
+	if err != nil || busy {
+		t.Fatalf("after unlock: %v %v", busy, err)
+	}
+	u2()
+}
