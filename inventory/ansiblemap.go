@@ -23,6 +23,7 @@ var ansibleVars = []struct {
 	{"port", []string{"ansible_port", "ansible_ssh_port"}},
 	{"user", []string{"ansible_user", "ansible_ssh_user"}},
 	{"identity_file", []string{"ansible_ssh_private_key_file", "ansible_private_key_file"}},
+	{"certificate_file", []string{"es_service_tokens_certificate_file"}},
 	{"sudo", []string{"ansible_become"}},
 	{"path", []string{"es_service_tokens_path"}},
 	{"owner", []string{"es_service_tokens_owner"}},
@@ -325,7 +326,7 @@ func (r *resolver) ansibleVarsLayer(h ansible.Host) (layer, error) {
 
 // sshOptionKeys map the ssh options this tool applies to node settings.
 var sshOptionKeys = map[string]string{
-	"HostName": "hostname", "User": "user", "Port": "port", "IdentityFile": "identity_file",
+	"HostName": "hostname", "User": "user", "Port": "port", "IdentityFile": "identity_file", "CertificateFile": "certificate_file",
 	"IdentitiesOnly": "identities_only", "ProxyJump": "jump", "ProxyCommand": "proxy_command", "UserKnownHostsFile": "known_hosts",
 	"GlobalKnownHostsFile": "global_known_hosts", "StrictHostKeyChecking": "host_key_check",
 	"ConnectTimeout": "connect_timeout", "ServerAliveInterval": "server_alive_interval",
@@ -443,11 +444,11 @@ func (a *sshArgReader) switches(w string) {
 }
 
 // set records an option as its setting. ssh keeps the first value of an
-// option, and every IdentityFile.
+// option, and every IdentityFile and CertificateFile.
 func (a *sshArgReader) set(opt sshconfig.Value) {
 	key := sshOptionKeys[opt.Key]
 	s, ok := a.l[key]
-	if ok && key != "identity_file" {
+	if ok && key != "identity_file" && key != "certificate_file" {
 		return
 	}
 	// ssh uses the first of ProxyJump and ProxyCommand it is given.

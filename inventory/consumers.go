@@ -77,7 +77,7 @@ var consumerKeys = []string{"token", "kibana_keystore", "setting", "file", "env_
 
 // connectionKeys are the node settings a consumer takes: how to reach and
 // log in to its machine. The defaults: section gives consumers these only.
-var connectionKeys = []string{"host", "port", "user", "identity_file", "known_hosts", "host_key_check",
+var connectionKeys = []string{"host", "port", "user", "identity_file", "certificate_file", "known_hosts", "host_key_check",
 	"connect_timeout", "jump", "sudo", "sftp_server"}
 
 // envKeyRE is a variable name systemd accepts in an EnvironmentFile.

@@ -53,13 +53,17 @@ type Inventory struct {
 
 // Endpoint is where and as whom to log in.
 type Endpoint struct {
-	Alias           string // the name looked up in ssh_config
-	Host            string // address to dial
-	Port            int
-	User            string
-	IdentityFiles   []string
-	IdentitiesOnly  bool
-	KnownHostsFiles []string // the first is where accept-new records keys
+	Alias         string // the name looked up in ssh_config
+	Host          string // address to dial
+	Port          int
+	User          string
+	IdentityFiles []string
+	// CertificateFiles are user certificates to log in with, each paired
+	// with the identity file or agent key that holds its private key. Empty:
+	// KEY-cert.pub beside each identity file is used, as ssh does.
+	CertificateFiles []string
+	IdentitiesOnly   bool
+	KnownHostsFiles  []string // the first is where accept-new records keys
 	// GlobalKnownHostsFiles are read too, never written (ssh's
 	// GlobalKnownHostsFile).
 	GlobalKnownHostsFiles []string

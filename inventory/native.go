@@ -11,7 +11,7 @@ import (
 
 // nodeKeys are the settings a node and the defaults may hold.
 var nodeKeys = map[string]bool{
-	"host": true, "port": true, "user": true, "identity_file": true, "known_hosts": true,
+	"host": true, "port": true, "user": true, "identity_file": true, "certificate_file": true, "known_hosts": true,
 	"host_key_check": true, "connect_timeout": true, "jump": true, "path": true, "owner": true,
 	"group": true, "mode": true, "sudo": true, "sftp_server": true, "backups": true, "es_node_name": true, "es_http_url": true,
 }

@@ -55,7 +55,7 @@ type resolver struct {
 }
 
 // settingKeys are the per-node settings, in the order nodes prints them.
-var settingKeys = []string{"host", "port", "user", "identity_file", "known_hosts", "host_key_check",
+var settingKeys = []string{"host", "port", "user", "identity_file", "certificate_file", "known_hosts", "host_key_check",
 	"connect_timeout", "jump", "path", "owner", "group", "mode", "sudo", "sftp_server", "backups", "es_node_name", "es_http_url"}
 
 // errUnset makes a value count as not given, so that the next source is
@@ -222,6 +222,9 @@ func (r *resolver) endpoint(l *ladder, jump string) Endpoint {
 		l.err = l.fail("user", setting{}, "no login user")
 	}
 	ep.IdentityFiles = get(l, "identity_file", "IdentityFile", r.identityFiles(tk), nil, "ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa")
+	// Certificate files are found as identity files are (ssh's missing
+	// ones skipped).
+	ep.CertificateFiles = get(l, "certificate_file", "CertificateFile", r.identityFiles(tk), nil, "none: KEY-cert.pub beside each identity file, if there is one")
 	ep.IdentitiesOnly = get(l, "identities_only", "IdentitiesOnly", yesNo, false, "built-in default")
 	ep.KnownHostsFiles = get(l, "known_hosts", "UserKnownHostsFile", r.knownHosts(tk), []string{filepath.Join(r.opts.Home, ".ssh", "known_hosts")}, "built-in default")
 	ep.GlobalKnownHostsFiles = get(l, "global_known_hosts", "GlobalKnownHostsFile", globalKnownHosts, DefaultGlobalKnownHosts, "built-in default")
@@ -267,6 +270,9 @@ func (r *resolver) hop(spec string, node Endpoint, sc *sshconfig.Config, first b
 	}
 	if len(node.IdentityFiles) > 0 {
 		inherit["identity_file"] = setting{value: node.IdentityFiles[0], origin: "the node's", final: true}
+	}
+	if len(node.CertificateFiles) > 0 {
+		inherit["certificate_file"] = setting{value: node.CertificateFiles[0], list: node.CertificateFiles, origin: "the node's", final: true}
 	}
 	var err error
 	l := &ladder{r: r, alias: host, ssh: sc, layers: []layer{own}, below: inherit, origin: map[string]string{},
@@ -451,6 +457,9 @@ func (r *resolver) hostKeyCheck(s setting) (string, error) {
 func (r *resolver) pathList(tk *tokens, fromSSH func(setting) ([]string, error)) func(setting) ([]string, error) {
 	return func(s setting) ([]string, error) {
 		if s.final {
+			if len(s.list) > 0 {
+				return s.list, nil
+			}
 			return []string{s.value}, nil
 		}
 		if !s.ssh {

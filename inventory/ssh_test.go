@@ -150,3 +150,39 @@ func TestProxyProgram(t *testing.T) {
 		}
 	}
 }
+
+// Certificate files as ssh reads them: CertificateFile accumulates, tokens
+// and ~ expanded, missing files skipped; the inventory's certificate_file is
+// relative to the inventory; Ansible has its variable and -o CertificateFile.
+func TestCertificateFiles(t *testing.T) {
+	home := t.TempDir()
+	write(t, home, ".ssh/c-alice", "not parsed by the inventory")
+	write(t, home, ".ssh/c2", "not parsed by the inventory")
+	cases := []struct {
+		name, inv, ssh string
+		want           []string
+	}{
+		{"ssh_config", "nodes: [{name: a}]", "Host a\n  CertificateFile ~/.ssh/c-%r\n  CertificateFile ~/.ssh/missing\nHost *\n  CertificateFile ~/.ssh/c2\n",
+			[]string{home + "/.ssh/c-alice", home + "/.ssh/c2"}},
+		{"native", "defaults: {certificate_file: certs/c.pub}\nnodes: [{name: a}]", "Host *\n  CertificateFile ~/.ssh/c2\n", []string{"/certs/c.pub"}},
+		{"Ansible variable", "all:\n  hosts:\n    a:\n      es_service_tokens_certificate_file: c.pub\n", "", []string{"/c.pub"}},
+		{"Ansible -o", "all:\n  vars:\n    ansible_ssh_common_args: -o CertificateFile=~/.ssh/c-alice -o CertificateFile=~/.ssh/c2\n  hosts:\n    a:\n", "",
+			[]string{home + "/.ssh/c-alice", home + "/.ssh/c2"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			checkFirstNode(t, c.inv, c.ssh, Options{Home: home}, func(n *Node) (any, any) {
+				got := n.CertificateFiles
+				if len(got) == 1 && len(c.want) == 1 && strings.HasPrefix(c.want[0], "/") && !strings.HasPrefix(c.want[0], home) {
+					// relative to the inventory, in a temporary directory
+					return strings.HasSuffix(got[0], c.want[0]) && filepath.IsAbs(got[0]), true
+				}
+				return got, c.want
+			})
+		})
+	}
+	// A bastion inherits the node's certificates with its key.
+	checkFirstNode(t, "defaults: {certificate_file: c.pub, identity_file: k}\nnodes: [{name: a, jump: b}]", "", Options{Home: home}, func(n *Node) (any, any) {
+		return n.Jump[0].CertificateFiles, n.CertificateFiles
+	})
+}

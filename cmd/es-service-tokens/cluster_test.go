@@ -31,7 +31,7 @@ func (s scriptTB) TempDir() string {
 
 // clusterCmd is the script command
 //
-//	cluster [-user U] [-sudo] [-sftp-server P] [-readonly N] [-tmpfs N:BYTES] [-hung] [-owner O] [-group G] N
+//	cluster [-user U] [-sudo] [-sftp-server P] [-readonly N] [-tmpfs N:BYTES] [-hung] [-owner O] [-group G] [-bastion] [-user-ca FILE] N
 //
 // It starts N real sshd nodes (es-1 ... es-N), writes cluster.yml in $WORK
 // and sets NODEi_CONF (the host's view of node i's config directory),
@@ -50,6 +50,7 @@ func clusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 	group := fs.String("group", "elasticsearch", "group to enforce")
 	sftpServer := fs.String("sftp-server", "", "sftp_server for sudo")
 	bastion := fs.Bool("bastion", false, "add a node named bastion that every node is reached through")
+	userCA := fs.String("user-ca", "", "FILE: the nodes accept user certificates signed by the CA keys in FILE")
 	ts.Check(fs.Parse(args))
 	if fs.NArg() != 1 {
 		ts.Fatalf("usage: cluster [options] N")
@@ -74,6 +75,9 @@ func clusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		if i == n {
 			o.LogLevel = "DEBUG1" // logs each direct-tcpip channel it forwards
+		}
+		if *userCA != "" {
+			o.TrustedUserCAKeys = ts.MkAbs(*userCA)
 		}
 	}})
 	nodes := c.Nodes[:n]

@@ -272,8 +272,20 @@ var remedies = map[string]string{
 	"ProxyCommand holds %%%c, which ssh does not expand there: use %%h, %%k, %%n, %%p, %%r or %%%% (a literal %%)":                                                      "use %%h",
 	// How a ProxyCommand ended, then its own words on stderr (nc: connect
 	// ... refused, ssh: Permission denied), which say what to fix.
-	"%s; its stderr: %s":             part,
-	"%s; it wrote nothing on stderr": part,
+	"certificate %s does not exist: fix certificate_file":                                                                                                 "fix certificate_file",
+	"certificate %s is not an OpenSSH certificate: sign the public key with ssh-keygen -s CA_KEY":                                                         "ssh-keygen -s",
+	"certificate %s is a host certificate; logging in needs a user certificate (ssh-keygen -s without -h)":                                                "ssh-keygen -s",
+	"certificate %s is for key %s %s, which no identity file or ssh-agent key holds: set identity_file to that key, or add it to ssh-agent (ssh-add KEY)": "set identity_file",
+	// The certificate's path, then validity(): "expired at T (valid from A
+	// to B): get a new one from your SSH CA" or "is not valid yet (...):
+	// check this machine's clock, or wait".
+	"certificate %s %s": part,
+	// The keys offered, then certHints: whom a certificate is for ("log in
+	// as one of them (user), or get a certificate for U from your SSH CA"),
+	// or its validity (as above).
+	"%s@%s refused every key offered (%s); %s": part,
+	"%s; its stderr: %s":                       part,
+	"%s; it wrote nothing on stderr":           part,
 	"no SSH handshake within %v: the node accepted the connection but did not answer":          part, // unreachable: the node's sshd hangs
 	"%s@%s refused every key offered (%s); check identity_file and the node's authorized_keys": "check identity_file",
 

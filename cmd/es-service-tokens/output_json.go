@@ -185,6 +185,9 @@ type nodeView struct {
 	// ProxyProgram is the program of the node's ProxyCommand, "" without
 	// one; its arguments are never shown, they may hold a secret.
 	ProxyProgram string `json:"proxy_command_program,omitempty"`
+	// CertificateFiles are the user certificates configured; none means
+	// KEY-cert.pub beside each identity file, when there is one.
+	CertificateFiles []string `json:"certificate_files"`
 }
 
 // esView is the inventory's elasticsearch section in nodes' output: where
@@ -221,6 +224,7 @@ func view(n *inventory.Node) nodeView {
 	if n.ProxyCommand != "" {
 		v.ProxyProgram = n.ProxyProgram()
 	}
+	v.CertificateFiles = append([]string{}, n.CertificateFiles...)
 	for _, h := range n.Jump {
 		v.Jump = append(v.Jump, h.User+"@"+h.Address())
 	}

@@ -79,6 +79,9 @@ func printNodes(w io.Writer, inv *inventory.Inventory, views []nodeView) {
 		row("port", fmt.Sprint(v.Port))
 		row("user", v.User)
 		row("identity_file", orDash(strings.Join(v.IdentityFiles, " ")))
+		if len(v.CertificateFiles) > 0 {
+			row("certificate_file", strings.Join(v.CertificateFiles, " "))
+		}
 		row("known_hosts", strings.Join(v.KnownHosts, " "))
 		row("global_known_hosts", orDash(strings.Join(v.GlobalKnownHosts, " ")))
 		row("host_key_check", v.HostKeyCheck)

@@ -16,14 +16,17 @@ import (
 // is checked again and again until it holds or this much time has passed.
 const scriptDeadline = 30 * time.Second
 
-// waitFileCmd is "waitfile FILE": wait until FILE exists and is not empty
-// (a process in the background has written it).
+// waitFileCmd is "waitfile FILE": wait until FILE exists and is not empty,
+// or is a socket (a process in the background has written it, or listens).
 func waitFileCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: waitfile FILE")
 	}
 	deadline := time.Now().Add(scriptDeadline)
 	for {
+		if st, err := os.Stat(ts.MkAbs(args[0])); err == nil && st.Mode().Type() == os.ModeSocket {
+			return
+		}
 		if b, err := os.ReadFile(ts.MkAbs(args[0])); err == nil && len(strings.TrimSpace(string(b))) > 0 {
 			return
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -159,8 +160,12 @@ func (t *tool) loadKeys(nodes []*inventory.Node) (*sshconn.Auth, error) {
 		if err := auth.Prepare([]inventory.Endpoint{n.Endpoint}); err != nil {
 			auth.Close()
 			where := ""
-			if o := n.Origin["identity_file"]; o != "" && len(n.IdentityFiles) > 0 {
-				where = " (identity_file set at " + o + ")"
+			var ce *sshconn.CertificateError
+			switch o := n.Origin["certificate_file"]; {
+			case errors.As(err, &ce) && len(n.CertificateFiles) > 0:
+				where = " (certificate_file set at " + o + ")"
+			case n.Origin["identity_file"] != "" && len(n.IdentityFiles) > 0:
+				where = " (identity_file set at " + n.Origin["identity_file"] + ")"
 			}
 			return nil, fail(exitConfig, "node %s%s: %v", n.Name, where, err)
 		}

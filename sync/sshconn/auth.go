@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -29,6 +30,10 @@ type Auth struct {
 	// no terminal.
 	Ask func(prompt string) ([]byte, error)
 
+	// Now is the clock certificates are checked against; nil is
+	// time.Now.
+	Now func() time.Time
+
 	mu         sync.Mutex
 	agentOnce  sync.Once
 	agentKeys  []ssh.Signer
@@ -37,7 +42,9 @@ type Auth struct {
 	files      map[string]fileKey
 	defaultSet []ssh.Signer
 	defaultsOK bool
-	defaultErr error // why a default key that exists was not used
+	defaultErr error                // why a default key that exists was not used
+	certs      map[string]*userCert // by path
+	certFrom   map[string]string    // where each certificate offered came from, by its blob
 }
 
 type fileKey struct {
@@ -61,11 +68,21 @@ func (a *Auth) Prepare(eps []inventory.Endpoint) error {
 	return nil
 }
 
-// Signers returns the keys to offer for ep, in order.
+// Signers returns the keys to offer for ep, in order, each certificate
+// just before the key it certifies.
 func (a *Auth) Signers(ep inventory.Endpoint) ([]ssh.Signer, error) {
 	agentKeys := a.agent()
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	keys, err := a.keys(ep, agentKeys)
+	if err != nil {
+		return nil, err
+	}
+	return a.withCertificates(ep, keys, agentKeys)
+}
+
+// keys are the plain keys (and the agent's certificates) to offer for ep.
+func (a *Auth) keys(ep inventory.Endpoint, agentKeys []ssh.Signer) ([]ssh.Signer, error) {
 	var out []ssh.Signer
 	if len(ep.IdentityFiles) == 0 {
 		out = append(out, agentKeys...)

@@ -170,7 +170,7 @@ func (d *Dialer) dial(ctx context.Context, parent *ssh.Client, ep inventory.Endp
 	}
 	c, chans, reqs, timedOut, err := handshake(ctx, dctx, conn, h.addr, cfg)
 	if err != nil {
-		failed := h.handshakeFailure(ctx, err, keys.err, timedOut, signers, proxy)
+		failed := h.handshakeFailure(ctx, attempt{err: err, keyErr: keys.err, timedOut: timedOut, signers: signers, proxy: proxy, auth: d.Auth})
 		conn.Close()
 		return nil, failed
 	}
@@ -302,25 +302,39 @@ func handshake(ctx, dctx context.Context, conn net.Conn, addr string, cfg *ssh.C
 	return c, chans, reqs, expired.Load(), err
 }
 
+// attempt is a handshake that failed: its error, why the host key was
+// refused (keyErr), whether it ran out of time, the keys offered, and the
+// proxy command that carried it, if any.
+type attempt struct {
+	err, keyErr error
+	timedOut    bool
+	signers     []ssh.Signer
+	proxy       *proxyConn
+	auth        *Auth
+}
+
 // handshakeFailure names the step a failed handshake failed in: a
-// refused host key (keyErr), no key type in common (the node's key
-// changed type), a silent server or a failed proxy command, or keys
-// refused.
-func (h hop) handshakeFailure(ctx context.Context, err, keyErr error, timedOut bool, signers []ssh.Signer, proxy *proxyConn) error {
-	refused := libtext.Of(err).Kind == libtext.SSHNoAcceptedKey
+// refused host key, no key type in common (the node's key changed type),
+// a silent server or a failed proxy command, or keys refused.
+func (h hop) handshakeFailure(ctx context.Context, a attempt) error {
+	kind := libtext.Of(a.err).Kind
+	refused := kind == libtext.SSHNoAcceptedKey
 	switch {
-	case keyErr != nil:
-		return h.fail("host key", keyErr, false)
-	case libtext.Of(err).Kind == libtext.SSHNoCommonHostKeyAlgorithm:
+	case a.keyErr != nil:
+		return h.fail("host key", a.keyErr, false)
+	case kind == libtext.SSHNoCommonHostKeyAlgorithm:
 		return h.fail("host key", &hostkeys.ChangedKeyError{Host: h.addr}, false)
-	case proxy != nil && !refused && ctx.Err() == nil:
-		return h.fail("connect", proxy.failure(err, timedOut, h.timeout, proxyExitGrace), true)
-	case timedOut && ctx.Err() == nil:
+	case a.proxy != nil && !refused && ctx.Err() == nil:
+		return h.fail("connect", a.proxy.failure(a.err, a.timedOut, h.timeout, proxyExitGrace), true)
+	case a.timedOut && ctx.Err() == nil:
 		return h.fail("handshake", fmt.Errorf("no SSH handshake within %v: the node accepted the connection but did not answer", h.timeout), true)
 	case refused:
-		return h.fail("auth", fmt.Errorf("%s@%s refused every key offered (%s); check identity_file and the node's authorized_keys", h.ep.User, h.addr, describe(signers)), false)
+		if hints := a.auth.certHints(h.ep, a.signers); len(hints) > 0 {
+			return h.fail("auth", fmt.Errorf("%s@%s refused every key offered (%s); %s", h.ep.User, h.addr, describe(a.signers), strings.Join(hints, "; ")), false)
+		}
+		return h.fail("auth", fmt.Errorf("%s@%s refused every key offered (%s); check identity_file and the node's authorized_keys", h.ep.User, h.addr, describe(a.signers)), false)
 	}
-	return h.fail("handshake", err, true)
+	return h.fail("handshake", a.err, true)
 }
 
 // conn is what keepAlive needs of an *ssh.Client.
@@ -375,6 +389,11 @@ func keepAlive(c conn, interval time.Duration, max int) {
 func describe(signers []ssh.Signer) string {
 	var s []string
 	for _, k := range signers {
+		if c, ok := k.PublicKey().(*ssh.Certificate); ok {
+			// A certificate is known by its key and its ID, as ssh -v says.
+			s = append(s, fmt.Sprintf("%s %s ID %q", c.Type(), ssh.FingerprintSHA256(c.Key), bounded(c.KeyId)))
+			continue
+		}
 		s = append(s, k.PublicKey().Type()+" "+ssh.FingerprintSHA256(k.PublicKey()))
 	}
 	if len(s) == 0 {

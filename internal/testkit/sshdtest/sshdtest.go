@@ -76,6 +76,9 @@ type NodeOptions struct {
 	// direct-tcpip channels a bastion opens, but also leaks debug lines
 	// into sessions' stderr.
 	LogLevel string
+	// TrustedUserCAKeys, when set, is a file of SSH CA public keys whose
+	// user certificates the node accepts (sshd's TrustedUserCAKeys).
+	TrustedUserCAKeys string
 }
 
 // Cluster is a set of running sshd nodes that accept ClientKeyFile.
@@ -341,7 +344,16 @@ AllowTcpForwarding yes
 MaxStartups 200:30:400
 Subsystem sftp %s
 LogLevel %s
-`, n.Addr(), filepath.Join(n.dir, "host_ed25519"), filepath.Join(n.dir, "sshd.pid"), c.Dir, subsystem, n.Opts.LogLevel)
+`, n.Addr(), filepath.Join(n.dir, "host_ed25519"), filepath.Join(n.dir, "sshd.pid"), c.Dir, subsystem, n.Opts.LogLevel) + n.optional()
+}
+
+// optional are the lines of the node's options that are off by default.
+func (n *Node) optional() string {
+	var b strings.Builder
+	if n.Opts.TrustedUserCAKeys != "" {
+		fmt.Fprintf(&b, "TrustedUserCAKeys %s\n", n.Opts.TrustedUserCAKeys)
+	}
+	return b.String()
 }
 
 // start runs sshd and returns once it listens.
