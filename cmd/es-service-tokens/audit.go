@@ -37,6 +37,7 @@ func (t *tool) beginAudit(c *cli.Context, command string) error {
 	if err != nil {
 		return fail(exitIOError, "%s %s: %v; create its directory or fix the path (nothing was changed)", from, path, fserr.WithoutPath(err))
 	}
+	trail.Words = flagWord
 	limit := c.String("limit")
 	if command == "pull" { // pull reads the node its argument names; --limit plays no part
 		limit = ""
@@ -59,7 +60,7 @@ func (a *auditRun) pushed(file string, data []byte, results []push.Result, outco
 	}
 	nodes := make([]audit.Node, len(results))
 	for i, r := range results {
-		nodes[i] = audit.Node{Name: r.Node, Result: string(r.Status), SHA256: r.SHA256, Reason: r.Reason}
+		nodes[i] = audit.Node{Name: r.Node, Result: string(r.Status), SHA256: r.SHA256, Reason: phrased(r.Reason)}
 	}
 	a.rec.Pushed(file, data, nodes, outcome)
 }

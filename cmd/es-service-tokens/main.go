@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
@@ -119,13 +120,17 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.msg }
 
-// fail makes an error of this package; an error among a is phrased, so
-// that the options a library's message names read as flags.
+// fail makes an error of this package; an error or remedy.Message among
+// a is phrased, so that the options a library's message names read as
+// flags.
 func fail(code int, format string, a ...any) error {
 	args := make([]any, len(a))
 	for i, v := range a {
-		if err, ok := v.(error); ok {
-			v = phrase(err)
+		switch m := v.(type) {
+		case error:
+			v = phrase(m)
+		case remedy.Message:
+			v = phrased(m)
 		}
 		args[i] = v
 	}

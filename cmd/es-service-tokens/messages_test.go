@@ -220,7 +220,7 @@ var remedies = map[string]string{
 	"unterminated quote":                            part,
 
 	// sync: node failures, printed as "KIND: message" per node.
-	"no result within %v (--timeout)":             "(--timeout)",
+	"no result within %v (%v)":                    "(%v)",
 	"host key check %q: use strict or accept-new": "use strict or accept-new",
 	"no known_hosts file configured":              internal, // the inventory always resolves one
 	"record host key: lock %s: %w":                part,

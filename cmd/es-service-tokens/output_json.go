@@ -138,7 +138,7 @@ func checkNodeOf(r check.Result) checkNodeJSON {
 	return checkNodeJSON{Node: r.Node, Host: r.Host, Port: r.Port, State: r.State,
 		Differences: each(r.Differences, func(d check.Difference) differenceJSON { return differenceJSON(d) }),
 		Seen:        attributesJSON(r.Seen), Expected: attributesJSON(r.Expected),
-		Failure: r.Failure, Reason: r.Reason, Seconds: r.Seconds, Attempts: r.Attempts}
+		Failure: r.Failure, Reason: phrased(r.Reason), Seconds: r.Seconds, Attempts: r.Attempts}
 }
 
 // each converts a slice, keeping nil as nil (null in JSON) and empty as
@@ -335,10 +335,15 @@ type nodeStateJSON struct {
 	Cause         string   `json:"cause,omitempty"`
 }
 
+func nodeStateOf(n elastic.NodeState) nodeStateJSON {
+	return nodeStateJSON{Node: n.Node, InventoryNode: n.InventoryNode, Confirmed: n.Confirmed, Lacks: n.Lacks,
+		StillHolds: n.StillHolds, Cause: phrased(n.Cause)}
+}
+
 func pushNodeOf(r push.Result) pushNodeJSON {
 	n := pushNodeJSON{Node: r.Node, Host: r.Host, Port: r.Port, Status: r.Status, SHA256: r.SHA256,
-		Owner: r.Owner, Group: r.Group, Mode: r.Mode, Seconds: r.Seconds, Failure: r.Failure, Reason: r.Reason,
-		Notes: r.Notes, Warnings: r.Warnings, Attempts: r.Attempts}
+		Owner: r.Owner, Group: r.Group, Mode: r.Mode, Seconds: r.Seconds, Failure: r.Failure, Reason: phrased(r.Reason),
+		Notes: each(r.Notes, phrased), Warnings: r.Warnings, Attempts: r.Attempts}
 	if r.Changes != nil {
 		d := diffJSON(*r.Changes)
 		n.Changes = &d
@@ -358,8 +363,7 @@ func confirmationOf(c *rollout.Confirmation) *confirmationJSON {
 	if o := c.Outcome; o != nil {
 		out.outcomeJSON = &outcomeJSON{URL: o.URL, Confirmed: o.Confirmed, Seconds: o.Seconds, Requests: o.Requests,
 			Scope: o.Scope, AnsweringNode: o.AnsweringNode, Want: wantJSON(o.Want),
-			Nodes:       each(o.Nodes, func(n elastic.NodeState) nodeStateJSON { return nodeStateJSON(n) }),
-			FailedNodes: o.FailedNodes, Error: o.Error, Status: o.Status}
+			Nodes: each(o.Nodes, nodeStateOf), FailedNodes: o.FailedNodes, Error: phrased(o.Error), Status: o.Status}
 	}
 	return out
 }

@@ -41,7 +41,7 @@ func printCheck(w io.Writer, rep checked) {
 // describeCheck says what differs, by token name: never a hash.
 func describeCheck(r check.Result) string {
 	if r.State == check.Error {
-		return r.Reason
+		return phrased(r.Reason)
 	}
 	var parts []string
 	for _, d := range r.Differences {
@@ -176,10 +176,10 @@ func (t *tool) printPush(w io.Writer, file string, data []byte, local *tokens.Fi
 		}
 		line := fmt.Sprintf("%-*s  %-12s  %-19s  %-26s %6.2fs", width, r.Node, r.Status, sha, attrs, r.Seconds)
 		var notes []string
-		if r.Reason != "" {
-			notes = append(notes, r.Reason)
+		if !r.Reason.IsZero() {
+			notes = append(notes, phrased(r.Reason))
 		}
-		notes = append(notes, r.Notes...)
+		notes = append(notes, each(r.Notes, phrased)...)
 		if r.Changes != nil && !r.Changes.Empty() && r.Status != push.Conflict {
 			notes = append(notes, push.DescribeDiff(*r.Changes, "adds", "removes"))
 		}
@@ -241,8 +241,8 @@ func printES(w io.Writer, gates []rollout.Gate, e *rollout.Confirmation) {
 		return
 	}
 	o := e.Outcome
-	if o.Error != "" && len(o.Nodes) == 0 {
-		fmt.Fprintf(w, "elasticsearch: not confirmed: %s (the file work above is done)\n", o.Error)
+	if !o.Error.IsZero() && len(o.Nodes) == 0 {
+		fmt.Fprintf(w, "elasticsearch: not confirmed: %s (the file work above is done)\n", phrased(o.Error))
 		return
 	}
 	what := describeWant(o.Want)
@@ -268,11 +268,11 @@ func printES(w io.Writer, gates []rollout.Gate, e *rollout.Confirmation) {
 			if len(n.StillHolds) > 0 {
 				parts = append(parts, "still holds "+strings.Join(n.StillHolds, ", "))
 			}
-			parts = append(parts, n.Cause)
+			parts = append(parts, phrased(n.Cause))
 			fmt.Fprintf(w, "  %-*s  %s\n", width, n.Node, strings.Join(parts, ": "))
 		}
-		if o.Error != "" {
-			fmt.Fprintf(w, "  %s\n", o.Error)
+		if !o.Error.IsZero() {
+			fmt.Fprintf(w, "  %s\n", phrased(o.Error))
 		}
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"log/syslog"
 	"os"
 	"strings"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 )
 
 // DefaultSyslogSocket is where the local syslog daemon listens.
@@ -39,7 +41,7 @@ type Record struct {
 	Args []string `json:"args"`
 	// Token is the qualified token name create and delete act on.
 	Token string `json:"token,omitempty"`
-	// Limit is --limit, when given.
+	// Limit is the limit expression that chose the nodes, when given.
 	Limit string `json:"limit,omitempty"`
 	Force bool   `json:"force,omitempty"`
 	// File is the local service_tokens file (for pull, the new file).
@@ -64,10 +66,11 @@ type Node struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// Line is the record as one syslog message:
+// Line is the record as one syslog message, with the options it names
+// (the limit) in the caller's words:
 //
 //	create elastic/kibana/kibana-1 by alice (sudo from bob) on admin-1: 3 updated, 1 failed
-func (r Record) Line() string {
+func (r Record) Line(name remedy.Namer) string {
 	var b strings.Builder
 	b.WriteString(r.Command)
 	if r.Token != "" {
@@ -76,7 +79,7 @@ func (r Record) Line() string {
 		b.WriteString(" " + strings.Join(r.Args, " "))
 	}
 	if r.Limit != "" {
-		b.WriteString(" --limit " + r.Limit)
+		b.WriteString(remedy.Sprintf(" %v %s", remedy.Limit, r.Limit).Phrase(name))
 	}
 	fmt.Fprintf(&b, " by %s", r.User)
 	if r.SudoUser != "" && r.SudoUser != r.User {
@@ -98,6 +101,9 @@ type Trail struct {
 	// path names the file in messages.
 	path         string
 	syslogSocket string
+	// Words spells the options the syslog line names, as the caller's
+	// users type them; nil: plain words.
+	Words remedy.Namer
 }
 
 // Open prepares the trail before anything changes. path is the JSON-lines
@@ -135,7 +141,7 @@ func (t *Trail) Write(r Record) error {
 			errs = append(errs, fmt.Errorf("audit log %s: %w", t.path, err))
 		}
 	}
-	if err := t.sendSyslog(r.Line()); err != nil {
+	if err := t.sendSyslog(r.Line(t.Words)); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 )
 
 func sample() Record {
@@ -23,18 +25,21 @@ func sample() Record {
 	}
 }
 
+// flags spells the limit as a command line does.
+func flags(k remedy.Kind) string { return map[remedy.Kind]string{remedy.Limit: "--limit"}[k] }
+
 func TestLine(t *testing.T) {
 	r := sample()
 	want := "create elastic/kibana/kibana-1 by root (sudo from bob) on admin-1: 1 updated, 1 failed"
-	if got := r.Line(); got != want {
+	if got := r.Line(flags); got != want {
 		t.Errorf("Line() = %q, want %q", got, want)
 	}
 	r = Record{Command: "push", User: "alice", Host: "h", Limit: "hot", Outcome: "3 unchanged"}
-	if got, want := r.Line(), "push --limit hot by alice on h: 3 unchanged"; got != want {
+	if got, want := r.Line(flags), "push --limit hot by alice on h: 3 unchanged"; got != want {
 		t.Errorf("Line() = %q, want %q", got, want)
 	}
 	r = Record{Command: "pull", Args: []string{"es-1"}, User: "alice", SudoUser: "alice", Host: "h", Outcome: "copied\nto x"}
-	if got, want := r.Line(), "pull es-1 by alice on h: copied to x"; got != want {
+	if got, want := r.Line(flags), "pull es-1 by alice on h: copied to x"; got != want {
 		t.Errorf("Line() = %q, want %q (one line, no sudo note for the same user)", got, want)
 	}
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // Begin starts the record of command, made before anything changes.
-// args are its arguments, limit is --limit (when it chose the nodes).
+// args are its arguments, limit is the limit expression (when it chose
+// the nodes).
 func Begin(command string, args []string, limit string, force bool) Record {
 	return Record{Command: command, Args: append([]string{}, args...), Limit: limit, Force: force, Nodes: []Node{}}
 }

@@ -2,7 +2,7 @@
 // caller's options changes the outcome, without knowing how the caller
 // spells that option. A library writes its message with a Kind where the
 // option belongs ("use %v to replace it", remedy.Force); the caller, which
-// owns the command line, phrases it with its own words ("--force"). Read
+// owns the command line, phrases it with its own words (the flag). Read
 // as it is (Error, String), a message names the option in plain words.
 //
 // This keeps CLI flag names out of the libraries (a test in cmd enforces
@@ -68,8 +68,8 @@ func Kinds() []Kind {
 	return out
 }
 
-// Namer is a caller's words for the kinds ("--force"); "" keeps the plain
-// words.
+// Namer is a caller's words for the kinds (a command line's flags); ""
+// keeps the plain words.
 type Namer func(Kind) string
 
 // Message is text that may name options: a format and its arguments, in
@@ -92,6 +92,26 @@ func Text(s string) Message {
 	return Message{"%s", []any{s}}
 }
 
+// Append is m followed by more text, as a string's += would be.
+func (m Message) Append(format string, a ...any) Message {
+	if m.IsZero() {
+		return Sprintf(format, a...)
+	}
+	return Sprintf("%v"+format, append([]any{m}, a...)...)
+}
+
+// OneLine is m with its white space, once phrased, collapsed to single
+// spaces: a message quoting a node's or a library's words stays one line.
+func (m Message) OneLine() Message {
+	if m.IsZero() {
+		return m
+	}
+	return Message{"%v", []any{oneLine{m}}}
+}
+
+// oneLine is a Message collapsed to one line when phrased.
+type oneLine struct{ m Message }
+
 // IsZero reports whether m is the empty Message.
 func (m Message) IsZero() bool { return m.format == "" }
 
@@ -110,6 +130,8 @@ func (m Message) Phrase(name Namer) string {
 			args[i] = a.in(name)
 		case Message:
 			args[i] = a.Phrase(name)
+		case oneLine:
+			args[i] = strings.Join(strings.Fields(a.m.Phrase(name)), " ")
 		case error:
 			args[i] = Phrase(a, name)
 		default:
@@ -145,6 +167,16 @@ func Errorf(kind Kind, format string, a ...any) error {
 // Error is the message in plain words.
 func (e *Error) Error() string { return e.Msg.String() }
 
+// Phrase is the message in the caller's words.
+func (e *Error) Phrase(name Namer) string { return e.Msg.Phrase(name) }
+
+// Phraser is an error that names options: *Error, or a library's own
+// error type that keeps a Message. Phrase finds every one in a chain.
+type Phraser interface {
+	error
+	Phrase(Namer) string
+}
+
 // Unwrap returns the errors the message wraps with %w.
 func (e *Error) Unwrap() []error {
 	if !strings.Contains(e.Msg.format, "%w") {
@@ -179,20 +211,20 @@ func Phrase(err error, name Namer) string {
 		return msg
 	}
 	for _, e := range found(err) {
-		msg = strings.Replace(msg, e.Error(), e.Msg.Phrase(name), 1)
+		msg = strings.Replace(msg, e.Error(), e.Phrase(name), 1)
 	}
 	return msg
 }
 
-// found lists the *Errors in err's tree, outermost first.
-func found(err error) []*Error {
-	var out []*Error
+// found lists the Phrasers in err's tree, outermost first.
+func found(err error) []Phraser {
+	var out []Phraser
 	var walk func(error)
 	walk = func(err error) {
 		if err == nil {
 			return
 		}
-		if e, ok := err.(*Error); ok {
+		if e, ok := err.(Phraser); ok {
 			out = append(out, e)
 			return // its Phrase phrases what it wraps
 		}

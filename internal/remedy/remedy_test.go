@@ -65,6 +65,33 @@ func TestMessage(t *testing.T) {
 	}
 }
 
+func TestAppendAndOneLine(t *testing.T) {
+	m := remedy.Text("locked").Append("; use %v", remedy.BreakLock).Append("; the file is unchanged")
+	if got, want := m.Phrase(flags), "locked; use break lock; the file is unchanged"; got != want {
+		t.Errorf("Append: %q, want %q", got, want)
+	}
+	if got := (remedy.Message{}).Append("x %v", remedy.Force).Phrase(flags); got != "x --force" {
+		t.Errorf("Append to nothing: %q", got)
+	}
+	wrapped := remedy.Sprintf("a\n  b %v\t(%v)", errors.New("c\nd"), remedy.Timeout).OneLine()
+	if got, want := wrapped.Phrase(flags), "a b c d (--timeout)"; got != want {
+		t.Errorf("OneLine: %q, want %q", got, want)
+	}
+}
+
+// A library's own error type that keeps a Message is phrased too.
+type nodeError struct{ msg remedy.Message }
+
+func (e *nodeError) Error() string                   { return e.msg.String() }
+func (e *nodeError) Phrase(name remedy.Namer) string { return e.msg.Phrase(name) }
+
+func TestPhraser(t *testing.T) {
+	err := fmt.Errorf("es-1: %w", &nodeError{remedy.Sprintf("no answer (%v)", remedy.Timeout)})
+	if got, want := remedy.Phrase(err, flags), "es-1: no answer (--timeout)"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+}
+
 func TestEveryKindHasWords(t *testing.T) {
 	for _, k := range remedy.Kinds() {
 		if s := k.String(); s == "" || strings.HasPrefix(s, "remedy.Kind(") {

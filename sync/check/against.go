@@ -13,7 +13,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
-// Against is check --against: otherPath plays the node, and the local
+// Against compares two local files: otherPath plays the node, and the local
 // file's own owner, group and mode are what it should have. It compares
 // as Check does, with the same Mismatches, so the two report alike.
 func Against(localPath string, local store.Snapshot, otherPath string) (Result, error) {

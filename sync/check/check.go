@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
@@ -62,8 +63,8 @@ type Result struct {
 	Differences []Difference
 	Seen        Attributes
 	Expected    Attributes
-	Failure     failure.Kind // for errors
-	Reason      string       // for errors: "KIND: message"
+	Failure     failure.Kind   // for errors
+	Reason      remedy.Message // for errors: "KIND: message"; may name the caller's options
 	Seconds     float64
 	Attempts    int
 }
@@ -134,7 +135,7 @@ func compare(st remotefile.State, want remotefile.Attrs, data []byte, local *tok
 }
 
 // leftovers reports this tool's temporary files older than a push's
-// lease with the same --timeout: a killed run left them, and they may hold
+// lease with the same time limit: a killed run left them, and they may hold
 // hashes. The lock file and backups are not drift. Without write access
 // check has no node clock, so age is by this machine's clock.
 func (k *Checker) leftovers(c *remotefile.Conn, n *inventory.Node) []Difference {

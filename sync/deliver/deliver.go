@@ -203,7 +203,7 @@ func (d *Deliverer) connect(ctx context.Context, m machine, results []Result, st
 	if err != nil {
 		kind, reason := failure.Describe(dctx, err)
 		for _, i := range m.indexes {
-			results[i].Step, results[i].Failure, results[i].Reason = StepConnect, kind, reason+"; nothing was delivered"
+			results[i].Step, results[i].Failure, results[i].Reason = StepConnect, kind, reason.String()+"; nothing was delivered"
 			results[i].Seconds = time.Since(start).Seconds()
 		}
 		return nil, nil

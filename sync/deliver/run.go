@@ -115,7 +115,7 @@ func (d *Deliverer) activate(ctx context.Context, client *ssh.Client, c *invento
 		if err != nil {
 			kind, reason := failure.Describe(rctx, fmt.Errorf("restart: %w", err))
 			cancel()
-			r.Step, r.Failure, r.Reason = StepRestart, kind, reason+"; it holds the new secret but was not restarted"
+			r.Step, r.Failure, r.Reason = StepRestart, kind, reason.String()+"; it holds the new secret but was not restarted"
 			return
 		}
 		cancel()

@@ -39,8 +39,8 @@ func (d *Deliverer) store(ctx context.Context, client *ssh.Client, c *inventory.
 	r.Phases = append(r.Phases, Phase{StepStore, time.Since(start).Seconds()})
 	if err != nil {
 		r.Step = StepStore
-		r.Failure, r.Reason = failure.Describe(sctx, err)
-		r.Reason = scrub(r.Reason, bearer)
+		kind, reason := failure.Describe(sctx, err)
+		r.Failure, r.Reason = kind, scrub(reason.String(), bearer)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 )
 
 // Scopes of a credentials answer.
@@ -87,7 +89,7 @@ func (c *Client) Credentials(ctx context.Context, principal string) (Credentials
 			cr.FileTokens[name] = []string{*a.NodeName}
 		}
 	default:
-		return cr, &Error{URL: where, Status: 200, Msg: "the credentials answer has neither nodes_credentials (7.15+) nor node_name (7.13-7.14): is this Elasticsearch?"}
+		return cr, &Error{URL: where, Status: 200, Msg: remedy.Text("the credentials answer has neither nodes_credentials (7.15+) nor node_name (7.13-7.14): is this Elasticsearch?")}
 	}
 	return cr, nil
 }
@@ -108,7 +110,7 @@ func (c *Client) Nodes(ctx context.Context) ([]string, error) {
 		names = append(names, n.Name)
 	}
 	if len(names) == 0 {
-		return nil, &Error{URL: where, Status: 200, Msg: "GET /_nodes listed no nodes"}
+		return nil, &Error{URL: where, Status: 200, Msg: remedy.Text("GET /_nodes listed no nodes")}
 	}
 	sort.Strings(names)
 	return names, nil
@@ -160,7 +162,7 @@ func Authenticate(ctx context.Context, cfg Config, bearer string, admin bool) (A
 	res := Authentication{URL: a.where}
 	var ee *Error
 	if errors.As(err, &ee) && ee.Status == 401 {
-		ee.Msg = "the token was refused"
+		ee.Msg = remedy.Text("the token was refused")
 		return res, err
 	}
 	if err != nil {

@@ -331,15 +331,19 @@ func (s orderedSelector) Select(conns []*elastictransport.Connection) (*elastict
 type Error struct {
 	URL    string
 	Status int // 0: no HTTP answer
-	Msg    string
+	Msg    remedy.Message
 	Err    error
 }
 
-func (e *Error) Error() string {
+func (e *Error) Error() string { return e.Phrase(nil) }
+
+// Phrase is the error in the caller's words (remedy.Phraser): the advice
+// may name one of its options.
+func (e *Error) Phrase(name remedy.Namer) string {
 	if e.Status > 0 {
-		return fmt.Sprintf("elasticsearch %s: HTTP %d: %s", e.URL, e.Status, e.Msg)
+		return fmt.Sprintf("elasticsearch %s: HTTP %d: %s", e.URL, e.Status, e.Msg.Phrase(name))
 	}
-	return fmt.Sprintf("elasticsearch %s: %s", e.URL, e.Msg)
+	return fmt.Sprintf("elasticsearch %s: %s", e.URL, e.Msg.Phrase(name))
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -361,13 +365,13 @@ func (c *Client) do(ctx context.Context, r esapi.Request, out any) (string, erro
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
 	if err != nil {
-		return where, &Error{URL: where, Status: res.StatusCode, Msg: "reading the answer: " + err.Error(), Err: err}
+		return where, &Error{URL: where, Status: res.StatusCode, Msg: remedy.Text("reading the answer: " + err.Error()), Err: err}
 	}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return where, &Error{URL: where, Status: res.StatusCode, Msg: c.statusMessage(res.StatusCode, body)}
+		return where, &Error{URL: where, Status: res.StatusCode, Msg: remedy.Text(c.statusMessage(res.StatusCode, body))}
 	}
 	if err := json.Unmarshal(body, out); err != nil {
-		return where, &Error{URL: where, Status: res.StatusCode, Msg: fmt.Sprintf("%T: the answer is not what Elasticsearch sends (%v)", r, err)}
+		return where, &Error{URL: where, Status: res.StatusCode, Msg: remedy.Sprintf("%T: the answer is not what Elasticsearch sends (%v)", r, err)}
 	}
 	return where, nil
 }
@@ -388,30 +392,30 @@ func (a *answering) Perform(req *http.Request) (*http.Response, error) {
 }
 
 // describe turns a transport error into the admin's next step.
-func (c *Client) describe(ctx context.Context, err error) string {
+func (c *Client) describe(ctx context.Context, err error) remedy.Message {
 	var ua x509.UnknownAuthorityError
 	var hn x509.HostnameError
 	var op *net.OpError
 	switch {
 	case errors.As(err, &ua):
 		if c.cfg.CAFile != "" {
-			return fmt.Sprintf("certificate signed by unknown authority: %s is not the CA of this certificate; give elasticsearch.ca or ca_fingerprint", c.cfg.CAFile)
+			return remedy.Sprintf("certificate signed by unknown authority: %s is not the CA of this certificate; give elasticsearch.ca or ca_fingerprint", c.cfg.CAFile)
 		}
-		return "certificate signed by unknown authority: give elasticsearch.ca or ca_fingerprint"
+		return remedy.Text("certificate signed by unknown authority: give elasticsearch.ca or ca_fingerprint")
 	case libtext.Of(err).Kind == libtext.TLSFingerprintMismatch:
-		return "the server's certificate chain does not match elasticsearch.ca_fingerprint"
+		return remedy.Text("the server's certificate chain does not match elasticsearch.ca_fingerprint")
 	case errors.As(err, &hn):
-		return "the certificate is not valid for this address: " + hn.Error()
+		return remedy.Text("the certificate is not valid for this address: " + hn.Error())
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Sprintf("no answer within %s: a slow or overloaded cluster needs a longer elasticsearch.confirm_timeout (--confirm-timeout on commands that write)", c.cfg.ConfirmTimeout)
+		return remedy.Sprintf("no answer within %s: a slow or overloaded cluster needs a longer elasticsearch.confirm_timeout (%v on commands that write)", c.cfg.ConfirmTimeout, remedy.ConfirmTimeout)
 	case errors.Is(err, context.Canceled):
-		return "interrupted"
+		return remedy.Text("interrupted")
 	case libtext.Of(err).Kind == libtext.HTTPResponseToHTTPS:
-		return "the address speaks plain http, not https"
+		return remedy.Text("the address speaks plain http, not https")
 	case errors.As(err, &op):
-		return "unreachable: " + op.Err.Error()
+		return remedy.Text("unreachable: " + op.Err.Error())
 	}
-	return "unreachable: " + strings.ReplaceAll(err.Error(), "\n", " ")
+	return remedy.Text("unreachable: " + strings.ReplaceAll(err.Error(), "\n", " "))
 }
 
 // statusMessage explains an HTTP error status.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
@@ -30,9 +31,9 @@ type Target struct {
 	Only []string
 	// Causes gives, by Elasticsearch node name, a likelier cause than the
 	// default for a node that does not confirm (its push failed, ...).
-	Causes map[string]string
+	Causes map[string]remedy.Message
 	// Outside are the Elasticsearch names of inventory nodes the run does
-	// not reach (--limit). Coverage only: check does not judge them, while
+	// not reach (outside the run's limit). Coverage only: check does not judge them, while
 	// Confirm does (the cluster must accept the token everywhere) and names
 	// them through Causes.
 	Outside map[string]bool
@@ -53,7 +54,7 @@ type NodeState struct {
 	Confirmed     bool
 	Lacks         []string
 	StillHolds    []string
-	Cause         string
+	Cause         remedy.Message // may name the caller's options
 }
 
 // Outcome is a confirmation's result: the "elasticsearch" object of push,
@@ -69,7 +70,7 @@ type Outcome struct {
 	Want          Want
 	Nodes         []NodeState
 	FailedNodes   int
-	Error         string
+	Error         remedy.Message
 	// Status is the HTTP status of the error, 0 when none.
 	Status int
 }
@@ -137,9 +138,9 @@ func (c *Client) confirm(ctx context.Context, want Want, t Target, out *Outcome)
 		for _, n := range out.Nodes {
 			out.Confirmed = out.Confirmed && n.Confirmed
 		}
-		out.Error = ""
+		out.Error = remedy.Message{}
 		if r.failed > 0 && len(r.failures) > 0 {
-			out.Error = "nodes failed to answer: " + strings.Join(r.failures, "; ")
+			out.Error = remedy.Text("nodes failed to answer: " + strings.Join(r.failures, "; "))
 		}
 		if out.Confirmed || !wait(ctx, interval) {
 			return
@@ -191,7 +192,7 @@ func (c *Client) round(ctx context.Context, principals map[string]bool) (round, 
 
 // setError records the error that ended a confirmation.
 func (o *Outcome) setError(err error) {
-	o.Error = err.Error()
+	o.Error = remedy.Sprintf("%v", err)
 	var ee *Error
 	if errors.As(err, &ee) {
 		o.Status = ee.Status
@@ -216,9 +217,9 @@ func judge(nodes []string, want Want, lists map[string][]string, inCluster map[s
 	for _, es := range nodes {
 		st := NodeState{Node: es, InventoryNode: t.Inventory[es]}
 		if !inCluster[es] {
-			st.Cause = "no node of this name in the cluster: set es_node_name to its node.name"
+			st.Cause = remedy.Text("no node of this name in the cluster: set es_node_name to its node.name")
 			if u := unmapped(inCluster, t.Inventory); len(u) > 0 {
-				st.Cause = "no node of this name in the cluster (which has " + strings.Join(u, ", ") + ", named by no inventory node): set es_node_name to its node.name"
+				st.Cause = remedy.Text("no node of this name in the cluster (which has " + strings.Join(u, ", ") + ", named by no inventory node): set es_node_name to its node.name")
 			}
 			out = append(out, st)
 			continue
@@ -236,14 +237,14 @@ func judge(nodes []string, want Want, lists map[string][]string, inCluster map[s
 		st.Confirmed = len(st.Lacks) == 0 && len(st.StillHolds) == 0
 		if !st.Confirmed {
 			switch {
-			case t.Causes[es] != "":
+			case !t.Causes[es].IsZero():
 				st.Cause = t.Causes[es]
 			case st.InventoryNode == "":
 				st.Cause = t.notInInventory()
 			case len(st.Lacks) > 0:
-				st.Cause = "its file did not reload or failed to parse: look for service_tokens in its log"
+				st.Cause = remedy.Text("its file did not reload or failed to parse: look for service_tokens in its log")
 			default:
-				st.Cause = "its file did not reload: look for service_tokens in its log"
+				st.Cause = remedy.Text("its file did not reload: look for service_tokens in its log")
 			}
 		}
 		out = append(out, st)
@@ -264,11 +265,11 @@ func unmapped(inCluster map[string]bool, inventory map[string]string) []string {
 }
 
 // notInInventory is the cause for a cluster node no inventory node maps to.
-func (t Target) notInInventory() string {
+func (t Target) notInInventory() remedy.Message {
 	if len(t.Unnamed) > 0 {
-		return "not in the inventory, or one of the nodes outside --limit (" + strings.Join(t.Unnamed, ", ") + ") whose Elasticsearch name is unknown: set es_node_name for them"
+		return remedy.Sprintf("not in the inventory, or one of the nodes outside %v (%s) whose Elasticsearch name is unknown: set es_node_name for them", remedy.Limit, strings.Join(t.Unnamed, ", "))
 	}
-	return "not in the inventory: it never gets the file; add it (es_node_name) and push"
+	return remedy.Text("not in the inventory: it never gets the file; add it (es_node_name) and push")
 }
 
 // group splits qualified token names by principal, which is what the

@@ -34,8 +34,8 @@ type Coverage struct {
 	Requests      int
 	Seconds       float64
 	// Unjudged are cluster nodes left out: the answering node of a
-	// 7.13/7.14 cluster when it is outside --limit, or nodes that may be
-	// inventory nodes outside --limit whose Elasticsearch names are unknown.
+	// 7.13/7.14 cluster when it is outside the run's limit, or nodes that
+	// may be inventory nodes outside it whose Elasticsearch names are unknown.
 	Unjudged []string
 	// Unnamed are those inventory nodes.
 	Unnamed []string
@@ -46,8 +46,8 @@ type Coverage struct {
 // accounts to ask about (those unknown to the cluster's version are
 // skipped). t.Inventory maps Elasticsearch node names to inventory node
 // names; nodes in t.Outside are not judged, nor, when t.Unnamed is not
-// empty, cluster nodes that may be those (check --limit judges the nodes
-// it reaches).
+// empty, cluster nodes that may be those (a check of some nodes judges
+// the nodes it reaches).
 func (c *Client) Coverage(ctx context.Context, local, principals []string, t Target) (Coverage, error) {
 	inventory := t.Inventory
 	start, before := time.Now(), c.Requests()
@@ -75,7 +75,7 @@ func (c *Client) Coverage(ctx context.Context, local, principals []string, t Tar
 	for _, es := range sortedUnique(judged) {
 		if t.Outside[es] {
 			if cov.Scope == ScopeAnsweringNode {
-				// The only node this version reports is outside --limit:
+				// The only node this version reports is outside the limit:
 				// nothing is judged, and the report must say so.
 				cov.Unjudged = append(cov.Unjudged, es)
 			}

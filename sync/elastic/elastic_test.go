@@ -91,7 +91,7 @@ func TestConfirmWaitsForEveryNode(t *testing.T) {
 	}
 	c := client(t, f.cfg)
 	out := c.Confirm(context.Background(), Want{Present: []string{"elastic/fleet-server/a"}}, Target{Inventory: inv("node-1", "node-2")}, 5*time.Second)
-	if !out.Confirmed || out.Error != "" {
+	if !out.Confirmed || !out.Error.IsZero() {
 		t.Fatalf("not confirmed: %+v", out)
 	}
 	for _, n := range []string{"node-1", "node-2"} {
@@ -117,8 +117,8 @@ func TestConfirmNamesTheNodeThatDoesNotReload(t *testing.T) {
 	for _, n := range out.Nodes {
 		if !n.Confirmed {
 			bad = append(bad, n.Node+":"+strings.Join(n.Lacks, ","))
-			if !strings.Contains(n.Cause, "did not reload") {
-				t.Errorf("cause %q", n.Cause)
+			if !strings.Contains(n.Cause.String(), "did not reload") {
+				t.Errorf("cause %q", n.Cause.String())
 			}
 		}
 	}
@@ -132,7 +132,7 @@ func TestConfirmNodeOutsideInventory(t *testing.T) {
 	write(t, f.files[0], "a")
 	c := client(t, f.cfg)
 	out := c.Confirm(context.Background(), Want{Present: []string{"elastic/fleet-server/a"}}, Target{Inventory: inv("node-1")}, 400*time.Millisecond)
-	if out.Confirmed || len(out.Nodes) != 2 || out.Nodes[1].Node != "node-2" || !strings.Contains(out.Nodes[1].Cause, "not in the inventory") {
+	if out.Confirmed || len(out.Nodes) != 2 || out.Nodes[1].Node != "node-2" || !strings.Contains(out.Nodes[1].Cause.String(), "not in the inventory") {
 		t.Fatalf("%+v", out)
 	}
 }
@@ -294,7 +294,7 @@ func TestConfirmCountsFromTheLastRename(t *testing.T) {
 	if out.Confirmed || out.Seconds < 2 {
 		t.Fatalf("want unconfirmed, seconds from since (>= 2): %+v", out)
 	}
-	if n := out.Nodes[1]; n.Node != "node-2" || !strings.Contains(n.Cause, "outside --limit (es-2)") {
+	if n := out.Nodes[1]; n.Node != "node-2" || !strings.Contains(n.Cause.String(), "outside limit (es-2)") {
 		t.Errorf("node-2: %+v", n)
 	}
 }

@@ -3,7 +3,7 @@ package esnode
 import "github.com/es-service-tokens/es-service-tokens/inventory"
 
 // Mapping relates inventory nodes to Elasticsearch node names, for the
-// cluster's view of a run that may reach only some nodes (--limit).
+// cluster's view of a run that may reach only some nodes (a limit).
 type Mapping struct {
 	ESOf    map[string]string // inventory name -> Elasticsearch name
 	ByES    map[string]string // Elasticsearch name -> inventory name

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/pkg/sftp"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 )
 
 // Kind is what went wrong, in one or two words. The words are part of the
@@ -25,7 +27,7 @@ const (
 	HostKey        Kind = "host key"        // unknown or changed host key
 	Auth           Kind = "auth"            // every key refused, or no usable key
 	Permission     Kind = "permission"      // the login (or sudo) may not do it
-	Timeout        Kind = "timeout"         // the node's --timeout ran out
+	Timeout        Kind = "timeout"         // the node's time (remedy.Timeout) ran out
 	ConnectionLost Kind = "connection lost" // the connection died mid-way
 	Interrupted    Kind = "interrupted"     // Ctrl-C or SIGTERM
 	Locked         Kind = "locked"          // another run holds the node's lock
@@ -105,27 +107,28 @@ func Classify(ctx context.Context, err error) Kind {
 // Describe is the one-line account of a failure, starting with its kind:
 // "KIND: message". A message that already starts with its kind's word is
 // not prefixed again ("auth 10.0.0.1:22: ...", "locked by ...", not
-// "auth: auth 10.0.0.1:22: ...").
-func Describe(ctx context.Context, err error) (Kind, string) {
+// "auth: auth 10.0.0.1:22: ..."). It is a remedy.Message: the errors it
+// quotes may name the caller's options, which the caller phrases.
+func Describe(ctx context.Context, err error) (Kind, remedy.Message) {
 	kind := Classify(ctx, err)
-	msg := err.Error()
+	msg := remedy.Sprintf("%v", err)
 	// A deadline with a cause (fleet gives each node one) says which
 	// deadline ran out, instead of a bare "context deadline exceeded".
 	if cause := context.Cause(ctx); kind == Timeout && cause != nil && cause != ctx.Err() {
-		if msg == ctx.Err().Error() {
-			msg = cause.Error()
+		if err.Error() == ctx.Err().Error() {
+			msg = remedy.Sprintf("%v", cause)
 		} else {
-			msg = cause.Error() + ": " + msg
+			msg = remedy.Sprintf("%v: %v", cause, err)
 		}
 	}
 	return kind, Format(kind, msg)
 }
 
 // Format is "KIND: msg" on one line, without a repeated kind word.
-func Format(kind Kind, msg string) string {
-	msg = strings.Join(strings.Fields(msg), " ")
-	if rest, ok := strings.CutPrefix(msg, string(kind)); ok && (strings.HasPrefix(rest, " ") || strings.HasPrefix(rest, ":")) {
-		return msg
+func Format(kind Kind, msg remedy.Message) remedy.Message {
+	plain := strings.Join(strings.Fields(msg.String()), " ")
+	if rest, ok := strings.CutPrefix(plain, string(kind)); ok && (strings.HasPrefix(rest, " ") || strings.HasPrefix(rest, ":")) {
+		return msg.OneLine()
 	}
-	return string(kind) + ": " + msg
+	return remedy.Sprintf("%s: %v", kind, msg.OneLine())
 }

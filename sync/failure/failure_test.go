@@ -11,6 +11,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
@@ -48,18 +49,20 @@ func TestDescribe(t *testing.T) {
 		{cancelled, &sshconn.Error{Step: "connect", Addr: "a:22", Err: errors.New("closed")}, failure.Interrupted, "interrupted: connect a:22: closed"},
 		{expired, &remotefile.Error{Step: "read", Err: sftp.ErrSSHFxConnectionLost}, failure.Timeout, "timeout: read: connection lost"},
 	}
-	node, cancel3 := context.WithDeadlineCause(bg, time.Unix(0, 0), errors.New("no result within 1m0s (--timeout)"))
+	node, cancel3 := context.WithDeadlineCause(bg, time.Unix(0, 0), remedy.Errorf(remedy.Timeout, "no result within 1m0s (%v)", remedy.Timeout))
 	defer cancel3()
 	cases = append(cases, struct {
 		ctx  context.Context
 		err  error
 		kind failure.Kind
 		msg  string
-	}{node, node.Err(), failure.Timeout, "timeout: no result within 1m0s (--timeout)"})
+	}{node, node.Err(), failure.Timeout, "timeout: no result within 1m0s (-T)"})
+	// The caller phrases the options a message names (here -T).
+	words := func(k remedy.Kind) string { return map[remedy.Kind]string{remedy.Timeout: "-T"}[k] }
 	for _, c := range cases {
 		kind, msg := failure.Describe(c.ctx, c.err)
-		if kind != c.kind || msg != c.msg {
-			t.Errorf("Describe(%v) = %q, %q; want %q, %q", c.err, kind, msg, c.kind, c.msg)
+		if got := msg.Phrase(words); kind != c.kind || got != c.msg {
+			t.Errorf("Describe(%v) = %q, %q; want %q, %q", c.err, kind, got, c.kind, c.msg)
 		}
 	}
 }

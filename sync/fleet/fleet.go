@@ -7,10 +7,10 @@ package fleet
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/sync/steps"
 )
 
@@ -59,7 +59,7 @@ func Run[T, R any](ctx context.Context, items []T, name func(T) string, opts Opt
 				defer func() { <-sem }()
 			case <-ctx.Done(): // the task sees the cancelled context and fails fast
 			}
-			clk, cancel := newClock(ctx, opts.Timeout, fmt.Errorf("no result within %v (--timeout)", opts.Timeout))
+			clk, cancel := newClock(ctx, opts.Timeout, remedy.Errorf(remedy.Timeout, "no result within %v (%v)", opts.Timeout, remedy.Timeout))
 			defer cancel()
 			var nctx context.Context = clk
 			if opts.Steps != nil {

@@ -10,7 +10,7 @@
 //
 // A lock is a lease: it expires at its file's modification time (the
 // node's clock, so the runs' clocks need not agree) plus the holder's
-// lease, which the holder derives from its own --timeout. A holder can
+// lease, which the holder derives from its own time limit. A holder can
 // never outlive its lease while it writes, because the node's deadline
 // closes its connection first.
 package nodelock
@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/localproc"
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
 )
@@ -373,13 +374,13 @@ func (a *acquirer) held(tookOver string) *Lock {
 // or after being stopped while waiting (cause): what this host knows of
 // the holder, and when its lease ends.
 func (a *acquirer) locked(cause error) error {
-	msg := fmt.Sprintf("locked by %s: %s; its lease ends %s", a.lastHolder, a.lastState, a.lastEnd.UTC().Format(time.RFC3339))
+	msg := remedy.Sprintf("locked by %s: %s; its lease ends %s", a.lastHolder, a.lastState, a.lastEnd.UTC().Format(time.RFC3339))
 	if cause != nil {
-		msg += " (stopped waiting: " + cause.Error() + ")"
+		msg = msg.Append(" (stopped waiting: %s)", cause.Error())
 	} else {
-		msg += ", after this run stopped waiting: try again then (--break-lock takes it over now, if that run has ended)"
+		msg = msg.Append(", after this run stopped waiting: try again then (%v takes it over now, if that run has ended)", remedy.BreakLock)
 	}
-	return failure.New(failure.Locked, errors.New(msg))
+	return failure.New(failure.Locked, &remedy.Error{Kind: remedy.BreakLock, Msg: msg})
 }
 
 // stopped is the failure of a wait that ctx ended: locked by the holder

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/backup"
@@ -36,8 +37,8 @@ const (
 	Fixed       Status = "fixed"     // content right, owner/group/mode corrected
 	Conflict    Status = "conflict"  // changed by someone else: not written
 	Failed      Status = "failed"
-	WouldUpdate Status = "would-update" // --dry-run
-	WouldFix    Status = "would-fix"    // --dry-run
+	WouldUpdate Status = "would-update" // a dry run
+	WouldFix    Status = "would-fix"    // a dry run
 )
 
 // Verified reports whether the node ends with the right file.
@@ -73,11 +74,11 @@ type Result struct {
 	Group    string
 	Mode     string
 	Seconds  float64
-	Failure  failure.Kind // for failed and conflict
-	Reason   string
-	Notes    []string     // what else was done: stale files removed, a lost reply
-	Warnings []string     // a lock taken over or left behind
-	Changes  *tokens.Diff // token names, never hashes
+	Failure  failure.Kind     // for failed and conflict
+	Reason   remedy.Message   // why, for failed, conflict and dry runs; may name the caller's options
+	Notes    []remedy.Message // what else was done: stale files removed, a lost reply
+	Warnings []string         // a lock taken over or left behind
+	Changes  *tokens.Diff     // token names, never hashes
 	Attempts int
 	// Replaced is when this run's rename put the file in place (zero when
 	// it did not, or when a lost reply hides when it did): Elasticsearch
@@ -179,10 +180,11 @@ func (p *Pusher) node(ctx context.Context, c *remotefile.Conn, n *inventory.Node
 	lk, err := p.lock(ctx, c, n)
 	if err != nil {
 		r := failed(ctx, err)
-		r.Reason += "; the node's file is unchanged"
+		r.Reason = r.Reason.Append("; the node's file is unchanged")
 		return r, r.Failure == failure.ConnectionLost
 	}
-	var warnings, notes []string
+	var warnings []string
+	var notes []remedy.Message
 	if lk.TookOver != "" {
 		warnings = append(warnings, lk.TookOver)
 	}
@@ -199,7 +201,7 @@ func (p *Pusher) node(ctx context.Context, c *remotefile.Conn, n *inventory.Node
 // sweep removes this tool's own temporary files that are older than a
 // run's lease: their run was killed. Holding the lock, no other run of
 // this tool can be writing one.
-func (p *Pusher) sweep(c *remotefile.Conn, n *inventory.Node, lk *nodelock.Lock) []string {
+func (p *Pusher) sweep(c *remotefile.Conn, n *inventory.Node, lk *nodelock.Lock) []remedy.Message {
 	old, err := c.Siblings(n.Path, func(name string) bool { return nodelock.Leftover(n.Path, name) })
 	if err != nil {
 		return nil // best effort: check reports what stays
@@ -216,12 +218,12 @@ func (p *Pusher) sweep(c *remotefile.Conn, n *inventory.Node, lk *nodelock.Lock)
 			removed = append(removed, safetext.Escape(e.Name))
 		}
 	}
-	var out []string
+	var out []remedy.Message
 	if len(removed) > 0 {
-		out = append(out, fmt.Sprintf("removed %s left by a killed run: %s", plural(len(removed), "stale temporary file"), strings.Join(removed, ", ")))
+		out = append(out, remedy.Sprintf("removed %s left by a killed run: %s", plural(len(removed), "stale temporary file"), strings.Join(removed, ", ")))
 	}
 	if len(kept) > 0 {
-		out = append(out, fmt.Sprintf("could not remove %s: %s", plural(len(kept), "stale temporary file"), strings.Join(kept, ", ")))
+		out = append(out, remedy.Sprintf("could not remove %s: %s", plural(len(kept), "stale temporary file"), strings.Join(kept, ", ")))
 	}
 	return out
 }
@@ -286,7 +288,7 @@ func (p *Pusher) write(ctx context.Context, c *remotefile.Conn, n *inventory.Nod
 	if !sameContent {
 		res.Changes = changes(st, req.Local)
 	}
-	if reason, kind := refusal(st, req, sameContent); reason != "" {
+	if reason, kind := refusal(st, req, sameContent); !reason.IsZero() {
 		res.Status, res.Failure, res.Reason = Conflict, kind, reason
 		return res, false
 	}
@@ -295,7 +297,7 @@ func (p *Pusher) write(ctx context.Context, c *remotefile.Conn, n *inventory.Nod
 	}
 	switch {
 	case lk == nil:
-		res.Status, res.Reason = WouldUpdate, dryRunReason(st, want, req.Data, c)
+		res.Status, res.Reason = WouldUpdate, remedy.Text(dryRunReason(st, want, req.Data, c))
 		if sameContent {
 			res.Status = WouldFix
 		}
@@ -341,15 +343,15 @@ func target(c *remotefile.Conn, st remotefile.State) remotefile.Attrs {
 // not what the user meant to replace (guard), or someone else changed it
 // since the local file was read before a create or delete. Empty when
 // the write may go ahead.
-func refusal(st remotefile.State, req Request, sameContent bool) (string, failure.Kind) {
-	if reason, kind := guard(st, req); reason != "" {
+func refusal(st remotefile.State, req Request, sameContent bool) (remedy.Message, failure.Kind) {
+	if reason, kind := guard(st, req); !reason.IsZero() {
 		return reason, kind
 	}
 	if !sameContent && req.Before != nil && st.Exists && !req.Force &&
 		st.SHA256 != digest.SHA256(req.Before) && st.SHA256 != digest.SHA256(req.Data) {
 		return conflictReason(st, req.Before), failure.Conflict
 	}
-	return "", ""
+	return remedy.Message{}, ""
 }
 
 // replace writes the new file beside the old one and renames it over,
@@ -412,11 +414,11 @@ func lastLook(c *remotefile.Conn, n *inventory.Node, req Request, st remotefile.
 // keptBackup notes the backup this write made and prunes those beyond
 // the node's backups setting.
 func keptBackup(c *remotefile.Conn, n *inventory.Node, bak string, r *Result) {
-	r.Notes = append(r.Notes, "previous file kept as "+safetext.Escape(path.Base(bak)))
+	r.Notes = append(r.Notes, remedy.Text("previous file kept as "+safetext.Escape(path.Base(bak))))
 	if removed, err := backup.Prune(c, n.Path, n.Backups); err != nil {
 		r.Warnings = append(r.Warnings, oneLine(err.Error()))
 	} else if len(removed) > 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("removed %s beyond backups: %d", plural(len(removed), "old backup"), n.Backups))
+		r.Notes = append(r.Notes, remedy.Sprintf("removed %s beyond backups: %d", plural(len(removed), "old backup"), n.Backups))
 	}
 }
 
@@ -426,7 +428,7 @@ func keptBackup(c *remotefile.Conn, n *inventory.Node, bak string, r *Result) {
 // not happen, and the temporary file it left is removed.
 func (p *Pusher) replaceFailed(ctx context.Context, n *inventory.Node, err error, res Result, st remotefile.State, data []byte, want remotefile.Attrs, tmp string, leftTemp bool, returned time.Time) Result {
 	if errors.Is(err, errConflictDuringWrite) {
-		res.Status, res.Failure, res.Reason = Conflict, failure.Conflict, "the file changed on the node while it was being written; not replaced"
+		res.Status, res.Failure, res.Reason = Conflict, failure.Conflict, remedy.Text("the file changed on the node while it was being written; not replaced")
 		return res
 	}
 	r := failed(ctx, err)
@@ -434,9 +436,9 @@ func (p *Pusher) replaceFailed(ctx context.Context, n *inventory.Node, err error
 	case failure.ConnectionLost, failure.Timeout, failure.Interrupted:
 		return p.afterLoss(n, r, st, data, want, tmp, res.Changes, returned)
 	}
-	r.Reason += "; the node's file is unchanged"
+	r.Reason = r.Reason.Append("; the node's file is unchanged")
 	if leftTemp {
-		r.Reason += p.cleanup(n, tmp)
+		r.Reason = r.Reason.Append("%s", p.cleanup(n, tmp))
 	}
 	return r
 }
@@ -462,30 +464,30 @@ func (p *Pusher) afterLoss(n *inventory.Node, r Result, old remotefile.State, da
 		case st.Exists && st.SHA256 == digest.SHA256(data):
 			out, _ = p.verify(context.Background(), c, n, data, want, Updated, ch)
 			out.Replaced = returned
-			note := r.Reason + " after the new file was written; read again over a new connection: the node has the new file"
+			note := r.Reason.Append(" after the new file was written; read again over a new connection: the node has the new file")
 			if out.Status == Failed {
-				out.Reason = note + "; " + out.Reason + tmpNote
+				out.Reason = note.Append("; %v%s", out.Reason, tmpNote)
 			} else {
-				out.Notes = append(out.Notes, note+tmpNote)
+				out.Notes = append(out.Notes, note.Append("%s", tmpNote))
 			}
 		case st.Exists == old.Exists && st.SHA256 == old.SHA256:
 			out = r
-			out.Reason += "; read again over a new connection: the node's file is unchanged" + tmpNote
+			out.Reason = out.Reason.Append("; read again over a new connection: the node's file is unchanged%s", tmpNote)
 			now := describe(c, st)
 			out.SHA256, out.Owner, out.Group, out.Mode = now.SHA256, now.Owner, now.Group, now.Mode
 		case !st.Exists:
 			out = r
-			out.Reason += "; read again over a new connection: the node has no file now" + tmpNote
+			out.Reason = out.Reason.Append("; read again over a new connection: the node has no file now%s", tmpNote)
 		default:
 			out = r
-			out.Reason += fmt.Sprintf("; read again over a new connection: the node holds sha256:%s, neither its old file nor the new one (another writer?)%s", digest.Short(st.SHA256), tmpNote)
+			out.Reason = out.Reason.Append("; read again over a new connection: the node holds sha256:%s, neither its old file nor the new one (another writer?)%s", digest.Short(st.SHA256), tmpNote)
 			out.SHA256 = st.SHA256
 		}
 		return nil
 	})
 	if err != nil {
 		out = r
-		out.Reason += fmt.Sprintf("; the node could not be read again (%s): whether its file was replaced is unknown; run check", oneLine(err.Error()))
+		out.Reason = out.Reason.Append("; the node could not be read again (%s): whether its file was replaced is unknown; run check", oneLine(err.Error()))
 	}
 	return out
 }
@@ -494,15 +496,15 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // guard stops a push that is probably a slip: overwriting a file that is
 // not a service_tokens file Elasticsearch loads (a wrong path, an
-// unfinished hand edit), or emptying a node that has tokens. --force says
+// unfinished hand edit), or emptying a node that has tokens. Force says
 // it is meant.
-func guard(st remotefile.State, req Request) (string, failure.Kind) {
+func guard(st remotefile.State, req Request) (remedy.Message, failure.Kind) {
 	if !st.Exists || req.Force || bytes.Equal(st.Data, req.Data) {
-		return "", ""
+		return remedy.Message{}, ""
 	}
 	onNode, err := tokens.Parse(st.Data)
 	if err != nil {
-		return fmt.Sprintf("the node's file is not a service_tokens file Elasticsearch can load (%s); not overwritten: check path, or use --force to replace it", tokens.Redacted(err)), failure.Refused
+		return remedy.Sprintf("the node's file is not a service_tokens file Elasticsearch can load (%s); not overwritten: check path, or use %v to replace it", tokens.Redacted(err), remedy.Force), failure.Refused
 	}
 	if onNode.Len() == 0 {
 		for _, d := range onNode.Dropped {
@@ -511,15 +513,15 @@ func guard(st remotefile.State, req Request) (string, failure.Kind) {
 				// path, elasticsearch.yml).
 				// Its words are not shown: through a link it may be any
 				// file on the node.
-				return fmt.Sprintf("the node's file is not a service_tokens file: it holds no token, and line %d is not one (%s); not overwritten: check path, or use --force to replace it",
-					d.Line, d.Reason), failure.Refused
+				return remedy.Sprintf("the node's file is not a service_tokens file: it holds no token, and line %d is not one (%s); not overwritten: check path, or use %v to replace it",
+					d.Line, d.Reason, remedy.Force), failure.Refused
 			}
 		}
 	}
 	if req.Local.Len() == 0 && onNode.Len() > 0 {
-		return fmt.Sprintf("this would remove every token from the node (%s); not written: use --force if you mean it", plural(onNode.Len(), "token")), failure.Conflict
+		return remedy.Sprintf("this would remove every token from the node (%s); not written: use %v if you mean it", plural(onNode.Len(), "token"), remedy.Force), failure.Conflict
 	}
-	return "", ""
+	return remedy.Message{}, ""
 }
 
 var errConflictDuringWrite = errors.New("conflict during write")
@@ -549,7 +551,7 @@ func (p *Pusher) verify(ctx context.Context, c *remotefile.Conn, n *inventory.No
 	}
 	if len(bad) > 0 {
 		res.Status, res.Failure = Failed, failure.RemoteIO
-		res.Reason = failure.Format(failure.RemoteIO, "read-back: "+strings.Join(bad, "; "))
+		res.Reason = failure.Format(failure.RemoteIO, remedy.Text("read-back: "+strings.Join(bad, "; ")))
 		return res, false
 	}
 	res.Status = ok
@@ -604,14 +606,14 @@ func changes(st remotefile.State, local *tokens.File) *tokens.Diff {
 	return &d
 }
 
-func conflictReason(st remotefile.State, before []byte) string {
+func conflictReason(st remotefile.State, before []byte) remedy.Message {
 	node, err := tokens.Parse(st.Data)
 	if err != nil {
-		return fmt.Sprintf("the node's file was changed by someone else and Elasticsearch cannot load it (%s); not written: use --force to replace it", tokens.Redacted(err))
+		return remedy.Sprintf("the node's file was changed by someone else and Elasticsearch cannot load it (%s); not written: use %v to replace it", tokens.Redacted(err), remedy.Force)
 	}
 	prev, _ := tokens.Parse(before)
 	d := tokens.Compare(prev, node)
-	return "the node's file was changed by someone else (" + DescribeDiff(d, "extra on node", "missing on node") + "); not written: use --force to overwrite, or pull it to keep its tokens"
+	return remedy.Sprintf("the node's file was changed by someone else (%s); not written: use %v to overwrite, or pull it to keep its tokens", DescribeDiff(d, "extra on node", "missing on node"), remedy.Force)
 }
 
 func dryRunReason(st remotefile.State, want remotefile.Attrs, data []byte, c *remotefile.Conn) string {

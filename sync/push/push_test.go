@@ -178,7 +178,7 @@ func TestConnectionCutMidWrite(t *testing.T) {
 	res := push(t, pusher(10*time.Second), Request{Data: data}, cut, ok)
 
 	r := res["cut"]
-	if r.Status != Failed || !strings.Contains(r.Reason, "the node's file is unchanged") || !strings.Contains(r.Reason, "temporary file removed") {
+	if r.Status != Failed || !strings.Contains(r.Reason.String(), "the node's file is unchanged") || !strings.Contains(r.Reason.String(), "temporary file removed") {
 		t.Errorf("cut node: %+v", r)
 	}
 	if string(cut.file(t)) != string(old) {
@@ -194,7 +194,7 @@ func TestServerWithoutPosixRenameIsRefused(t *testing.T) {
 	old := tokenFile(t, 1)
 	n := newNode(t, "old-sftp", sftptest.Options{NoPosixRename: true}, old)
 	r := push(t, pusher(10*time.Second), Request{Data: tokenFile(t, 2)}, n)["old-sftp"]
-	if r.Status != Failed || !strings.Contains(r.Reason, "posix-rename@openssh.com") || !strings.Contains(r.Reason, "non-atomically") {
+	if r.Status != Failed || !strings.Contains(r.Reason.String(), "posix-rename@openssh.com") || !strings.Contains(r.Reason.String(), "non-atomically") {
 		t.Errorf("result: %+v", r)
 	}
 	if string(n.file(t)) != string(old) {
@@ -210,7 +210,7 @@ func TestFullDisk(t *testing.T) {
 	old := tokenFile(t, 1)
 	n := newNode(t, "full", sftptest.Options{FailWrites: true}, old)
 	r := push(t, pusher(10*time.Second), Request{Data: tokenFile(t, 2)}, n)["full"]
-	if r.Status != Failed || !strings.Contains(r.Reason, "No space left on device") {
+	if r.Status != Failed || !strings.Contains(r.Reason.String(), "No space left on device") {
 		t.Errorf("result: %+v", r)
 	}
 	if string(n.file(t)) != string(old) {
@@ -229,7 +229,7 @@ func TestHungNodeFailsAlone(t *testing.T) {
 	data := tokenFile(t, 1)
 	res := push(t, pusher(30*time.Second), Request{Data: data}, hung, ok)
 	r := res["hung"]
-	if r.Status != Failed || !strings.Contains(r.Reason, "no SSH handshake within 300ms") {
+	if r.Status != Failed || !strings.Contains(r.Reason.String(), "no SSH handshake within 300ms") {
 		t.Errorf("hung node: %+v", r)
 	}
 	if r.Attempts != 2 {
@@ -249,10 +249,10 @@ func TestConflictIsNotOverwritten(t *testing.T) {
 	same := newNode(t, "same", sftptest.Options{}, before)
 	res := push(t, pusher(10*time.Second), Request{Data: after, Before: before}, n, same)
 	r := res["edited"]
-	if r.Status != Conflict || !strings.Contains(r.Reason, "extra on node: elastic/kibana/by-hand") {
+	if r.Status != Conflict || !strings.Contains(r.Reason.String(), "extra on node: elastic/kibana/by-hand") {
 		t.Errorf("edited node: %+v", r)
 	}
-	if strings.Contains(r.Reason, "PBKDF2") {
+	if strings.Contains(r.Reason.String(), "PBKDF2") {
 		t.Error("a hash leaked into the reason")
 	}
 	if string(n.file(t)) != string(edited) {
@@ -272,7 +272,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	n := newNode(t, "n", sftptest.Options{}, old)
 	os.Chmod(n.node.Path, 0o600)
 	r := push(t, pusher(10*time.Second), Request{Data: tokenFile(t, 3), DryRun: true}, n)["n"]
-	if r.Status != WouldUpdate || !strings.Contains(r.Reason, "content") || !strings.Contains(r.Reason, "mode 0600 -> 0640") {
+	if r.Status != WouldUpdate || !strings.Contains(r.Reason.String(), "content") || !strings.Contains(r.Reason.String(), "mode 0600 -> 0640") {
 		t.Errorf("dry run: %+v", r)
 	}
 	if r.Changes == nil || len(r.Changes.Added) != 2 {
@@ -311,13 +311,13 @@ func TestSymlinkAndMissingDirectoryAreRefused(t *testing.T) {
 	nodir := newNode(t, "nodir", sftptest.Options{}, nil)
 	nodir.node.Path = filepath.Join(nodir.dir, "missing", "service_tokens")
 	res := push(t, pusher(10*time.Second), Request{Data: tokenFile(t, 2)}, link, nodir)
-	if r := res["link"]; r.Status != Failed || !strings.Contains(r.Reason, "is a symbolic link; refusing to replace it") {
+	if r := res["link"]; r.Status != Failed || !strings.Contains(r.Reason.String(), "is a symbolic link; refusing to replace it") {
 		t.Errorf("symlink: %+v", r)
 	}
 	if b, _ := os.ReadFile(real); string(b) != string(old) {
 		t.Error("the link's target changed")
 	}
-	if r := res["nodir"]; r.Status != Failed || !strings.Contains(r.Reason, "missing does not exist on the node: is Elasticsearch installed there") {
+	if r := res["nodir"]; r.Status != Failed || !strings.Contains(r.Reason.String(), "missing does not exist on the node: is Elasticsearch installed there") {
 		t.Errorf("missing directory: %+v", r)
 	}
 }
@@ -376,11 +376,11 @@ func TestLostReplyAfterRenameIsReportedTruthfully(t *testing.T) {
 		t.Fatal("the rename did not happen: the fault was not injected")
 	}
 	if r.Status != Updated || r.SHA256 != digest.SHA256(data) || len(r.Notes) != 1 ||
-		!strings.Contains(r.Notes[0], "connection lost") || !strings.HasSuffix(r.Notes[0], "read again over a new connection: the node has the new file") {
+		!strings.Contains(r.Notes[0].String(), "connection lost") || !strings.HasSuffix(r.Notes[0].String(), "read again over a new connection: the node has the new file") {
 		t.Errorf("result: %+v", r)
 	}
-	if strings.Contains(r.Reason, "unchanged") {
-		t.Errorf("reason says unchanged although the rename happened: %q", r.Reason)
+	if strings.Contains(r.Reason.String(), "unchanged") {
+		t.Errorf("reason says unchanged although the rename happened: %q", r.Reason.String())
 	}
 	// Elasticsearch confirmation counts from here: it must be known.
 	if r.Replaced.Before(start) || r.Replaced.After(time.Now()) {
@@ -395,7 +395,7 @@ func TestLostConnectionBeforeRenameSaysUnchanged(t *testing.T) {
 	n := newNode(t, "cut", sftptest.Options{DropAtWrite: 2, DropOnce: true}, old)
 	r := push(t, pusher(10*time.Second), Request{Data: tokenFile(t, 600)}, n)["cut"]
 	if r.Status != Failed || r.Failure != "connection lost" ||
-		!strings.Contains(r.Reason, "read again over a new connection: the node's file is unchanged; temporary file removed") {
+		!strings.Contains(r.Reason.String(), "read again over a new connection: the node's file is unchanged; temporary file removed") {
 		t.Errorf("result: %+v", r)
 	}
 	if string(n.file(t)) != string(old) {
@@ -414,10 +414,10 @@ func TestBackupsKeepThePreviousFiles(t *testing.T) {
 		files = append(files, tokenFile(t, i))
 		before := n.file(t)
 		r := push(t, pusher(10*time.Second), Request{Data: files[len(files)-1]}, n)["b"]
-		if r.Status != Updated || len(r.Notes) == 0 || !strings.HasPrefix(r.Notes[0], "previous file kept as service_tokens.") {
+		if r.Status != Updated || len(r.Notes) == 0 || !strings.HasPrefix(r.Notes[0].String(), "previous file kept as service_tokens.") {
 			t.Fatalf("push %d: %+v", i, r)
 		}
-		bak := filepath.Join(n.dir, strings.TrimPrefix(r.Notes[0], "previous file kept as "))
+		bak := filepath.Join(n.dir, strings.TrimPrefix(r.Notes[0].String(), "previous file kept as "))
 		got, err := os.ReadFile(bak)
 		if err != nil || string(got) != string(before) {
 			t.Fatalf("push %d: backup %s holds %q, %v; want the replaced file", i, bak, got, err)

@@ -19,8 +19,8 @@ type Names interface {
 }
 
 // Mismatches is the one comparison of a file with its target, used by
-// push (its read-back and its dry run) and check (nodes, and --against
-// for two local files): content by SHA-256 unless wantSHA256 is "", then
+// push (its read-back and its dry run) and check (nodes, and two local
+// files): content by SHA-256 unless wantSHA256 is "", then
 // owner and group unless the target leaves them alone (-1), then mode.
 // A missing file has none: callers say "missing" in their own words.
 func Mismatches(st State, want Attrs, wantSHA256 string, names Names) []Mismatch {

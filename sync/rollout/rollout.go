@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/sync/esnode"
@@ -137,20 +138,20 @@ func (r *run) confirmAll(ctx context.Context) *Confirmation {
 // that may not confirm, given that nodes from upto on were not pushed.
 func (r *run) target(upto int) elastic.Target {
 	m := r.plan.Names
-	tg := elastic.Target{Inventory: map[string]string{}, Causes: map[string]string{}, Unnamed: m.Unnamed}
+	tg := elastic.Target{Inventory: map[string]string{}, Causes: map[string]remedy.Message{}, Unnamed: m.Unnamed}
 	for es, name := range m.ByES {
 		tg.Inventory[es] = name
 		if m.Outside[es] {
-			tg.Causes[es] = "inventory node " + name + " was not pushed (outside --limit)"
+			tg.Causes[es] = remedy.Sprintf("inventory node %s was not pushed (outside %v)", name, remedy.Limit)
 		}
 	}
 	for i, n := range r.nodes {
 		es := m.ESOf[n.Name]
 		switch {
 		case i >= upto:
-			tg.Causes[es] = "inventory node " + n.Name + " was not pushed: the rollout stopped"
+			tg.Causes[es] = remedy.Text("inventory node " + n.Name + " was not pushed: the rollout stopped")
 		case !r.results[i].Status.Verified():
-			tg.Causes[es] = "the push to " + n.Name + " did not succeed (" + string(r.results[i].Status) + ")"
+			tg.Causes[es] = remedy.Text("the push to " + n.Name + " did not succeed (" + string(r.results[i].Status) + ")")
 		}
 		if t := r.results[i].Replaced; t.After(tg.Since) {
 			tg.Since = t
@@ -163,7 +164,7 @@ func (r *run) target(upto int) elastic.Target {
 func (r *run) skipFrom(i int) {
 	for ; i < len(r.nodes); i++ {
 		n := r.nodes[i]
-		r.results[i] = push.Result{Node: n.Name, Host: n.Host, Port: n.Port, Status: push.Skipped, Reason: "not touched: the rollout stopped at a failed gate"}
+		r.results[i] = push.Result{Node: n.Name, Host: n.Host, Port: n.Port, Status: push.Skipped, Reason: remedy.Text("not touched: the rollout stopped at a failed gate")}
 	}
 }
 

@@ -62,7 +62,7 @@ func TestTargetCountsFromTheLastRename(t *testing.T) {
 	if !tg.Since.Equal(t0.Add(time.Second)) {
 		t.Errorf("since %v, want the latest rename", tg.Since)
 	}
-	if !strings.Contains(tg.Causes["n3"], "did not succeed (failed)") || !strings.Contains(tg.Causes["n4"], "rollout stopped") || tg.Causes["n1"] != "" || tg.Causes["n2"] != "" {
+	if !strings.Contains(tg.Causes["n3"].String(), "did not succeed (failed)") || !strings.Contains(tg.Causes["n4"].String(), "rollout stopped") || !tg.Causes["n1"].IsZero() || !tg.Causes["n2"].IsZero() {
 		t.Errorf("causes %v", tg.Causes)
 	}
 }

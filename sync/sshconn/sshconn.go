@@ -348,7 +348,7 @@ type conn interface {
 // interval it asks the server for a reply, and after max intervals in a row
 // without one it closes the connection, so that a node that vanished (a
 // dead bastion, a dropped NAT entry) fails the node instead of hanging it
-// until --timeout. Any reply counts, a refusal included, as in OpenSSH.
+// until its time runs out. Any reply counts, a refusal included, as in OpenSSH.
 func keepAlive(c conn, interval time.Duration, max int) {
 	done := make(chan struct{})
 	go func() {
