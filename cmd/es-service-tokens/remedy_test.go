@@ -48,6 +48,13 @@ func TestFlagWordsAreFlags(t *testing.T) {
 	}
 }
 
+// otherPrograms are command lines of other programs that libraries run
+// (sync/deliver runs Kibana's keystore tool): their options are theirs,
+// not the app's, and are taken out of a line before it is searched.
+var otherPrograms = []string{
+	"add --stdin --force", // kibana-keystore add
+}
+
 // flagWordsIn lists the lines of the module's library code (every
 // non-test .go file outside cmd/ and testdata/, except package main:
 // examples/demo and internal/bench run the binary as a user would) that
@@ -84,7 +91,11 @@ func flagWordsIn(t *testing.T, root string, names map[string]bool) []string {
 			return nil
 		}
 		for i, line := range strings.Split(string(src), "\n") {
-			if m := re.FindString(line); m != "" {
+			ours := line
+			for _, o := range otherPrograms {
+				ours = strings.ReplaceAll(ours, o, "")
+			}
+			if m := re.FindString(ours); m != "" {
 				found = append(found, fmt.Sprintf("%s:%d: %s", rel, i+1, strings.TrimSpace(line)))
 			}
 		}
@@ -125,7 +136,7 @@ func TestFlagWordsInFindsThem(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("sync/x/x.go", "package x\n\n// use --force\nvar a = \"give --limit=x\"\nvar b = \"--forced --mount --timeouts\"\n")
+	write("sync/x/x.go", "package x\n\n// use --force\nvar a = \"give --limit=x\"\nvar b = \"--forced --mount --timeouts\"\nvar k = \"kibana-keystore add --stdin --force s\"\n")
 	write("sync/x/x_test.go", "package x\n\nvar c = \"--force\"\n")
 	write("examples/demo/main.go", "package main\n\nvar d = \"--force\"\n")
 	write("cmd/tool/main.go", "package tool\n\nvar e = \"--force\"\n")
