@@ -54,7 +54,7 @@ func TestPausedAndResumedItemsStillTimeOut(t *testing.T) {
 			}
 			return context.Cause(ctx).Error()
 		})
-		if got != "no result within 30ms (--timeout)" {
+		if got != "no result within 30ms (timeout)" { // the caller phrases the option (remedy.Timeout)
 			t.Errorf("resumed %v: %q", resumeAt, got)
 		}
 	}
