@@ -85,6 +85,7 @@ func inv(names ...string) map[string]string {
 }
 
 func TestConfirmWaitsForEveryNode(t *testing.T) {
+	t.Parallel() // waits on reloads and polls, not on the CPU
 	f := start(t, estest.Options{}, 50*time.Millisecond, 300*time.Millisecond)
 	for _, p := range f.files {
 		write(t, p, "a")
@@ -105,6 +106,7 @@ func TestConfirmWaitsForEveryNode(t *testing.T) {
 }
 
 func TestConfirmNamesTheNodeThatDoesNotReload(t *testing.T) {
+	t.Parallel() // waits on reloads and polls, not on the CPU
 	f := start(t, estest.Options{}, 50*time.Millisecond, 0)
 	write(t, f.files[0], "a")
 	write(t, f.files[1], "a") // node-2 never reloads: it loaded no file at start
@@ -128,6 +130,7 @@ func TestConfirmNamesTheNodeThatDoesNotReload(t *testing.T) {
 }
 
 func TestConfirmNodeOutsideInventory(t *testing.T) {
+	t.Parallel() // waits on reloads and polls, not on the CPU
 	f := start(t, estest.Options{}, 50*time.Millisecond, 50*time.Millisecond)
 	write(t, f.files[0], "a")
 	c := client(t, f.cfg)
@@ -138,6 +141,7 @@ func TestConfirmNodeOutsideInventory(t *testing.T) {
 }
 
 func TestRemovedTokens(t *testing.T) {
+	t.Parallel() // waits on reloads and polls, not on the CPU
 	f := startWith(t, estest.Options{}, map[int][]string{0: {"a", "b"}}, 50*time.Millisecond)
 	c := client(t, f.cfg)
 	if got := f.c.Loaded("node-1"); len(got) != 2 {
@@ -151,6 +155,7 @@ func TestRemovedTokens(t *testing.T) {
 }
 
 func TestErrorsArePlain(t *testing.T) {
+	t.Parallel() // waits on reloads and polls, not on the CPU
 	f := start(t, estest.Options{Username: "admin", Password: "pw"}, 0)
 	plain := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(plain.Close)
@@ -186,6 +191,7 @@ func TestErrorsArePlain(t *testing.T) {
 }
 
 func TestForbiddenAndServerErrors(t *testing.T) {
+	t.Parallel() // waits on reloads and polls, not on the CPU
 	f := start(t, estest.Options{Forbidden: true}, 0)
 	_, err := client(t, f.cfg).Nodes(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "HTTP 403") || !strings.Contains(err.Error(), "read_security") {
@@ -205,6 +211,7 @@ func TestForbiddenAndServerErrors(t *testing.T) {
 }
 
 func TestNodeLocalShape(t *testing.T) {
+	t.Parallel() // waits on reloads and polls, not on the CPU
 	f := start(t, estest.Options{NodeLocal: true}, 50*time.Millisecond, 0)
 	write(t, f.files[0], "a")
 	out := client(t, f.cfg).Confirm(context.Background(), Want{Present: []string{"elastic/fleet-server/a"}}, Target{Inventory: inv("node-1", "node-2")}, 3*time.Second)

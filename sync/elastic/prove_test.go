@@ -96,6 +96,7 @@ func noSecret(t *testing.T, p Proof, tok tokens.Token) {
 
 // Every node that loaded the token accepts it at once: one request each.
 func TestProveSecretAcceptedEverywhere(t *testing.T) {
+	t.Parallel() // waits on reloads and polls, not on the CPU
 	pc := startProof(t, 20*time.Millisecond, 20*time.Millisecond, 20*time.Millisecond)
 	tok, line := kibanaToken(t, "k1")
 	pc.writeAll(t, line)
@@ -116,6 +117,7 @@ func TestProveSecretAcceptedEverywhere(t *testing.T) {
 
 // A node that has not reloaded yet is asked again until it accepts.
 func TestProveSecretWaitsForAReload(t *testing.T) {
+	t.Parallel() // waits on reloads and polls, not on the CPU
 	pc := startProof(t, 20*time.Millisecond, 400*time.Millisecond)
 	tok, line := kibanaToken(t, "k1")
 	since := time.Now()
@@ -132,6 +134,7 @@ func TestProveSecretWaitsForAReload(t *testing.T) {
 // A stale node lists the re-created token by name but refuses its new
 // secret; the proof says so after the timeout, and the others accept.
 func TestProveSecretCatchesAStaleHash(t *testing.T) {
+	t.Parallel() // waits on reloads and polls, not on the CPU
 	pc := startProof(t, 20*time.Millisecond, 20*time.Millisecond)
 	old, oldLine := kibanaToken(t, "k1")
 	pc.writeAll(t, oldLine)
@@ -164,6 +167,7 @@ func TestProveSecretCatchesAStaleHash(t *testing.T) {
 // A node whose address does not answer is unreachable, with the reason;
 // one whose file does not parse has no file tokens and rejects it.
 func TestProveSecretUnreachableAndMalformed(t *testing.T) {
+	t.Parallel() // waits on reloads and polls, not on the CPU
 	pc := startProof(t, 20*time.Millisecond, 20*time.Millisecond, 20*time.Millisecond)
 	tok, line := kibanaToken(t, "k1")
 	pc.writeAll(t, line, 0, 1)
@@ -182,6 +186,7 @@ func TestProveSecretUnreachableAndMalformed(t *testing.T) {
 // A certificate the configured CA did not sign is unreachable, and the
 // bearer is not sent to a server it cannot trust.
 func TestProveSecretChecksTheCertificate(t *testing.T) {
+	t.Parallel() // waits on reloads and polls, not on the CPU
 	pc := startProof(t, 20*time.Millisecond)
 	other := startProof(t, 20*time.Millisecond)
 	tok, line := kibanaToken(t, "k1")

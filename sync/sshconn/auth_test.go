@@ -17,20 +17,37 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 )
 
+// keyFile writes an ed25519 key to dir/name: a fresh one in the clear, or,
+// with the passphrase "s3cret", testdata/id_ed25519_s3cret. That one was
+// made by `ssh-keygen -a 1`: one bcrypt_pbkdf round instead of OpenSSH's
+// 16 (x/crypto's MarshalPrivateKeyWithPassphrase has no other), which cost
+// a fifth of a second of CPU per decryption, and the tests decrypt often.
+// The rounds come from the file, so the code path is the same.
 func keyFile(t *testing.T, dir, name, passphrase string) (string, ed25519.PrivateKey) {
 	t.Helper()
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	var block *pem.Block
-	var err error
-	if passphrase == "" {
-		block, err = ssh.MarshalPrivateKey(priv, "")
-	} else {
-		block, err = ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte(passphrase))
+	p := filepath.Join(dir, name)
+	if passphrase != "" {
+		if passphrase != "s3cret" {
+			t.Fatalf("testdata holds a key for the passphrase s3cret only, not %q", passphrase)
+		}
+		data, err := os.ReadFile("testdata/id_ed25519_s3cret")
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := ssh.ParseRawPrivateKeyWithPassphrase(data, []byte(passphrase))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p, *key.(*ed25519.PrivateKey)
 	}
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	block, err := ssh.MarshalPrivateKey(priv, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, pem.EncodeToMemory(block), 0o600); err != nil {
 		t.Fatal(err)
 	}
