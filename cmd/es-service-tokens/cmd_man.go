@@ -34,7 +34,8 @@ be opened); 78 a configuration or inventory error.
 # AUDIT TRAIL
 
 Every create, delete, push and pull writes one record per run: to syslog (facility authpriv,
-tag es-service-tokens) when /dev/log exists, and as one JSON line to the file named by
+tag es-service-tokens) when the local syslog socket exists (/dev/log; /var/run/syslog on
+macOS), and as one JSON line to the file named by
 **--audit-log** or the inventory's **audit_log**. Records name tokens, never secrets or hashes.
 
 # SEE ALSO

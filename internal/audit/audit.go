@@ -18,9 +18,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 )
 
-// DefaultSyslogSocket is where the local syslog daemon listens.
-const DefaultSyslogSocket = "/dev/log"
-
 // Tag is the syslog tag of every record.
 const Tag = "es-service-tokens"
 
