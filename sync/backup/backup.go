@@ -53,18 +53,13 @@ func List(c *remotefile.Conn, target string) ([]string, error) {
 
 // Make keeps target's current file as a backup: a hard link, which has
 // its owner, group and mode by being the same file, and survives the
-// rename that replaces target (link(2) on Linux does not follow a link at
-// target: at worst the backup is the link). A server without hard links
-// gets a copy of st, the file as read, with its attributes. It returns
-// the backup's path.
-func Make(c *remotefile.Conn, target string, st remotefile.State, now time.Time) (string, error) {
+// rename that replaces target. link(2) on Linux does not follow a link at
+// target (a swapped-in link is kept as a link), and changes no file's
+// content or attributes. A server without hard links cannot get here:
+// the node's lock needs them. It returns the backup's path.
+func Make(c *remotefile.Conn, target string, now time.Time) (string, error) {
 	bak := Name(target, now)
-	if err := c.Link(target, bak); err == nil {
-		return bak, nil
-	}
-	// The copy is a new file given the attributes through its own handle:
-	// st's, which are those of the file whose bytes were read.
-	if err := c.WriteCopy(bak, st.Data, remotefile.Attrs{UID: st.UID, GID: st.GID, Mode: st.Mode}); err != nil {
+	if err := c.Link(target, bak); err != nil {
 		return "", fmt.Errorf("backup %s: %w", bak, err)
 	}
 	return bak, nil

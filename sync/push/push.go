@@ -408,7 +408,7 @@ func lastLook(c *remotefile.Conn, n *inventory.Node, req Request, st remotefile.
 		return "", nil // nothing to keep, or the same bytes as the new file
 	}
 	// A hard link is the same file, owner, group and mode.
-	return backup.Make(c, n.Path, st, time.Now())
+	return backup.Make(c, n.Path, time.Now())
 }
 
 // keptBackup notes the backup this write made and prunes those beyond

@@ -437,3 +437,4 @@ func TestBackupsKeepThePreviousFiles(t *testing.T) {
 		t.Errorf("backups left: %q, want the newest 2", baks)
 	}
 }
+

@@ -152,19 +152,6 @@ func (c *Conn) WriteNew(p string, data []byte) error {
 	return err
 }
 
-// WriteCopy creates p with data and the attributes a, all set through
-// its handle: a backup copied on a server without hard links.
-func (c *Conn) WriteCopy(p string, data []byte, a Attrs) error {
-	f, made, err := c.create(p, data)
-	if err == nil {
-		err = c.finish(f, a)
-	}
-	if err != nil && made {
-		c.sftp.Remove(p)
-	}
-	return err
-}
-
 // Replace writes data to tmp (created here), then renames it over
 // target. beforeRename, if not nil, runs last and may still call the
 // replacement off. On failure Replace removes tmp if it made it and the
