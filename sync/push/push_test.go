@@ -3,6 +3,7 @@ package push
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -18,6 +19,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
+	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
@@ -438,3 +440,26 @@ func TestBackupsKeepThePreviousFiles(t *testing.T) {
 	}
 }
 
+// Pusher.Inspect runs in the first look, on the push's own connection
+// (one connection per node), before anything is written; its error fails
+// the node with nothing written.
+func TestInspectRunsBeforeAnythingIsWritten(t *testing.T) {
+	old := tokenFile(t, 1)
+	n := newNode(t, "n", sftptest.Options{}, old)
+	p := pusher(10 * time.Second)
+	var seen []string
+	p.Inspect = func(ctx context.Context, c *remotefile.Conn, node *inventory.Node) error {
+		seen = append(seen, node.Name)
+		if _, err := c.Read(filepath.Join(n.dir, "elasticsearch.yml")); err != nil {
+			return err
+		}
+		return errors.New("no node.name")
+	}
+	r := push(t, p, Request{Data: tokenFile(t, 2)}, n)["n"]
+	if r.Status != Failed || !strings.Contains(r.Reason.String(), "no node.name") || len(seen) != 1 || seen[0] != "n" {
+		t.Errorf("result %+v, Inspect saw %q", r, seen)
+	}
+	if n.srv.Stats().Writes != 0 || n.srv.Stats().Connections != 1 || string(n.file(t)) != string(old) {
+		t.Errorf("stats %+v: the node was written to, or connected to twice", n.srv.Stats())
+	}
+}
