@@ -74,7 +74,8 @@ type sftpSession struct {
 	opening     map[uint32]string   // OPEN request id -> path, until its reply (Fsync only)
 	files       map[string]*os.File // handle -> our descriptor on the same file (Fsync only)
 	filesClosed bool
-	dropReply   int64 // request id whose reply cuts the connection (DropAfterRename), or -1
+	dropReply   int64                // request id whose reply cuts the connection (DropAfterRename), or -1
+	renames     map[uint32][2]string // posix-rename request id -> paths, until its reply (AfterRename)
 }
 
 func newSFTPSession(c *conn, ch ssh.Channel) *sftpSession {
@@ -88,6 +89,7 @@ func newSFTPSession(c *conn, ch ssh.Channel) *sftpSession {
 		served:  make(chan struct{}),
 		opening: make(map[uint32]string),
 		files:   make(map[string]*os.File),
+		renames: make(map[uint32][2]string),
 
 		dropReply: -1,
 	}
@@ -243,6 +245,7 @@ func (s *sftpSession) inspectExtended(body []byte) action {
 			s.send(statusPacket(id, fxOpUnsupported, "Operation unsupported"))
 			return actHandled
 		}
+		s.hookRename(id, rest)
 		if s.opts.DropAfterRename && srv.renameFired.CompareAndSwap(false, true) {
 			s.mu.Lock()
 			s.dropReply = int64(id)
@@ -263,6 +266,52 @@ func (s *sftpSession) inspectExtended(body []byte) action {
 		return actHandled
 	}
 	return actForward
+}
+
+// hookRename calls BeforeRename with a posix-rename's paths (rest is
+// the request after its name) and remembers them for AfterRename.
+func (s *sftpSession) hookRename(id uint32, rest []byte) {
+	if s.opts.BeforeRename == nil && s.opts.AfterRename == nil {
+		return
+	}
+	oldpath, rest, ok1 := readString(rest)
+	newpath, _, ok2 := readString(rest)
+	if !ok1 || !ok2 {
+		return
+	}
+	if s.opts.BeforeRename != nil {
+		s.opts.BeforeRename(oldpath, newpath)
+	}
+	if s.opts.AfterRename != nil {
+		s.mu.Lock()
+		s.renames[id] = [2]string{oldpath, newpath}
+		s.mu.Unlock()
+	}
+}
+
+// renamed calls AfterRename when body, a status reply, answers a
+// posix-rename.
+func (s *sftpSession) renamed(body []byte) {
+	if s.opts.AfterRename == nil {
+		return
+	}
+	id, rest, ok := readUint32(body)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	paths, isRename := s.renames[id]
+	delete(s.renames, id)
+	s.mu.Unlock()
+	if !isRename {
+		return
+	}
+	code, rest, _ := readUint32(rest)
+	msg, _, _ := readString(rest)
+	if code == fxOK {
+		msg = ""
+	}
+	s.opts.AfterRename(paths[0], paths[1], msg)
 }
 
 func (s *sftpSession) shouldDrop(nthWrite int64) bool {
@@ -396,6 +445,7 @@ func (s *sftpSession) fromServer(pkt []byte) []byte {
 		s.mu.Unlock()
 
 	case fxpStatus:
+		s.renamed(body)
 		if id, _, ok := readUint32(body); ok {
 			s.mu.Lock()
 			lost := s.dropReply == int64(id)

@@ -79,6 +79,19 @@ type Options struct {
 	// happened, and the client cannot know it (a lost reply).
 	DropAfterRename bool
 
+	// BeforeRename, if set, is called with the paths of every
+	// posix-rename@openssh.com request before the server sees it, on the
+	// session's reading goroutine: while it blocks, the rename and every
+	// later request of that session wait, as behind a stalled link. It
+	// may be called concurrently from several sessions.
+	BeforeRename func(oldpath, newpath string)
+
+	// AfterRename, if set, is called with the paths and the result of
+	// every posix-rename@openssh.com request the server carried out,
+	// before the reply goes to the client ("" for success, else the
+	// status message).
+	AfterRename func(oldpath, newpath, result string)
+
 	// FailWrites answers every SSH_FXP_WRITE with SSH_FX_FAILURE and the
 	// message "No space left on device", without writing: a full disk.
 	// Opening and creating files still works, as on a real full disk.

@@ -739,3 +739,47 @@ func allStacks() string {
 		buf = make([]byte, 2*len(buf))
 	}
 }
+
+// BeforeRename holds a rename (and its session) until it returns: the
+// rename happens after, not before; AfterRename sees its result.
+func TestRenameHooks(t *testing.T) {
+	t.Parallel()
+	held, release := make(chan string, 1), make(chan struct{})
+	results := make(chan string, 2)
+	s := sftptest.Start(t, sftptest.Options{
+		BeforeRename: func(oldpath, newpath string) { held <- newpath; <-release },
+		AfterRename:  func(oldpath, newpath, result string) { results <- filepath.Base(newpath) + ":" + result },
+	})
+	_, c := connect(t, s)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	if err := os.WriteFile(src, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.PosixRename(src, dst) }()
+	if got := <-held; got != dst {
+		t.Fatalf("BeforeRename saw %q", got)
+	}
+	if _, err := os.Stat(dst); !os.IsNotExist(err) {
+		t.Errorf("the held rename happened: %v", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := <-results; got != "dst:" {
+		t.Errorf("AfterRename = %q, want success", got)
+	}
+	if _, err := os.Stat(dst); err != nil {
+		t.Errorf("released rename did not happen: %v", err)
+	}
+	// A rename whose source is gone fails, and AfterRename says so.
+	go func() { <-held }()
+	if err := c.PosixRename(src, dst); err == nil {
+		t.Error("rename of a missing file succeeded")
+	}
+	if got := <-results; got == "dst:" || !strings.HasPrefix(got, "dst:") {
+		t.Errorf("AfterRename = %q, want a failure", got)
+	}
+}
