@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/internal/testkit/sshdtest"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
@@ -81,7 +79,7 @@ func swapAttacker(dir, victim, contentHex string) int {
 			fmt.Println("ready")
 			ready = true
 		}
-		if unix.Renameat2(unix.AT_FDCWD, live, unix.AT_FDCWD, other, unix.RENAME_EXCHANGE) == nil {
+		if exchange(live, other) == nil {
 			swaps++
 		}
 	}
@@ -283,7 +281,7 @@ func victimState(t *testing.T, p string) fileState {
 		t.Fatal(err)
 	}
 	st := fi.Sys().(*syscall.Stat_t)
-	return fileState{string(b), st.Uid, st.Gid, fi.Mode(), st.Ctim}
+	return fileState{string(b), st.Uid, st.Gid, fi.Mode(), ctime(st)}
 }
 
 // startAttacker runs the swapper as the attacker, in the node's mount
