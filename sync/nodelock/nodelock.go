@@ -139,10 +139,7 @@ func Acquire(ctx context.Context, fsys FS, target string, opts Options) (*Lock, 
 	if a.poll <= 0 {
 		a.poll = 200 * time.Millisecond
 	}
-	if err := writeOwn(fsys, target, a.mine, content); err != nil {
-		return nil, err
-	}
-	lk, err := a.start(ctx)
+	lk, err := a.start(ctx, target, content)
 	if rmErr := fsys.Remove(a.mine); rmErr != nil {
 		if err != nil {
 			return nil, &leftBehind{err, a.mine}
@@ -152,10 +149,17 @@ func Acquire(ctx context.Context, fsys FS, target string, opts Options) (*Lock, 
 	return lk, err
 }
 
-// start reads the node's clock, then waits for the lock.
-func (a *acquirer) start(ctx context.Context) (*Lock, error) {
-	var err error
-	if a.nodeNow, err = nodeClock(a.fsys, a.mine); err != nil {
+// start writes this run's own lock file, reads the node's clock from
+// it, then waits for the lock.
+func (a *acquirer) start(ctx context.Context, target string, content []byte) (*Lock, error) {
+	err := writeOwn(a.fsys, target, a.mine, content)
+	if err == nil {
+		a.nodeNow, err = nodeClock(a.fsys, a.mine)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, a.stopped(ctx.Err()) // the request failed because the run stopped
+		}
 		return nil, err
 	}
 	return a.wait(ctx)
