@@ -2,7 +2,8 @@
 //
 //   - helpers shared by the other trees, one job each: atomicfile, audit,
 //     buildinfo, digest, fserr, libtext (the one place where another
-//     library's error is recognised by its words), safetext;
+//     library's error is recognised by its words), safetext, sshcert (an
+//     SSH certificate's validity window, in ssh-keygen's words);
 //   - testkit/, the harnesses tests run against and nothing ships:
 //     testkit/sshdtest (real sshd nodes), testkit/sftptest (an in-process
 //     SSH/SFTP server with fault injection), testkit/estest (a simulated

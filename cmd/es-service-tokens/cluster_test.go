@@ -105,6 +105,7 @@ func clusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Setenv(fmt.Sprintf("NODE%d_CONF", i+1), node.ConfDir)
 		ts.Setenv(fmt.Sprintf("NODE%d_HOST", i+1), node.Host)
 		ts.Setenv(fmt.Sprintf("NODE%d_PORT", i+1), fmt.Sprint(node.Port))
+		ts.Setenv(fmt.Sprintf("NODE%d_HOSTKEY", i+1), node.HostKeyFile())
 	}
 	if *hung {
 		addr := startHung(ts)
@@ -174,10 +175,12 @@ func expandCmd(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(os.Expand(string(in), ts.Getenv)), 0o644))
 }
 
-// nodeCmd is "node NAME stop|start|rotate-hostkey".
+// nodeCmd is "node NAME stop|start|rotate-hostkey", or "node NAME
+// host-cert CA_KEY [ssh-keygen options]": the node's host key certified by
+// the CA (for its address unless -n says otherwise), the node restarted.
 func nodeCmd(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 {
-		ts.Fatalf("usage: node NAME stop|start|rotate-hostkey")
+	if len(args) < 2 || (len(args) > 2) != (args[1] == "host-cert") {
+		ts.Fatalf("usage: node NAME stop|start|rotate-hostkey|host-cert CA_KEY [ssh-keygen options]")
 	}
 	n := nodeNamed(ts, args[0])
 	switch args[1] {
@@ -187,6 +190,8 @@ func nodeCmd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(n.Start())
 	case "rotate-hostkey":
 		ts.Check(n.RotateHostKey())
+	case "host-cert":
+		ts.Check(n.CertifyHostKey(ts.MkAbs(args[2]), args[3:]...))
 	default:
 		ts.Fatalf("unknown node action %q", args[1])
 	}

@@ -283,9 +283,11 @@ var remedies = map[string]string{
 	// The keys offered, then certHints: whom a certificate is for ("log in
 	// as one of them (user), or get a certificate for U from your SSH CA"),
 	// or its validity (as above).
-	"%s@%s refused every key offered (%s); %s": part,
-	"%s; its stderr: %s":                       part,
-	"%s; it wrote nothing on stderr":           part,
+	"%s@%s refused every key offered (%s); %s":                                                 part,
+	"unknown marker @%s":                                                                       part, // known_hosts FILE:LINE: ..., and no line of the file is valid: fix that line
+	"known_hosts %s:%d: %v, and no line of the file is valid: fix that line":                   "fix that line",
+	"%s; its stderr: %s":                                                                       part,
+	"%s; it wrote nothing on stderr":                                                           part,
 	"no SSH handshake within %v: the node accepted the connection but did not answer":          part, // unreachable: the node's sshd hangs
 	"%s@%s refused every key offered (%s); check identity_file and the node's authorized_keys": "check identity_file",
 

@@ -4,6 +4,7 @@
 package safetext
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -53,6 +54,17 @@ func Escape(s string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// Bounded is text from a file or the command line fit to echo in one line
+// of a message: escaped as Escape does, and cut after 64 characters with
+// its length said.
+func Bounded(s string) string {
+	s = Escape(s)
+	if r := []rune(s); len(r) > 64 {
+		return fmt.Sprintf("%s... (%d characters)", string(r[:64]), len(r))
+	}
+	return s
 }
 
 // URL returns s, a URL as the user wrote it, fit to echo in an error: a

@@ -63,3 +63,16 @@ func TestURLHidesPasswords(t *testing.T) {
 		}
 	}
 }
+
+func TestBounded(t *testing.T) {
+	long := strings.Repeat("é", 70)
+	for in, want := range map[string]string{
+		"deploy-1": "deploy-1",
+		"a\nb":     `a\nb`,
+		long:       strings.Repeat("é", 64) + "... (70 characters)",
+	} {
+		if got := Bounded(in); got != want {
+			t.Errorf("Bounded(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

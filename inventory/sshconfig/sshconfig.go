@@ -129,7 +129,7 @@ type hostPattern struct {
 func (b *hostBlock) matches(host string) bool {
 	matched := false
 	for _, p := range b.patterns {
-		if !wildcardMatch(p.glob, host) {
+		if !MatchPattern(p.glob, host) {
 			continue
 		}
 		if p.negated {
@@ -789,10 +789,11 @@ func joinArgs(args []string) string {
 	return strings.Join(parts, " ")
 }
 
-// wildcardMatch matches s against an OpenSSH pattern, where "*" is any run of
-// characters (including none) and "?" exactly one; nothing else is special.
-// Matching is case-sensitive, as in OpenSSH.
-func wildcardMatch(pattern, s string) bool {
+// MatchPattern matches s against an OpenSSH pattern (match_pattern in
+// OpenSSH's match.c), where "*" is any run of characters (including none)
+// and "?" exactly one; nothing else is special. Matching is case-sensitive,
+// as in OpenSSH; known_hosts lower-cases both sides first.
+func MatchPattern(pattern, s string) bool {
 	p, i := 0, 0
 	star, mark := -1, 0 // last "*" seen and where in s it started matching
 	for i < len(s) {

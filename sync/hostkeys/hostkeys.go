@@ -2,27 +2,37 @@
 // OpenSSH does with StrictHostKeyChecking yes or accept-new. There is no
 // mode that skips the check.
 //
+// Host certificates are honoured as ssh honours them: a node presenting a
+// certificate signed by an @cert-authority listed for its name is accepted
+// without a key line of its own; a certificate from an authority not
+// listed falls back to the key inside it. @revoked keys, and certificates
+// signed by a revoked authority, are refused.
+//
 // It also fixes the classic false "key mismatch" of Go SSH clients: the
-// host key algorithms offered in the handshake are restricted to the types
-// of the keys known_hosts holds for the host, so a server with several
-// host keys presents one we can check (golang/go#29286).
+// host key algorithms offered in the handshake are restricted to what
+// known_hosts holds for the host (the types of its keys; certificates when
+// an authority is listed for it), so a server with several host keys
+// presents one we can check (golang/go#29286).
 package hostkeys
 
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
+	"github.com/es-service-tokens/es-service-tokens/internal/sshcert"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 )
 
@@ -32,11 +42,51 @@ type UnknownHostError struct {
 	Key         ssh.PublicKey
 	KnownHosts  string
 	ScanCommand string
+	// SignedBy is the authority of the certificate the server offered,
+	// which no @cert-authority line lists for the host; nil for a plain key.
+	SignedBy ssh.PublicKey
 }
 
 func (e *UnknownHostError) Error() string {
-	return fmt.Sprintf("host key of %s is not in %s (server offers %s %s); check that fingerprint with the node's admin, then add it with `%s >> %s`, or set host_key_check: accept-new",
-		e.Host, e.KnownHosts, e.Key.Type(), ssh.FingerprintSHA256(e.Key), e.ScanCommand, e.KnownHosts)
+	offers := e.Key.Type() + " " + ssh.FingerprintSHA256(e.Key)
+	if e.SignedBy != nil {
+		offers += ", in a certificate from " + e.SignedBy.Type() + " CA " + ssh.FingerprintSHA256(e.SignedBy) + ", which no @cert-authority line lists for it"
+	}
+	return fmt.Sprintf("host key of %s is not in %s (server offers %s); check that fingerprint with the node's admin, then add it with `%s >> %s`, or set host_key_check: accept-new",
+		e.Host, e.KnownHosts, offers, e.ScanCommand, e.KnownHosts)
+}
+
+// RevokedError is a host key, or the authority of a host certificate,
+// that known_hosts marks @revoked. It is always refused.
+type RevokedError struct {
+	Host      string
+	Authority bool // the certificate's signer is revoked, not the key
+	Revoked   knownhosts.KnownKey
+}
+
+func (e *RevokedError) Error() string {
+	what := "host key"
+	if e.Authority {
+		what = "certificate authority of the host key"
+	}
+	k := e.Revoked.Key
+	return fmt.Sprintf("host key of %s REVOKED: the server's %s, %s %s, is marked @revoked in %s:%d; refused, nothing was sent. Ask the node's admin for its current key",
+		e.Host, what, k.Type(), ssh.FingerprintSHA256(k), e.Revoked.Filename, e.Revoked.Line)
+}
+
+// CertificateError is a host certificate signed by an authority listed for
+// the host that is not valid for it: another host's, expired, not yet
+// valid, or not verifying.
+type CertificateError struct {
+	Host      string
+	Cert      *ssh.Certificate
+	Authority knownhosts.KnownKey
+	Reason    string
+}
+
+func (e *CertificateError) Error() string {
+	return fmt.Sprintf("host certificate of %s (ID %q, from CA %s %s at %s:%d) %s; refused, nothing was sent",
+		e.Host, safetext.Bounded(e.Cert.KeyId), e.Authority.Key.Type(), ssh.FingerprintSHA256(e.Authority.Key), e.Authority.Filename, e.Authority.Line, e.Reason)
 }
 
 // ChangedKeyError is a host whose key differs from the one known. It is
@@ -68,9 +118,12 @@ func (e *ChangedKeyError) Error() string {
 type Checker struct {
 	// Notify, if set, is told about every key accept-new records.
 	Notify func(msg string)
+	// Now is the clock host certificates are checked against; nil is
+	// time.Now.
+	Now func() time.Time
 
 	mu    sync.Mutex
-	cache map[string]ssh.HostKeyCallback // by file list
+	cache map[string]*db // by file list
 }
 
 // Config returns the callback and host key algorithms to use for one
@@ -82,67 +135,121 @@ func (c *Checker) Config(files []string, mode, hostport string) (ssh.HostKeyCall
 	if len(files) == 0 {
 		return nil, nil, errors.New("no known_hosts file configured")
 	}
-	db, err := c.load(files)
+	d, err := c.load(files)
 	if err != nil {
 		return nil, nil, err
 	}
-	algs := algorithmsFor(db, hostport)
-	cb := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
-		err := db(hostname, remote, key)
-		if err == nil {
-			return nil
-		}
-		var ke *knownhosts.KeyError
-		if !errors.As(err, &ke) {
-			return err // revoked, or a malformed file
-		}
-		host := knownhosts.Normalize(hostname)
-		if len(ke.Want) > 0 {
-			return &ChangedKeyError{Host: host, Offered: key, Known: ke.Want}
-		}
-		if mode == inventory.HostKeyStrict {
-			h, p, _ := net.SplitHostPort(hostname)
-			scan := "ssh-keyscan -t " + key.Type() + " " + h
-			if p != "22" {
-				scan = "ssh-keyscan -p " + p + " -t " + key.Type() + " " + h
-			}
-			return &UnknownHostError{Host: host, Key: key, KnownHosts: files[0], ScanCommand: scan}
-		}
-		return c.record(files, hostname, key)
+	cb := func(hostname string, _ net.Addr, key ssh.PublicKey) error {
+		return c.verify(d, files, mode, hostname, key)
 	}
-	return cb, algs, nil
+	return cb, algorithmsFor(d, lookupName(hostport)), nil
 }
 
-// load parses the files once per run; missing files hold no keys.
-func (c *Checker) load(files []string) (ssh.HostKeyCallback, error) {
+// verify is the check of key, offered by hostname ("host:port" as dialed),
+// as ssh makes it: revoked keys first; a certificate from an authority
+// listed for the host is checked as a certificate; anything else by the
+// plain key, against the host's key lines.
+func (c *Checker) verify(d *db, files []string, mode, hostname string, key ssh.PublicKey) error {
+	host, name := knownhosts.Normalize(hostname), lookupName(hostname)
+	plain := key
+	cert, isCert := key.(*ssh.Certificate)
+	if isCert {
+		plain = cert.Key
+	}
+	if k := d.revoked(plain); k != nil {
+		return &RevokedError{Host: host, Revoked: *k}
+	}
+	var signedBy ssh.PublicKey
+	if isCert {
+		if k := d.revoked(cert.SignatureKey); k != nil {
+			return &RevokedError{Host: host, Authority: true, Revoked: *k}
+		}
+		if ca, ok := authority(d.matching(markerAuthority, name), cert.SignatureKey); ok {
+			return c.checkCertificate(host, hostname, cert, ca)
+		}
+		signedBy = cert.SignatureKey // no listed authority: ssh checks the key inside
+	}
+	known := d.matching(markerNone, name)
+	if slices.ContainsFunc(known, func(k knownhosts.KnownKey) bool { return keyEqual(k.Key, plain) }) {
+		return nil
+	}
+	if len(known) > 0 {
+		return &ChangedKeyError{Host: host, Offered: plain, Known: known}
+	}
+	if mode == inventory.HostKeyStrict {
+		h, p, _ := net.SplitHostPort(hostname)
+		scan := "ssh-keyscan -t " + plain.Type() + " " + h
+		if p != "22" {
+			scan = "ssh-keyscan -p " + p + " -t " + plain.Type() + " " + h
+		}
+		return &UnknownHostError{Host: host, Key: plain, KnownHosts: files[0], ScanCommand: scan, SignedBy: signedBy}
+	}
+	return c.record(files, hostname, plain)
+}
+
+// authority is the line of cas that holds signer.
+func authority(cas []knownhosts.KnownKey, signer ssh.PublicKey) (knownhosts.KnownKey, bool) {
+	i := slices.IndexFunc(cas, func(k knownhosts.KnownKey) bool { return keyEqual(k.Key, signer) })
+	if i < 0 {
+		return knownhosts.KnownKey{}, false
+	}
+	return cas[i], true
+}
+
+func keyEqual(a, b ssh.PublicKey) bool { return string(a.Marshal()) == string(b.Marshal()) }
+
+// checkCertificate accepts a host certificate from a listed authority
+// only for the host it names (its principals, against the name dialed, as
+// ssh checks them), within its validity window, and when its signature
+// verifies.
+func (c *Checker) checkCertificate(host, hostname string, cert *ssh.Certificate, ca knownhosts.KnownKey) error {
+	fail := func(format string, args ...any) error {
+		return &CertificateError{Host: host, Cert: cert, Authority: ca, Reason: fmt.Sprintf(format, args...)}
+	}
+	h, _, _ := net.SplitHostPort(hostname)
+	now := c.now()
+	why, expired := sshcert.Outside(cert, now)
+	switch {
+	case cert.CertType != ssh.HostCert:
+		return fail("is a user certificate, not a host certificate")
+	case len(cert.ValidPrincipals) > 0 && !slices.Contains(cert.ValidPrincipals, h):
+		return fail("is for %s, not %s: connect by one of those names, or have the node's certificate signed for %s", safetext.Bounded(strings.Join(cert.ValidPrincipals, ", ")), h, h)
+	case expired:
+		return fail("%s: the node's admin must renew it (ssh-keygen -s CA_KEY -h)", why)
+	case why != "":
+		return fail("%s: check this machine's clock", why)
+	}
+	checker := &ssh.CertChecker{Clock: func() time.Time { return now }}
+	if err := checker.CheckCert(h, cert); err != nil {
+		return fail("does not verify (%v)", err)
+	}
+	return nil
+}
+
+func (c *Checker) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// load reads the files once per run; missing files hold no keys.
+func (c *Checker) load(files []string) (*db, error) {
 	key := strings.Join(files, "\x00")
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if db, ok := c.cache[key]; ok {
-		return db, nil
+	if d, ok := c.cache[key]; ok {
+		return d, nil
 	}
-	var existing []string
-	for _, f := range files {
-		if _, err := os.Stat(f); err == nil {
-			existing = append(existing, f)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("known_hosts %s: %w", f, err)
-		}
-	}
-	var db ssh.HostKeyCallback
-	if len(existing) == 0 {
-		db = func(string, net.Addr, ssh.PublicKey) error { return &knownhosts.KeyError{} }
-	} else {
-		var err error
-		if db, err = knownhosts.New(existing...); err != nil {
-			return nil, fmt.Errorf("known_hosts: %w", err)
-		}
+	d, err := readFiles(files)
+	if err != nil {
+		return nil, err
 	}
 	if c.cache == nil {
-		c.cache = map[string]ssh.HostKeyCallback{}
+		c.cache = map[string]*db{}
 	}
-	c.cache[key] = db
-	return db, nil
+	c.cache[key] = d
+	return d, nil
 }
 
 // record appends a new host's key (accept-new). The file is locked so that
@@ -176,24 +283,31 @@ func (c *Checker) record(files []string, hostname string, key ssh.PublicKey) err
 	return nil
 }
 
-// algorithmsFor lists the host key algorithms matching the keys known for
-// hostport, or nil (any) when none is known.
-func algorithmsFor(db ssh.HostKeyCallback, hostport string) []string {
-	err := db(hostport, &net.TCPAddr{IP: net.IPv4zero}, probeKey{})
-	var ke *knownhosts.KeyError
-	if !errors.As(err, &ke) || len(ke.Want) == 0 {
-		return nil
-	}
-	seen := map[string]bool{}
+// algorithmsFor lists the host key algorithms to offer to the host known
+// as name: certificates first when an authority is listed for it, then
+// the types of its known keys (and any plain key when it has none, so that
+// a server without a certificate is an unknown host rather than a changed
+// key). nil (any) when known_hosts holds nothing for it.
+func algorithmsFor(d *db, name string) []string {
 	var algs []string
+	seen := map[string]bool{}
 	add := func(a string) {
 		if !seen[a] {
 			seen[a] = true
 			algs = append(algs, a)
 		}
 	}
-	types := make([]string, 0, len(ke.Want))
-	for _, k := range ke.Want {
+	certs := len(d.matching(markerAuthority, name)) > 0
+	if certs {
+		for _, a := range ssh.SupportedAlgorithms().HostKeys {
+			if strings.HasSuffix(a, "-cert-v01@openssh.com") {
+				add(a)
+			}
+		}
+	}
+	known := d.matching(markerNone, name)
+	types := make([]string, 0, len(known))
+	for _, k := range known {
 		types = append(types, k.Key.Type())
 	}
 	sort.Strings(types)
@@ -205,12 +319,10 @@ func algorithmsFor(db ssh.HostKeyCallback, hostport string) []string {
 		}
 		add(t)
 	}
+	if certs && len(known) == 0 {
+		for _, a := range ssh.SupportedAlgorithms().HostKeys {
+			add(a)
+		}
+	}
 	return algs
 }
-
-// probeKey matches no real key, so checking it lists the known ones.
-type probeKey struct{}
-
-func (probeKey) Type() string                                 { return "es-service-tokens-probe" }
-func (probeKey) Marshal() []byte                              { return []byte("es-service-tokens-probe") }
-func (probeKey) Verify(data []byte, sig *ssh.Signature) error { return errors.New("probe") }

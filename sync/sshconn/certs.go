@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
+	"github.com/es-service-tokens/es-service-tokens/internal/sshcert"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 )
 
@@ -169,38 +170,17 @@ func (a *Auth) now() time.Time {
 	return time.Now()
 }
 
-// validity says why cert cannot be used at now ("expired at ..."), or
-// "" when it can; the window is written as ssh-keygen -L writes it, in UTC.
+// validity says why cert cannot be used at now, with what to do; "" when
+// it can.
 func validity(cert *ssh.Certificate, now time.Time) string {
-	t := uint64(max(now.Unix(), 0))
+	why, expired := sshcert.Outside(cert, now)
 	switch {
-	case t < cert.ValidAfter:
-		return fmt.Sprintf("is not valid yet (valid %s; now %s): check this machine's clock, or wait", window(cert), stamp(t))
-	case cert.ValidBefore != ssh.CertTimeInfinity && t >= cert.ValidBefore:
-		return fmt.Sprintf("expired at %s (valid %s): get a new one from your SSH CA", stamp(cert.ValidBefore), window(cert))
+	case why == "":
+		return ""
+	case expired:
+		return why + ": get a new one from your SSH CA"
 	}
-	return ""
-}
-
-// window is a certificate's validity, as ssh-keygen -L says it.
-func window(cert *ssh.Certificate) string {
-	forever := cert.ValidBefore == ssh.CertTimeInfinity
-	switch {
-	case cert.ValidAfter == 0 && forever:
-		return "forever"
-	case cert.ValidAfter == 0:
-		return "before " + stamp(cert.ValidBefore)
-	case forever:
-		return "after " + stamp(cert.ValidAfter)
-	}
-	return "from " + stamp(cert.ValidAfter) + " to " + stamp(cert.ValidBefore)
-}
-
-func stamp(t uint64) string {
-	if t > 1<<62 {
-		return "the end of time"
-	}
-	return time.Unix(int64(t), 0).UTC().Format("2006-01-02T15:04:05Z")
+	return why + ": check this machine's clock, or wait"
 }
 
 // certHints say why certificates did not let user in: offered ones that
@@ -221,7 +201,7 @@ func (a *Auth) certHints(ep inventory.Endpoint, offered []ssh.Signer) []string {
 			hints = append(hints, name+" "+why)
 		case len(cert.ValidPrincipals) > 0 && !slices.Contains(cert.ValidPrincipals, ep.User):
 			hints = append(hints, fmt.Sprintf("%s is for principals %s, not %s: log in as one of them (user), or get a certificate for %s from your SSH CA",
-				name, bounded(strings.Join(cert.ValidPrincipals, ", ")), ep.User, ep.User))
+				name, safetext.Bounded(strings.Join(cert.ValidPrincipals, ", ")), ep.User, ep.User))
 		}
 	}
 	if len(ep.CertificateFiles) == 0 {
@@ -243,15 +223,5 @@ func certName(cert *ssh.Certificate, from string) string {
 	if from == "" {
 		from = "from ssh-agent"
 	}
-	return fmt.Sprintf("certificate %q (%s)", bounded(cert.KeyId), from)
-}
-
-// bounded is text from a file fit for one line of a message: escaped, and
-// cut after 64 characters with its length said.
-func bounded(s string) string {
-	s = safetext.Escape(s)
-	if r := []rune(s); len(r) > 64 {
-		return fmt.Sprintf("%s... (%d characters)", string(r[:64]), len(r))
-	}
-	return s
+	return fmt.Sprintf("certificate %q (%s)", safetext.Bounded(cert.KeyId), from)
 }

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/libtext"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
@@ -60,7 +61,7 @@ func (e *Error) Error() string {
 	// sync/hostkeys' messages name the step and the address themselves
 	// ("host key of [h]:p is not in ...", "HOST KEY CHANGED for [h]:p");
 	// saying both again would stutter.
-	if msg := e.Err.Error(); e.Step == "host key" && (strings.HasPrefix(msg, "host key of ") || strings.HasPrefix(msg, "HOST KEY CHANGED for ")) {
+	if msg := e.Err.Error(); e.Step == "host key" && (strings.HasPrefix(msg, "host key of ") || strings.HasPrefix(msg, "host certificate of ") || strings.HasPrefix(msg, "HOST KEY CHANGED for ")) {
 		if via != "" {
 			return msg + " (" + strings.TrimPrefix(via, " ") + ")"
 		}
@@ -391,7 +392,7 @@ func describe(signers []ssh.Signer) string {
 	for _, k := range signers {
 		if c, ok := k.PublicKey().(*ssh.Certificate); ok {
 			// A certificate is known by its key and its ID, as ssh -v says.
-			s = append(s, fmt.Sprintf("%s %s ID %q", c.Type(), ssh.FingerprintSHA256(c.Key), bounded(c.KeyId)))
+			s = append(s, fmt.Sprintf("%s %s ID %q", c.Type(), ssh.FingerprintSHA256(c.Key), safetext.Bounded(c.KeyId)))
 			continue
 		}
 		s = append(s, k.PublicKey().Type()+" "+ssh.FingerprintSHA256(k.PublicKey()))

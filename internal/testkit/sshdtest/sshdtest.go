@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,12 +101,13 @@ type Node struct {
 	LogFile string
 	Opts    NodeOptions
 
-	dir     string
-	hostKey ssh.Signer
-	cluster *Cluster
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	done    chan struct{}
+	dir      string
+	hostKey  ssh.Signer
+	hostCert string // the host key's certificate file, when it has one
+	cluster  *Cluster
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	done     chan struct{}
 }
 
 // Addr is host:port.
@@ -124,6 +126,24 @@ func (n *Node) HostPath() string { return filepath.Join(n.ConfDir, "service_toke
 
 // HostKey is the node's current public host key.
 func (n *Node) HostKey() ssh.PublicKey { return n.hostKey.PublicKey() }
+
+// HostKeyFile is the node's current public host key, in a file as
+// ssh-keygen writes it ("ssh-ed25519 AAAA...").
+func (n *Node) HostKeyFile() string { return filepath.Join(n.dir, "host_ed25519.pub") }
+
+// CertifyHostKey has caKey (an SSH CA's private key file) sign the node's
+// host key with ssh-keygen -s CA -h, for the node's address unless args
+// (more ssh-keygen options: -n NAMES, -V VALIDITY) say otherwise, and
+// restarts the node presenting the certificate as well as the key.
+func (n *Node) CertifyHostKey(caKey string, args ...string) error {
+	n.Stop()
+	argv := slices.Concat([]string{"-q", "-s", caKey, "-I", n.Name + "-host", "-h", "-n", n.Host}, args, []string{n.HostKeyFile()})
+	if out, err := exec.Command("ssh-keygen", argv...).CombinedOutput(); err != nil {
+		return fmt.Errorf("ssh-keygen %s: %v: %s", strings.Join(argv, " "), err, out)
+	}
+	n.hostCert = filepath.Join(n.dir, "host_ed25519-cert.pub")
+	return n.start()
+}
 
 // Start starts a cluster; t.Cleanup stops it.
 func Start(t TB, opts Options) *Cluster {
@@ -321,7 +341,10 @@ func (n *Node) newHostKey() error {
 	if err := os.WriteFile(filepath.Join(n.dir, "host_ed25519"), pem.EncodeToMemory(block), 0o600); err != nil {
 		return err
 	}
-	n.hostKey = s
+	if err := os.WriteFile(n.HostKeyFile(), ssh.MarshalAuthorizedKey(s.PublicKey()), 0o644); err != nil {
+		return err
+	}
+	n.hostKey, n.hostCert = s, "" // a new key has no certificate yet
 	return nil
 }
 
@@ -352,6 +375,9 @@ func (n *Node) optional() string {
 	var b strings.Builder
 	if n.Opts.TrustedUserCAKeys != "" {
 		fmt.Fprintf(&b, "TrustedUserCAKeys %s\n", n.Opts.TrustedUserCAKeys)
+	}
+	if n.hostCert != "" {
+		fmt.Fprintf(&b, "HostCertificate %s\n", n.hostCert)
 	}
 	return b.String()
 }
