@@ -38,6 +38,15 @@ tag es-service-tokens) when the local syslog socket exists (/dev/log; /var/run/s
 macOS), and as one JSON line to the file named by
 **--audit-log** or the inventory's **audit_log**. Records name tokens, never secrets or hashes.
 
+# SCHEDULED CHECK
+
+The .deb and .rpm install **es-service-tokens-check.timer**, disabled. Name the inventory in
+**/etc/es-service-tokens/check.conf** (INVENTORY, TEXTFILE, CHECK_OPTIONS), give the system user
+**es-service-tokens** an SSH key and known_hosts in /var/lib/es-service-tokens/.ssh, then run
+**systemctl enable --now es-service-tokens-check.timer**: every 15 minutes **check** writes its
+metrics to TEXTFILE (node_exporter's textfile directory) and its report to the journal
+(**journalctl -u es-service-tokens-check**). See docs/scheduled-check.md.
+
 # SEE ALSO
 
 **ssh_config**(5), **elasticsearch-service-tokens** (Elasticsearch's own tool)
