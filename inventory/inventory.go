@@ -82,8 +82,13 @@ type Endpoint struct {
 // ProxyProgram names the proxy command for messages without its arguments,
 // which may hold a secret (sshpass -p, a token): the first word when it is
 // a plain program name or path, else "command".
-func (e Endpoint) ProxyProgram() string {
-	first, _, _ := strings.Cut(strings.TrimSpace(e.ProxyCommand), " ")
+func (e Endpoint) ProxyProgram() string { return Program(e.ProxyCommand) }
+
+// Program is the program a shell command runs, for showing a command
+// whose arguments may hold a secret: its first word when that is a plain
+// path or name, else "command".
+func Program(cmd string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(cmd), " ")
 	for _, r := range first {
 		if !(r == '/' || r == '.' || r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
 			return "command"

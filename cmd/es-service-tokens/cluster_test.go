@@ -125,6 +125,10 @@ type scriptState struct {
 	cluster *sshdtest.Cluster
 	es      *estest.Cluster   // escluster
 	stalls  map[string]func() // stall: node name -> detach strace
+	// consumers are the consumer machines (consumers), secrets the
+	// delivered secrets nosecret looks for (secret).
+	consumers *sshdtest.Cluster
+	secrets   []string
 }
 
 func clusterOf(ts *testscript.TestScript) *sshdtest.Cluster {

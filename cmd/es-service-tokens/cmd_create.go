@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -20,7 +21,7 @@ func (t *tool) createCommand() *cli.Command {
 	return command("create", "<principal> <token-name>", "Create a file token for specified service account and token name",
 		"Example:\n   es-service-tokens create elastic/fleet-server my-token\n"+
 			"   es-service-tokens -i cluster.yml create elastic/kibana kibana-1 --token-file /root/kibana.token",
-		t.create, append([]cli.Flag{tokenFileFlag(), commentFlag()}, nodeFlags(true)...)...)
+		t.create, append([]cli.Flag{tokenFileFlag(), commentFlag(), deliverFlag()}, nodeFlags(true)...)...)
 }
 
 func tokenFileFlag() cli.Flag {
@@ -42,6 +43,10 @@ func (t *tool) create(c *cli.Context) error {
 		return err
 	}
 	defer plan.close()
+	cr, err := t.planCreated(c, plan, acct.Principal+"/"+name)
+	if err != nil {
+		return err
+	}
 	if err := t.beginAudit(c, "create"); err != nil {
 		return err
 	}
@@ -57,14 +62,16 @@ func (t *tool) create(c *cli.Context) error {
 		return err
 	}
 	tokenFile := c.String("token-file")
-	change, err := addToken(loc.File, tok, hash, tokenFile, t.newRecord(tok, comment, nil))
+	change, err := addToken(loc.File, tok, hash, tokenFile, t.newRecord(tok, comment, consumerNames(consumersOf(t.inv, tok.QualifiedName()))))
 	if err != nil {
 		return err
 	}
 	t.audit.localChange(loc.File, tok.QualifiedName(), change.Before.Data, change.After)
-	res := createResult{TokenFile: tokenFile, File: loc.File, Algorithm: alg.String(), Note: note}
+	res := createResult{TokenFile: tokenFile, File: loc.File, Algorithm: alg.String(), Note: note, DeliverTo: consumerNames(cr.consumers)}
 	res.Token.Principal, res.Token.Name, res.Token.QualifiedName = acct.Principal, name, tok.QualifiedName()
-	if printErr := t.printCreated(asJSON, c.Bool("silent"), res, tok); printErr != nil && tokenFile == "" {
+	// With --deliver the secret is not printed: a failed print loses
+	// nothing, the consumers get it.
+	if printErr := t.printCreated(asJSON, c.Bool("silent"), res, tok); printErr != nil && tokenFile == "" && cr.consumers == nil {
 		return takeBack(loc.File, tok, printErr, plan != nil)
 	}
 	t.printWarnings(change.Warnings)
@@ -72,7 +79,26 @@ func (t *tool) create(c *cli.Context) error {
 	if plan == nil {
 		return nil
 	}
-	return t.pushAfterChange(c, plan, loc, change)
+	cr.loc, cr.change, cr.tok = loc, change, tok
+	return t.pushCreated(c, plan, cr)
+}
+
+// planCreated prepares, before anything changes, what create -i does
+// after the push: the proof by secret (nodes with an address) and, with
+// --deliver, the consumers of token with their keys loaded.
+func (t *tool) planCreated(c *cli.Context, plan *remote, token string) (created, error) {
+	var cr created
+	if plan == nil {
+		return cr, nil
+	}
+	var err error
+	if c.Bool("deliver") {
+		if cr.consumers, err = t.planDelivery(plan, token); err != nil {
+			return cr, err
+		}
+	}
+	cr.proof, err = t.planProof(c, plan.inv)
+	return cr, err
 }
 
 // createOptions checks create's own settings: the output format and the
@@ -118,12 +144,15 @@ func addToken(file string, tok tokens.Token, hash, tokenFile string, rec meta.Re
 func (t *tool) printCreated(asJSON, silent bool, res createResult, tok tokens.Token) error {
 	switch {
 	case asJSON:
-		if res.TokenFile == "" {
+		if res.TokenFile == "" && len(res.DeliverTo) == 0 {
 			res.Token.Value = tok.Bearer()
 		}
 		return writeJSON(t.stdout, res)
-	case res.TokenFile != "" && silent:
+	case (res.TokenFile != "" || len(res.DeliverTo) > 0) && silent:
 		return nil
+	case len(res.DeliverTo) > 0 && res.TokenFile == "":
+		_, err := fmt.Fprintf(t.stdout, "SERVICE_TOKEN %s created for %s (its secret goes to them, it is not printed)\n", tok.QualifiedName(), strings.Join(res.DeliverTo, ", "))
+		return err
 	case res.TokenFile != "":
 		_, err := fmt.Fprintf(t.stdout, "SERVICE_TOKEN %s written to %s\n", tok.QualifiedName(), res.TokenFile)
 		return err

@@ -38,5 +38,5 @@ func (t *tool) delete(c *cli.Context) error {
 	if plan == nil {
 		return nil
 	}
-	return t.pushAfterChange(c, plan, loc, change)
+	return t.pushAfterChange(c, plan, loc, change, nil)
 }

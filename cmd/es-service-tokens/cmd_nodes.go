@@ -40,7 +40,8 @@ func (t *tool) nodes(c *cli.Context) error {
 			Groups    map[string][]string `json:"groups"`
 			Warnings  []string            `json:"warnings"`
 			ES        *esView             `json:"elasticsearch,omitempty"`
-		}{inv.File, inv.Format, inv.LocalFile, views, groups, append([]string{}, inv.Warnings...), viewES(inv.Elasticsearch)})
+			Consumers []consumerView      `json:"consumers,omitempty"`
+		}{inv.File, inv.Format, inv.LocalFile, views, groups, append([]string{}, inv.Warnings...), viewES(inv.Elasticsearch), each(inv.Consumers, viewConsumer)})
 	}
 	printNodes(t.stdout, inv, views)
 	return nil

@@ -23,8 +23,10 @@ var pushOrder = []push.Status{push.Updated, push.Unchanged, push.Fixed, push.Wou
 
 // runPush pushes req's file to r's nodes and reports. removed are the
 // tokens a create or delete took out of the local file (nil for a plain
-// push): where the push did not land, they are still accepted.
-func (t *tool) runPush(c *cli.Context, r *remote, file string, req push.Request, removed []string) error {
+// push): where the push did not land, they are still accepted. prove, when
+// not nil, proves a created token's secret on every node after the push
+// (and its confirmation); the run fails unless every node accepts it.
+func (t *tool) runPush(c *cli.Context, r *remote, file string, req push.Request, removed []string, prove func(rollout.Report) *secretProof) error {
 	asJSON, err := t.jsonOutput(c)
 	if err != nil {
 		return err
@@ -56,9 +58,14 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, req push.Request,
 	if !es.Confirmed() {
 		ok = false
 	}
+	var proof *secretProof
+	if prove != nil && !req.DryRun {
+		proof = prove(rep)
+		ok = ok && proof.Accepted
+	}
 	if asJSON {
 		doc := pushReport{"push", file, digest.SHA256(req.Data), req.Local.Len(), req.DryRun, each(results, pushNodeOf), summary,
-			each(still, unrevokedOf), finish, each(gates, gateOf), confirmationOf(es)}
+			each(still, unrevokedOf), finish, each(gates, gateOf), confirmationOf(es), proofOf(proof)}
 		if err := writeJSON(t.stdout, doc); err != nil {
 			return err
 		}
@@ -66,6 +73,7 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, req push.Request,
 		t.printPush(t.stdout, file, req.Data, req.Local, results, summary, req.DryRun)
 		printStillAccepted(t.stdout, still, finish)
 		printES(t.stdout, gates, es)
+		printProof(t.stdout, proof)
 	}
 	if !ok {
 		return silentExit(exitFailed)
@@ -116,7 +124,7 @@ func finishCommand(c *cli.Context, file string, still []push.Unrevoked) string {
 // pushAfterChange pushes the file create or delete just wrote, parsed
 // once here; the file before the change tells a node that still holds it
 // from one someone else edited.
-func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location, ch store.Change) error {
+func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location, ch store.Change, prove func(rollout.Report) *secretProof) error {
 	local, err := tokens.Parse(ch.After)
 	if err != nil {
 		return fail(exitDataError, "%s: %v", loc.File, err)
@@ -126,7 +134,7 @@ func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location,
 		before = []byte{} // no file before: Before is empty, not nil (a plain push)
 	}
 	removed := tokens.Compare(ch.Before.File, local).Removed
-	return t.runPush(c, p, loc.File, push.Request{Data: ch.After, Local: local, Before: before}, removed)
+	return t.runPush(c, p, loc.File, push.Request{Data: ch.After, Local: local, Before: before}, removed, prove)
 }
 
 func (t *tool) pushCommand() *cli.Command {
@@ -159,5 +167,5 @@ func (t *tool) push(c *cli.Context) error {
 			return err
 		}
 	}
-	return t.runPush(c, r, loc.File, push.Request{Data: snap.Data, Local: snap.File}, nil)
+	return t.runPush(c, r, loc.File, push.Request{Data: snap.Data, Local: snap.File}, nil, nil)
 }

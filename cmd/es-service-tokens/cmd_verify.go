@@ -120,7 +120,9 @@ func (t *tool) verifyCommand() *cli.Command {
 		"Reads the token from standard input when it is - or missing, which keeps it\n"+
 			"out of the process list and shell history. Exits 0 when valid, 1 when not.\n"+
 			"Example:\n   es-service-tokens verify < kibana.token",
-		t.verify, esFlags(false)...)
+		t.verify, append(esFlags(false),
+			&cli.BoolFlag{Name: "all-nodes", Usage: "send the token to every inventory node's own address (es_http_url or elasticsearch.node_url) and report each node's answer"},
+			confirmTimeoutFlag("with --all-nodes, ask nodes that refuse the token again for up to `DURATION` (or seconds): they may not have reloaded yet"))...)
 }
 
 func (t *tool) verify(c *cli.Context) error {
@@ -136,6 +138,12 @@ func (t *tool) verify(c *cli.Context) error {
 	bearer, err := t.readBearer(c, args)
 	if err != nil {
 		return err
+	}
+	if c.Bool("all-nodes") {
+		return t.verifyAllNodes(c, asJSON, bearer)
+	}
+	if c.IsSet("confirm-timeout") {
+		return fail(exitUsage, "--confirm-timeout needs --all-nodes: a single check asks once")
 	}
 	live, err := t.verifyLive(c, bearer)
 	if err != nil {

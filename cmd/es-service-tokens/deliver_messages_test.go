@@ -26,6 +26,14 @@ var deliverRemedies = map[string]string{
 	"%w; %s is unchanged":                                                                                                    part,
 	"read-back of %s: %s":                                                                                                    part, // what differs; the store step's caller says what is where
 	"%s has mode %04o: every user of the machine could read the secret; set the consumer's mode (e.g. \"0640\"), then deliver again": "set the consumer's mode",
+	// cmd: create --deliver and deliver.
+	"standard input holds no service token (%v): give the bearer token create printed or wrote to its token file": "give the bearer token",
+	"no consumer in %s uses %s: add one under consumers: with token: %s":                                          "add one under consumers:",
+	"no consumer in %s uses %s: add one under consumers: with token: %s, or leave out --deliver":                  "add one under consumers:",
+	"--consumer %s: not a consumer of %s; its consumers: %s":                                                      "its consumers:",
+	"cannot remove [%s] from %s again (%v): nobody holds its secret; delete [%s] by hand":                         "delete [%s] by hand",
+	"--confirm-timeout needs --all-nodes: a single check asks once":                                               "needs --all-nodes",
+	"no node of %s has an address: set elasticsearch.node_url (e.g. https://{host}:9200) or es_http_url per node": "set elasticsearch.node_url",
 }
 
 func init() {

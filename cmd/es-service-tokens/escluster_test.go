@@ -41,6 +41,7 @@ func esClusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 	nodeLocal := fs.Bool("nodelocal", false, "7.13-7.14 answers")
 	forbidden := fs.Bool("forbidden", false, "403 to valid credentials")
 	noConfig := fs.Bool("no-config", false, "leave cluster.yml alone")
+	nodeURL := fs.Bool("node-url", false, "add node_url: https://{host}:ES_NODE_PORT to the elasticsearch section")
 	ts.Check(fs.Parse(args))
 	c := clusterOf(ts)
 	key := estest.EncodeAPIKey("h9", "s3cret")
@@ -88,9 +89,38 @@ func esClusterCmd(ts *testscript.TestScript, neg bool, args []string) {
 		b, err := os.ReadFile(inv)
 		ts.Check(err)
 		b = append(b, fmt.Sprintf("elasticsearch:\n  url: %s\n  ca: %s\n  api_key_file: %s\n  confirm_timeout: 30s\n", es.URL, ca, keyFile)...)
+		if *nodeURL {
+			b = append(b, fmt.Sprintf("  node_url: https://{host}:%d\n", es.NodePort())...)
+		}
 		ts.Check(os.WriteFile(inv, b, 0o644))
 	}
+	writeHealth(ts, es, ca)
 	ts.Value("state").(*scriptState).es = es
+}
+
+// writeHealth writes $WORK/es-health FILE [KEY], a consumer's health check:
+// it authenticates the secret in FILE (or KEY's value there) on every
+// node's own address and exits 0 only when each accepts it, so a consumer
+// holding the wrong token fails it. The secret goes in a header file,
+// never on curl's command line.
+func writeHealth(ts *testscript.TestScript, es *estest.Cluster, ca string) {
+	var urls []string
+	for _, n := range clusterOf(ts).Nodes {
+		if u := es.NodeURL("es-node-" + strings.TrimPrefix(n.Name, "es-")); u != "" {
+			urls = append(urls, u)
+		}
+	}
+	script := fmt.Sprintf(`#!/bin/sh
+if [ -n "$2" ]; then tok=$(sed -n "s/^$2=//p" "$1" | tail -n 1); else tok=$(cat "$1"); fi
+[ -n "$tok" ] || { echo "no secret in $1" >&2; exit 1; }
+hdr=$(mktemp) && trap 'rm -f "$hdr"' EXIT
+printf 'Authorization: Bearer %%s
+' "$tok" > "$hdr"
+for url in %s; do
+  curl -fsS -o /dev/null --cacert %s -H @"$hdr" "$url/_security/_authenticate" || exit 1
+done
+`, strings.Join(urls, " "), ca)
+	ts.Check(os.WriteFile(filepath.Join(ts.Getenv("WORK"), "es-health"), []byte(script), 0o755))
 }
 
 // esCmd is "es status CODE | es delay DURATION | es requests | es loaded

@@ -188,6 +188,8 @@ type nodeView struct {
 	// CertificateFiles are the user certificates configured; none means
 	// KEY-cert.pub beside each identity file, when there is one.
 	CertificateFiles []string `json:"certificate_files"`
+	// HTTPURL is the node's own REST address, where a secret is proven.
+	HTTPURL string `json:"es_http_url,omitempty"`
 }
 
 // esView is the inventory's elasticsearch section in nodes' output: where
@@ -201,6 +203,8 @@ type esView struct {
 	PasswordFile   string   `json:"password_file,omitempty"`
 	ConfirmTimeout float64  `json:"confirm_timeout_seconds,omitempty"`
 	Origin         string   `json:"origin"`
+	// NodeURL is the template of each node's own address.
+	NodeURL string `json:"node_url,omitempty"`
 }
 
 func viewES(e *inventory.Elasticsearch) *esView {
@@ -208,7 +212,7 @@ func viewES(e *inventory.Elasticsearch) *esView {
 		return nil
 	}
 	return &esView{URLs: e.URLs, CA: e.CA, CAFingerprint: e.CAFingerprint, APIKeyFile: e.APIKeyFile,
-		Username: e.Username, PasswordFile: e.PasswordFile, ConfirmTimeout: e.ConfirmTimeout.Seconds(), Origin: e.Origin}
+		Username: e.Username, PasswordFile: e.PasswordFile, ConfirmTimeout: e.ConfirmTimeout.Seconds(), Origin: e.Origin, NodeURL: e.NodeURL}
 }
 
 func view(n *inventory.Node) nodeView {
@@ -219,7 +223,7 @@ func view(n *inventory.Node) nodeView {
 		Sudo: n.Sudo, SFTPServer: n.SFTPServer, Backups: n.Backups, Groups: n.Groups, Origin: n.Origin,
 		GlobalKnownHosts: append([]string{}, n.GlobalKnownHostsFiles...), IdentitiesOnly: n.IdentitiesOnly,
 		ServerAliveInterval: n.ServerAliveInterval.Seconds(), ServerAliveCountMax: n.ServerAliveCountMax,
-		ESNodeName: n.ESNodeName,
+		ESNodeName: n.ESNodeName, HTTPURL: n.HTTPURL,
 	}
 	if n.ProxyCommand != "" {
 		v.ProxyProgram = n.ProxyProgram()
@@ -253,6 +257,8 @@ type pushReport struct {
 	// Gates and Elasticsearch: gated rollout and confirmation (issue 9).
 	Gates         []gateJSON        `json:"gates,omitempty"`
 	Elasticsearch *confirmationJSON `json:"elasticsearch,omitempty"`
+	// SecretProof: create's proof by secret on each node's own address.
+	SecretProof *proofJSON `json:"secret_proof,omitempty"`
 }
 
 // pushNodeJSON is one node of push's report (push.Result).
@@ -422,6 +428,9 @@ type createResult struct {
 	// Note names the Elasticsearch versions that know the account, when
 	// not all do.
 	Note string `json:"note,omitempty"`
+	// DeliverTo are the consumers create --deliver hands the secret to
+	// (then value is left out).
+	DeliverTo []string `json:"deliver_to,omitempty"`
 }
 
 // listEntry is one token in list's JSON output.
@@ -456,6 +465,9 @@ type verifyResult struct {
 	File          string `json:"file,omitempty"`
 	// Elasticsearch is the live check (verify --es-url), when configured.
 	Elasticsearch *liveResult `json:"elasticsearch,omitempty"`
+	// AllNodes is verify --all-nodes: the token sent to every node's own
+	// address.
+	AllNodes *proofJSON `json:"all_nodes,omitempty"`
 }
 
 // agesJSONOf is check's "token_ages"; nil when there is nothing to say (no maximum

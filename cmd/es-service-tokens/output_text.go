@@ -103,11 +103,15 @@ func printNodes(w io.Writer, inv *inventory.Inventory, views []nodeView) {
 		if inv.Elasticsearch != nil || v.ESNodeName != "" {
 			row("es_node_name", orDash(v.ESNodeName))
 		}
+		if v.HTTPURL != "" {
+			row("es_http_url", v.HTTPURL)
+		}
 		if len(v.Groups) > 0 {
 			fmt.Fprintf(w, "  %-16s %s\n", "groups", strings.Join(v.Groups, ", "))
 		}
 	}
 	printESSection(w, viewES(inv.Elasticsearch))
+	printConsumers(w, each(inv.Consumers, viewConsumer))
 	if len(inv.Groups) > 0 {
 		names := make([]string, 0, len(inv.Groups))
 		for g := range inv.Groups {
@@ -148,6 +152,9 @@ func printESSection(w io.Writer, e *esView) {
 	}
 	if e.ConfirmTimeout > 0 {
 		row("confirm_timeout", fmt.Sprintf("%gs", e.ConfirmTimeout))
+	}
+	if e.NodeURL != "" {
+		row("node_url", e.NodeURL)
 	}
 }
 

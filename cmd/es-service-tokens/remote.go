@@ -72,7 +72,7 @@ type remote struct {
 // changes, so a typo cannot leave a changed file that was not pushed.
 func (t *tool) pushPlan(c *cli.Context) (*remote, error) {
 	if c.String("inventory") == "" {
-		for _, f := range []string{"limit", "force", "break-lock", "concurrency", "timeout", "connect-timeout", "retries", "canary", "batch", "confirm-timeout", "no-confirm", "es-url", "es-ca", "es-insecure-http"} {
+		for _, f := range []string{"limit", "force", "break-lock", "concurrency", "timeout", "connect-timeout", "retries", "canary", "batch", "confirm-timeout", "no-confirm", "es-url", "es-ca", "es-insecure-http", "deliver"} {
 			if c.IsSet(f) {
 				return nil, fail(exitUsage, "--%s needs an inventory (-i FILE)", f)
 			}

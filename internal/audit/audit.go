@@ -46,10 +46,31 @@ type Record struct {
 	SHA256Before string `json:"sha256_before"`
 	SHA256After  string `json:"sha256_after"`
 	Nodes        []Node `json:"nodes"`
+	// SecretProof is how the proof by secret ended: "accepted by 3 of 3
+	// nodes". Never the secret.
+	SecretProof string `json:"secret_proof,omitempty"`
+	// Consumers are the consumers a secret was delivered to, and how each
+	// delivery ended. Never the secret.
+	Consumers []Consumer `json:"consumers,omitempty"`
+	// RolledBack: the created token was removed again because its secret
+	// reached no consumer for sure and no token file holds it;
+	// SHA256After is then the local file after the removal.
+	RolledBack bool `json:"rolled_back,omitempty"`
 	// Outcome is the one-line result: "3 updated, 1 failed".
 	Outcome string `json:"outcome"`
 	// ExitCode is the run's exit status.
 	ExitCode int `json:"exit_code"`
+}
+
+// Consumer is how a delivery to one consumer ended.
+type Consumer struct {
+	Name   string `json:"name"`
+	Method string `json:"method"`
+	// Result is delivered, stored (not restarted), unhealthy or failed;
+	// Store what its store holds: new secret, unchanged or unknown.
+	Result string `json:"result"`
+	Store  string `json:"store"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Node is what one node ended up with.

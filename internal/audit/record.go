@@ -39,6 +39,19 @@ func (r *Record) Pushed(file string, data []byte, nodes []Node, outcome string) 
 	r.Outcome = outcome
 }
 
+// Delivered records the consumers a secret went to.
+func (r *Record) Delivered(consumers []Consumer, outcome string) {
+	r.Consumers = append(r.Consumers, consumers...)
+	r.Outcome = outcome
+}
+
+// RolledBackTo records that the created token was removed again: after
+// is the local file without it.
+func (r *Record) RolledBackTo(after []byte) {
+	r.RolledBack = true
+	r.SHA256After = digest.SHA256(after)
+}
+
 // Pulled records the file a pull wrote from node.
 func (r *Record) Pulled(node, out, sha string) {
 	r.File, r.SHA256After = out, sha

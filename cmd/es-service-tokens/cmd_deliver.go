@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+)
+
+func (t *tool) deliverCommand() *cli.Command {
+	return command("deliver", " ", "Hand a token's secret, read on standard input, to the inventory's consumers of that token",
+		"Proves the secret on every node with an address first (es_http_url or\n"+
+			"elasticsearch.node_url) and delivers nothing unless each accepts it. Then every\n"+
+			"consumer's store is written, and only when all were is each restarted and checked.\n"+
+			"Exits 0 when every consumer has the secret and works again, 1 when not.\n"+
+			"Example:\n   es-service-tokens -i cluster.yml deliver --consumer kibana-1 < kibana.token",
+		t.deliver,
+		&cli.StringSliceFlag{Name: "consumer", Usage: "only the consumer `NAME` (repeat for more); default: every consumer of the token"},
+		&cli.IntFlag{Name: "concurrency", Value: 16, Usage: "handle at most `N` consumer machines at once"},
+		&cli.DurationFlag{Name: "timeout", Value: 60 * time.Second, Usage: "give up connecting, storing or restarting after `DURATION` (seconds, or as 1m30s)"},
+		connectTimeoutFlag(),
+		confirmTimeoutFlag("wait at most `DURATION` (or seconds) for every node to accept the secret"),
+		&cli.StringFlag{Name: "es-url", Usage: "the cluster's REST `URL`; overrides the inventory's elasticsearch.url"},
+		&cli.StringFlag{Name: "es-ca", Usage: "the PEM CA `FILE` of the cluster's HTTPS certificate"},
+	)
+}
+
+// confirmTimeoutFlag is --confirm-timeout for commands that wait for the
+// nodes without writing them.
+func confirmTimeoutFlag(usage string) cli.Flag {
+	return &cli.DurationFlag{Name: "confirm-timeout", Usage: usage, DefaultText: "the inventory's, else 30s"}
+}
+
+func (t *tool) deliver(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	if err := t.needInventory(c); err != nil {
+		return err
+	}
+	inv, err := t.loadInventory(c)
+	if err != nil {
+		return err
+	}
+	bearer, err := t.readBearer(c, nil)
+	if err != nil {
+		return err
+	}
+	tok, err := tokens.ParseBearer(bearer)
+	if err != nil {
+		return fail(exitDataError, "standard input holds no service token (%v): give the bearer token create printed or wrote to its token file", err)
+	}
+	q := tok.QualifiedName()
+	cs, err := pickConsumers(inv, q, c.StringSlice("consumer"))
+	if err != nil {
+		return err
+	}
+	r, err := t.connect(c, nil)
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	r.inv = inv
+	if err := prepareConsumerKeys(r.dialer.Auth, cs); err != nil {
+		return err
+	}
+	if err := t.proveBeforeDelivery(c, r, bearer); err != nil {
+		return err
+	}
+	if err := t.beginAudit(c, "deliver"); err != nil {
+		return err
+	}
+	t.audit.rec.Token = q
+	rep := t.runDelivery(r, cs, bearer)
+	if err := t.emitDelivery(c, deliveryOf(q, rep), &rep); err != nil {
+		return err
+	}
+	if !rep.OK() {
+		return silentExit(exitFailed)
+	}
+	return nil
+}
+
+// pickConsumers are the consumers of token, or those of them named.
+func pickConsumers(inv *inventory.Inventory, token string, names []string) ([]*inventory.Consumer, error) {
+	all := consumersOf(inv, token)
+	if len(all) == 0 {
+		return nil, fail(exitConfig, "no consumer in %s uses %s: add one under consumers: with token: %s", inv.File, token, token)
+	}
+	if len(names) == 0 {
+		return all, nil
+	}
+	var out []*inventory.Consumer
+	for _, n := range names {
+		found := false
+		for _, c := range all {
+			if c.Name == n {
+				out, found = append(out, c), true
+			}
+		}
+		if !found {
+			return nil, fail(exitUsage, "--consumer %s: not a consumer of %s; its consumers: %s", boundedInput(n), token, strings.Join(consumerNames(all), ", "))
+		}
+	}
+	return out, nil
+}
+
+// proveBeforeDelivery refuses to deliver a secret that some node with an
+// address does not accept: the consumer would fail there.
+func (t *tool) proveBeforeDelivery(c *cli.Context, r *remote, bearer string) error {
+	p, err := t.planProof(c, r.inv)
+	if err != nil || p == nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	defer cancel()
+	proof := elastic.ProveSecret(ctx, p.cfg, bearer, p.nodes, time.Time{}, p.cfg.ConfirmTimeout)
+	sp := &secretProof{Proof: proof, without: p.without, after: "after the first request"}
+	if proof.Accepted {
+		return nil
+	}
+	asJSON, err := t.jsonOutput(c)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if err := writeJSON(t.stdout, struct {
+			Command     string     `json:"command"`
+			Delivered   bool       `json:"delivered"`
+			SecretProof *proofJSON `json:"secret_proof"`
+		}{"deliver", false, proofOf(sp)}); err != nil {
+			return err
+		}
+	} else {
+		printProof(t.stdout, sp)
+		fmt.Fprintln(t.stdout, "NOT DELIVERED: not every node accepts this secret, and a consumer given it would fail there")
+	}
+	return silentExit(exitFailed)
+}
