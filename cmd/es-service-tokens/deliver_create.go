@@ -8,6 +8,7 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/deliver"
+	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
@@ -175,7 +176,12 @@ func (t *tool) removeCreated(c *cli.Context, r *remote, cr created) error {
 	if t.audit != nil {
 		t.audit.rec.RolledBackTo(change.After)
 	}
-	err = t.pushAfterChange(c, r, cr.loc, change, nil)
+	local, perr := tokens.Parse(change.After)
+	if perr != nil {
+		return fail(exitDataError, "%s: %v", cr.loc.File, perr)
+	}
+	req := push.Request{Data: change.After, Local: local, Before: change.Before.Data, Undo: true}
+	err = t.runPush(c, r, cr.loc.File, req, []string{q}, nil)
 	if t.audit != nil {
 		t.audit.rec.Outcome = "not delivered; " + q + " removed again: " + t.audit.rec.Outcome
 	}

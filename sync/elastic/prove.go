@@ -122,6 +122,9 @@ func proveOn(ctx context.Context, cfg Config, bearer string, tok tokens.Token, n
 		}
 		interval = min(2*interval, maxPoll)
 	}
+	if res.Verdict != Accepted {
+		res.Seconds = time.Since(since).Seconds() // when it gave up
+	}
 	res.Requests = c.Requests()
 	return res
 }

@@ -33,7 +33,7 @@ func guard(st remotefile.State, req Request) (remedy.Message, failure.Kind) {
 			}
 		}
 	}
-	if req.Local.Len() == 0 && onNode.Len() > 0 {
+	if req.Local.Len() == 0 && onNode.Len() > 0 && !(req.Undo && req.Before != nil && bytes.Equal(st.Data, req.Before)) {
 		return remedy.Sprintf("this would remove every token from the node (%s); not written: use %v if you mean it", plural(onNode.Len(), "token"), remedy.Force), failure.Conflict
 	}
 	return remedy.Message{}, ""
