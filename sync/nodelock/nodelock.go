@@ -448,9 +448,20 @@ func takeOver(fsys FS, lockPath, mine string, stale []byte) (bool, error) {
 // Verify reports whether the lock is still this run's, right before the
 // step it protects.
 func (l *Lock) Verify(fsys FS) error {
+	who, err := l.TakenBy(fsys)
+	if err != nil || who == "" {
+		return err
+	}
+	return failure.New(failure.Locked, fmt.Errorf("locked: this run's lock on the node was taken over (%s), so nothing was renamed", who))
+}
+
+// TakenBy says who has the lock once it is no longer this run's ("it is
+// held by ...", "nobody holds it now", "its path is now a directory"),
+// or "" while it still is.
+func (l *Lock) TakenBy(fsys FS) (string, error) {
 	seen, _, err := fsys.ReadFile(l.path)
 	if err == nil && bytes.Equal(seen, l.content) {
-		return nil
+		return "", nil
 	}
 	who := "nobody holds it now"
 	var h Holder
@@ -461,9 +472,9 @@ func (l *Lock) Verify(fsys FS) error {
 	case errors.As(err, &nr):
 		who = "its path is now " + nr.What()
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("lock: read %s: %w", l.path, err)
+		return "", fmt.Errorf("lock: read %s: %w", l.path, err)
 	}
-	return failure.New(failure.Locked, fmt.Errorf("locked: this run's lock on the node was taken over (%s), so nothing was renamed", who))
+	return who, nil
 }
 
 // Release removes the lock if it is still this run's.

@@ -99,7 +99,24 @@ func (t *txn) apply() (retry bool) {
 	t.res = t.verify(t.ctx, t.c)
 	t.res.Replaced = t.replaced
 	t.keptBackup()
+	t.stillLocked()
 	return false
+}
+
+// stillLocked: a read-back proves the file at that moment; the lock still
+// being this run's proves no other run is about to replace it. A run that
+// took the lock over (breaking it on purpose) writes its own file, so this one is
+// not reported updated.
+func (t *txn) stillLocked() {
+	if !t.res.Status.Verified() {
+		return
+	}
+	who, err := t.lk.TakenBy(t.c)
+	if err != nil || who == "" {
+		return
+	}
+	t.res.Status, t.res.Failure = Failed, failure.Locked
+	t.res.Reason = failure.Format(failure.Locked, remedy.Sprintf("the new file was put in place and read back, but this run's lock on the node was taken over meanwhile (%s): that run may replace it; run check", who))
 }
 
 func (t *txn) fail(err error) (Result, bool) {
@@ -159,8 +176,34 @@ func (t *txn) lock() error {
 	t.lk = lk
 	if lk.TookOver != "" {
 		t.warnings = append(t.warnings, lk.TookOver)
+		if err := t.fence(); err != nil {
+			t.release()
+			return err
+		}
 	}
 	t.notes = append(t.notes, t.sweep()...)
+	return nil
+}
+
+// fence makes sure the run whose lock was just taken over cannot finish
+// its write: it may still be alive, its rename on the way (a slow link, a
+// stalled node, a live lock broken on purpose). That rename needs its
+// temporary file, so every temporary file of this tool here is removed
+// now, before the read under the lock: a rename that landed first is in
+// that read; one that comes later finds no file and fails. A file that
+// cannot be removed leaves the old holder able to write after this run,
+// so nothing is written.
+func (t *txn) fence() error {
+	tmps, err := t.c.Siblings(t.n.Path, func(name string) bool { return remotefile.IsTempName(t.n.Path, name) })
+	if err != nil {
+		return err
+	}
+	for _, e := range tmps {
+		if err := t.c.Remove(path.Join(path.Dir(t.n.Path), e.Name)); err != nil {
+			return fmt.Errorf("could not remove %s, the temporary file of the run whose lock was taken over (%w): its rename could still land after this run's; nothing was written: remove it on the node, then push again", safetext.Escape(e.Name), err)
+		}
+		t.notes = append(t.notes, remedy.Sprintf("removed %s, the temporary file of the run whose lock was taken over: its rename cannot land now", safetext.Escape(e.Name)))
+	}
 	return nil
 }
 

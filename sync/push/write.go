@@ -111,16 +111,33 @@ func (t *txn) writeFailed(err error) {
 		return
 	}
 	r := failed(t.ctx, err)
-	switch r.Failure {
-	case failure.ConnectionLost, failure.Timeout, failure.Interrupted:
+	switch {
+	case r.Failure == failure.ConnectionLost, r.Failure == failure.Timeout, r.Failure == failure.Interrupted:
 		t.res = t.afterLoss(r)
 		return
+	case r.Failure == failure.Locked, t.lockTaken(&r):
+		// Another run holds the node: what its file is now is that run's
+		// to say; this one put nothing in place.
+	default:
+		r.Reason = r.Reason.Append("; the node's file is unchanged")
 	}
-	r.Reason = r.Reason.Append("; the node's file is unchanged")
 	if t.leftTemp {
 		r.Reason = r.Reason.Append("%s", t.cleanup())
 	}
 	t.res = r
+}
+
+// lockTaken rewrites r when the write failed because another run took
+// the lock over: that run removed the temporary file (fence), so the
+// rename found nothing to move.
+func (t *txn) lockTaken(r *Result) bool {
+	who, _ := t.lk.TakenBy(t.c)
+	if who == "" {
+		return false
+	}
+	r.Failure = failure.Locked
+	r.Reason = failure.Format(failure.Locked, remedy.Sprintf("this run's lock on the node was taken over (%s) before its rename landed (%v): nothing of this run's was put in place", who, r.Reason))
+	return true
 }
 
 // afterLoss reads the node again over a new connection after the one that
