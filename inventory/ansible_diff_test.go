@@ -216,3 +216,87 @@ print(json.dumps(out))
 		}
 	}
 }
+
+// TestVaultAgainstAnsibleInventory: an inventory with a vault-encrypted
+// vars file (ansible-vault encrypt), one with a vault ID (format 1.2), and
+// inline values (encrypt_string) gives every host the variables that
+// `ansible-inventory --list --vault-password-file` gives it. Ansible lists
+// an inline value still encrypted; ansible-vault decrypt says what it is.
+func TestVaultAgainstAnsibleInventory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Ansible (Python, about a second a call): not in -short")
+	}
+	bin, err := exec.LookPath("ansible-inventory")
+	if err != nil {
+		t.Skip("ansible-inventory is not installed (Debian: apt-get install ansible-core)")
+	}
+	dir, env := t.TempDir(), ansibleEnv(t)
+	write := func(rel, content string) string {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	run := func(name string, args ...string) string {
+		cmd := exec.Command(filepath.Join(filepath.Dir(bin), name), args...)
+		cmd.Env, cmd.Dir = env, dir
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, stderr.String())
+		}
+		return string(out)
+	}
+	pass, prod := write("pass.txt", "diff-test-pass\n"), write("prod.txt", "prod-pass\n")
+	hosts := write("hosts.yml", "all:\n  children:\n    prod:\n      hosts:\n        es01:\n        es02:\n          ansible_port: 2201\n    dev:\n      hosts:\n        es03:\n")
+	write("group_vars/all/vault.yml", "ansible_user: vaulted-user\nvault_list: [1, two, {three: 3}]\nvault_int: 42\n")
+	run("ansible-vault", "encrypt", "--vault-password-file", pass, "group_vars/all/vault.yml")
+	write("group_vars/prod.yml", "es_service_tokens_mode: \"0640\"\nprod_only: true\n")
+	run("ansible-vault", "encrypt", "--vault-id", "prod@"+prod, "group_vars/prod.yml")
+	inline := run("ansible-vault", "encrypt_string", "--vault-password-file", pass, "10.0.0.11", "--name", "ansible_host") +
+		"\n" + run("ansible-vault", "encrypt_string", "--vault-id", "prod@"+prod, "multi\nline: value\n", "--name", "db_password")
+	write("host_vars/es01.yml", "plain_var: plain\n"+inline)
+
+	var want map[string]struct {
+		HostVars map[string]map[string]any `json:"hostvars"`
+	}
+	out := run("ansible-inventory", "-i", hosts, "--list", "--vault-password-file", pass, "--vault-id", "prod@"+prod)
+	if err := json.Unmarshal([]byte(out), &want); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(hosts)
+	got, err := ansible.ParseVault(hosts, data, ansible.NewVault([]ansible.VaultID{{Label: "prod", Source: prod}, {Source: pass}}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inlineSeen := 0
+	for _, h := range got.Hosts {
+		wantVars := want["_meta"].HostVars[h.Name]
+		for k, v := range wantVars {
+			if m, ok := v.(map[string]any); ok && m["__ansible_vault"] != nil {
+				write("inline.vault", m["__ansible_vault"].(string))
+				wantVars[k] = run("ansible-vault", "decrypt", "--vault-password-file", pass, "--vault-id", "prod@"+prod, "--output", "-", "inline.vault")
+				inlineSeen++
+			}
+		}
+		vars := map[string]any{}
+		for k, v := range h.Vars {
+			var x any
+			if err := v.Node.Decode(&x); err != nil {
+				t.Fatalf("%s: %s: %v", h.Name, k, err)
+			}
+			vars[k] = x
+		}
+		if g, w := normalise(t, vars), normalise(t, wantVars); !reflect.DeepEqual(g, w) {
+			t.Errorf("variables of %s:\n got  %v\n want %v", h.Name, g, w)
+		}
+	}
+	if len(got.Hosts) != 3 || inlineSeen != 2 {
+		t.Errorf("%d hosts, %d inline values compared: the inventory is not what this test builds", len(got.Hosts), inlineSeen)
+	}
+}

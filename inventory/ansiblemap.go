@@ -41,10 +41,23 @@ var ansibleVars = []struct {
 // loadAnsible reads an Ansible YAML inventory as it is, with the
 // ansible.cfg Ansible would read.
 func (r *resolver) loadAnsible(path string, data []byte) (*Inventory, error) {
-	ai, err := ansible.Parse(path, data)
+	cfg, err := r.ansibleConfig()
+	if err != nil {
+		return nil, err
+	}
+	ai, err := ansible.ParseVault(path, data, ansible.NewVault(r.opts.VaultIDs, cfg))
 	if err != nil {
 		return nil, ansibleError(path, err)
 	}
+	inv, err := r.ansibleInventory(path, ai, cfg)
+	if err != nil {
+		return nil, hideVaulted(err, ai)
+	}
+	return inv, nil
+}
+
+// ansibleConfig is the ansible.cfg Ansible would read (or the one given).
+func (r *resolver) ansibleConfig() (*ansible.Config, error) {
 	cfgPath := r.opts.AnsibleConfig
 	if cfgPath == "" {
 		cfgPath = ansible.FindConfig(r.opts.Getenv, r.opts.Home)
@@ -53,6 +66,30 @@ func (r *resolver) loadAnsible(path string, data []byte) (*Inventory, error) {
 	if err != nil {
 		return nil, ansibleError(cfgPath, err)
 	}
+	return cfg, nil
+}
+
+// hideVaulted keeps a decrypted value out of an error about it: the error
+// names the file, line and key, and says why it shows no more.
+func hideVaulted(err error, ai *ansible.Inventory) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	for _, h := range ai.Hosts {
+		for _, v := range h.Vars {
+			if v.Vaulted && v.File == e.File && (v.Line == e.Line || e.Line == 0) {
+				return &Error{File: e.File, Line: e.Line, Key: e.Key,
+					Msg: "this vault-encrypted value is not valid here (its decrypted text is not shown)"}
+			}
+		}
+	}
+	return err
+}
+
+// ansibleInventory maps a parsed Ansible inventory to nodes, groups,
+// consumers and the Elasticsearch section.
+func (r *resolver) ansibleInventory(path string, ai *ansible.Inventory, cfg *ansible.Config) (*Inventory, error) {
 	inv := &Inventory{File: path, Format: "ansible", Groups: map[string][]string{}, AnsibleConfig: cfg.File}
 	r.warnings = append(r.warnings, ai.Warnings...)
 	consumers := map[string]bool{}
@@ -98,9 +135,11 @@ func (r *resolver) loadAnsible(path string, data []byte) (*Inventory, error) {
 	if err := ansibleInventoryVars(path, nodeHosts, inv); err != nil {
 		return nil, err
 	}
-	if inv.Elasticsearch, err = r.ansibleElasticsearch(nodeHosts); err != nil {
+	es, err := r.ansibleElasticsearch(nodeHosts)
+	if err != nil {
 		return nil, err
 	}
+	inv.Elasticsearch = es
 	return inv, finish(inv)
 }
 
@@ -148,7 +187,7 @@ func oneValue(hosts []ansible.Host, name, empty, why string) (ansible.Var, error
 func ansibleError(path string, err error) error {
 	var ae *ansible.Error
 	if errors.As(err, &ae) {
-		return &Error{File: ae.File, Line: ae.Line, Msg: ae.Msg}
+		return &Error{File: ae.File, Line: ae.Line, Msg: ae.Msg, Hint: ae.Hint}
 	}
 	return &Error{File: path, Msg: err.Error()}
 }
@@ -275,13 +314,26 @@ func expandHome(p, home string) string {
 }
 
 func plainVar(h ansible.Host, name string, v ansible.Var) error {
-	if v.Node != nil && v.Node.Tag == "!vault" {
-		return &Error{File: v.File, Line: v.Line, Key: name, Msg: fmt.Sprintf("host %s: vault-encrypted values are not supported; give a plain value", h.Name)}
+	if err := stillEncrypted(name, v); err != nil {
+		return err
 	}
 	if strings.Contains(v.Value, "{{") {
 		return &Error{File: v.File, Line: v.Line, Key: name, Msg: fmt.Sprintf("host %s: Jinja templates are not evaluated; give a plain value", h.Name)}
 	}
 	return nil
+}
+
+// stillEncrypted is the error for a variable the tool reads whose inline
+// "!vault" value could not be decrypted: no password, or none that fits.
+func stillEncrypted(name string, v ansible.Var) error {
+	if v.VaultErr == nil {
+		return nil
+	}
+	var ae *ansible.Error
+	if errors.As(v.VaultErr, &ae) {
+		return &Error{File: v.File, Line: v.Line, Key: name, Msg: ae.Msg, Hint: ae.Hint}
+	}
+	return &Error{File: v.File, Line: v.Line, Key: name, Msg: v.VaultErr.Error()}
 }
 
 func (r *resolver) ansibleVarsLayer(h ansible.Host) (layer, error) {

@@ -231,8 +231,11 @@ func (r *resolver) ansibleElasticsearch(hosts []ansible.Host) (*Elasticsearch, e
 			if i > 0 && firstHost == "" {
 				return nil, &Error{File: v.File, Line: v.Line, Key: name, Msg: fmt.Sprintf("set for host %s but not for host %s: the Elasticsearch settings are cluster-wide (set them in all's vars)", h.Name, hosts[0].Name)}
 			}
-			if strings.Contains(v.Value, "{{") || (v.Node != nil && v.Node.Tag == "!vault") {
-				return nil, &Error{File: v.File, Line: v.Line, Key: name, Msg: "templates and vault values are not evaluated; give a plain value"}
+			if err := stillEncrypted(name, v); err != nil {
+				return nil, err
+			}
+			if strings.Contains(v.Value, "{{") {
+				return nil, &Error{File: v.File, Line: v.Line, Key: name, Msg: "templates are not evaluated; give a plain value"}
 			}
 			ev := esValue{file: v.File, line: v.Line, key: name}
 			if v.Node != nil && v.Node.Kind == yaml.SequenceNode {

@@ -15,8 +15,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
+	"github.com/es-service-tokens/es-service-tokens/inventory/ansible/vault"
 	"github.com/es-service-tokens/es-service-tokens/inventory/internal/yamlkeys"
 	"github.com/es-service-tokens/es-service-tokens/inventory/sshconfig"
 )
@@ -167,6 +169,10 @@ type Options struct {
 	// "" finds it as Ansible does ($ANSIBLE_CONFIG, ./ansible.cfg,
 	// ~/.ansible.cfg, /etc/ansible/ansible.cfg).
 	AnsibleConfig string
+	// VaultIDs are the Ansible Vault passwords' sources the caller was
+	// given, in order; ANSIBLE_VAULT_PASSWORD_FILE or ansible.cfg's
+	// vault_password_file follows them, as in Ansible.
+	VaultIDs []ansible.VaultID
 	// Getenv reads the environment (ANSIBLE_CONFIG and friends, ${VAR} in
 	// ssh paths); nil means os.Getenv.
 	Getenv func(string) string
@@ -178,9 +184,15 @@ type Error struct {
 	Line int
 	Key  string
 	Msg  string
+	// Hint is the way out when it lies in the caller's options (a vault
+	// password): the caller phrases it (internal/remedy).
+	Hint remedy.Message
 }
 
-func (e *Error) Error() string {
+func (e *Error) Error() string { return e.Phrase(nil) }
+
+// Phrase is the message with the hint's options in the caller's words.
+func (e *Error) Phrase(name remedy.Namer) string {
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.Line > 0 {
@@ -191,6 +203,9 @@ func (e *Error) Error() string {
 		b.WriteString(e.Key + ": ")
 	}
 	b.WriteString(e.Msg)
+	if !e.Hint.IsZero() {
+		b.WriteString(": " + e.Hint.Phrase(name))
+	}
 	// File names come from the command line and keys from the file: an
 	// error must stay one line whatever they hold.
 	return safetext.Escape(b.String())
@@ -202,15 +217,14 @@ func Load(path string, opts Options) (*Inventory, error) {
 	if err != nil {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read inventory: %v", fserr.WithoutPath(err))}
 	}
+	// Only Ansible encrypts inventories: a vault-encrypted one is Ansible's,
+	// and its parser decrypts it.
+	encrypted := vault.IsEncrypted(data)
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &Error{File: path, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
-	}
-	if d := yamlkeys.Duplicate(&doc); d != nil {
-		return nil, &Error{File: path, Line: d.Again, Msg: d.Message()}
-	}
-	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, &Error{File: path, Line: 1, Msg: "an inventory is a YAML mapping with nodes: (or an Ansible inventory with all:)"}
+	if !encrypted {
+		if err := checkShape(path, data, &doc); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Home == "" {
 		opts.Home, _ = os.UserHomeDir()
@@ -233,7 +247,7 @@ func Load(path string, opts Options) (*Inventory, error) {
 	r := &resolver{opts: opts, ssh: sc, sshPath: sshPath, file: path, warned: map[string]bool{},
 		local: currentLocal(opts), configs: map[string]*sshconfig.Config{sshPath: sc}}
 	var inv *Inventory
-	if ansible.Detect(&doc) {
+	if encrypted || ansible.Detect(&doc) {
 		inv, err = r.loadAnsible(path, data)
 	} else {
 		inv, err = r.loadNative(path, doc.Content[0])
@@ -244,6 +258,20 @@ func Load(path string, opts Options) (*Inventory, error) {
 	inv.Warnings = append(inv.Warnings, r.warnings...)
 	inv.Notes = append(inv.Notes, r.notes...)
 	return inv, nil
+}
+
+// checkShape parses data into doc and refuses what is no inventory at all.
+func checkShape(path string, data []byte, doc *yaml.Node) error {
+	if err := yaml.Unmarshal(data, doc); err != nil {
+		return &Error{File: path, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if d := yamlkeys.Duplicate(doc); d != nil {
+		return &Error{File: path, Line: d.Again, Msg: d.Message()}
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return &Error{File: path, Line: 1, Msg: "an inventory is a YAML mapping with nodes: (or an Ansible inventory with all:)"}
+	}
+	return nil
 }
 
 var accountRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_.-]{0,31}\$?|[0-9]{1,10})$`)

@@ -127,6 +127,8 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json"},
 		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "the cluster inventory `FILE` (YAML, native or Ansible)"},
 		&cli.StringFlag{Name: "ssh-config", Usage: "the ssh_config `FILE` to honour (default ~/.ssh/config)"},
+		&cli.StringSliceFlag{Name: "vault-password-file", Usage: "read the Ansible Vault password from `FILE`, or from its output if it is executable (repeatable; else ANSIBLE_VAULT_PASSWORD_FILE, ansible.cfg's vault_password_file)"},
+		&cli.StringSliceFlag{Name: "vault-id", Usage: "an Ansible vault ID and its password file or script, as `LABEL@FILE` (repeatable)"},
 		&cli.BoolFlag{Name: "silent", Aliases: []string{"s"}, Usage: "show minimal output"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show verbose output: each node's step timings, options read but not used"},
 		&cli.StringFlag{Name: "audit-log", Usage: "append one JSON line per create, delete, push or pull to `FILE` (else the inventory's audit_log)"},

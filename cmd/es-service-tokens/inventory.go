@@ -86,6 +86,7 @@ func (t *tool) loadInventory(c *cli.Context) (*inventory.Inventory, error) {
 	inv, err := inventory.Load(c.String("inventory"), inventory.Options{
 		SSHConfig: c.String("ssh-config"), Home: t.home(), User: t.login(),
 		ConnectTimeout: c.Duration("connect-timeout"), ConnectTimeoutOrigin: flagWord(remedy.ConnectTimeout), Getenv: t.getenv,
+		VaultIDs: vaultIDs(c),
 	})
 	if err != nil {
 		return nil, err
@@ -101,6 +102,20 @@ func (t *tool) loadInventory(c *cli.Context) (*inventory.Inventory, error) {
 	}
 	t.inv = inv
 	return inv, nil
+}
+
+// vaultIDs are the Ansible Vault password sources of the command line, in
+// Ansible's order: every --vault-id, then every --vault-password-file
+// (whose vault ID is "default").
+func vaultIDs(c *cli.Context) []ansible.VaultID {
+	var ids []ansible.VaultID
+	for _, s := range c.StringSlice("vault-id") {
+		ids = append(ids, ansible.ParseVaultID(s))
+	}
+	for _, f := range c.StringSlice("vault-password-file") {
+		ids = append(ids, ansible.VaultID{Source: f})
+	}
+	return ids
 }
 
 // limitNodes applies --limit: every node without one; with one, even an

@@ -377,6 +377,18 @@ var remedies = map[string]string{
 	"%v %s: cannot read the limit file: %v": part, // the file and the OS's reason are named
 	"%v %s: no node or group matches %q":    part, // `nodes` lists them; the term is named
 	"%v: bad pattern %q: %v":                part,
+	// inventory/ansible/vault: the caller names the file and adds "encrypt it again with ansible-vault".
+	"not valid ansible-vault data":                             part,
+	"the vault password does not decrypt it":                   internal, // a sentinel: the caller names the passwords tried
+	"%w: no $ANSIBLE_VAULT header":                             part,
+	"%w: format %q is not 1.1 or 1.2":                          part,
+	"%w: cipher %q is not AES256, the only one Ansible writes": part,
+	"%w: the body is not hex":                                  part,
+	"%w: the body is not salt, HMAC and ciphertext":            part,
+	"%w: the ciphertext or the HMAC has the wrong length":      part,
+	"%s: asking for the vault password on the terminal is not supported: give a password file or script":                                                                                                 "give a password file or script",
+	"%s gives an empty password: put the vault password in it, or make the script print it":                                                                                                              "put the vault password in it",
+	"vault password script failed (%v)%s; run it by hand to see why":                                                                                                                                     "run it by hand",
 	"%v: %q: Ansible reads a trailing [N] or [N:M] as a subscript (the Nth host of a group), which es-service-tokens does not support; name the nodes, or write the range as a pattern such as es-[12]*": "name the nodes",
 }
 

@@ -12,6 +12,7 @@ var flagWords = map[remedy.Kind]string{
 	remedy.Batch: "--batch", remedy.DryRun: "--dry-run", remedy.ConfirmTimeout: "--confirm-timeout",
 	remedy.ESURL: "--es-url", remedy.ESCA: "--es-ca", remedy.ESInsecureHTTP: "--es-insecure-http",
 	remedy.File: "--file", remedy.PathConf: "--path-conf", remedy.ESHome: "--es-home",
+	remedy.VaultPasswordFile: "--vault-password-file", remedy.VaultID: "--vault-id",
 }
 
 func flagWord(k remedy.Kind) string { return flagWords[k] }

@@ -53,6 +53,7 @@ func TestFlagWordsAreFlags(t *testing.T) {
 // not the app's, and are taken out of a line before it is searched.
 var otherPrograms = []string{
 	"add --stdin --force", // kibana-keystore add
+	`[]string{"--vault-id", label} // Ansible's client-script protocol`, // inventory/ansible's vault password client scripts
 }
 
 // flagWordsIn lists the lines of the module's library code (every

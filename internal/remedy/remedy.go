@@ -24,21 +24,23 @@ type Kind int
 // The kinds. Add one when a library needs to name a new option; the
 // caller's table of words must then name it too (cmd's test checks).
 const (
-	Force          Kind = iota + 1 // overwrite what the library refused to touch
-	BreakLock                      // take over a lock another run holds
-	Timeout                        // the time one node may take
-	ConnectTimeout                 // the time one connection attempt may take
-	Limit                          // the choice of nodes
-	Canary                         // the nodes written and confirmed first
-	Batch                          // the nodes written together after the canary
-	DryRun                         // show what would change, write nothing
-	ConfirmTimeout                 // how long to wait for Elasticsearch's confirmation
-	ESURL                          // the cluster's address
-	ESCA                           // the cluster's CA
-	ESInsecureHTTP                 // allow plain http to the cluster
-	File                           // the local service_tokens file
-	PathConf                       // the Elasticsearch config directory
-	ESHome                         // the Elasticsearch home directory
+	Force             Kind = iota + 1 // overwrite what the library refused to touch
+	BreakLock                         // take over a lock another run holds
+	Timeout                           // the time one node may take
+	ConnectTimeout                    // the time one connection attempt may take
+	Limit                             // the choice of nodes
+	Canary                            // the nodes written and confirmed first
+	Batch                             // the nodes written together after the canary
+	DryRun                            // show what would change, write nothing
+	ConfirmTimeout                    // how long to wait for Elasticsearch's confirmation
+	ESURL                             // the cluster's address
+	ESCA                              // the cluster's CA
+	ESInsecureHTTP                    // allow plain http to the cluster
+	File                              // the local service_tokens file
+	PathConf                          // the Elasticsearch config directory
+	ESHome                            // the Elasticsearch home directory
+	VaultPasswordFile                 // a file or script giving the Ansible Vault password
+	VaultID                           // an Ansible vault ID and its password's source
 	kinds
 )
 
@@ -49,6 +51,7 @@ var words = [kinds]string{
 	Limit: "limit", Canary: "canary", Batch: "batch", DryRun: "dry run",
 	ConfirmTimeout: "confirm timeout", ESURL: "elasticsearch URL", ESCA: "elasticsearch CA",
 	ESInsecureHTTP: "insecure http", File: "file", PathConf: "path conf", ESHome: "es home",
+	VaultPasswordFile: "vault password file", VaultID: "vault ID",
 }
 
 // String is the kind in plain words.

@@ -7,10 +7,13 @@
 // group structure, host range expansion, group_vars/ and host_vars/ files and
 // variable precedence. It deliberately stops there: variables are returned
 // as YAML nodes and their meaning (ansible_host, ansible_port, ...) is left to
-// the caller. Templating ("{{ ... }}") is not evaluated, vault-encrypted
-// files are refused (inline "!vault" values pass through as tagged nodes for
-// the caller to reject), and inventory plugins other than the YAML one are
-// not supported.
+// the caller. Templating ("{{ ... }}") is not evaluated; vault-encrypted
+// files and inline "!vault" values are decrypted with the passwords of a
+// Vault (see vaultpass.go): an encrypted file without a password that fits
+// is an error, an inline value that cannot be decrypted stays a "!vault"
+// node with the reason in Var.VaultErr, for the caller to refuse only if it
+// reads that variable (as Ansible fails only on use). Inventory plugins
+// other than the YAML one are not supported.
 package ansible
 
 import (
@@ -27,7 +30,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
+	"github.com/es-service-tokens/es-service-tokens/inventory/ansible/vault"
 	"github.com/es-service-tokens/es-service-tokens/inventory/internal/yamlkeys"
 )
 
@@ -38,6 +43,11 @@ type Var struct {
 	Source string     // where the winning value came from: "host es01", "group hot", "group all", "group_vars/hot.yml", "host_vars/es01.yml"
 	File   string
 	Line   int
+	// Vaulted: the value was vault-encrypted (inline, or its whole file),
+	// so it must never be shown. VaultErr is why an inline "!vault" value
+	// is still encrypted (Node keeps its tag): no password, or none fits.
+	Vaulted  bool
+	VaultErr error
 }
 
 // Host is one inventory host with everything Ansible would know about it.
@@ -61,13 +71,23 @@ type Error struct {
 	File string
 	Line int
 	Msg  string
+	// Hint is the way out when it lies in the caller's options (a vault
+	// password): the caller phrases it (internal/remedy).
+	Hint remedy.Message
 }
 
-func (e *Error) Error() string {
-	if e.Line <= 0 {
-		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+func (e *Error) Error() string { return e.Phrase(nil) }
+
+// Phrase is the message with the hint's options in the caller's words.
+func (e *Error) Phrase(name remedy.Namer) string {
+	msg := e.Msg
+	if !e.Hint.IsZero() {
+		msg += ": " + e.Hint.Phrase(name)
 	}
-	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	if e.Line <= 0 {
+		return fmt.Sprintf("%s: %s", e.File, msg)
+	}
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, msg)
 }
 
 // Detect reports whether a parsed YAML document looks like an Ansible
@@ -142,6 +162,7 @@ type host struct {
 
 type parser struct {
 	file      string
+	vault     *Vault
 	groups    map[string]*group
 	hosts     map[string]*host
 	hostOrder []*host
@@ -149,10 +170,17 @@ type parser struct {
 }
 
 // Parse parses an Ansible YAML inventory. file is its path: group_vars/ and
-// host_vars/ directories next to it are loaded too.
+// host_vars/ directories next to it are loaded too. Nothing encrypted can
+// be read: ParseVault gives the passwords.
 func Parse(file string, data []byte) (*Inventory, error) {
+	return ParseVault(file, data, nil)
+}
+
+// ParseVault is Parse with the vault passwords of v (nil: none).
+func ParseVault(file string, data []byte, v *Vault) (*Inventory, error) {
 	p := &parser{
 		file:   file,
+		vault:  v,
 		groups: map[string]*group{},
 		hosts:  map[string]*host{},
 	}
@@ -163,7 +191,7 @@ func Parse(file string, data []byte) (*Inventory, error) {
 	all.children["ungrouped"] = true
 	ungrouped.parents["all"] = true
 
-	root, err := decodeYAML(file, data)
+	root, _, err := decodeYAML(file, data, v)
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +329,7 @@ func (p *parser) groupSection(g *group, section string, entries []pair) error {
 			if err != nil {
 				return err
 			}
-			g.vars[vn] = makeVar(e, "group "+g.name, p.file)
+			g.vars[vn] = p.vault.makeVar(e, "group "+g.name, p.file)
 		case "children":
 			child, err := p.parseGroup(e.key, e.val)
 			if err != nil {
@@ -399,7 +427,7 @@ func (p *parser) parseHost(g *group, e pair) error {
 			if err != nil {
 				return err
 			}
-			h.vars[vn] = makeVar(v, src, p.file)
+			h.vars[vn] = p.vault.makeVar(v, src, p.file)
 		}
 	}
 	return nil
@@ -425,11 +453,23 @@ func keyName(file string, k *yaml.Node, what string) (string, error) {
 	return k.Value, nil
 }
 
-func makeVar(kv pair, source, file string) Var {
+// makeVar is one variable's definition; an inline "!vault" value is
+// decrypted when a password fits, as Ansible would on use.
+func (vt *Vault) makeVar(kv pair, source, file string) Var {
 	n := resolve(kv.val)
 	v := Var{Node: n, Source: source, File: file, Line: kv.key.Line}
-	if n != nil && n.Kind == yaml.ScalarNode {
-		v.Value = n.Value
+	if n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!vault" {
+		plain, err := vt.Decrypt(file, kv.key.Line, []byte(n.Value))
+		if err != nil {
+			v.VaultErr = err
+			return v
+		}
+		// Ansible's decrypted value is a string, whatever it looks like.
+		v.Node = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: string(plain), Line: n.Line, Column: n.Column}
+		v.Vaulted = true
+	}
+	if v.Node != nil && v.Node.Kind == yaml.ScalarNode {
+		v.Value = v.Node.Value
 	}
 	return v
 }
@@ -678,16 +718,29 @@ func kindName(n *yaml.Node) string {
 	return "nothing"
 }
 
-var vaultHeader = []byte("$ANSIBLE_VAULT")
-
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // decodeYAML parses one YAML document into its root node (nil for an empty
-// file) and rejects what Ansible's loader would reject.
-func decodeYAML(file string, data []byte) (*yaml.Node, error) {
-	if bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n\ufeff"), vaultHeader) {
-		return nil, &Error{File: file, Line: 1, Msg: "file is encrypted with ansible-vault; vault-encrypted vars are not supported, decrypt it or move the secrets elsewhere"}
+// file) and rejects what Ansible's loader would reject. A vault-encrypted
+// file is decrypted first (encrypted reports it); a fault in its text is
+// named by line only, never quoted.
+func decodeYAML(file string, data []byte, v *Vault) (root *yaml.Node, encrypted bool, err error) {
+	if vault.IsEncrypted(data) {
+		if data, err = v.Decrypt(file, 0, data); err != nil {
+			return nil, true, err
+		}
+		root, err = decodePlainYAML(file, data)
+		var ae *Error
+		if errors.As(err, &ae) {
+			err = &Error{File: file, Line: ae.Line, Msg: "the decrypted text is not a valid vars file here (not shown: it is vault-encrypted)"}
+		}
+		return root, true, err
 	}
+	root, err = decodePlainYAML(file, data)
+	return root, false, err
+}
+
+func decodePlainYAML(file string, data []byte) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {

@@ -671,8 +671,8 @@ func TestVarsFileErrors(t *testing.T) {
 		wantLine int
 		wantMsg  string
 	}{
-		{"vault file", "group_vars/all.yml", "$ANSIBLE_VAULT;1.1;AES256\n6162636465\n", 1, "vault-encrypted vars are not supported"},
-		{"vault file in directory form", "host_vars/es01/secrets.yml", "$ANSIBLE_VAULT;1.2;AES256;prod\n6162\n", 1, "vault-encrypted vars are not supported"},
+		{"vault file", "group_vars/all.yml", "$ANSIBLE_VAULT;1.1;AES256\n6162636465\n", 0, "encrypted with ansible-vault, and no vault password was given"},
+		{"vault file in directory form", "host_vars/es01/secrets.yml", "$ANSIBLE_VAULT;1.2;AES256;prod\n6162\n", 0, "encrypted with ansible-vault, and no vault password was given"},
 		{"not a mapping", "group_vars/hot.yml", "- a\n- b\n", 1, "must be a YAML mapping"},
 		{"duplicate key", "host_vars/es01.yml", "a: 1\nb: 2\na: 3\n", 3, `duplicate key "a" (first on line 1)`},
 	}

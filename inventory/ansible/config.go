@@ -40,6 +40,7 @@ var configEnv = map[string]string{
 	"defaults.remote_port":             "ANSIBLE_REMOTE_PORT",
 	"defaults.timeout":                 "ANSIBLE_TIMEOUT",
 	"defaults.host_key_checking":       "ANSIBLE_HOST_KEY_CHECKING",
+	"defaults.vault_password_file":     "ANSIBLE_VAULT_PASSWORD_FILE",
 	"ssh_connection.ssh_args":          "ANSIBLE_SSH_ARGS",
 	"ssh_connection.ssh_common_args":   "ANSIBLE_SSH_COMMON_ARGS",
 	"ssh_connection.ssh_extra_args":    "ANSIBLE_SSH_EXTRA_ARGS",

@@ -31,7 +31,7 @@ func (p *parser) loadVarsDirs(base string) error {
 		return err
 	} else if ok {
 		for _, name := range groupNames {
-			if err := loadEntityVars(base, "group_vars", name, p.groups[name].fileVars); err != nil {
+			if err := p.vault.loadEntityVars(base, "group_vars", name, p.groups[name].fileVars); err != nil {
 				return err
 			}
 		}
@@ -40,7 +40,7 @@ func (p *parser) loadVarsDirs(base string) error {
 		return err
 	} else if ok {
 		for _, h := range p.hostOrder {
-			if err := loadEntityVars(base, "host_vars", h.name, h.fileVars); err != nil {
+			if err := p.vault.loadEntityVars(base, "host_vars", h.name, h.fileVars); err != nil {
 				return err
 			}
 		}
@@ -66,7 +66,7 @@ func (p *parser) varsDir(base, sub string) (bool, error) {
 // loadEntityVars follows DataLoader.find_vars_files: the first of NAME,
 // NAME.yml, NAME.yaml, NAME.json that exists is used; if it is a directory
 // every vars file below it is loaded in lexical order, later files winning.
-func loadEntityVars(base, sub, name string, dst map[string]Var) error {
+func (vt *Vault) loadEntityVars(base, sub, name string, dst map[string]Var) error {
 	// A name with a path separator would read files outside group_vars/.
 	if strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
 		return nil
@@ -88,7 +88,7 @@ func loadEntityVars(base, sub, name string, dst map[string]Var) error {
 			}
 		}
 		for _, f := range files {
-			if err := loadVarsFile(base, f, dst); err != nil {
+			if err := vt.loadVarsFile(base, f, dst); err != nil {
 				return err
 			}
 		}
@@ -134,13 +134,13 @@ func dirVarsFiles(base, rel string) ([]string, error) {
 	return out, nil
 }
 
-func loadVarsFile(base, rel string, dst map[string]Var) error {
+func (vt *Vault) loadVarsFile(base, rel string, dst map[string]Var) error {
 	path := filepath.Join(base, rel)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return &Error{File: path, Msg: err.Error()}
 	}
-	root, err := decodeYAML(path, data)
+	root, encrypted, err := decodeYAML(path, data, vt)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,11 @@ func loadVarsFile(base, rel string, dst map[string]Var) error {
 		return nil // Ansible ignores empty vars files
 	}
 	if root.Kind != yaml.MappingNode {
-		return &Error{File: path, Line: root.Line, Msg: fmt.Sprintf("vars file must be a YAML mapping of variable names, found %s", kindName(root))}
+		found := kindName(root)
+		if encrypted {
+			found = "something else (not shown: it is vault-encrypted)"
+		}
+		return &Error{File: path, Line: root.Line, Msg: fmt.Sprintf("vars file must be a YAML mapping of variable names, found %s", found)}
 	}
 	pairs, err := mappingPairs(path, root)
 	if err != nil {
@@ -160,7 +164,9 @@ func loadVarsFile(base, rel string, dst map[string]Var) error {
 		if err != nil {
 			return err
 		}
-		dst[name] = makeVar(kv, source, path)
+		v := vt.makeVar(kv, source, path)
+		v.Vaulted = v.Vaulted || encrypted
+		dst[name] = v
 	}
 	return nil
 }
