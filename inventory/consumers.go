@@ -201,6 +201,8 @@ func (r *resolver) consumerMethod(l *ladder) Method {
 		return ""
 	}
 	if len(found) == 1 {
+		s, _ := l.find(string(found[0]), "")
+		l.origin["method"] = s.origin
 		return found[0]
 	}
 	names := make([]string, len(methods))

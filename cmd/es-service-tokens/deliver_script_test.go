@@ -15,17 +15,21 @@ import (
 
 // standInKeystore plays kibana-keystore on a consumer machine: `add
 // --stdin --force SETTING` stores what it reads on stdin, `list` lists the
-// settings. It refuses any other command line, and above all a secret on
-// it (exit 66), so a delivery that passed one in argv fails.
+// settings, `create` makes the keystore. Like Kibana's, add and list
+// without a keystore say so and exit 0. It refuses any other command line, and
+// above all a secret on it (exit 66), so a delivery that passed one in
+// argv fails.
 const standInKeystore = `#!/bin/sh
 store="$(dirname "$0")/../kibana.keystore"
 for a in "$@"; do case "$a" in AAEAA*) echo "kibana-keystore: a secret on the command line" >&2; exit 66;; esac; done
 case "$1" in
+create) : > "$store" ;;
 add)
   if [ $# -ne 4 ] || [ "$2" != --stdin ] || [ "$3" != --force ]; then echo "usage: add --stdin --force SETTING" >&2; exit 64; fi
+  if [ ! -f "$store" ]; then echo "ERROR: Kibana keystore not found. Use 'create' command to create one."; exit 0; fi
   value=$(cat)
   { grep -v "^$4=" "$store" 2>/dev/null; printf '%s=%s\n' "$4" "$value"; } > "$store.new" && mv "$store.new" "$store" ;;
-list) [ -f "$store" ] && cut -d= -f1 "$store" ;;
+list) if [ -f "$store" ]; then cut -d= -f1 "$store"; else echo "ERROR: Kibana keystore not found. Use 'create' command to create one."; fi ;;
 *) echo "usage: add|list" >&2; exit 64 ;;
 esac
 `
@@ -38,7 +42,7 @@ esac
 // KB_KEY and KB_KNOWN_HOSTS (how to log in to them), KBi_HOST, KBi_PORT
 // and KBi_DIR: a directory machine i sees at the same path, holding
 // bin/kibana-keystore, a stand-in that keeps its settings in
-// KBi_DIR/kibana.keystore.
+// KBi_DIR/kibana.keystore (created empty).
 func consumersCmd(ts *testscript.TestScript, neg bool, args []string) {
 	fs := flag.NewFlagSet("consumers", flag.ContinueOnError)
 	ts.Check(fs.Parse(args))
@@ -52,6 +56,7 @@ func consumersCmd(ts *testscript.TestScript, neg bool, args []string) {
 		dir := filepath.Join(ts.Getenv("WORK"), n.Name)
 		ts.Check(os.MkdirAll(filepath.Join(dir, "bin"), 0o755))
 		ts.Check(os.WriteFile(filepath.Join(dir, "bin", "kibana-keystore"), []byte(standInKeystore), 0o755))
+		ts.Check(os.WriteFile(filepath.Join(dir, "kibana.keystore"), nil, 0o600))
 		ts.Setenv(fmt.Sprintf("KB%d_HOST", i+1), n.Host)
 		ts.Setenv(fmt.Sprintf("KB%d_PORT", i+1), fmt.Sprint(n.Port))
 		ts.Setenv(fmt.Sprintf("KB%d_DIR", i+1), dir)

@@ -113,7 +113,7 @@ func (d *Deliverer) activate(ctx context.Context, client *ssh.Client, c *invento
 		_, err := run(rctx, client, c.Restart, nil, bearer)
 		r.Phases = append(r.Phases, Phase{StepRestart, time.Since(start).Seconds()})
 		if err != nil {
-			kind, reason := failure.Describe(rctx, fmt.Errorf("restart: %w", err))
+			kind, reason := failure.Describe(rctx, err)
 			cancel()
 			r.Step, r.Failure, r.Reason = StepRestart, kind, reason.String()+"; it holds the new secret but was not restarted"
 			return
@@ -130,7 +130,7 @@ func (d *Deliverer) activate(ctx context.Context, client *ssh.Client, c *invento
 	r.HealthAttempts = attempts
 	r.Phases = append(r.Phases, Phase{StepHealth, time.Since(start).Seconds()})
 	if err != nil {
-		r.Step, r.Failure, r.Reason = StepHealth, failure.Timeout, fmt.Sprintf("health: no success in %s (%d attempts; last: %v); it holds the new secret", c.HealthTimeout, attempts, err)
+		r.Step, r.Failure, r.Reason = StepHealth, failure.Timeout, fmt.Sprintf("no success in %s (%d attempts; last: %v); it holds the new secret", c.HealthTimeout, attempts, err)
 		return
 	}
 	r.Healthy = true
