@@ -5,7 +5,7 @@ import (
 )
 
 // setMaxTokenAge reads max_token_age (90d, 12w, 2160h), the age past which
-// check reports a token and rotate --older-than would renew it.
+// check reports a token (and renews it, rotating tokens older than an age).
 func setMaxTokenAge(inv *Inventory, file string, line int, key, value string) error {
 	d, err := meta.ParseAge(value)
 	if err != nil {

@@ -106,7 +106,7 @@ func (t *tool) commands() *cli.App {
 		Flags:                     globalFlags(),
 		Commands: []*cli.Command{
 			t.createCommand(), t.deleteCommand(), t.listCommand(), t.verifyCommand(),
-			t.pushCommand(), t.checkCommand(), t.pullCommand(), t.nodesCommand(), t.deliverCommand(),
+			t.pushCommand(), t.checkCommand(), t.pullCommand(), t.nodesCommand(), t.deliverCommand(), t.rotateCommand(),
 			t.completionCommand(), t.versionCommand(), t.manCommand(),
 		},
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/internal/buildinfo"
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
+	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
 )
 
 // syslogSocket is where audit records go to syslog; the tests point it at
@@ -94,4 +95,24 @@ func (t *tool) finishAudit(err error, code int) {
 		// Even under -s: a lost audit record must be seen.
 		t.warning(fmt.Sprintf("the audit record was not written: %s (the change itself was made)", oneLine(werr.Error())))
 	}
+}
+
+// rotated records one rotation: its successor, outcome and steps, never
+// its secret.
+func (a *auditRun) rotated(rep rotate.Report, err error) {
+	if a == nil {
+		return
+	}
+	rot := audit.Rotation{Token: rep.Old, Successor: rep.New, Outcome: string(rep.Outcome), Steps: []audit.RotationStep{}}
+	for _, s := range rep.Steps {
+		res := "ok"
+		if s.Err != nil {
+			res = oneLine(phrase(s.Err))
+		}
+		rot.Steps = append(rot.Steps, audit.RotationStep{Step: string(s.Step), Seconds: s.Seconds, Result: res})
+	}
+	if err != nil && len(rot.Steps) == 0 {
+		rot.Outcome = "failed: " + oneLine(phrase(err))
+	}
+	a.rec.Rotated(rot)
 }

@@ -5,12 +5,11 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
@@ -67,18 +66,7 @@ func (t *tool) checkAges(c *cli.Context, file string, f *tokens.File) (*tokenAge
 	}
 	a.Ages = meta.Judge(f, m.Set, time.Now(), max)
 	for _, o := range a.Over {
-		a.Rotate[o.Token] = rotateCommand(c, file, o.Token)
+		a.Rotate[o.Token] = rotateCommandLine(c, file, rotate.Rotate, o.Token)
 	}
 	return a, nil
-}
-
-// rotateCommand is the rotate command line that renews token.
-func rotateCommand(c *cli.Context, file, token string) string {
-	principal, name, _ := tokens.SplitQualifiedName(token)
-	if strings.HasPrefix(name, "-") {
-		name = "-- " + shellWord(name)
-	} else {
-		name = shellWord(name)
-	}
-	return fmt.Sprintf("es-service-tokens -i %s --file %s rotate %s %s", shellWord(c.String("inventory")), shellWord(file), shellWord(principal), name)
 }

@@ -22,8 +22,11 @@ func TestMain(m *testing.M) {
 	// (syslogd listen), never this machine's /dev/log.
 	syslogSocket = os.Getenv("TEST_SYSLOG_SOCKET")
 	testscript.Main(m, map[string]func(){
-		"es-service-tokens": func() { os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv)) },
-		"closedstdout":      func() { os.Exit(runWithClosedStdout(os.Args[1], os.Args[2:]...)) },
+		"es-service-tokens": func() {
+			killAfterRotateStep(os.Getenv("ROTATE_KILL_AFTER"))
+			os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+		},
+		"closedstdout": func() { os.Exit(runWithClosedStdout(os.Args[1], os.Args[2:]...)) },
 	})
 }
 

@@ -353,6 +353,33 @@ var remedies = map[string]string{
 	// wrapped with the option or inventory key.
 	"--max-age judges the tokens of the cluster's local file: drop --against, or drop --max-age": "drop --against, or drop --max-age",
 	"--comment %s: %v": part, // the comment's own problem and its remedy follow
+	// rotate: usage, setup, and a rotation that cannot go on (each with the
+	// command that takes it on). A failed step's error is part of the
+	// report, which prints what each node or consumer said and the command
+	// that continues.
+	"--finish and --abort exclude each other: give one":                                                                      "give one",
+	"give the token as <principal> <token-name>, or --consumer, or --older-than: one of them":                                withUsage,
+	"--finish and --abort act on one rotation: give its <principal> <token-name>":                                            "give its <principal> <token-name>",
+	"Missing service-account-principal and token-name arguments (or --consumer NAME, or --older-than AGE)":                   withUsage,
+	"a rotation is proven on every node and removes the old token from every node: drop --limit":                             "drop --limit",
+	"--consumer %s: no consumer of that name in %s; `nodes` lists them":                                                      "`nodes` lists them",
+	"consumer %s uses %s, and %s holds no token of that name (nor a rotation of it): create it, or fix the consumer's token": "create it, or fix the consumer's token",
+	"a rotation proves the new token on every Elasticsearch node before anyone uses it, and that the old one is gone: give %s an elasticsearch section (url and credentials; node_url for proof by secret), or --es-url": "give %s an elasticsearch section",
+	"--token-file is for a rotation without consumers, and %s goes to %s: drop --token-file":                                                                                                                             "drop --token-file",
+	"cannot keep the new token's secret for a later run: %v; set XDG_STATE_HOME to a directory of your own":                                                                                                              "set XDG_STATE_HOME",
+	"another rotate of %s runs on this host: let it end, then run this again":                                                                                                                                            "let it end",
+	"%v: %s": part, // the StateError says to finish that rotation first; the command follows
+	"%v; continue the rotation with: %s (or give it up with: %s)": "continue the rotation with",
+	"%v: start one with: %s": "start one with",
+	"%v; once what used %s runs with the new token, finish with: %s; if nothing uses %s, delete it: %s": "finish with",
+	"%v; continue it with: %s":                       "continue it with",
+	"%v; run it where its secret is kept, as %s: %s": "run it where its secret is kept",
+	"push: %s":     part,
+	"delivery: %s": part,
+	"not every node accepts the new token's secret":    part,
+	"not every Elasticsearch node lists the new token": part,
+	"some Elasticsearch node still lists %s":           part,
+	"--older-than: %v":                                 part,
 	// sync/rotate: the state directory that keeps a successor's secret.
 	"state directory %s is not a directory: move it away":                                                                     "move it away",
 	"state directory %s belongs to uid %d, not to this user: give each user their own":                                        "give each user their own",

@@ -14,6 +14,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
+	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
 )
 
 // checkReport is check's JSON document (see docs/output.md).
@@ -488,5 +489,58 @@ func agesJSONOf(a *tokenAges) *agesJSON {
 		j.Tokens = append(j.Tokens, ageJSON{k.Token, int64(k.Age / time.Second), over[k.Token], a.Rotate[k.Token]})
 	}
 	j.Unknown = append(j.Unknown, a.Unknown...)
+	return j
+}
+
+// rotateReport is rotate's JSON document: one rotation per token rotated
+// (one, or several with --older-than).
+type rotateReport struct {
+	Command   string         `json:"command"`
+	File      string         `json:"file"`
+	Rotations []rotationJSON `json:"rotations"`
+}
+
+// rotationJSON is one rotation: the token, its successor, how it ended,
+// each step with its time, and the command that takes it on (next).
+type rotationJSON struct {
+	Token   string             `json:"token"`
+	New     string             `json:"successor,omitempty"`
+	Outcome string             `json:"outcome"`
+	Resumed bool               `json:"resumed"`
+	Found   string             `json:"found_phase,omitempty"`
+	Seconds float64            `json:"seconds"`
+	Steps   []rotationStepJSON `json:"steps"`
+	Error   string             `json:"error,omitempty"`
+	Next    string             `json:"next,omitempty"`
+	// Value is the successor's bearer, handed over on stdout when the
+	// token has no consumers and no --token-file was given.
+	Value string `json:"value,omitempty"`
+}
+
+// rotationStepJSON is a rotate.StepResult with what the step found.
+type rotationStepJSON struct {
+	Step          string            `json:"step"`
+	OK            bool              `json:"ok"`
+	Seconds       float64           `json:"seconds"`
+	Error         string            `json:"error,omitempty"`
+	Nodes         []pushNodeJSON    `json:"nodes,omitempty"`
+	SecretProof   *proofJSON        `json:"secret_proof,omitempty"`
+	Elasticsearch *confirmationJSON `json:"elasticsearch,omitempty"`
+	Consumers     []consumerJSON    `json:"consumers,omitempty"`
+	TokenFile     string            `json:"token_file,omitempty"`
+}
+
+func stepJSONOf(st rotate.StepResult, d stepDetail) rotationStepJSON {
+	j := rotationStepJSON{Step: string(st.Step), OK: st.Err == nil, Seconds: st.Seconds, TokenFile: d.tokenFile,
+		Nodes: each(d.push, pushNodeOf), SecretProof: proofOf(d.proof)}
+	if st.Err != nil {
+		j.Error = phrase(st.Err)
+	}
+	if d.listed != nil {
+		j.Elasticsearch = confirmationOf(&rollout.Confirmation{Outcome: d.listed})
+	}
+	if d.delivery != nil {
+		j.Consumers = each(d.delivery.Results, consumerOf)
+	}
 	return j
 }

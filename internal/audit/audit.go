@@ -56,6 +56,8 @@ type Record struct {
 	// reached no consumer for sure and no token file holds it;
 	// SHA256After is then the local file after the removal.
 	RolledBack bool `json:"rolled_back,omitempty"`
+	// Rotations are what a rotate run did, token by token.
+	Rotations []Rotation `json:"rotations,omitempty"`
 	// Outcome is the one-line result: "3 updated, 1 failed".
 	Outcome string `json:"outcome"`
 	// ExitCode is the run's exit status.
@@ -83,6 +85,24 @@ type Node struct {
 	// command printed.
 	Reason string `json:"reason,omitempty"`
 }
+
+// Rotation is one token's rotation in a run: the token, its successor,
+// how the run left it, and each step with its time.
+type Rotation struct {
+	Token     string         `json:"token"`
+	Successor string         `json:"successor,omitempty"`
+	Outcome   string         `json:"outcome"`
+	Steps     []RotationStep `json:"steps"`
+}
+
+// RotationStep is one step of a rotation.
+type RotationStep struct {
+	Step    string  `json:"step"`
+	Seconds float64 `json:"seconds"`
+	Result  string  `json:"result"` // "ok", or why it failed
+}
+
+// Line is the record as one syslog message:
 
 // Line is the record as one syslog message, with the options it names
 // (the limit) in the caller's words:

@@ -52,6 +52,27 @@ func (r *Record) RolledBackTo(after []byte) {
 	r.SHA256After = digest.SHA256(after)
 }
 
+// Rotated records one token's rotation; the outcome line counts them.
+func (r *Record) Rotated(rot Rotation) {
+	r.Rotations = append(r.Rotations, rot)
+	if len(r.Rotations) == 1 {
+		r.Token = rot.Token
+	}
+	counts := map[string]int{}
+	var order []string
+	for _, x := range r.Rotations {
+		if counts[x.Outcome] == 0 {
+			order = append(order, x.Outcome)
+		}
+		counts[x.Outcome]++
+	}
+	var parts []string
+	for _, o := range order {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
+	}
+	r.Outcome = strings.Join(parts, ", ")
+}
+
 // Pulled records the file a pull wrote from node.
 func (r *Record) Pulled(node, out, sha string) {
 	r.File, r.SHA256After = out, sha

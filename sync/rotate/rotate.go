@@ -88,6 +88,9 @@ type Request struct {
 	// Now and Wait are the clock, replaced in tests; nil: the real one.
 	Now  func() time.Time
 	Wait func(ctx context.Context, d time.Duration) error
+	// Progress, when set, is called after each step with the report so
+	// far, whose last step is the one that just ended.
+	Progress func(Report)
 }
 
 // Outcome is how a run ended.

@@ -159,6 +159,9 @@ func (r *run) step(name Step, fn func() error) error {
 	start := r.req.Now()
 	err := fn()
 	r.rep.Steps = append(r.rep.Steps, StepResult{Step: name, Start: start, Seconds: r.req.Now().Sub(start).Seconds(), Err: err})
+	if r.req.Progress != nil {
+		r.req.Progress(r.rep)
+	}
 	return err
 }
 

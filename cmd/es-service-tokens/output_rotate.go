@@ -1,0 +1,309 @@
+package main
+
+// rotate's report: each step as it ends, with its time (text), or one JSON
+// document at the end.
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
+	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
+	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
+)
+
+// rotateOutput renders the rotations of a run.
+type rotateOutput struct {
+	t       *tool
+	c       *cli.Context
+	s       *rotateSetup
+	current *rotationJSON   // the rotation under way
+	docs    []rotationJSON  // JSON: every rotation of the run
+	written bool            // JSON: the document went out with a hand-over
+	head    map[string]bool // text: rotations whose first line is out
+	start   time.Time       // when the rotation under way began
+}
+
+// step reports a step that just ended: a line with its time, and after a
+// failure what each node or consumer said.
+func (o *rotateOutput) step(rep rotate.Report, d stepDetail) {
+	st := rep.Steps[len(rep.Steps)-1]
+	if o.s.asJSON {
+		o.doc(rep).Steps = append(o.doc(rep).Steps, stepJSONOf(st, d))
+		return
+	}
+	w := o.t.stdout
+	o.printHead(rep)
+	state := "ok"
+	if st.Err != nil {
+		state = "FAILED"
+	}
+	line := fmt.Sprintf("  %-9s  %-6s  %6.2fs  %s", st.Step, state, st.Seconds, stepSummary(st, d, rep))
+	fmt.Fprintln(w, strings.TrimRight(line, " "))
+	if st.Err != nil {
+		o.printDetail(w, d, rep)
+	}
+}
+
+// printHead is a rotation's first line: the token and its successor.
+func (o *rotateOutput) printHead(rep rotate.Report) {
+	if o.head == nil {
+		o.head = map[string]bool{}
+	}
+	if o.head[rep.Old] {
+		return
+	}
+	o.head[rep.Old] = true
+	line := "rotate " + rep.Old
+	if rep.New != "" {
+		line += " to " + rep.New
+	}
+	if rep.Resumed {
+		line += fmt.Sprintf(" (continued: found at phase %s)", phaseName(rep))
+	}
+	fmt.Fprintln(o.t.stdout, line)
+}
+
+func phaseName(rep rotate.Report) string {
+	if rep.Found == "" {
+		return "done"
+	}
+	return string(rep.Found)
+}
+
+// stepSummary is what a step did, in a few words.
+func stepSummary(st rotate.StepResult, d stepDetail, rep rotate.Report) string {
+	if st.Err != nil {
+		return oneLine(phrase(st.Err))
+	}
+	switch {
+	case d.push != nil:
+		summary, _ := summarizePush(d.push)
+		return pushSummaryLine(summary)
+	case d.delivery != nil:
+		return deliverySummary(*d.delivery)
+	case d.tokenFile != "":
+		return "written to " + d.tokenFile
+	case st.Step == rotate.StepProve:
+		return proofSummary(d)
+	case st.Step == rotate.StepConfirm && d.listed != nil:
+		return fmt.Sprintf("no Elasticsearch node lists %s (%d nodes, %d requests)", strings.Join(d.listed.Want.Absent, ", "), len(d.listed.Nodes), d.listed.Requests)
+	case st.Step == rotate.StepRetire:
+		return rep.Old + " removed from the local file"
+	case st.Step == rotate.StepCreate:
+		return rep.New + " added to the local file"
+	case st.Step == rotate.StepRemake:
+		return "the earlier successor, whose secret this run does not hold, replaced by " + rep.New
+	case st.Step == rotate.StepHandOver:
+		return "its bearer is above"
+	}
+	return ""
+}
+
+func proofSummary(d stepDetail) string {
+	var parts []string
+	if d.proof != nil {
+		parts = append(parts, fmt.Sprintf("%d nodes accept its secret", len(d.proof.Nodes)))
+		if len(d.proof.without) > 0 {
+			parts = append(parts, "no address for "+strings.Join(d.proof.without, ", ")+" (judged by name)")
+		}
+	}
+	if d.listed != nil {
+		parts = append(parts, fmt.Sprintf("%d Elasticsearch nodes list it", len(d.listed.Nodes)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// printDetail says, after a failed step, what each node or consumer said.
+func (o *rotateOutput) printDetail(w io.Writer, d stepDetail, rep rotate.Report) {
+	switch {
+	case d.push != nil:
+		summary, _ := summarizePush(d.push)
+		o.t.printPush(w, o.s.loc.File, d.data, d.local, d.push, summary, false)
+	case d.delivery != nil:
+		printDelivery(w, rep.New, *d.delivery)
+	}
+	printProof(w, d.proof)
+	if d.listed != nil {
+		printES(w, nil, &rollout.Confirmation{Outcome: d.listed})
+	}
+}
+
+// handOver prints the new token's bearer, the one output of a rotation
+// without consumers: with --format json the whole document goes out now,
+// since the secret is not kept once it is handed over.
+func (o *rotateOutput) handOver(token, bearer string) error {
+	if !o.s.asJSON {
+		_, err := fmt.Fprintf(o.t.stdout, "SERVICE_TOKEN %s = %s\n", token, bearer)
+		return err
+	}
+	doc := o.current
+	doc.Value, doc.Seconds = bearer, time.Since(o.start).Seconds()
+	doc.Steps = append(doc.Steps, rotationStepJSON{Step: string(rotate.StepHandOver), OK: true})
+	doc.Outcome, doc.Next = string(rotate.Pending), o.command(rotate.Finish, doc.Token)
+	err := writeJSON(o.t.stdout, rotateReport{Command: "rotate", File: o.s.loc.File, Rotations: append(o.docs, *doc)})
+	doc.Steps = doc.Steps[:len(doc.Steps)-1]
+	doc.Value = ""
+	o.written = err == nil
+	return err
+}
+
+// rotation ends a rotation's report, and returns what the run should
+// exit with for it.
+func (o *rotateOutput) rotation(rep rotate.Report, err error, rs *rotationSteps) error {
+	failedStep := len(rep.Steps) > 0 && rep.Steps[len(rep.Steps)-1].Err != nil && err != nil
+	if o.s.asJSON {
+		doc := o.doc(rep)
+		doc.New, doc.Outcome, doc.Seconds = rep.New, string(rep.Outcome), rep.Seconds
+		if err != nil {
+			doc.Error = phrase(o.stateError(err))
+		}
+		doc.Next = o.next(rep, err)
+		o.docs = append(o.docs, *doc)
+		o.current = nil
+	} else {
+		o.printEnd(rep, err, failedStep)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case failedStep:
+		return silentExit(exitFailed)
+	}
+	return o.stateError(err)
+}
+
+func (o *rotateOutput) doc(rep rotate.Report) *rotationJSON {
+	if o.current == nil {
+		o.current = &rotationJSON{Token: rep.Old, Steps: []rotationStepJSON{}}
+		o.start = time.Now()
+		if len(rep.Steps) > 0 {
+			o.start = rep.Steps[0].Start
+		}
+	}
+	o.current.New, o.current.Resumed = rep.New, rep.Resumed
+	if rep.Resumed {
+		o.current.Found = phaseName(rep)
+	}
+	return o.current
+}
+
+// finish writes the JSON document, unless a hand-over wrote it.
+func (o *rotateOutput) finish() error {
+	if !o.s.asJSON || o.written {
+		return nil
+	}
+	return writeJSON(o.t.stdout, rotateReport{Command: "rotate", File: o.s.loc.File, Rotations: o.docs})
+}
+
+// printEnd is a rotation's last line: how it ended, and what to run next.
+func (o *rotateOutput) printEnd(rep rotate.Report, err error, failedStep bool) {
+	w := o.t.stdout
+	if err != nil && !failedStep {
+		return // the error itself is printed, with its remedy (stateError)
+	}
+	o.printHead(rep)
+	next := o.next(rep, err)
+	switch rep.Outcome {
+	case rotate.Rotated:
+		fmt.Fprintf(w, "rotated %s to %s in %.2fs\n", rep.Old, rep.New, rep.Seconds)
+	case rotate.AlreadyDone:
+		fmt.Fprintf(w, "%s was rotated to %s already: nothing to do\n", rep.Old, rep.New)
+	case rotate.Aborted:
+		fmt.Fprintf(w, "aborted: %s is removed from every node; %s is unchanged\n", rep.New, rep.Old)
+	case rotate.Pending:
+		fmt.Fprintf(w, "%s is on every node and works there, and %s still does: switch what uses %s to the new token, then finish with: %s\n", rep.New, rep.Old, rep.Old, next)
+	default:
+		fmt.Fprintf(w, "FAILED: %s; %s\n", failedState(rep), next)
+	}
+}
+
+// failedState says what is true after a step failed: where the old token
+// still works, and whether anyone has the new one.
+func failedState(rep rotate.Report) string {
+	st := rep.Steps[len(rep.Steps)-1].Step
+	for _, s := range rep.Steps {
+		if s.Step == rotate.StepRetire && s.Err == nil {
+			return rep.Old + " is out of the local file, and maybe still on some nodes; every consumer uses " + rep.New
+		}
+	}
+	switch st {
+	case rotate.StepDeliver:
+		return rep.Old + " still works on every node; some consumers may use " + rep.New + " already (its secret is kept for the next run)"
+	case rotate.StepGrace:
+		return rep.Old + " still works on every node; the consumers use " + rep.New
+	}
+	return rep.Old + " still works on every node, and nobody has " + rep.New + " yet (its secret is kept for the next run)"
+}
+
+// next is the command that takes the rotation on from where it is.
+func (o *rotateOutput) next(rep rotate.Report, err error) string {
+	switch {
+	case rep.Outcome == rotate.Pending:
+		return o.command(rotate.Finish, rep.Old)
+	case err == nil:
+		return ""
+	}
+	var se *rotate.StateError
+	if errors.As(err, &se) {
+		return ""
+	}
+	cont := "run the same command again to continue: " + o.command(o.s.mode, rep.Old)
+	if o.s.mode == rotate.Rotate && !delivering(rep) {
+		cont += "; or give up with: " + o.command(rotate.Abort, rep.Old)
+	}
+	return cont
+}
+
+// delivering reports whether the rotation got to deliver its successor.
+func delivering(rep rotate.Report) bool {
+	for _, s := range rep.Steps {
+		switch s.Step {
+		case rotate.StepDeliver, rotate.StepRetire, rotate.StepGrace:
+			return true
+		}
+	}
+	return rep.Found != "" && rep.Found != "created" && rep.Found != "proven"
+}
+
+// command is the rotate command line for token in mode, as this run was
+// given its inventory and file.
+func (o *rotateOutput) command(mode rotate.Mode, token string) string {
+	return rotateCommandLine(o.c, o.s.loc.File, mode, token)
+}
+
+// stateError phrases why a rotation could not go on, with the command
+// that takes it on from the state it is in.
+func (o *rotateOutput) stateError(err error) error {
+	var se *rotate.StateError
+	if !errors.As(err, &se) {
+		return err
+	}
+	cont := o.command(rotate.Rotate, se.Token)
+	if se.Phase == meta.HandedOver || se.Phase == meta.Delivered || se.Phase == meta.Retiring {
+		cont = o.command(rotate.Finish, se.Token)
+	}
+	switch se.Problem {
+	case rotate.NoSuchToken:
+		return fail(exitCodeError, "Service token [%s] does not exist", se.Token)
+	case rotate.IsSuccessor:
+		return fail(exitFailed, "%v: %s", se, o.command(rotate.Rotate, se.Other))
+	case rotate.NotInUse:
+		return fail(exitFailed, "%v; continue the rotation with: %s (or give it up with: %s)", se, cont, o.command(rotate.Abort, se.Token))
+	case rotate.NoRotation:
+		return fail(exitFailed, "%v: start one with: %s", se, cont)
+	case rotate.InUse:
+		if se.Phase == meta.HandedOver {
+			return fail(exitFailed, "%v; once what used %s runs with the new token, finish with: %s; if nothing uses %s, delete it: %s", se, se.Token, cont, se.Other, deleteCommandLine(o.c, o.s.loc.File, se.Other))
+		}
+		return fail(exitFailed, "%v; continue it with: %s", se, cont)
+	case rotate.SecretLost:
+		return fail(exitFailed, "%v; run it where its secret is kept, as %s: %s", se, se.Holder, cont)
+	}
+	return fail(exitFailed, "%v", se)
+}
