@@ -180,7 +180,7 @@ func (t *tool) removeCreated(c *cli.Context, r *remote, cr created) error {
 	if perr != nil {
 		return fail(exitDataError, "%s: %v", cr.loc.File, perr)
 	}
-	req := push.Request{Data: change.After, Local: local, Before: change.Before.Data, Undo: true}
+	req := push.Request{Data: change.After, Local: local, Before: change.Before.Data}
 	err = t.runPush(c, r, cr.loc.File, req, []string{q}, nil)
 	if t.audit != nil {
 		t.audit.rec.Outcome = "not delivered; " + q + " removed again: " + t.audit.rec.Outcome

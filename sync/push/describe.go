@@ -39,20 +39,29 @@ func changes(st remotefile.State, local *tokens.File) *tokens.Diff {
 	return &d
 }
 
+// conflictReason says what the tool knows of a node whose file is
+// neither the local file before a create or delete nor after it: not who
+// changed it, only how it differs from the file before the change (or
+// that Elasticsearch cannot load it). A push of the local file overwrites
+// it (and repairs an unloadable one); a pull keeps its tokens.
 func conflictReason(st remotefile.State, before []byte) remedy.Message {
+	const neither = "the node's file is neither the local file before this change nor after it"
 	node, err := tokens.Parse(st.Data)
 	if err != nil {
-		return remedy.Sprintf("the node's file was changed by someone else and Elasticsearch cannot load it (%s); not written: use %v to replace it", tokens.Redacted(err), remedy.Force)
+		return remedy.Sprintf(neither+", and Elasticsearch cannot load it (%s): it serves no file token; not written: a push of the local file repairs it", tokens.Redacted(err))
 	}
 	prev, _ := tokens.Parse(before)
-	d := tokens.Compare(prev, node)
-	return remedy.Sprintf("the node's file was changed by someone else (%s); not written: use %v to overwrite, or pull it to keep its tokens", DescribeDiff(d, "extra on node", "missing on node"), remedy.Force)
+	d := tokens.Compare(node, prev)
+	return remedy.Sprintf(neither+" (%s); not written: pull it to keep its tokens, or push the local file over it", DescribeDiff(d, "missing on node", "extra on node"))
 }
 
 // wouldChange is what a plan that writes would change: a dry run's reason.
 func (t *txn) wouldChange() string {
 	if !t.st.Exists {
 		return "file missing: would create it"
+	}
+	if t.plan.repair != "" {
+		return "would repair it (Elasticsearch cannot load it: " + t.plan.repair + "), keeping the broken file beside it"
 	}
 	var parts []string
 	for _, m := range remotefile.Mismatches(t.st, t.plan.want, digest.SHA256(t.req.Data), t.c) {

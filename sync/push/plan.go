@@ -3,9 +3,7 @@ package push
 import (
 	"bytes"
 
-	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
-	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
 )
 
@@ -16,6 +14,11 @@ type plan struct {
 	// and mode, and where owner or group is not enforced, what the file
 	// has now, as Elasticsearch's CLI keeps them.
 	want remotefile.Attrs
+	// repair is why Elasticsearch cannot load the file the write
+	// replaces ("line N: ..."), when it is recognisably a service_tokens
+	// file: it serves no token, so replacing it is a repair, and the
+	// broken file is kept beside it.
+	repair string
 }
 
 type action int
@@ -49,6 +52,10 @@ func (t *txn) decide() {
 		t.plan.action, t.res.Status = fix, WouldFix
 	default:
 		t.plan.action, t.res.Status = replace, WouldUpdate
+	}
+	t.plan.repair = ""
+	if t.plan.action == replace {
+		t.plan.repair = unloadable(t.st)
 	}
 	if t.plan.action == fix || t.plan.action == replace {
 		t.res.Reason = remedy.Text(t.wouldChange())
@@ -89,19 +96,4 @@ func target(c *remotefile.Conn, st remotefile.State) remotefile.Attrs {
 		}
 	}
 	return want
-}
-
-// refusal says why the node's file must not be written: it is probably
-// not what the user meant to replace (guard), or someone else changed it
-// since the local file was read before a create or delete. Empty when
-// the write may go ahead.
-func refusal(st remotefile.State, req Request, sameContent bool) (remedy.Message, failure.Kind) {
-	if reason, kind := guard(st, req); !reason.IsZero() {
-		return reason, kind
-	}
-	if !sameContent && req.Before != nil && st.Exists && !req.Force &&
-		st.SHA256 != digest.SHA256(req.Before) && st.SHA256 != digest.SHA256(req.Data) {
-		return conflictReason(st, req.Before), failure.Conflict
-	}
-	return remedy.Message{}, ""
 }

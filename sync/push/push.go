@@ -51,10 +51,6 @@ type Request struct {
 	Before []byte
 	DryRun bool
 	Force  bool // overwrite conflicting nodes
-	// Undo says the change takes back what this run just added (a created
-	// token whose secret reached nobody): a node that holds exactly
-	// Before may be left without tokens, which is how it was.
-	Undo bool
 }
 
 // Result is one node's outcome. The CLI's JSON form of it is in

@@ -297,7 +297,9 @@ func plural(n int, s string) string {
 	return fmt.Sprint(n) + " " + s + "s"
 }
 
-// keepsOld reports whether the write is to keep the file it replaces.
+// keepsOld reports whether the write is to keep the file it replaces: as
+// the node's backups setting asks, and always a file it repairs (what
+// was in it may matter to whoever reads it, and it is nowhere else).
 func (t *txn) keepsOld() bool {
-	return t.n.Backups > 0 && t.st.Exists && !bytes.Equal(t.st.Data, t.req.Data)
+	return t.st.Exists && !bytes.Equal(t.st.Data, t.req.Data) && (t.n.Backups > 0 || t.plan.repair != "")
 }

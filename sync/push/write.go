@@ -52,7 +52,16 @@ func (t *txn) keptBackup() {
 		return
 	}
 	r := &t.res
-	r.Notes = append(r.Notes, remedy.Text("previous file kept as "+safetext.Escape(path.Base(t.bak))))
+	kept := safetext.Escape(path.Base(t.bak))
+	switch {
+	case t.plan.repair != "":
+		r.Notes = append(r.Notes, remedy.Sprintf("repaired (was unloadable: %s); the broken file is kept as %s", t.plan.repair, kept))
+	default:
+		r.Notes = append(r.Notes, remedy.Text("previous file kept as "+kept))
+	}
+	if t.n.Backups <= 0 {
+		return // a repair's backup, kept whatever the setting: nothing to prune
+	}
 	if removed, err := backup.Prune(t.c, t.n.Path, t.n.Backups); err != nil {
 		r.Warnings = append(r.Warnings, oneLine(err.Error()))
 	} else if len(removed) > 0 {
