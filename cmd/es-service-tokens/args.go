@@ -8,6 +8,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/xrash/smetrics"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
 // normalizeArgs lets options appear anywhere, as docs/commands.md promises and as
@@ -271,7 +273,7 @@ func unknownOption(app *cli.App, cmd *cli.Command, given string) error {
 		}
 	}
 	name, _, _ := strings.Cut(strings.TrimLeft(given, "-"), "=")
-	msg := name + " is not a recognized option"
+	msg := safetext.Bounded(name) + " is not a recognized option"
 	var owners []string
 	for _, c := range app.Commands {
 		if c != cmd && hasFlag(c.Flags, name) {

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
@@ -116,11 +117,13 @@ func parseOverrides(opts []string) (map[string]string, error) {
 			// The value is not echoed: it is all the option holds.
 			return nil, &UsageError{"setting name missing in -E =...: write -E key=value"}
 		}
+		// Elasticsearch's words; the key is bounded (a pasted blob stays
+		// one short line).
 		if v == "" {
-			return nil, &UsageError{fmt.Sprintf("setting [%s] must not be empty", k)}
+			return nil, &UsageError{fmt.Sprintf("setting [%s] must not be empty", safetext.Bounded(k))}
 		}
 		if _, ok := out[k]; ok {
-			return nil, &UsageError{fmt.Sprintf("setting [%s] set twice via command line -E", k)}
+			return nil, &UsageError{fmt.Sprintf("setting [%s] set twice via command line -E", safetext.Bounded(k))}
 		}
 		out[k] = v
 	}

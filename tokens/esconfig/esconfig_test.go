@@ -110,6 +110,12 @@ func TestOverridesChecked(t *testing.T) {
 			t.Errorf("%q: err = %v, want UsageError %q", c.opts, err, c.want)
 		}
 	}
+	// A pasted blob as a key is echoed bounded, on one line.
+	long := strings.Repeat("k", 5000)
+	if _, err := LoadSettings(dir, []string{long + "=1", long + "=2"}); err == nil || len(err.Error()) > 200 ||
+		!strings.Contains(err.Error(), "(5000 characters)") {
+		t.Errorf("long key: %.300v", err)
+	}
 	// Values may hold '='; only the first one splits.
 	if _, err := LoadSettings(t.TempDir(), []string{"a=b=c"}); err != nil {
 		t.Errorf("a=b=c: %v", err)
