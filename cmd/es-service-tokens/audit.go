@@ -55,15 +55,15 @@ func (a *auditRun) localChange(file, token string, before, after []byte) {
 }
 
 // pushed records what every node ended up with.
-func (a *auditRun) pushed(file string, data []byte, results []push.Result, outcome string) {
+func (a *auditRun) pushed(file string, data []byte, rep push.Report) {
 	if a == nil {
 		return
 	}
-	nodes := make([]audit.Node, len(results))
-	for i, r := range results {
+	nodes := make([]audit.Node, len(rep.Results))
+	for i, r := range rep.Results {
 		nodes[i] = audit.Node{Name: r.Node, Result: string(r.Status), SHA256: r.SHA256, Reason: phrased(r.Reason)}
 	}
-	a.rec.Pushed(file, data, nodes, outcome)
+	a.rec.Pushed(file, data, nodes, rep.Outcome())
 }
 
 // pulled records the file a pull wrote.

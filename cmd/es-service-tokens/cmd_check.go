@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,7 +10,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/sync/check"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
-	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
@@ -42,29 +39,28 @@ func (t *tool) check(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	var found checked
+	found := checked{file: loc.File, sha256: digest.SHA256(snap.Data)}
 	if other := c.String("against"); other != "" {
+		start := time.Now()
 		r, err := check.Against(loc.File, snap, other)
 		if err != nil {
 			return err
 		}
-		found.results = []check.Result{r}
+		rs := []check.Result{r}
+		found.Report = check.Report{Results: rs, Summary: check.Summarize(rs), CheckedAt: start.UTC(), Seconds: time.Since(start).Seconds()}
 	} else {
 		r, err := t.remote(c)
 		if err != nil {
 			return err
 		}
 		defer r.close()
-		if found, err = t.checkNodes(c, r, snap); err != nil {
+		if found.Report, err = t.checkNodes(c, r, snap); err != nil {
 			return err
 		}
 		if found.ages, err = t.checkAges(c, loc.File, snap.File); err != nil {
 			return err
 		}
 	}
-	found.file, found.sha256, found.at, found.seconds = loc.File, digest.SHA256(snap.Data), start.UTC(), time.Since(start).Seconds()
-	found.summary = check.Summarize(found.results)
 	return t.printCheckReport(c, asJSON, found)
 }
 
@@ -97,45 +93,39 @@ func (t *tool) checkOptions(c *cli.Context) (asJSON bool, err error) {
 
 // checked is what check found, before it is rendered.
 type checked struct {
+	check.Report
 	file, sha256 string // the local file
-	at           time.Time
-	seconds      float64
-	results      []check.Result
-	summary      check.Summary
-	// cov is the cluster's view, nil without elasticsearch; covErr says
-	// why it could not be had.
-	cov    *elastic.Coverage
-	covErr error
 	// ages are the local tokens' ages, nil with --against.
 	ages *tokenAges
 }
 
 // checkNodes compares every node's file, and with elasticsearch the
-// cluster's view, with the local file.
-func (t *tool) checkNodes(c *cli.Context, r *remote, snap store.Snapshot) (checked, error) {
-	k := &check.Checker{Dialer: r.dialer, Fleet: r.fleet}
-	found := checked{results: k.Check(r.ctx, r.nodes, snap.Data, snap.File)}
-	if found.cov, found.covErr = t.esCoverage(c, r, snap.File); found.covErr != nil {
-		var ee *exitError
-		if errors.As(found.covErr, &ee) {
-			return found, found.covErr // a usage or configuration error: nothing was judged
-		}
+// cluster's view, with the local file (check.Run).
+func (t *tool) checkNodes(c *cli.Context, r *remote, snap store.Snapshot) (check.Report, error) {
+	es, timeout, err := t.esClient(c, r.inv)
+	if err != nil {
+		return check.Report{}, err // a usage or configuration error: nothing was judged
 	}
-	return found, nil
+	rep, err := check.Run(r.ctx, check.Options{Data: snap.Data, Local: snap.File, Inventory: r.inv, Nodes: r.nodes,
+		Dialer: r.dialer, Fleet: r.fleet, ES: es, ConfirmTimeout: timeout})
+	if err != nil {
+		return rep, fail(exitCodeError, "%v", err)
+	}
+	return rep, nil
 }
 
 // printCheckReport renders the report as asked (textfile metrics, Nagios,
 // JSON or text) and ends with check's exit code.
 func (t *tool) printCheckReport(c *cli.Context, asJSON bool, found checked) error {
 	if path := c.String("prometheus-textfile"); path != "" {
-		metrics := agesPrometheus(esPrometheus(prometheus(found), found.cov, found.covErr), found.ages)
+		metrics := agesPrometheus(esPrometheus(prometheus(found), found.Coverage, found.CoverageErr), found.ages)
 		if err := atomicfile.Write(path, metrics, atomicfile.Options{Perm: 0o644, UID: -1, GID: -1}); err != nil {
 			return fail(exitIOError, "cannot write %s: %v", path, err)
 		}
 	}
 	switch {
 	case c.Bool("nagios"):
-		line, code := esNagios(nagios(found.summary, found.results), nagiosState(found.summary), found.cov, found.covErr)
+		line, code := esNagios(nagios(found.Summary, found.Results), nagiosState(found.Summary), found.Coverage, found.CoverageErr)
 		line, code = agesNagios(line, code, found.ages)
 		fmt.Fprintln(t.stdout, line)
 		return silentExit(code)
@@ -145,10 +135,10 @@ func (t *tool) printCheckReport(c *cli.Context, asJSON bool, found checked) erro
 		}
 	default:
 		printCheck(t.stdout, found)
-		printCoverage(t.stdout, found.cov, found.covErr)
+		printCoverage(t.stdout, found.Coverage, found.CoverageErr)
 		printAges(t.stdout, found.ages)
 	}
-	code := esExitCode(found.summary.ExitCode(), found.cov, found.covErr)
+	code := esExitCode(found.Summary.ExitCode(), found.Coverage, found.CoverageErr)
 	if code == 0 && found.ages.drift() {
 		code = 1
 	}
@@ -156,28 +146,6 @@ func (t *tool) printCheckReport(c *cli.Context, asJSON bool, found checked) erro
 		return silentExit(code)
 	}
 	return nil
-}
-
-// esCoverage is check's cluster view; nil without elasticsearch.
-func (t *tool) esCoverage(c *cli.Context, r *remote, local *tokens.File) (*elastic.Coverage, error) {
-	cfg, ok, err := t.esConfig(c, r.inv)
-	if err != nil || !ok {
-		return nil, err
-	}
-	es, err := elastic.New(cfg)
-	if err != nil {
-		return nil, fail(exitConfig, "%v", err)
-	}
-	m := t.esNames(r)
-	tg := elastic.Target{Inventory: m.ByES, Outside: m.Outside, Unnamed: m.Unnamed}
-	principals := principalNames()
-	ctx, cancel := context.WithTimeout(r.ctx, cfg.ConfirmTimeout)
-	defer cancel()
-	cov, err := es.Coverage(ctx, local.Keys(), principals, tg)
-	if err != nil {
-		return nil, err
-	}
-	return &cov, nil
 }
 
 // esExitCode folds the cluster view into check's exit code.

@@ -68,7 +68,7 @@ func (t *tool) pull(c *cli.Context) error {
 	if err := t.beginAudit(c, "pull"); err != nil {
 		return err
 	}
-	res, err := pull.Pull(r.ctx, r.dialer, pull.Request{Node: node, Out: out, Backup: c.String("backup")})
+	res, err := pull.Run(r.ctx, pull.Options{Node: node, Out: out, Backup: c.String("backup"), Dialer: r.dialer})
 	var notLoadable *pull.NotLoadableError
 	var local *pull.LocalError
 	switch {

@@ -8,94 +8,61 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/internal/localproc"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/sync/nodelock"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
-	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
-var pushOrder = []push.Status{push.Updated, push.Unchanged, push.Fixed, push.WouldUpdate, push.WouldFix, push.Conflict, push.Failed, push.Skipped}
-
-// runPush pushes req's file to r's nodes and reports. removed are the
-// tokens a create or delete took out of the local file (nil for a plain
-// push): where the push did not land, they are still accepted. prove, when
-// not nil, proves a created token's secret on every node after the push
-// (and its confirmation); the run fails unless every node accepts it.
-func (t *tool) runPush(c *cli.Context, r *remote, file string, req push.Request, removed []string, prove func(rollout.Report) *secretProof) error {
+// runPush pushes opts' file to r's nodes (push.Run, with the command's
+// options) and renders the report. prove, when not nil, proves a created
+// token's secret on every node after the push (and its confirmation); the
+// run fails unless every node accepts it.
+func (t *tool) runPush(c *cli.Context, r *remote, file string, opts push.Options, prove func(push.Report) *secretProof) error {
 	asJSON, err := t.jsonOutput(c)
 	if err != nil {
 		return err
 	}
-	p := &push.Pusher{Dialer: r.dialer, Fleet: r.fleet, Me: t.lockHolder(), BreakLock: c.Bool("break-lock")}
-	req.DryRun, req.Force = c.Bool("dry-run"), c.Bool("force")
-	var plan rollout.Plan
+	opts.Inventory, opts.Nodes, opts.Dialer, opts.Fleet = r.inv, r.nodes, r.dialer, r.fleet
+	opts.Me, opts.BreakLock = t.lockHolder(), c.Bool("break-lock")
+	opts.DryRun, opts.Force = c.Bool("dry-run"), c.Bool("force")
 	if r.rollout != nil {
-		plan = *r.rollout
+		opts.Batches, opts.ES, opts.ConfirmTimeout = r.rollout.Batches, r.rollout.ES, r.rollout.Timeout
 	}
-	if plan.ES != nil {
-		plan.Names = t.esNames(r)
+	opts.Audit = func(rep push.Report) { t.audit.pushed(file, opts.Data, rep) }
+	rep, err := push.Run(r.ctx, opts)
+	if err != nil {
+		return fail(exitCodeError, "%v", err)
 	}
-	rep := rollout.Run(r.ctx, p, r.nodes, req, req.Local, plan)
-	results, gates, es := rep.Results, rep.Gates, rep.ES
-	summary, ok := summarizePush(results)
-	t.audit.pushed(file, req.Data, results, pushSummaryLine(summary))
-	for _, res := range results {
+	for _, res := range rep.Results {
 		for _, w := range res.Warnings {
 			t.warn(c, "%s: %s", safetext.Escape(res.Node), w)
 		}
 	}
-	var still []push.Unrevoked
-	finish := ""
-	if !req.DryRun {
-		still = push.StillAccepted(results, removed)
-		finish = finishCommand(c, file, still)
-	}
-	if !es.Confirmed() {
-		ok = false
-	}
+	finish := finishCommand(c, file, rep.StillAccepted)
+	ok := rep.OK()
 	var proof *secretProof
-	if prove != nil && !req.DryRun {
+	if prove != nil && !opts.DryRun {
 		proof = prove(rep)
 		ok = ok && proof.Accepted
 	}
 	if asJSON {
-		doc := pushReport{"push", file, digest.SHA256(req.Data), req.Local.Len(), req.DryRun, each(results, pushNodeOf), summary,
-			each(still, unrevokedOf), finish, each(gates, gateOf), confirmationOf(es), proofOf(proof)}
-		if err := writeJSON(t.stdout, doc); err != nil {
+		if err := writeJSON(t.stdout, pushJSON(file, opts, rep, finish, proof)); err != nil {
 			return err
 		}
 	} else {
-		t.printPush(t.stdout, file, req.Data, req.Local, results, summary, req.DryRun)
-		printStillAccepted(t.stdout, still, finish)
-		printES(t.stdout, gates, es)
+		t.printPush(t.stdout, file, opts.Request, rep)
+		printStillAccepted(t.stdout, rep.StillAccepted, finish)
+		printES(t.stdout, rep.Gates, rep.ES)
 		printProof(t.stdout, proof)
 	}
 	if !ok {
 		return silentExit(exitFailed)
 	}
 	return nil
-}
-
-// summarizePush counts the nodes by result; ok is false when a node did
-// not end as the run meant (verified, or for a dry run, what it would do).
-func summarizePush(results []push.Result) (summary map[string]int, ok bool) {
-	summary = map[string]int{"total": len(results)}
-	for _, s := range pushOrder {
-		summary[string(s)] = 0
-	}
-	ok = true
-	for _, res := range results {
-		summary[string(res.Status)]++
-		if !res.Status.OK() {
-			ok = false
-		}
-	}
-	return summary, ok
 }
 
 // lockHolder is who this run is, as written into the lock it takes on
@@ -124,7 +91,7 @@ func finishCommand(c *cli.Context, file string, still []push.Unrevoked) string {
 // pushAfterChange pushes the file create or delete just wrote, parsed
 // once here; the file before the change tells a node that still holds it
 // from one someone else edited.
-func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location, ch store.Change, prove func(rollout.Report) *secretProof) error {
+func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location, ch store.Change, prove func(push.Report) *secretProof) error {
 	local, err := tokens.Parse(ch.After)
 	if err != nil {
 		return fail(exitDataError, "%s: %v", loc.File, err)
@@ -134,7 +101,7 @@ func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location,
 		before = []byte{} // no file before: Before is empty, not nil (a plain push)
 	}
 	removed := tokens.Compare(ch.Before.File, local).Removed
-	return t.runPush(c, p, loc.File, push.Request{Data: ch.After, Local: local, Before: before}, removed, prove)
+	return t.runPush(c, p, loc.File, push.Options{Request: push.Request{Data: ch.After, Local: local, Before: before}, Removed: removed}, prove)
 }
 
 func (t *tool) pushCommand() *cli.Command {
@@ -167,5 +134,5 @@ func (t *tool) push(c *cli.Context) error {
 			return err
 		}
 	}
-	return t.runPush(c, r, loc.File, push.Request{Data: snap.Data, Local: snap.File}, nil, nil)
+	return t.runPush(c, r, loc.File, push.Options{Request: push.Request{Data: snap.Data, Local: snap.File}}, nil)
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/deliver"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
-	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
@@ -29,9 +28,9 @@ type created struct {
 
 // pushCreated pushes the new file, proves the secret, and delivers it.
 func (t *tool) pushCreated(c *cli.Context, r *remote, cr created) error {
-	var prove func(rollout.Report) *secretProof
+	var prove func(push.Report) *secretProof
 	if cr.proof != nil {
-		prove = func(rep rollout.Report) *secretProof {
+		prove = func(rep push.Report) *secretProof {
 			sp := cr.proof.prove(c, r, cr.tok.Bearer(), rep)
 			t.audit.proved(sp)
 			return sp
@@ -181,7 +180,7 @@ func (t *tool) removeCreated(c *cli.Context, r *remote, cr created) error {
 		return fail(exitDataError, "%s: %v", cr.loc.File, perr)
 	}
 	req := push.Request{Data: change.After, Local: local, Before: change.Before.Data}
-	err = t.runPush(c, r, cr.loc.File, req, []string{q}, nil)
+	err = t.runPush(c, r, cr.loc.File, push.Options{Request: req, Removed: []string{q}}, nil)
 	if t.audit != nil {
 		t.audit.rec.Outcome = "not delivered; " + q + " removed again: " + t.audit.rec.Outcome
 	}

@@ -2,13 +2,12 @@ package main
 
 import (
 	"errors"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
-	"github.com/es-service-tokens/es-service-tokens/sync/esnode"
-	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 )
 
@@ -67,25 +66,31 @@ func (t *tool) resolveES(c *cli.Context, inv *inventory.Inventory, optionalCrede
 // planRollout builds the batches and the cluster client before anything is
 // written, so that a bad setting changes nothing.
 func (t *tool) planRollout(c *cli.Context, r *remote) (*rollout.Plan, error) {
-	batches, err := push.Batches(len(r.nodes), c.Int("canary"), c.String("batch"))
+	batches, err := rollout.Batches(len(r.nodes), c.Int("canary"), c.String("batch"))
 	if err != nil {
 		return nil, fail(exitUsage, "%v", err)
 	}
 	p := &rollout.Plan{Batches: batches}
-	cfg, ok, err := t.esConfig(c, r.inv)
-	if err != nil || !ok || c.Bool("no-confirm") || c.Bool("dry-run") {
+	if c.Bool("no-confirm") || c.Bool("dry-run") {
+		_, _, err := t.esConfig(c, r.inv) // its settings are still checked
 		return p, err
 	}
-	if p.ES, err = elastic.New(cfg); err != nil {
-		return nil, fail(exitConfig, "%v", err)
+	if p.ES, p.Timeout, err = t.esClient(c, r.inv); err != nil {
+		return nil, err
 	}
-	p.Timeout = cfg.ConfirmTimeout
 	return p, nil
 }
 
-// esNames names every inventory node as Elasticsearch does (esnode): the
-// nodes this run reaches by es_node_name, else node.name read over SFTP,
-// else their hostname; the others by es_node_name alone.
-func (t *tool) esNames(r *remote) esnode.Mapping {
-	return esnode.Map(r.inv.Nodes, esnode.Resolve(r.ctx, r.dialer, r.fleet, r.nodes))
+// esClient is the cluster's client, nil when no cluster is configured,
+// and how long to wait for its answers.
+func (t *tool) esClient(c *cli.Context, inv *inventory.Inventory) (*elastic.Client, time.Duration, error) {
+	cfg, ok, err := t.esConfig(c, inv)
+	if err != nil || !ok {
+		return nil, 0, err
+	}
+	es, err := elastic.New(cfg)
+	if err != nil {
+		return nil, 0, fail(exitConfig, "%v", err)
+	}
+	return es, cfg.ConfirmTimeout, nil
 }

@@ -220,11 +220,16 @@ var remedies = map[string]string{
 	"unterminated quote":                            part,
 
 	// sync: node failures, printed as "KIND: message" per node.
-	"no result within %v (%v)":                    "(%v)",
-	"host key check %q: use strict or accept-new": "use strict or accept-new",
-	"no known_hosts file configured":              internal, // the inventory always resolves one
-	"record host key: lock %s: %w":                part,
-	"probe":                                       internal,
+	"pull: no node, or no Dialer to reach it":          internal,
+	"check: no Dialer to reach the nodes":              internal, // cmd always gives one
+	"push: no Dialer to reach the nodes":               internal,
+	"push: batch %d-%d does not follow %d of %d nodes": internal, // cmd's batches come from rollout.Batches
+	"push: the batches cover %d of %d nodes":           internal,
+	"no result within %v (%v)":                         "(%v)",
+	"host key check %q: use strict or accept-new":      "use strict or accept-new",
+	"no known_hosts file configured":                   internal, // the inventory always resolves one
+	"record host key: lock %s: %w":                     part,
+	"probe":                                            internal,
 	"the directory %s does not exist on the node: is Elasticsearch installed there, and is path right?": "is path right?",
 	"%s is not a directory: fix path": "fix path",
 	"could not remove %s, the temporary file of the run whose lock was taken over (%w): its rename could still land after this run's; nothing was written: remove it on the node, then push again": "remove it on the node",

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/check"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
@@ -120,16 +121,16 @@ type coverageNodeJSON struct {
 
 // checkJSON is check's document for what it found.
 func checkJSON(f checked) checkReport {
-	rep := checkReport{Command: "check", File: f.file, SHA256: f.sha256, CheckedAt: f.at, Seconds: f.seconds,
-		Nodes: each(f.results, checkNodeOf), Summary: checkSummaryJSON(f.summary)}
-	if f.cov != nil {
-		rep.Elasticsearch = &coverageJSON{URL: f.cov.URL, Scope: f.cov.Scope, AnsweringNode: f.cov.AnsweringNode,
-			Nodes:       each(f.cov.Nodes, func(n elastic.CoverageNode) coverageNodeJSON { return coverageNodeJSON(n) }),
-			FailedNodes: f.cov.FailedNodes, Drift: f.cov.Drift, Requests: f.cov.Requests, Seconds: f.cov.Seconds,
-			Unjudged: f.cov.Unjudged, Unnamed: f.cov.Unnamed}
+	rep := checkReport{Command: "check", File: f.file, SHA256: f.sha256, CheckedAt: f.CheckedAt, Seconds: f.Seconds,
+		Nodes: each(f.Results, checkNodeOf), Summary: checkSummaryJSON(f.Summary)}
+	if f.Coverage != nil {
+		rep.Elasticsearch = &coverageJSON{URL: f.Coverage.URL, Scope: f.Coverage.Scope, AnsweringNode: f.Coverage.AnsweringNode,
+			Nodes:       each(f.Coverage.Nodes, func(n elastic.CoverageNode) coverageNodeJSON { return coverageNodeJSON(n) }),
+			FailedNodes: f.Coverage.FailedNodes, Drift: f.Coverage.Drift, Requests: f.Coverage.Requests, Seconds: f.Coverage.Seconds,
+			Unjudged: f.Coverage.Unjudged, Unnamed: f.Coverage.Unnamed}
 	}
-	if f.covErr != nil {
-		rep.ElasticsearchError = phrase(f.covErr)
+	if f.CoverageErr != nil {
+		rep.ElasticsearchError = phrase(f.CoverageErr)
 	}
 	rep.TokenAges = agesJSONOf(f.ages)
 	return rep
@@ -345,6 +346,19 @@ type nodeStateJSON struct {
 func nodeStateOf(n elastic.NodeState) nodeStateJSON {
 	return nodeStateJSON{Node: n.Node, InventoryNode: n.InventoryNode, Confirmed: n.Confirmed, Lacks: n.Lacks,
 		StillHolds: n.StillHolds, Cause: phrased(n.Cause)}
+}
+
+// pushJSON is push's document for a report.
+func pushJSON(file string, opts push.Options, rep push.Report, finish string, proof *secretProof) pushReport {
+	summary := map[string]int{"total": len(rep.Results)}
+	for s, n := range rep.Count() {
+		summary[string(s)] = n
+	}
+	for _, s := range push.Statuses {
+		summary[string(s)] += 0
+	}
+	return pushReport{"push", file, digest.SHA256(opts.Data), opts.Local.Len(), opts.DryRun, each(rep.Results, pushNodeOf), summary,
+		each(rep.StillAccepted, unrevokedOf), finish, each(rep.Gates, gateOf), confirmationOf(rep.ES), proofOf(proof)}
 }
 
 func pushNodeOf(r push.Result) pushNodeJSON {

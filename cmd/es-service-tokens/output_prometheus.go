@@ -25,7 +25,7 @@ func prometheus(rep checked) []byte {
 		}
 		return 0
 	}
-	results := append([]check.Result(nil), rep.results...)
+	results := append([]check.Result(nil), rep.Results...)
 	sort.Slice(results, func(i, j int) bool { return results[i].Node < results[j].Node })
 	gauge("es_service_tokens_node_in_sync", "1 if the node's service_tokens file matches the local file in content, owner, group and mode.")
 	for _, r := range results {
@@ -42,13 +42,13 @@ func prometheus(rep checked) []byte {
 		}
 	}
 	gauge("es_service_tokens_nodes_total", "Nodes checked.")
-	fmt.Fprintf(&b, "es_service_tokens_nodes_total %d\n", rep.summary.Total)
+	fmt.Fprintf(&b, "es_service_tokens_nodes_total %d\n", rep.Summary.Total)
 	gauge("es_service_tokens_nodes_drifted", "Nodes whose file differs.")
-	fmt.Fprintf(&b, "es_service_tokens_nodes_drifted %d\n", rep.summary.Drifted)
+	fmt.Fprintf(&b, "es_service_tokens_nodes_drifted %d\n", rep.Summary.Drifted)
 	gauge("es_service_tokens_nodes_failed", "Nodes that could not be checked.")
-	fmt.Fprintf(&b, "es_service_tokens_nodes_failed %d\n", rep.summary.Failed)
+	fmt.Fprintf(&b, "es_service_tokens_nodes_failed %d\n", rep.Summary.Failed)
 	gauge("es_service_tokens_check_timestamp_seconds", "When the check ran, in Unix time.")
-	fmt.Fprintf(&b, "es_service_tokens_check_timestamp_seconds %d\n", rep.at.Unix())
+	fmt.Fprintf(&b, "es_service_tokens_check_timestamp_seconds %d\n", rep.CheckedAt.Unix())
 	return b.Bytes()
 }
 

@@ -21,8 +21,8 @@ import (
 )
 
 func printCheck(w io.Writer, rep checked) {
-	width := nameWidth(len(rep.results), func(i int) string { return rep.results[i].Node })
-	for _, r := range rep.results {
+	width := nameWidth(len(rep.Results), func(i int) string { return rep.Results[i].Node })
+	for _, r := range rep.Results {
 		sha, attrs := "-", "-"
 		if r.Seen.SHA256 != "" {
 			sha = "sha256:" + digest.Short(r.Seen.SHA256)
@@ -34,7 +34,7 @@ func printCheck(w io.Writer, rep checked) {
 		}
 		fmt.Fprintln(w, line)
 	}
-	s := rep.summary
+	s := rep.Summary
 	fmt.Fprintf(w, "%s: %d in sync, %d drifted, %d failed\n", plural(s.Total, "node"), s.InSync, s.Drifted, s.Failed)
 }
 
@@ -165,12 +165,13 @@ func orDash(s string) string {
 	return s
 }
 
-func (t *tool) printPush(w io.Writer, file string, data []byte, local *tokens.File, results []push.Result, summary map[string]int, dryRun bool) {
+func (t *tool) printPush(w io.Writer, file string, req push.Request, rep push.Report) {
 	verb := "push"
-	if dryRun {
+	if req.DryRun {
 		verb = "dry run of push"
 	}
-	fmt.Fprintf(w, "%s %s (sha256:%s, %s) to %s\n", verb, file, digest.Short(digest.SHA256(data)), plural(local.Len(), "token"), plural(len(results), "node"))
+	results := rep.Results
+	fmt.Fprintf(w, "%s %s (sha256:%s, %s) to %s\n", verb, file, digest.Short(digest.SHA256(req.Data)), plural(req.Local.Len(), "token"), plural(len(results), "node"))
 	width := nameWidth(len(results), func(i int) string { return results[i].Node })
 	for _, r := range results {
 		attrs := "-"
@@ -197,19 +198,7 @@ func (t *tool) printPush(w io.Writer, file string, data []byte, local *tokens.Fi
 		}
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
-	fmt.Fprintln(w, pushSummaryLine(summary))
-}
-
-// pushSummaryLine is "3 updated, 1 failed": the report's last line and
-// the audit record's outcome.
-func pushSummaryLine(summary map[string]int) string {
-	var parts []string
-	for _, s := range pushOrder {
-		if n := summary[string(s)]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, s))
-		}
-	}
-	return strings.Join(parts, ", ")
+	fmt.Fprintln(w, rep.Outcome())
 }
 
 // printStillAccepted says, after a push that removes tokens, where they

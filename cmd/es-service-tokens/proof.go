@@ -10,7 +10,7 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
-	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
+	"github.com/es-service-tokens/es-service-tokens/sync/push"
 )
 
 // proofPlan is how a run that holds a secret proves it on every node:
@@ -67,7 +67,7 @@ type secretProof struct {
 
 // prove sends bearer to every node of p after a push: since is the last
 // rename; rep tells which nodes list the token by name.
-func (p *proofPlan) prove(c *cli.Context, r *remote, bearer string, rep rollout.Report) *secretProof {
+func (p *proofPlan) prove(c *cli.Context, r *remote, bearer string, rep push.Report) *secretProof {
 	var since time.Time
 	for _, res := range rep.Results {
 		if res.Replaced.After(since) {

@@ -22,13 +22,15 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
-// Request is what to copy where.
-type Request struct {
+// Options are one pull: which node's file (or backup) to copy where, and
+// how to reach the node.
+type Options struct {
 	Node *inventory.Node
 	Out  string // a new local file; never overwritten
 	// Backup is "" for the node's file, "latest" for its newest backup, or
 	// a backup's timestamp.
 	Backup string
+	Dialer *sshconn.Dialer
 }
 
 // Result is what was copied.
@@ -68,34 +70,24 @@ func outExists(out string) error {
 	return &LocalError{"create", true, fmt.Errorf("%s already exists; pull never overwrites a file: give a new path", out)}
 }
 
-// Pull copies the node's file to req.Out and reads the copy back. Node
-// failures carry their failure kind.
-func Pull(ctx context.Context, d *sshconn.Dialer, req Request) (Result, error) {
-	n := req.Node
-	if _, err := os.Lstat(req.Out); err == nil {
-		return Result{}, outExists(req.Out)
+// Run copies the node's file to opts.Out, over one connection, and reads
+// the copy back. Node failures carry their failure kind; a local one is a
+// *LocalError, a file Elasticsearch would not load a *NotLoadableError.
+func Run(ctx context.Context, opts Options) (Result, error) {
+	if opts.Dialer == nil || opts.Node == nil {
+		return Result{}, errors.New("pull: no node, or no Dialer to reach it")
 	}
-	c, err := remotefile.Dial(ctx, d, n)
+	if _, err := os.Lstat(opts.Out); err == nil {
+		return Result{}, outExists(opts.Out)
+	}
+	c, err := remotefile.Dial(ctx, opts.Dialer, opts.Node)
 	if err != nil {
 		return Result{}, err
 	}
 	defer c.Close()
-	p := n.Path
-	if req.Backup != "" {
-		stamps, err := backup.List(c, n.Path)
-		if err != nil {
-			return Result{}, err
-		}
-		switch {
-		case len(stamps) == 0:
-			return Result{}, failure.New(failure.RemoteIO, fmt.Errorf("the node has no backup of %s (backups: N in the inventory keeps them)", n.Path))
-		case req.Backup == "latest":
-			p = n.Path + "." + stamps[0] + ".bak"
-		case slices.Contains(stamps, req.Backup):
-			p = n.Path + "." + req.Backup + ".bak"
-		default:
-			return Result{}, failure.New(failure.RemoteIO, fmt.Errorf("the node has no backup %s of %s; it has %v", req.Backup, n.Path, stamps))
-		}
+	p, err := source(c, opts.Node, opts.Backup)
+	if err != nil {
+		return Result{}, err
 	}
 	st, err := c.Read(p)
 	if err != nil {
@@ -108,16 +100,44 @@ func Pull(ctx context.Context, d *sshconn.Dialer, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, &NotLoadableError{p, err}
 	}
-	if err := atomicfile.WriteNew(req.Out, st.Data, 0o600); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return Result{}, outExists(req.Out)
-		}
-		return Result{}, &LocalError{"create", false, fmt.Errorf("cannot create %s: %v", req.Out, fserr.WithoutPath(err))}
-	}
-	written, err := os.ReadFile(req.Out)
-	if err != nil || digest.SHA256(written) != st.SHA256 {
-		os.Remove(req.Out)
-		return Result{}, &LocalError{"read back", false, fmt.Errorf("%s does not read back with sha256:%s; removed it", req.Out, digest.Short(st.SHA256))}
+	if err := writeCopy(opts.Out, st); err != nil {
+		return Result{}, err
 	}
 	return Result{Path: p, SHA256: st.SHA256, Tokens: f.Len()}, nil
+}
+
+// source is the path on the node to copy: its file, or the backup asked.
+func source(c *remotefile.Conn, n *inventory.Node, which string) (string, error) {
+	if which == "" {
+		return n.Path, nil
+	}
+	stamps, err := backup.List(c, n.Path)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case len(stamps) == 0:
+		return "", failure.New(failure.RemoteIO, fmt.Errorf("the node has no backup of %s (backups: N in the inventory keeps them)", n.Path))
+	case which == "latest":
+		return n.Path + "." + stamps[0] + ".bak", nil
+	case slices.Contains(stamps, which):
+		return n.Path + "." + which + ".bak", nil
+	}
+	return "", failure.New(failure.RemoteIO, fmt.Errorf("the node has no backup %s of %s; it has %v", which, n.Path, stamps))
+}
+
+// writeCopy writes st to a new local file out and reads it back.
+func writeCopy(out string, st remotefile.State) error {
+	if err := atomicfile.WriteNew(out, st.Data, 0o600); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return outExists(out)
+		}
+		return &LocalError{"create", false, fmt.Errorf("cannot create %s: %v", out, fserr.WithoutPath(err))}
+	}
+	written, err := os.ReadFile(out)
+	if err != nil || digest.SHA256(written) != st.SHA256 {
+		os.Remove(out)
+		return &LocalError{"read back", false, fmt.Errorf("%s does not read back with sha256:%s; removed it", out, digest.Short(st.SHA256))}
+	}
+	return nil
 }

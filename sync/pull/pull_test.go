@@ -57,7 +57,7 @@ func TestPullCopiesAndReadsBack(t *testing.T) {
 	data := tokenFile(t, "a", "b")
 	os.WriteFile(n.Path, data, 0o640)
 	out := filepath.Join(t.TempDir(), "copy")
-	res, err := Pull(context.Background(), dialer(), Request{Node: n, Out: out})
+	res, err := Run(context.Background(), Options{Dialer: dialer(), Node: n, Out: out})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestPullCopiesAndReadsBack(t *testing.T) {
 		t.Errorf("copy mode %v", fi.Mode())
 	}
 	// Never over an existing file, before connecting.
-	if _, err := Pull(context.Background(), dialer(), Request{Node: n, Out: out}); !errors.Is(err, fs.ErrExist) {
+	if _, err := Run(context.Background(), Options{Dialer: dialer(), Node: n, Out: out}); !errors.Is(err, fs.ErrExist) {
 		t.Errorf("second pull: %v", err)
 	}
 	_ = dir
@@ -79,7 +79,7 @@ func TestPullRefusesAnUnloadableFile(t *testing.T) {
 	n, _ := node(t, sftptest.Options{})
 	os.WriteFile(n.Path, []byte("no colon here\n"), 0o640)
 	out := filepath.Join(t.TempDir(), "copy")
-	_, err := Pull(context.Background(), dialer(), Request{Node: n, Out: out})
+	_, err := Run(context.Background(), Options{Dialer: dialer(), Node: n, Out: out})
 	var nl *NotLoadableError
 	if !errors.As(err, &nl) {
 		t.Fatalf("err = %v", err)
@@ -98,14 +98,14 @@ func TestPullBackup(t *testing.T) {
 	os.WriteFile(n.Path+".garbage.bak", older, 0o640)
 	for _, c := range []struct{ which, want string }{{"latest", string(newer)}, {"20261128T100000.000Z", string(older)}} {
 		out := filepath.Join(t.TempDir(), "copy")
-		if _, err := Pull(context.Background(), dialer(), Request{Node: n, Out: out, Backup: c.which}); err != nil {
+		if _, err := Run(context.Background(), Options{Dialer: dialer(), Node: n, Out: out, Backup: c.which}); err != nil {
 			t.Fatalf("%s: %v", c.which, err)
 		}
 		if got, _ := os.ReadFile(out); string(got) != c.want {
 			t.Errorf("%s: got %q", c.which, got)
 		}
 	}
-	_, err := Pull(context.Background(), dialer(), Request{Node: n, Out: filepath.Join(t.TempDir(), "x"), Backup: "20200101T000000.000Z"})
+	_, err := Run(context.Background(), Options{Dialer: dialer(), Node: n, Out: filepath.Join(t.TempDir(), "x"), Backup: "20200101T000000.000Z"})
 	if failure.Of(err) != failure.RemoteIO || !strings.Contains(err.Error(), "no backup 20200101T000000.000Z") || !strings.Contains(err.Error(), "20261129T100000.000Z") {
 		t.Errorf("unknown backup: %v", err)
 	}
@@ -114,7 +114,7 @@ func TestPullBackup(t *testing.T) {
 func TestPullFromAnUnreachableNodeIsUnreachable(t *testing.T) {
 	n, _ := node(t, sftptest.Options{})
 	n.Port = 1
-	_, err := Pull(context.Background(), dialer(), Request{Node: n, Out: filepath.Join(t.TempDir(), "x")})
+	_, err := Run(context.Background(), Options{Dialer: dialer(), Node: n, Out: filepath.Join(t.TempDir(), "x")})
 	if failure.Of(err) != failure.Unreachable {
 		t.Errorf("err = %v (%s)", err, failure.Of(err))
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/esnode"
-	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
@@ -18,11 +17,11 @@ func TestWantOf(t *testing.T) {
 	local := tokens.NewFile()
 	local.Set("elastic/fleet-server/new", "{PBKDF2_STRETCH}x")
 	local.Set("elastic/fleet-server/rehashed", "{PBKDF2_STRETCH}y")
-	results := []push.Result{
-		{Status: push.Updated, Changes: &tokens.Diff{Added: []string{"elastic/fleet-server/new"}, Removed: []string{"elastic/fleet-server/gone"}}},
-		{Status: push.Updated, Changes: &tokens.Diff{Changed: []string{"elastic/fleet-server/rehashed"}, Removed: []string{"elastic/fleet-server/new"}}},
-		{Status: push.Failed, Changes: &tokens.Diff{Added: []string{"elastic/fleet-server/failed-only"}}},
-		{Status: push.Unchanged},
+	results := []Written{
+		{Verified: true, Changes: &tokens.Diff{Added: []string{"elastic/fleet-server/new"}, Removed: []string{"elastic/fleet-server/gone"}}},
+		{Verified: true, Changes: &tokens.Diff{Changed: []string{"elastic/fleet-server/rehashed"}, Removed: []string{"elastic/fleet-server/new"}}},
+		{Status: "failed", Changes: &tokens.Diff{Added: []string{"elastic/fleet-server/failed-only"}}},
+		{Verified: true},
 	}
 	w := WantOf(results, local)
 	if got := strings.Join(w.Present, " "); got != "elastic/fleet-server/new elastic/fleet-server/rehashed" {
@@ -48,17 +47,15 @@ func TestConfirmedWithoutOutcome(t *testing.T) {
 func TestTargetCountsFromTheLastRename(t *testing.T) {
 	t0 := time.Now()
 	nodes := []*inventory.Node{{Name: "es-1"}, {Name: "es-2"}, {Name: "es-3"}, {Name: "es-4"}}
-	var reached []esnode.Name
-	for i, n := range nodes {
-		reached = append(reached, esnode.Name{Node: n.Name, ESName: "n" + string(rune('1'+i))})
-	}
-	r := &run{nodes: nodes, plan: Plan{Names: esnode.Map(nodes, reached)}, results: []push.Result{
-		{Status: push.Updated, Replaced: t0.Add(time.Second)},
-		{Status: push.Updated, Replaced: t0},
-		{Status: push.Failed},
-		{Status: push.Skipped},
+	name := func(i int) esnode.Name { return esnode.Name{Node: nodes[i].Name, ESName: "n" + string(rune('1'+i))} }
+	r := &run{nodes: nodes, written: []Written{
+		{Verified: true, Status: "updated", Replaced: t0.Add(time.Second), ESName: name(0)},
+		{Verified: true, Status: "updated", Replaced: t0, ESName: name(1)},
+		{Status: "failed", ESName: name(2)},
+		{}, // not written: named by its es_node_name
 	}}
-	tg := r.target(3)
+	nodes[3].ESNodeName = "n4"
+	tg := r.target(r.names(4), 3)
 	if !tg.Since.Equal(t0.Add(time.Second)) {
 		t.Errorf("since %v, want the latest rename", tg.Since)
 	}

@@ -1,4 +1,4 @@
-package push
+package rollout
 
 import (
 	"strconv"
@@ -6,9 +6,6 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 )
-
-// Skipped: a gated rollout stopped before this node; it was not touched.
-const Skipped Status = "skipped"
 
 // Batch is a range of nodes, in inventory order, written together.
 type Batch struct{ Start, End int }

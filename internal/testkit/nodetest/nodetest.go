@@ -1,0 +1,99 @@
+// Package nodetest gives an Example, or a test, nodes to work on without
+// root or sshd: in-process SSH/SFTP servers (sftptest), each with a config
+// directory of its own, as inventory nodes, and a Dialer that reaches
+// them. An Example has no *testing.T: Start panics if a node cannot start,
+// and Close removes everything.
+package nodetest
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/sftptest"
+	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
+	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
+)
+
+// Cluster is a set of in-process nodes.
+type Cluster struct {
+	// Nodes log in as the current user, and want the file owned by its
+	// user and group with mode 0640, which needs no root.
+	Nodes  []*inventory.Node
+	Dialer *sshconn.Dialer
+	// Servers are the nodes' servers, for their counters and faults.
+	Servers []*sftptest.Server
+	tb      *detached
+}
+
+// Start starts one node per name.
+func Start(names ...string) *Cluster {
+	dir, err := os.MkdirTemp("", "nodetest-")
+	if err != nil {
+		panic(err)
+	}
+	tb := &detached{dir: dir}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	u, err := user.Current()
+	if err != nil {
+		panic(err)
+	}
+	c := &Cluster{tb: tb, Dialer: &sshconn.Dialer{HostKeys: &hostkeys.Checker{}, Auth: &sshconn.Auth{Home: dir}}}
+	for _, name := range names {
+		s := sftptest.Start(tb, sftptest.Options{Users: []string{u.Username}})
+		conf := tb.TempDir()
+		c.Servers = append(c.Servers, s)
+		c.Nodes = append(c.Nodes, &inventory.Node{
+			Name: name,
+			Endpoint: inventory.Endpoint{
+				Alias: name, Host: s.Host, Port: s.Port, User: u.Username,
+				IdentityFiles: []string{s.ClientKeyFile}, KnownHostsFiles: []string{s.KnownHostsFile},
+				HostKeyCheck: inventory.HostKeyStrict, ConnectTimeout: 2 * time.Second,
+			},
+			Path:  filepath.Join(conf, "service_tokens"),
+			Owner: strconv.Itoa(os.Getuid()), Group: strconv.Itoa(os.Getgid()), Mode: 0o640,
+		})
+	}
+	return c
+}
+
+// Close stops the nodes and removes their directories.
+func (c *Cluster) Close() {
+	c.Dialer.Close()
+	c.Dialer.Auth.Close()
+	c.tb.close()
+}
+
+// detached is the testing.TB sftptest wants, for code without one: it
+// implements what sftptest calls, and a failure panics.
+type detached struct {
+	testing.TB // nil: only the methods below are called
+	dir        string
+	cleanups   []func()
+}
+
+func (d *detached) Helper()          {}
+func (d *detached) Cleanup(f func()) { d.cleanups = append(d.cleanups, f) }
+func (d *detached) Fatalf(format string, a ...any) {
+	panic(fmt.Sprintf(format, a...))
+}
+
+func (d *detached) TempDir() string {
+	dir, err := os.MkdirTemp(d.dir, "node-")
+	if err != nil {
+		panic(err)
+	}
+	return dir
+}
+
+func (d *detached) close() {
+	for i := len(d.cleanups) - 1; i >= 0; i-- {
+		d.cleanups[i]()
+	}
+	d.cleanups = nil
+}
