@@ -546,7 +546,10 @@ type rotationStepJSON struct {
 
 func stepJSONOf(st rotate.StepResult, d stepDetail) rotationStepJSON {
 	j := rotationStepJSON{Step: string(st.Step), OK: st.Err == nil, Seconds: st.Seconds, TokenFile: d.tokenFile,
-		Nodes: each(d.push, pushNodeOf), SecretProof: proofOf(d.proof)}
+		SecretProof: proofOf(d.proof)}
+	if d.push != nil {
+		j.Nodes = each(d.push.Results, pushNodeOf)
+	}
 	if st.Err != nil {
 		j.Error = phrase(st.Err)
 	}

@@ -83,8 +83,7 @@ func stepSummary(st rotate.StepResult, d stepDetail, rep rotate.Report) string {
 	}
 	switch {
 	case d.push != nil:
-		summary, _ := summarizePush(d.push)
-		return pushSummaryLine(summary)
+		return d.push.Outcome()
 	case d.delivery != nil:
 		return deliverySummary(*d.delivery)
 	case d.tokenFile != "":
@@ -123,8 +122,7 @@ func proofSummary(d stepDetail) string {
 func (o *rotateOutput) printDetail(w io.Writer, d stepDetail, rep rotate.Report) {
 	switch {
 	case d.push != nil:
-		summary, _ := summarizePush(d.push)
-		o.t.printPush(w, o.s.loc.File, d.data, d.local, d.push, summary, false)
+		o.t.printPush(w, o.s.loc.File, d.req, *d.push)
 	case d.delivery != nil:
 		printDelivery(w, rep.New, *d.delivery)
 	}

@@ -22,7 +22,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/esnode"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
-	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
 // rotationSteps are rotate.Steps for one rotation of this run.
@@ -43,9 +42,8 @@ type rotationSteps struct {
 
 // stepDetail is what one step found, for its report.
 type stepDetail struct {
-	push      []push.Result
-	data      []byte       // the file pushed
-	local     *tokens.File // data parsed
+	push      *push.Report
+	req       push.Request // what was pushed
 	proof     *secretProof
 	listed    *elastic.Outcome // the credentials API's view
 	delivery  *deliver.Report
@@ -68,12 +66,15 @@ func (rs *rotationSteps) progress(rep rotate.Report) {
 // Publish pushes the local file to every node of the inventory.
 func (rs *rotationSteps) Publish(ctx context.Context, p rotate.Publication) error {
 	r := rs.s.r
-	pu := &push.Pusher{Dialer: r.dialer, Fleet: r.fleet, Me: rs.t.lockHolder(), BreakLock: rs.c.Bool("break-lock")}
-	results := pu.Push(ctx, r.nodes, push.Request{Data: p.Data, Local: p.Local, Before: p.Before, Force: rs.c.Bool("force")})
-	rs.detail.push, rs.detail.data, rs.detail.local = results, p.Data, p.Local
-	summary, ok := summarizePush(results)
-	rs.t.audit.pushed(rs.s.loc.File, p.Data, results, pushSummaryLine(summary))
-	for _, res := range results {
+	req := push.Request{Data: p.Data, Local: p.Local, Before: p.Before, Force: rs.c.Bool("force")}
+	rep, err := push.Run(ctx, push.Options{Request: req, Inventory: r.inv, Nodes: r.nodes, Dialer: r.dialer, Fleet: r.fleet,
+		Me: rs.t.lockHolder(), BreakLock: rs.c.Bool("break-lock")})
+	if err != nil {
+		return err
+	}
+	rs.detail.push, rs.detail.req = &rep, req
+	rs.t.audit.pushed(rs.s.loc.File, p.Data, rep)
+	for _, res := range rep.Results {
 		for _, w := range res.Warnings {
 			rs.t.warn(rs.c, "%s: %s", safetext.Escape(res.Node), w)
 		}
@@ -81,8 +82,8 @@ func (rs *rotationSteps) Publish(ctx context.Context, p rotate.Publication) erro
 			rs.since = res.Replaced
 		}
 	}
-	if !ok {
-		return fmt.Errorf("push: %s", pushSummaryLine(summary))
+	if !rep.OK() {
+		return fmt.Errorf("push: %s", rep.Outcome())
 	}
 	return nil
 }
@@ -158,7 +159,7 @@ func (rs *rotationSteps) target() elastic.Target {
 // names maps inventory nodes to Elasticsearch names, once a run.
 func (s *rotateSetup) names(t *tool) esnode.Mapping {
 	if s.esNames == nil {
-		m := t.esNames(s.r)
+		m := esnode.Map(s.r.inv.Nodes, esnode.Resolve(s.r.ctx, s.r.dialer, s.r.fleet, s.r.nodes))
 		s.esNames = &m
 	}
 	return *s.esNames
