@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -50,21 +49,8 @@ type node struct {
 	node *inventory.Node
 }
 
-// me is the user running the tests: the in-process server runs as it,
-// so logging in under its name makes the session's identity true (the
-// directories it trusts are its own).
-func me(t *testing.T) string {
-	t.Helper()
-	u, err := user.Current()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Username
-}
-
 func newNode(t *testing.T, name string, opts sftptest.Options, old []byte) *node {
 	t.Helper()
-	opts.Users = []string{me(t)}
 	s := sftptest.Start(t, opts)
 	dir := t.TempDir()
 	if old != nil {
@@ -75,7 +61,7 @@ func newNode(t *testing.T, name string, opts sftptest.Options, old []byte) *node
 	return &node{srv: s, dir: dir, node: &inventory.Node{
 		Name: name,
 		Endpoint: inventory.Endpoint{
-			Alias: name, Host: s.Host, Port: s.Port, User: me(t),
+			Alias: name, Host: s.Host, Port: s.Port, User: s.User,
 			IdentityFiles: []string{s.ClientKeyFile}, KnownHostsFiles: []string{s.KnownHostsFile},
 			HostKeyCheck: inventory.HostKeyStrict, ConnectTimeout: 2 * time.Second,
 		},

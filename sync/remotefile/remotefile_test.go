@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/user"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -19,24 +18,13 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 )
 
-// me is the user running the tests: the in-process server runs as it,
-// so logging in under its name makes the session's identity true.
-func me(t *testing.T) string {
-	t.Helper()
-	u, err := user.Current()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Username
-}
-
 func open(t *testing.T, owner, group string) (*Conn, string) {
 	t.Helper()
-	s := sftptest.Start(t, sftptest.Options{Users: []string{me(t)}})
+	s := sftptest.Start(t, sftptest.Options{})
 	dir := t.TempDir()
 	n := &inventory.Node{
 		Name: "n",
-		Endpoint: inventory.Endpoint{Host: s.Host, Port: s.Port, User: me(t),
+		Endpoint: inventory.Endpoint{Host: s.Host, Port: s.Port, User: s.User,
 			IdentityFiles: []string{s.ClientKeyFile}, KnownHostsFiles: []string{s.KnownHostsFile},
 			HostKeyCheck: inventory.HostKeyStrict, ConnectTimeout: 2 * time.Second},
 		Path: filepath.Join(dir, "service_tokens"), Owner: owner, Group: group, Mode: 0o640,

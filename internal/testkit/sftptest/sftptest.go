@@ -29,6 +29,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -104,7 +105,7 @@ type Options struct {
 	Exec func(cmd string) (stdout, stderr string, status int)
 
 	// Users lists accepted login user names (any of them may authenticate
-	// with the client key). Default: []string{"root"}.
+	// with the client key). Default: "root" and Server.User.
 	Users []string
 }
 
@@ -118,6 +119,10 @@ type Server struct {
 	ClientKey      ssh.Signer // the only key it accepts (ed25519)
 	ClientKeyFile  string     // ClientKey, unencrypted, OpenSSH PEM format, mode 0600, in a temp dir
 	KnownHostsFile string     // a known_hosts file holding "[127.0.0.1]:PORT ssh-ed25519 AAAA..." for this server
+	// User is the name of the user the tests run as, which the SFTP side
+	// runs as too: a client logging in under it has a true identity (its
+	// uid and the owner of what it creates agree).
+	User string
 
 	opts      Options
 	clientPub []byte // ClientKey's public key in wire format, for comparison
@@ -184,8 +189,9 @@ func (s *Server) ClientConfig(user string) *ssh.ClientConfig {
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 
+	me := currentUser(t)
 	if len(opts.Users) == 0 {
-		opts.Users = []string{"root"}
+		opts.Users = []string{"root", me}
 	} else {
 		opts.Users = slices.Clone(opts.Users) // the caller may reuse its slice
 	}
@@ -212,6 +218,7 @@ func Start(t testing.TB, opts Options) *Server {
 		HostKey:       hostKey,
 		ClientKey:     clientKey,
 		ClientKeyFile: keyFile,
+		User:          me,
 		opts:          opts,
 		clientPub:     clientKey.PublicKey().Marshal(),
 		ln:            ln,
@@ -469,6 +476,15 @@ func StartHung(t testing.TB) (host string, port int) {
 		}
 	})
 	return "127.0.0.1", ln.Addr().(*net.TCPAddr).Port
+}
+
+func currentUser(t testing.TB) string {
+	t.Helper()
+	u, err := user.Current()
+	if err != nil {
+		t.Fatalf("sftptest: current user: %v", err)
+	}
+	return u.Username
 }
 
 func newKey(t testing.TB) (ssh.Signer, ed25519.PrivateKey) {
