@@ -129,3 +129,11 @@ func Thousands(n int) string {
 	}
 	return s
 }
+
+// plural is "1 file" or "3 files".
+func plural(n int, s string) string {
+	if n == 1 {
+		return "1 " + s
+	}
+	return fmt.Sprint(n) + " " + s + "s"
+}

@@ -1,7 +1,6 @@
 package push
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"path"
@@ -22,7 +21,8 @@ import (
 //
 //	inspect  prove the directories safe, read the file (the first look)
 //	plan     decide: keep, refuse, replace or fix; a dry run ends here
-//	lock     take the node's lock, sweep what killed runs left
+//	lock     take the node's lock (a lock taken over: fence its old
+//	         holder's write off), sweep what killed runs left
 //	inspect  read again under the lock, and plan again
 //	write    a new file beside the old one, the last look, the rename
 //	verify   read back what the name now opens
@@ -33,7 +33,8 @@ import (
 // writing even a lock when it needs nothing), underLock (what it holds now
 // that no other run of this tool can write), unchangedSinceRead (no writer
 // that is not this tool replaced it while the new file was written), and
-// readBack (the node ends with the file asked for).
+// the read-back in verify (the node ends with the file asked for), after
+// which stillLocked proves no run that took the lock over will replace it.
 type txn struct {
 	p   *Pusher
 	ctx context.Context
@@ -73,6 +74,7 @@ func (t *txn) run() (Result, bool) {
 	if err := t.lock(); err != nil {
 		r, retry := t.fail(err)
 		r.Reason = r.Reason.Append("; the node's file is unchanged")
+		r.Notes, r.Warnings = t.notes, t.warnings
 		return r, retry
 	}
 	retry := t.apply()
@@ -105,8 +107,8 @@ func (t *txn) apply() (retry bool) {
 
 // stillLocked: a read-back proves the file at that moment; the lock still
 // being this run's proves no other run is about to replace it. A run that
-// took the lock over (breaking it on purpose) writes its own file, so this one is
-// not reported updated.
+// took the lock over (breaking it on purpose) writes its own file, so
+// this one is not reported updated.
 func (t *txn) stillLocked() {
 	if !t.res.Status.Verified() {
 		return
@@ -260,8 +262,8 @@ func (t *txn) release() {
 
 // lastLook runs right before the rename, once the new file is written:
 // the lock is what makes the read under it and the rename one step, so it
-// is checked last. The file about to be replaced is kept first when the
-// node asks for backups.
+// is checked after the file; then the file about to be replaced is kept,
+// when it is to be (keepsOld).
 func (t *txn) lastLook() error {
 	if err := t.unchangedSinceRead(); err != nil {
 		return err
@@ -287,19 +289,4 @@ func (t *txn) unchangedSinceRead() error {
 		return errConflictDuringWrite
 	}
 	return nil
-}
-
-// plural is "1 file" or "3 files".
-func plural(n int, s string) string {
-	if n == 1 {
-		return "1 " + s
-	}
-	return fmt.Sprint(n) + " " + s + "s"
-}
-
-// keepsOld reports whether the write is to keep the file it replaces: as
-// the node's backups setting asks, and always a file it repairs (what
-// was in it may matter to whoever reads it, and it is nowhere else).
-func (t *txn) keepsOld() bool {
-	return t.st.Exists && !bytes.Equal(t.st.Data, t.req.Data) && (t.n.Backups > 0 || t.plan.repair != "")
 }

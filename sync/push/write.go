@@ -1,6 +1,7 @@
 package push
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -34,8 +35,8 @@ func (t *txn) write() error {
 	return err
 }
 
-// keepBackup keeps the file about to be replaced, as the node's backups
-// setting asks (a hard link: the same file, owner, group and mode).
+// keepBackup keeps the file about to be replaced when keepsOld says so
+// (a hard link: the same file, owner, group and mode).
 func (t *txn) keepBackup() error {
 	if !t.keepsOld() {
 		return nil
@@ -43,6 +44,13 @@ func (t *txn) keepBackup() error {
 	bak, err := backup.Make(t.c, t.n.Path, time.Now())
 	t.bak = bak
 	return err
+}
+
+// keepsOld reports whether the write is to keep the file it replaces: as
+// the node's backups setting asks, and always a file it repairs (what
+// was in it may matter to whoever reads it, and it is nowhere else).
+func (t *txn) keepsOld() bool {
+	return t.st.Exists && !bytes.Equal(t.st.Data, t.req.Data) && (t.n.Backups > 0 || t.plan.repair != "")
 }
 
 // keptBackup notes the backup the write made and prunes those beyond the
