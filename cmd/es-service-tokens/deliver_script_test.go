@@ -13,27 +13,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
-// standInKeystore plays kibana-keystore on a consumer machine: `add
-// --stdin --force SETTING` stores what it reads on stdin, `list` lists the
-// settings, `create` makes the keystore. Like Kibana's, add and list
-// without a keystore say so and exit 0. It refuses any other command line, and
-// above all a secret on it (exit 66), so a delivery that passed one in
-// argv fails.
-const standInKeystore = `#!/bin/sh
-store="$(dirname "$0")/../kibana.keystore"
-for a in "$@"; do case "$a" in AAEAA*) echo "kibana-keystore: a secret on the command line" >&2; exit 66;; esac; done
-case "$1" in
-create) : > "$store" ;;
-add)
-  if [ $# -ne 4 ] || [ "$2" != --stdin ] || [ "$3" != --force ]; then echo "usage: add --stdin --force SETTING" >&2; exit 64; fi
-  if [ ! -f "$store" ]; then echo "ERROR: Kibana keystore not found. Use 'create' command to create one."; exit 0; fi
-  value=$(cat)
-  { grep -v "^$4=" "$store" 2>/dev/null; printf '%s=%s\n' "$4" "$value"; } > "$store.new" && mv "$store.new" "$store" ;;
-list) if [ -f "$store" ]; then cut -d= -f1 "$store"; else echo "ERROR: Kibana keystore not found. Use 'create' command to create one."; fi ;;
-*) echo "usage: add|list" >&2; exit 64 ;;
-esac
-`
-
 // consumersCmd is the script command
 //
 //	consumers M
@@ -55,7 +34,7 @@ func consumersCmd(ts *testscript.TestScript, neg bool, args []string) {
 	for i, n := range c.Nodes {
 		dir := filepath.Join(ts.Getenv("WORK"), n.Name)
 		ts.Check(os.MkdirAll(filepath.Join(dir, "bin"), 0o755))
-		ts.Check(os.WriteFile(filepath.Join(dir, "bin", "kibana-keystore"), []byte(standInKeystore), 0o755))
+		ts.Check(os.WriteFile(filepath.Join(dir, "bin", "kibana-keystore"), []byte(sshdtest.KibanaKeystore), 0o755))
 		ts.Check(os.WriteFile(filepath.Join(dir, "kibana.keystore"), nil, 0o600))
 		ts.Setenv(fmt.Sprintf("KB%d_HOST", i+1), n.Host)
 		ts.Setenv(fmt.Sprintf("KB%d_PORT", i+1), fmt.Sprint(n.Port))

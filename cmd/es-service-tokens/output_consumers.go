@@ -13,43 +13,31 @@ import (
 // show their program only: their arguments may hold credentials of their
 // own.
 type consumerView struct {
-	Name           string            `json:"name"`
-	Token          string            `json:"token"`
-	Method         string            `json:"method"`
-	Host           string            `json:"host"`
-	Port           int               `json:"port"`
-	User           string            `json:"user"`
-	IdentityFiles  []string          `json:"identity_files"`
-	KnownHosts     []string          `json:"known_hosts"`
-	HostKeyCheck   string            `json:"host_key_check"`
-	ConnectTimeout float64           `json:"connect_timeout_seconds"`
-	Jump           []string          `json:"jump"`
-	Sudo           bool              `json:"sudo"`
-	Keystore       string            `json:"kibana_keystore,omitempty"`
-	Setting        string            `json:"setting,omitempty"`
-	File           string            `json:"file,omitempty"`
-	EnvFile        string            `json:"env_file,omitempty"`
-	Key            string            `json:"key,omitempty"`
-	Owner          string            `json:"owner,omitempty"`
-	Group          string            `json:"group,omitempty"`
-	Mode           string            `json:"mode,omitempty"`
-	Command        string            `json:"command_program,omitempty"`
-	Restart        string            `json:"restart_program,omitempty"`
-	Health         string            `json:"health_program,omitempty"`
-	HealthTimeout  float64           `json:"health_timeout_seconds,omitempty"`
-	Origin         map[string]string `json:"origin"`
+	Name   string `json:"name"`
+	Token  string `json:"token"`
+	Method string `json:"method"`
+	connectionView
+	Sudo          bool              `json:"sudo"`
+	Keystore      string            `json:"kibana_keystore,omitempty"`
+	Setting       string            `json:"setting,omitempty"`
+	File          string            `json:"file,omitempty"`
+	EnvFile       string            `json:"env_file,omitempty"`
+	Key           string            `json:"key,omitempty"`
+	Owner         string            `json:"owner,omitempty"`
+	Group         string            `json:"group,omitempty"`
+	Mode          string            `json:"mode,omitempty"`
+	Command       string            `json:"command_program,omitempty"`
+	Restart       string            `json:"restart_program,omitempty"`
+	Health        string            `json:"health_program,omitempty"`
+	HealthTimeout float64           `json:"health_timeout_seconds,omitempty"`
+	Origin        map[string]string `json:"origin"`
 }
 
 func viewConsumer(c *inventory.Consumer) consumerView {
 	n := c.Host
-	v := consumerView{Name: c.Name, Token: c.Token, Method: string(c.Method), Host: n.Host, Port: n.Port, User: n.User,
-		IdentityFiles: append([]string{}, n.IdentityFiles...), KnownHosts: n.KnownHostsFiles, HostKeyCheck: n.HostKeyCheck,
-		ConnectTimeout: n.ConnectTimeout.Seconds(), Jump: []string{}, Sudo: n.Sudo, Keystore: c.Keystore, Setting: c.Setting,
-		Key: c.EnvKey, Owner: n.Owner, Group: n.Group, Command: program(c.Command), Restart: program(c.Restart),
-		Health: program(c.Health), Origin: n.Origin}
-	for _, h := range n.Jump {
-		v.Jump = append(v.Jump, h.User+"@"+h.Address())
-	}
+	v := consumerView{Name: c.Name, Token: c.Token, Method: string(c.Method), connectionView: viewConnection(n), Sudo: n.Sudo,
+		Keystore: c.Keystore, Setting: c.Setting, Key: c.EnvKey, Owner: n.Owner, Group: n.Group, Command: program(c.Command),
+		Restart: program(c.Restart), Health: program(c.Health), Origin: n.Origin}
 	switch c.Method {
 	case inventory.MethodFile:
 		v.File = n.Path

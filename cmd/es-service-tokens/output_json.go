@@ -158,24 +158,17 @@ func each[T, W any](xs []T, f func(T) W) []W {
 
 // nodeView is one node in nodes' JSON output.
 type nodeView struct {
-	Name           string            `json:"name"`
-	Host           string            `json:"host"`
-	Port           int               `json:"port"`
-	User           string            `json:"user"`
-	IdentityFiles  []string          `json:"identity_files"`
-	KnownHosts     []string          `json:"known_hosts"`
-	HostKeyCheck   string            `json:"host_key_check"`
-	ConnectTimeout float64           `json:"connect_timeout_seconds"`
-	Jump           []string          `json:"jump"`
-	Path           string            `json:"path"`
-	Owner          string            `json:"owner"`
-	Group          string            `json:"group"`
-	Mode           string            `json:"mode"`
-	Sudo           bool              `json:"sudo"`
-	SFTPServer     string            `json:"sftp_server"`
-	Backups        int               `json:"backups"`
-	Groups         []string          `json:"groups"`
-	Origin         map[string]string `json:"origin"`
+	Name string `json:"name"`
+	connectionView
+	Path       string            `json:"path"`
+	Owner      string            `json:"owner"`
+	Group      string            `json:"group"`
+	Mode       string            `json:"mode"`
+	Sudo       bool              `json:"sudo"`
+	SFTPServer string            `json:"sftp_server"`
+	Backups    int               `json:"backups"`
+	Groups     []string          `json:"groups"`
+	Origin     map[string]string `json:"origin"`
 	// Added after origin so that the fields before keep their order.
 	GlobalKnownHosts    []string `json:"global_known_hosts"`
 	IdentitiesOnly      bool     `json:"identities_only"`
@@ -219,9 +212,7 @@ func viewES(e *inventory.Elasticsearch) *esView {
 
 func view(n *inventory.Node) nodeView {
 	v := nodeView{
-		Name: n.Name, Host: n.Host, Port: n.Port, User: n.User, IdentityFiles: n.IdentityFiles,
-		KnownHosts: n.KnownHostsFiles, HostKeyCheck: n.HostKeyCheck, ConnectTimeout: n.ConnectTimeout.Seconds(),
-		Jump: []string{}, Path: n.Path, Owner: n.Owner, Group: n.Group, Mode: fmt.Sprintf("%04o", n.Mode),
+		Name: n.Name, connectionView: viewConnection(n), Path: n.Path, Owner: n.Owner, Group: n.Group, Mode: fmt.Sprintf("%04o", n.Mode),
 		Sudo: n.Sudo, SFTPServer: n.SFTPServer, Backups: n.Backups, Groups: n.Groups, Origin: n.Origin,
 		GlobalKnownHosts: append([]string{}, n.GlobalKnownHostsFiles...), IdentitiesOnly: n.IdentitiesOnly,
 		ServerAliveInterval: n.ServerAliveInterval.Seconds(), ServerAliveCountMax: n.ServerAliveCountMax,
@@ -231,14 +222,29 @@ func view(n *inventory.Node) nodeView {
 		v.ProxyProgram = n.ProxyProgram()
 	}
 	v.CertificateFiles = append([]string{}, n.CertificateFiles...)
-	for _, h := range n.Jump {
-		v.Jump = append(v.Jump, h.User+"@"+h.Address())
-	}
-	if v.IdentityFiles == nil {
-		v.IdentityFiles = []string{}
-	}
 	if v.Groups == nil {
 		v.Groups = []string{}
+	}
+	return v
+}
+
+// connectionView is how a node or a consumer is reached, in nodes' output.
+type connectionView struct {
+	Host           string   `json:"host"`
+	Port           int      `json:"port"`
+	User           string   `json:"user"`
+	IdentityFiles  []string `json:"identity_files"`
+	KnownHosts     []string `json:"known_hosts"`
+	HostKeyCheck   string   `json:"host_key_check"`
+	ConnectTimeout float64  `json:"connect_timeout_seconds"`
+	Jump           []string `json:"jump"`
+}
+
+func viewConnection(n *inventory.Node) connectionView {
+	v := connectionView{Host: n.Host, Port: n.Port, User: n.User, IdentityFiles: append([]string{}, n.IdentityFiles...),
+		KnownHosts: n.KnownHostsFiles, HostKeyCheck: n.HostKeyCheck, ConnectTimeout: n.ConnectTimeout.Seconds(), Jump: []string{}}
+	for _, h := range n.Jump {
+		v.Jump = append(v.Jump, h.User+"@"+h.Address())
 	}
 	return v
 }

@@ -19,22 +19,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
-// standInKeystore plays kibana-keystore: `add --stdin --force SETTING`
-// stores what it reads on stdin, `list` lists the settings. Anything else
-// on its command line is refused, a secret first of all.
-const standInKeystore = `#!/bin/sh
-store="$(dirname "$0")/kibana.keystore"
-for a in "$@"; do case "$a" in AAEAA*) echo "a secret on the command line" >&2; exit 66;; esac; done
-case "$1" in
-add)
-  if [ $# -ne 4 ] || [ "$2" != --stdin ] || [ "$3" != --force ]; then echo "usage: add --stdin --force SETTING" >&2; exit 64; fi
-  value=$(cat)
-  { grep -v "^$4=" "$store" 2>/dev/null; printf '%s=%s\n' "$4" "$value"; } > "$store.new" && mv "$store.new" "$store" ;;
-list) [ -f "$store" ] && cut -d= -f1 "$store" ;;
-*) echo "usage: add|list" >&2; exit 64 ;;
-esac
-`
-
 // fixture is real sshd machines for consumers, and a directory each one
 // sees at the same path as this test.
 type fixture struct {
@@ -52,7 +36,11 @@ func start(t *testing.T, machines int) *fixture {
 	}
 	os.Chmod(dir, 0o755)
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.WriteFile(filepath.Join(dir, "kibana-keystore"), []byte(standInKeystore), 0o755); err != nil {
+	os.Mkdir(filepath.Join(dir, "bin"), 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "bin", "kibana-keystore"), []byte(sshdtest.KibanaKeystore), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kibana.keystore"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	d := &Deliverer{Dialer: &sshconn.Dialer{HostKeys: &hostkeys.Checker{}, Auth: &sshconn.Auth{Home: dir}}, Fleet: fleet.Options{Concurrency: 4, Timeout: 20 * time.Second}}
@@ -68,7 +56,7 @@ func (f *fixture) consumer(i int, name string, m inventory.Method, set func(*inv
 		HostKeyCheck: inventory.HostKeyStrict, ConnectTimeout: 5 * time.Second}, Mode: inventory.DefaultConsumerMode}
 	c := &inventory.Consumer{Name: name, Token: "elastic/kibana/k1", Method: m, Host: host, HealthTimeout: 5 * time.Second}
 	if m == inventory.MethodKibanaKeystore {
-		c.Keystore, c.Setting = filepath.Join(f.dir, "kibana-keystore"), inventory.DefaultKeystoreSetting
+		c.Keystore, c.Setting = filepath.Join(f.dir, "bin", "kibana-keystore"), inventory.DefaultKeystoreSetting
 	}
 	if set != nil {
 		set(c)
