@@ -7,7 +7,8 @@
 //   - testkit/, the harnesses tests run against and nothing ships:
 //     testkit/sshdtest (real sshd nodes), testkit/sftptest (an in-process
 //     SSH/SFTP server with fault injection), testkit/estest (a simulated
-//     Elasticsearch cluster over the sshd nodes).
+//     Elasticsearch cluster over the sshd nodes), testkit/proctest (has a
+//     process ended: polled with a deadline).
 //
 // bench is a command of its own (go run ./internal/bench): it measures the
 // tool against Ansible and pdsh/pdcp on real sshd nodes.

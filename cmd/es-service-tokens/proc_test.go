@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -10,6 +8,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/proctest"
 )
 
 // scriptDeadline bounds the polling of waitfile and gone: the condition
@@ -48,32 +48,9 @@ func goneCmd(ts *testscript.TestScript, neg bool, args []string) {
 	for _, f := range args {
 		pid, err := strconv.Atoi(strings.TrimSpace(ts.ReadFile(f)))
 		ts.Check(err)
-		for !processGone(pid) {
-			if time.Now().After(deadline) {
-				syscall.Kill(pid, syscall.SIGKILL)
-				ts.Fatalf("process %d (%s) still runs after %v", pid, f, scriptDeadline)
-			}
-			time.Sleep(10 * time.Millisecond)
+		if !proctest.WaitGone(pid, time.Until(deadline)) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			ts.Fatalf("process %d (%s) still runs after %v", pid, f, scriptDeadline)
 		}
 	}
-}
-
-// processGone reports whether pid no longer runs: no such process, or a
-// zombie nobody has reaped yet.
-func processGone(pid int) bool {
-	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-		return true
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return errors.Is(err, os.ErrNotExist) && dirExists("/proc/self")
-	}
-	s := string(b) // "pid (comm) S ...": the state follows the last ')'
-	i := strings.LastIndexByte(s, ')')
-	return i > 0 && i+2 < len(s) && s[i+2] == 'Z'
-}
-
-func dirExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
 }

@@ -31,35 +31,7 @@ func startServer(t *testing.T) *server {
 	ecPriv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ed, _ := ssh.NewSignerFromKey(edPriv)
 	ec, _ := ssh.NewSignerFromKey(ecPriv)
-	cfg := &ssh.ServerConfig{NoClientAuth: true}
-	cfg.AddHostKey(ed)
-	cfg.AddHostKey(ec)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				if sc, chans, reqs, err := ssh.NewServerConn(c, cfg); err == nil {
-					go ssh.DiscardRequests(reqs)
-					go func() {
-						for ch := range chans {
-							ch.Reject(ssh.Prohibited, "no")
-						}
-					}()
-					sc.Wait()
-				}
-			}()
-		}
-	}()
-	return &server{addr: l.Addr().String(), ed: ed, ec: ec}
+	return &server{addr: serve(t, ed, ec), ed: ed, ec: ec}
 }
 
 func dial(t *testing.T, c *Checker, s *server, files []string, mode string) error {

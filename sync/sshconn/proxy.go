@@ -49,13 +49,13 @@ type proxyConn struct {
 func startProxy(command, program, addr string) (*proxyConn, error) {
 	inR, inW, err := os.Pipe()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cannot start ProxyCommand (%s): %w", program, err)
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		inR.Close()
 		inW.Close()
-		return nil, err
+		return nil, fmt.Errorf("cannot start ProxyCommand (%s): %w", program, err)
 	}
 	p := &proxyConn{program: program, w: inW, r: outR, stderr: &boundedBuffer{max: stderrKeep}, exited: make(chan struct{})}
 	p.cmd = exec.Command(proxyShell, "-c", "exec "+command)
@@ -72,8 +72,8 @@ func startProxy(command, program, addr string) (*proxyConn, error) {
 		outR.Close()
 		return nil, fmt.Errorf("cannot start ProxyCommand (%s): %w", program, err)
 	}
-	// The remote address is the target's: known_hosts is consulted for the
-	// node, not for wherever the proxy goes.
+	// Where the proxy really goes is unknown: the address is the node's,
+	// whose name the host key is checked against.
 	p.remote = proxyAddr(addr)
 	go func() {
 		p.waitErr = p.cmd.Wait()

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/proctest"
 	"github.com/es-service-tokens/es-service-tokens/internal/testkit/sftptest"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
@@ -122,32 +123,12 @@ func readPid(t *testing.T, file string) int {
 	}
 }
 
-// gone reports whether pid has ended: no such process, or a zombie that
-// nobody has reaped yet (it runs nothing).
-func gone(pid int) bool {
-	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-		return true
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return runtime.GOOS == "linux" // no /proc entry: gone
-	}
-	// pid (comm) S ...: the state follows the last ')'.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i > 0 && i+2 < len(s) && s[i+2] == 'Z'
-}
-
-// waitGone polls until pid has ended, failing after a deadline.
+// waitGone fails the test unless pid ends before a deadline.
 func waitGone(t *testing.T, pid int, what string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !gone(pid) {
-		if time.Now().After(deadline) {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("%s (pid %d) still runs", what, pid)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !proctest.WaitGone(pid, 20*time.Second) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("%s (pid %d) still runs", what, pid)
 	}
 }
 
@@ -166,7 +147,7 @@ func TestProxyCommandCarriesTheConnection(t *testing.T) {
 		t.Fatalf("session through the proxy: %v", err)
 	}
 	pid, child := readPid(t, pidFile), readPid(t, pidFile+".child")
-	if gone(pid) || gone(child) {
+	if proctest.Gone(pid) || proctest.Gone(child) {
 		t.Fatal("the proxy ended while its connection was open")
 	}
 	c.Close()
