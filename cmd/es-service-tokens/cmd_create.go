@@ -20,7 +20,8 @@ import (
 func (t *tool) createCommand() *cli.Command {
 	return command("create", "<principal> <token-name>", "Create a file token for specified service account and token name",
 		"Example:\n   es-service-tokens create elastic/fleet-server my-token\n"+
-			"   es-service-tokens -i cluster.yml create elastic/kibana kibana-1 --token-file /root/kibana.token",
+			"   es-service-tokens -i cluster.yml create elastic/kibana kibana-1 --token-file /root/kibana.token\n"+
+			"   es-service-tokens -i cluster.yml create elastic/kibana kibana-1 --deliver",
 		t.create, append([]cli.Flag{tokenFileFlag(), commentFlag(), deliverFlag()}, nodeFlags(true)...)...)
 }
 
@@ -139,8 +140,9 @@ func addToken(file string, tok tokens.Token, hash, tokenFile string, rec meta.Re
 }
 
 // printCreated prints the new token: its secret only where no token file
-// holds it. -s hides the line as Elasticsearch does, unless it holds the
-// secret: a token whose secret nobody saw would only have to be deleted.
+// holds it and no consumer gets it (--deliver). -s hides the line as
+// Elasticsearch does, unless it holds the secret: a token whose secret
+// nobody saw would only have to be deleted.
 func (t *tool) printCreated(asJSON, silent bool, res createResult, tok tokens.Token) error {
 	switch {
 	case asJSON:

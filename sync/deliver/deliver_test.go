@@ -126,6 +126,7 @@ func TestDeliverEveryMethod(t *testing.T) {
 		if !r.OK() {
 			t.Errorf("%s: %+v", r.Consumer, r)
 		}
+		t.Logf("%s (%s): %.2fs %v", r.Consumer, r.Method, r.Seconds, r.Phases) // the figures in docs/consumers.md
 	}
 	if !rep.Activated || !rep.OK() {
 		t.Fatalf("report: %+v", rep)
