@@ -732,7 +732,7 @@ func decodeYAML(file string, data []byte, v *Vault) (root *yaml.Node, encrypted 
 		root, err = decodePlainYAML(file, data)
 		var ae *Error
 		if errors.As(err, &ae) {
-			err = &Error{File: file, Line: ae.Line, Msg: "the decrypted text is not a valid vars file here (not shown: it is vault-encrypted)"}
+			err = &Error{File: file, Line: ae.Line, Msg: "the decrypted text is not valid here (not shown: it is vault-encrypted)"}
 		}
 		return root, true, err
 	}
