@@ -135,7 +135,11 @@ func (t *tool) printCheckReport(c *cli.Context, asJSON bool, found checked) erro
 		}
 	default:
 		printCheck(t.stdout, found)
-		printCoverage(t.stdout, found.Coverage, found.CoverageErr)
+		files := map[string]check.State{}
+		for _, r := range found.Results {
+			files[r.Node] = r.State
+		}
+		printCoverage(t.stdout, found.Coverage, found.CoverageErr, files)
 		printAges(t.stdout, found.ages)
 	}
 	code := esExitCode(found.Summary.ExitCode(), found.Coverage, found.CoverageErr)

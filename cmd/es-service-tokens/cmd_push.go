@@ -56,13 +56,24 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, opts push.Options
 	} else {
 		t.printPush(t.stdout, file, opts.Request, rep)
 		printStillAccepted(t.stdout, rep.StillAccepted, finish)
-		printES(t.stdout, rep.Gates, rep.ES)
+		printES(t.stdout, rep.Gates, rep.ES, wroteANode(rep.Results))
 		printProof(t.stdout, proof)
 	}
 	if !ok {
 		return silentExit(exitFailed)
 	}
 	return nil
+}
+
+// wroteANode reports whether a node was written (its file replaced, or
+// its attributes fixed): the confirmation's seconds count from then.
+func wroteANode(results []push.Result) bool {
+	for _, r := range results {
+		if r.Status == push.Updated || r.Status == push.Fixed {
+			return true
+		}
+	}
+	return false
 }
 
 // lockHolder is who this run is, as written into the lock it takes on

@@ -69,7 +69,9 @@ func (t *tool) printLive(c *cli.Context, asJSON bool, res verifyResult, live *li
 	case haveLocal && res.Valid && refused:
 		disagree = "the local file accepts the token but Elasticsearch refused it: the answering node has not loaded the current file (or cannot parse it); look at its log"
 	case haveLocal && !res.Valid && live.Valid:
-		disagree = "Elasticsearch accepted the token but the local file does not: the local file is not what the cluster has; pull it from a node, or push"
+		// Which of the node's file or its Elasticsearch is behind cannot
+		// be told from here: each remedy is given for the state it fits.
+		disagree = "Elasticsearch accepted the token but the local file does not: the answering node serves a token the local file lacks; check -i tells whether that node's file has it (then pull it, or push the local file) or not (then its Elasticsearch has not reloaded it: look at that node's log, or restart it)"
 	}
 	if !haveLocal {
 		res.Valid, res.QualifiedName = live.Valid, ""

@@ -124,10 +124,11 @@ done
 }
 
 // esCmd is "es status CODE | es delay DURATION | es requests | es loaded
-// NAME | es stale NAME TOKEN | es stop NAME | es node-requests NAME": fault
-// injection into the fake cluster, and what it served. stale makes node
-// NAME keep its hash of TOKEN (a node restored from an old backup); stop
-// closes node NAME's own HTTPS listener.
+// NAME | es stale NAME TOKEN | es stop NAME | es freeze|thaw NAME | es
+// node-requests NAME": fault injection into the fake cluster, and what it
+// served. stale makes node NAME keep its hash of TOKEN (a node restored
+// from an old backup); stop closes node NAME's own HTTPS listener; freeze
+// stops node NAME from reloading its file until thaw.
 func esCmd(ts *testscript.TestScript, neg bool, args []string) {
 	es := ts.Value("state").(*scriptState).es
 	if es == nil || len(args) == 0 {
@@ -150,6 +151,8 @@ func esCmd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(es.Stale(args[1], args[2]))
 	case "stop":
 		es.StopNode(args[1])
+	case "freeze", "thaw":
+		ts.Check(es.Freeze(args[1], args[0] == "freeze"))
 	case "node-requests":
 		fmt.Fprintf(ts.Stdout(), "%d\n", es.NodeRequests(args[1]))
 	default:

@@ -312,10 +312,9 @@ type gateJSON struct {
 }
 
 // confirmationJSON is the "elasticsearch" object of push, create and
-// delete (rollout.Confirmation): the outcome's fields, or a note.
+// delete (rollout.Confirmation).
 type confirmationJSON struct {
 	*outcomeJSON
-	Note string `json:"note,omitempty"`
 }
 
 // outcomeJSON is an elastic.Outcome.
@@ -333,10 +332,22 @@ type outcomeJSON struct {
 	Status        int             `json:"status,omitempty"`
 }
 
-// wantJSON is an elastic.Want.
+// wantJSON is an elastic.Want: what the run changed (present, absent),
+// and how many tokens the local file has, which every node must list
+// exactly.
 type wantJSON struct {
-	Present []string `json:"present"`
-	Absent  []string `json:"absent"`
+	Present     []string `json:"present"`
+	Absent      []string `json:"absent"`
+	LocalTokens *int     `json:"local_tokens,omitempty"`
+}
+
+func wantOf(w elastic.Want) wantJSON {
+	out := wantJSON{Present: w.Present, Absent: w.Absent}
+	if w.File != nil {
+		n := len(w.File)
+		out.LocalTokens = &n
+	}
+	return out
 }
 
 // nodeStateJSON is an elastic.NodeState.
@@ -386,10 +397,10 @@ func confirmationOf(c *rollout.Confirmation) *confirmationJSON {
 	if c == nil {
 		return nil
 	}
-	out := &confirmationJSON{Note: c.Note}
+	out := &confirmationJSON{}
 	if o := c.Outcome; o != nil {
 		out.outcomeJSON = &outcomeJSON{URL: o.URL, Confirmed: o.Confirmed, Seconds: o.Seconds, Requests: o.Requests,
-			Scope: o.Scope, AnsweringNode: o.AnsweringNode, Want: wantJSON(o.Want),
+			Scope: o.Scope, AnsweringNode: o.AnsweringNode, Want: wantOf(o.Want),
 			Nodes: each(o.Nodes, nodeStateOf), FailedNodes: o.FailedNodes, Error: phrased(o.Error), Status: o.Status}
 	}
 	return out

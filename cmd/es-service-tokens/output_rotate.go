@@ -128,7 +128,7 @@ func (o *rotateOutput) printDetail(w io.Writer, d stepDetail, rep rotate.Report)
 	}
 	printProof(w, d.proof)
 	if d.listed != nil {
-		printES(w, nil, &rollout.Confirmation{Outcome: d.listed})
+		printES(w, nil, &rollout.Confirmation{Outcome: d.listed}, true)
 	}
 }
 

@@ -221,7 +221,9 @@ func printStillAccepted(w io.Writer, still []push.Unrevoked, finish string) {
 }
 
 // printES renders the confirmation for people.
-func printES(w io.Writer, gates []rollout.Gate, e *rollout.Confirmation) {
+// written says whether the run wrote a node: the seconds count from the
+// last write, else from the start of the confirmation.
+func printES(w io.Writer, gates []rollout.Gate, e *rollout.Confirmation, written bool) {
 	for _, g := range gates {
 		if g.Passed {
 			fmt.Fprintf(w, "gate %d (%s): passed\n", g.Batch, strings.Join(g.Nodes, ", "))
@@ -229,14 +231,16 @@ func printES(w io.Writer, gates []rollout.Gate, e *rollout.Confirmation) {
 			fmt.Fprintf(w, "gate %d (%s): FAILED: %s; the rollout stopped, later nodes are untouched\n", g.Batch, strings.Join(g.Nodes, ", "), g.Reason)
 		}
 	}
-	if e == nil {
-		return
-	}
-	if e.Outcome == nil {
-		fmt.Fprintf(w, "elasticsearch: %s\n", e.Note)
+	if e == nil || e.Outcome == nil {
 		return
 	}
 	o := e.Outcome
+	after := func(secs float64) string {
+		if written {
+			return fmt.Sprintf("%.2fs after the last write", secs)
+		}
+		return fmt.Sprintf("in %.2fs (no node was written)", secs)
+	}
 	if !o.Error.IsZero() && len(o.Nodes) == 0 {
 		fmt.Fprintf(w, "elasticsearch: not confirmed: %s (the file work above is done)\n", phrased(o.Error))
 		return
@@ -244,11 +248,11 @@ func printES(w io.Writer, gates []rollout.Gate, e *rollout.Confirmation) {
 	what := describeWant(o.Want)
 	switch {
 	case o.Confirmed && o.Scope == elastic.ScopeAnsweringNode:
-		fmt.Fprintf(w, "elasticsearch %s: confirmed on %s only, %.2fs after the last write: Elasticsearch 7.13/7.14 reports the answering node's credentials alone, so the confirmation covers that node alone (%s; %d requests)\n", o.URL, o.AnsweringNode, o.Seconds, what, o.Requests)
+		fmt.Fprintf(w, "elasticsearch %s: confirmed on %s only, %s: Elasticsearch 7.13/7.14 reports the answering node's credentials alone, so the confirmation covers that node alone (%s; %d requests)\n", o.URL, o.AnsweringNode, after(o.Seconds), what, o.Requests)
 	case o.Confirmed:
-		fmt.Fprintf(w, "elasticsearch %s: confirmed %.2fs after the last write: %d nodes %s (%d requests)\n", o.URL, o.Seconds, len(o.Nodes), what, o.Requests)
+		fmt.Fprintf(w, "elasticsearch %s: confirmed %s: %d nodes %s (%d requests)\n", o.URL, after(o.Seconds), len(o.Nodes), what, o.Requests)
 	default:
-		fmt.Fprintf(w, "elasticsearch %s: NOT confirmed %.2fs after the last write (%s; %d requests)\n", o.URL, o.Seconds, what, o.Requests)
+		fmt.Fprintf(w, "elasticsearch %s: NOT confirmed %s (%s; %d requests)\n", o.URL, after(o.Seconds), what, o.Requests)
 		if o.Scope == elastic.ScopeAnsweringNode {
 			fmt.Fprintf(w, "  Elasticsearch 7.13/7.14 reports the answering node's credentials alone: this covers %s alone\n", o.AnsweringNode)
 		}
@@ -273,6 +277,8 @@ func printES(w io.Writer, gates []rollout.Gate, e *rollout.Confirmation) {
 	}
 }
 
+// describeWant is what the nodes had to show: what the run changed, and
+// exactly the local file's tokens.
 func describeWant(w elastic.Want) string {
 	var parts []string
 	if len(w.Present) > 0 {
@@ -281,10 +287,16 @@ func describeWant(w elastic.Want) string {
 	if len(w.Absent) > 0 {
 		parts = append(parts, "no longer list "+strings.Join(w.Absent, ", "))
 	}
+	if w.File != nil {
+		parts = append(parts, "serve exactly the local file's "+plural(len(w.File), "token"))
+	}
 	return strings.Join(parts, " and ")
 }
 
-func printCoverage(w io.Writer, cov *elastic.Coverage, covErr error) {
+// printCoverage renders the cluster's view; files says what check found
+// of each inventory node's file, so that a node serving other tokens than
+// the local file is given the cause that is true of it.
+func printCoverage(w io.Writer, cov *elastic.Coverage, covErr error, files map[string]check.State) {
 	if covErr != nil {
 		fmt.Fprintf(w, "%s\n", phrase(covErr))
 		return
@@ -314,6 +326,14 @@ func printCoverage(w io.Writer, cov *elastic.Coverage, covErr error) {
 		}
 		if len(n.Extra) > 0 {
 			parts = append(parts, "loaded but not in the local file: "+strings.Join(n.Extra, ", "))
+		}
+		if n.InInventory && n.InCluster && (len(n.Missing) > 0 || len(n.Extra) > 0) {
+			switch files[n.InventoryNode] {
+			case check.InSync:
+				parts = append(parts, "its file is right; Elasticsearch there has not reloaded it: look at that node's log, or restart it")
+			case check.Drift:
+				parts = append(parts, "its file is not the local file (above)")
+			}
 		}
 		fmt.Fprintf(w, "es %-*s  %s\n", width, n.Node, strings.Join(parts, "; "))
 	}

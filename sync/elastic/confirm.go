@@ -16,10 +16,15 @@ import (
 type Want struct {
 	Present []string // every judged node must list these
 	Absent  []string // no judged node may list these
+	// File, when not nil, is the whole local file: every judged node must
+	// list exactly these tokens, and no other of any service account the
+	// cluster has. Present and Absent then only say what the run changed.
+	// Tokens of accounts the cluster does not have are not judged.
+	File []string
 }
 
 // Empty reports whether there is nothing to wait for.
-func (w Want) Empty() bool { return len(w.Present) == 0 && len(w.Absent) == 0 }
+func (w Want) Empty() bool { return len(w.Present) == 0 && len(w.Absent) == 0 && w.File == nil }
 
 // Target names the Elasticsearch nodes concerned.
 type Target struct {
@@ -118,10 +123,10 @@ func (c *Client) confirm(ctx context.Context, want Want, t Target, out *Outcome)
 	}
 	inCluster := set(members)
 	judged := judgedNodes(members, inCluster, t)
-	byPrincipal := group(want)
+	tl := newTally(want)
 	interval := firstPoll
 	for {
-		r, err := c.round(ctx, byPrincipal)
+		err := c.round(ctx, tl)
 		if err != nil {
 			if ctx.Err() == nil || len(out.Nodes) == 0 {
 				out.setError(err)
@@ -129,22 +134,24 @@ func (c *Client) confirm(ctx context.Context, want Want, t Target, out *Outcome)
 			return
 		}
 		nodes := judged
-		if r.scope == ScopeAnsweringNode {
-			nodes = []string{r.answering}
+		if tl.scope == ScopeAnsweringNode {
+			nodes = []string{tl.answering}
 		}
-		out.FailedNodes, out.Scope, out.AnsweringNode = r.failed, r.scope, r.answering
-		out.Nodes = judge(nodes, want, r.lists, inCluster, t)
-		out.Confirmed = r.failed == 0
+		failed, failures := tl.failedNodes()
+		out.FailedNodes, out.Scope, out.AnsweringNode = failed, tl.scope, tl.answering
+		out.Nodes = judge(nodes, tl.wanted(want), tl.lists, inCluster, t)
+		out.Confirmed = failed == 0
 		for _, n := range out.Nodes {
 			out.Confirmed = out.Confirmed && n.Confirmed
 		}
 		out.Error = remedy.Message{}
-		if r.failed > 0 && len(r.failures) > 0 {
-			out.Error = remedy.Text("nodes failed to answer: " + strings.Join(r.failures, "; "))
+		if len(failures) > 0 {
+			out.Error = remedy.Text("nodes failed to answer: " + strings.Join(failures, "; "))
 		}
 		if out.Confirmed || !wait(ctx, interval) {
 			return
 		}
+		tl.settle(out.Nodes)
 		interval = min(2*interval, maxPoll)
 	}
 }
@@ -164,30 +171,122 @@ func judgedNodes(members []string, inCluster map[string]bool, t Target) []string
 	return sortedUnique(judged)
 }
 
-// round is one pass over the principals concerned.
-type round struct {
+// tally is what the cluster has said, by service account. Every account
+// concerned is asked in the first round; after that only those whose last
+// answer still left a judged node wrong or had failed nodes: a node that
+// lists an account's tokens right keeps them right, since its file is
+// already the one being confirmed.
+type tally struct {
+	// required are the accounts of the tokens the run changed: a cluster
+	// without one of them is an error. The others are asked for
+	// exactness alone and skipped where the cluster lacks them.
+	required  map[string]bool
+	pending   map[string]bool     // asked in the next round
+	answered  map[string]bool     // accounts the cluster has
 	lists     map[string][]string // qualified token -> nodes listing it
-	failed    int
-	failures  []string
+	failed    map[string]int      // account -> nodes that failed its last answer
+	failures  map[string][]string // account -> why, as the cluster said
 	scope     string
 	answering string
 }
 
-func (c *Client) round(ctx context.Context, principals map[string]bool) (round, error) {
-	r := round{lists: map[string][]string{}, scope: ScopeCluster}
-	for _, p := range sortedKeys(principals) {
-		cr, err := c.Credentials(ctx, p)
-		if err != nil {
-			return r, err
+func newTally(want Want) *tally {
+	tl := &tally{required: group(want.Present, want.Absent), pending: map[string]bool{}, answered: map[string]bool{},
+		lists: map[string][]string{}, failed: map[string]int{}, failures: map[string][]string{}, scope: ScopeCluster}
+	for p := range tl.required {
+		tl.pending[p] = true
+	}
+	if want.File != nil {
+		for _, a := range tokens.Accounts() {
+			tl.pending[a.Principal] = true
 		}
-		r.failed += cr.Failed
-		r.failures = append(r.failures, cr.Failures...)
-		r.scope, r.answering = cr.Scope, cr.AnsweringNode
-		for name, nodes := range cr.FileTokens {
-			r.lists[p+"/"+name] = nodes
+		for p := range group(want.File) {
+			tl.pending[p] = true
 		}
 	}
-	return r, nil
+	return tl
+}
+
+// round asks the cluster about every pending account.
+func (c *Client) round(ctx context.Context, tl *tally) error {
+	for _, p := range sortedKeys(tl.pending) {
+		cr, err := c.Credentials(ctx, p)
+		var ee *Error
+		if !tl.required[p] && errors.As(err, &ee) && (ee.Status == 400 || ee.Status == 404) {
+			delete(tl.pending, p) // an account this version does not have
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		tl.answered[p], tl.failed[p], tl.failures[p] = true, cr.Failed, cr.Failures
+		tl.scope, tl.answering = cr.Scope, cr.AnsweringNode
+		for tok := range tl.lists {
+			if strings.HasPrefix(tok, p+"/") {
+				delete(tl.lists, tok)
+			}
+		}
+		for name, nodes := range cr.FileTokens {
+			tl.lists[p+"/"+name] = nodes
+		}
+	}
+	return nil
+}
+
+// failedNodes is how many nodes failed to answer (the most of any
+// account's last answer: they are the same nodes), and why.
+func (tl *tally) failedNodes() (int, []string) {
+	n, seen := 0, map[string]bool{}
+	var why []string
+	for _, p := range sortedKeys(tl.answered) {
+		n = max(n, tl.failed[p])
+		for _, f := range tl.failures[p] {
+			if !seen[f] {
+				seen[f] = true
+				why = append(why, f)
+			}
+		}
+	}
+	return n, why
+}
+
+// wanted is want with File resolved against what the cluster said: every
+// local token of an account it has must be listed, and every token it
+// lists that the local file lacks must not be.
+func (tl *tally) wanted(want Want) Want {
+	if want.File == nil {
+		return want
+	}
+	file := set(want.File)
+	w := Want{File: want.File}
+	for _, tok := range want.File {
+		if p, _, ok := tokens.SplitQualifiedName(tok); ok && tl.answered[p] {
+			w.Present = append(w.Present, tok)
+		}
+	}
+	for tok := range tl.lists {
+		if !file[tok] {
+			w.Absent = append(w.Absent, tok)
+		}
+	}
+	sort.Strings(w.Absent)
+	return w
+}
+
+// settle keeps pending only the accounts that some node still has wrong,
+// or whose answer had failures.
+func (tl *tally) settle(nodes []NodeState) {
+	tl.pending = map[string]bool{}
+	for p, f := range tl.failed {
+		if f > 0 {
+			tl.pending[p] = true
+		}
+	}
+	for _, n := range nodes {
+		for p := range group(n.Lacks, n.StillHolds) {
+			tl.pending[p] = true
+		}
+	}
 }
 
 // setError records the error that ended a confirmation.
@@ -272,13 +371,15 @@ func (t Target) notInInventory() remedy.Message {
 	return remedy.Text("not in the inventory: it never gets the file; add it (es_node_name) and push")
 }
 
-// group splits qualified token names by principal, which is what the
+// group is the principals of qualified token names, which is what the
 // credentials API is asked about.
-func group(w Want) map[string]bool {
+func group(lists ...[]string) map[string]bool {
 	g := map[string]bool{}
-	for _, tok := range append(append([]string(nil), w.Present...), w.Absent...) {
-		if p, _, ok := tokens.SplitQualifiedName(tok); ok {
-			g[p] = true
+	for _, l := range lists {
+		for _, tok := range l {
+			if p, _, ok := tokens.SplitQualifiedName(tok); ok {
+				g[p] = true
+			}
 		}
 	}
 	return g

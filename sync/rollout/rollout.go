@@ -54,16 +54,14 @@ type Gate struct {
 	Reason string
 }
 
-// Confirmation is the cluster's answer: the Outcome, or a Note when there
-// was nothing to ask: the "elasticsearch" object of push, create and
-// delete.
+// Confirmation is the cluster's answer: the "elasticsearch" object of
+// push, create and delete.
 type Confirmation struct {
 	*elastic.Outcome
-	Note string
 }
 
 // Confirmed reports whether the cluster part lets the run succeed: there
-// was nothing to confirm, or everything was.
+// was no cluster to ask, or it confirmed.
 func (c *Confirmation) Confirmed() bool {
 	return c == nil || c.Outcome == nil || c.Outcome.Confirmed
 }
@@ -133,9 +131,6 @@ func (r *run) gate(ctx context.Context, number int, b Batch) Gate {
 		return g
 	}
 	want := WantOf(r.written[b.Start:b.End], r.local)
-	if want.Empty() {
-		return g
-	}
 	names := r.names(b.End)
 	tg := r.target(names, b.End)
 	tg.Only = []string{}
@@ -150,12 +145,12 @@ func (r *run) gate(ctx context.Context, number int, b Batch) Gate {
 	return g
 }
 
-// confirmAll asks the whole cluster about everything the run changed.
+// confirmAll asks the whole cluster whether it serves the local file:
+// also when this run changed nothing, since a node whose file is right
+// may still serve tokens it no longer has (its Elasticsearch did not
+// reload it).
 func (r *run) confirmAll(ctx context.Context) *Confirmation {
 	want := WantOf(r.written, r.local)
-	if want.Empty() {
-		return &Confirmation{Note: "nothing changed on any node: nothing to confirm"}
-	}
 	out := r.plan.ES.Confirm(ctx, want, r.target(r.names(len(r.nodes)), len(r.nodes)), r.plan.Timeout)
 	return &Confirmation{Outcome: &out}
 }
@@ -193,6 +188,10 @@ func (r *run) target(m esnode.Mapping, upto int) elastic.Target {
 			tg.Causes[es] = remedy.Text("inventory node " + n.Name + " was not pushed: the rollout stopped")
 		case !r.written[i].Verified:
 			tg.Causes[es] = remedy.Text("the push to " + n.Name + " did not succeed (" + r.written[i].Status + ")")
+		default:
+			// Read back equal to the local file: what it serves is not
+			// what it has.
+			tg.Causes[es] = remedy.Text("its file is right; Elasticsearch there has not reloaded it: look at that node's log, or restart it")
 		}
 		if t := r.written[i].Replaced; t.After(tg.Since) {
 			tg.Since = t
@@ -201,7 +200,8 @@ func (r *run) target(m esnode.Mapping, upto int) elastic.Target {
 	return tg
 }
 
-// WantOf is what the cluster must show after written: the tokens added or
+// WantOf is what the cluster must show after written: exactly the local
+// file's tokens, and of them, what the run changed: the tokens added or
 // changed on some node, and the ones removed, judged by the local file.
 func WantOf(written []Written, local *tokens.File) elastic.Want {
 	present, absent := map[string]bool{}, map[string]bool{}
@@ -220,7 +220,7 @@ func WantOf(written []Written, local *tokens.File) elastic.Want {
 			}
 		}
 	}
-	return elastic.Want{Present: sorted(present), Absent: sorted(absent)}
+	return elastic.Want{Present: sorted(present), Absent: sorted(absent), File: append([]string{}, local.Keys()...)}
 }
 
 func sorted(m map[string]bool) []string {

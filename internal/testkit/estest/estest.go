@@ -117,6 +117,7 @@ type node struct {
 	// pinned are the hashes a stale node keeps, by qualified name,
 	// whatever its file says (see Stale).
 	pinned map[string]string
+	frozen bool // does not reload (see Freeze)
 
 	url      string // its own listener
 	srv      *http.Server
@@ -247,7 +248,7 @@ func (c *Cluster) watch(n *node) {
 func (n *node) poll() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.spec.File == "" {
+	if n.spec.File == "" || n.frozen {
 		return
 	}
 	fi, err := os.Stat(n.spec.File)

@@ -165,6 +165,21 @@ func (c *Cluster) StopNode(name string) {
 	}
 }
 
+// Freeze stops node name from reloading its file (on = true) until it is
+// thawed (on = false): a node whose file watcher died, or whose
+// Elasticsearch cannot read the file it has, keeps serving what it loaded
+// before.
+func (c *Cluster) Freeze(name string, on bool) error {
+	n := c.node(name)
+	if n == nil {
+		return fmt.Errorf("no node %s", name)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.frozen = on
+	return nil
+}
+
 // Stale makes node name keep the hash it holds now for the qualified token
 // name, whatever its file says later: a token deleted and re-created
 // under the same name still shows on that node in the credentials API (by
