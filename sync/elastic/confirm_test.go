@@ -60,7 +60,8 @@ func TestConfirmTheWholeLocalFile(t *testing.T) {
 // wrong somewhere.
 func TestConfirmAsksSettledAccountsOnce(t *testing.T) {
 	t.Parallel() // waits on reloads and polls, not on the CPU
-	f := start(t, estest.Options{}, 50*time.Millisecond, 0) // node-2 never reloads: it has nothing
+	// node-2 never reloads: it serves nothing.
+	f := start(t, estest.Options{}, 50*time.Millisecond, 0)
 	for _, p := range f.files {
 		writeTokens(t, p, "elastic/fleet-server/a")
 	}
