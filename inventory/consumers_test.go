@@ -114,7 +114,8 @@ func TestConsumerErrors(t *testing.T) {
 
 // A host of group es_service_tokens_consumers is a consumer, not a node,
 // and its settings come from es_service_tokens_consumer_* variables; the
-// nodes' file variables in group all do not reach it.
+// nodes' file variables in group all do not reach it. Node addresses come
+// from es_service_tokens_es_node_url, or a host's es_http_url.
 func TestAnsibleConsumers(t *testing.T) {
 	inv, err := load(t, `all:
   vars:
@@ -122,10 +123,12 @@ func TestAnsibleConsumers(t *testing.T) {
     es_service_tokens_owner: root
     es_service_tokens_mode: "0660"
     es_service_tokens_es_url: https://10.0.0.1:9200
+    es_service_tokens_es_node_url: https://{host}:9200
   children:
     elasticsearch:
       hosts:
         es01: {ansible_host: 10.0.0.1}
+        es02: {ansible_host: 10.0.0.2, es_service_tokens_es_http_url: "https://es02.internal:9201"}
     kibana:
       hosts:
         kb01:
@@ -141,8 +144,11 @@ func TestAnsibleConsumers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(inv.Nodes) != 1 || inv.Nodes[0].Name != "es01" {
+	if len(inv.Nodes) != 2 || inv.Nodes[0].Name != "es01" {
 		t.Fatalf("nodes = %v", names(inv.Nodes))
+	}
+	if a, b := inv.Nodes[0].HTTPURL, inv.Nodes[1].HTTPURL; a != "https://10.0.0.1:9200" || b != "https://es02.internal:9201" {
+		t.Errorf("node addresses %q, %q", a, b)
 	}
 	if len(inv.Consumers) != 1 {
 		t.Fatalf("consumers = %d", len(inv.Consumers))
@@ -192,4 +198,17 @@ elasticsearch:
 		{"nodes:\n  - name: a\n    es_http_url: https://u:p@a:9200\n", "without credentials"},
 		{"defaults:\n  es_http_url: https://a:9200\nnodes:\n  - name: a\n", "set elasticsearch.node_url"},
 	})
+}
+
+// A consumer's machine is looked up in ssh_config like a node's.
+func TestConsumerThroughSSHConfig(t *testing.T) {
+	inv, err := load(t, "nodes:\n  - name: es01\nconsumers:\n  - name: kb\n    token: elastic/kibana/k\n    command: cat\n",
+		"Host kb\n  HostName 10.9.9.9\n  Port 2222\n  User kibana-admin\n  ProxyJump ops@bastion\n", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := inv.Consumers[0].Host
+	if h.Host != "10.9.9.9" || h.Port != 2222 || h.User != "kibana-admin" || len(h.Jump) != 1 || h.Jump[0].Host != "bastion" {
+		t.Errorf("consumer kb: %s@%s:%d via %v", h.User, h.Host, h.Port, h.Jump)
+	}
 }
