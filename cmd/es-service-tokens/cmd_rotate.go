@@ -126,7 +126,7 @@ func (t *tool) rotations(c *cli.Context, file string, inv *inventory.Inventory) 
 }
 
 // byConsumer is the token consumer name uses now: the one of its lineage
-// in the local file that is not the successor of an unfinished rotation.
+// in the local file, or the old token of the rotation of it under way.
 func byConsumer(name, file string, inv *inventory.Inventory) (rotation, error) {
 	var con *inventory.Consumer
 	for _, c := range inv.Consumers {
@@ -142,10 +142,13 @@ func byConsumer(name, file string, inv *inventory.Inventory) (rotation, error) {
 		return rotation{}, err
 	}
 	for _, k := range snap.Keys() {
-		rec, _ := m.Get(k)
-		if meta.Lineage(k) == meta.Lineage(con.Token) && (rec.RotatedFrom == "" || rec.Phase == meta.Done) {
-			return rotation{token: k, consumers: consumersOf(inv, k)}, nil
+		if meta.Lineage(k) != meta.Lineage(con.Token) {
+			continue
 		}
+		if rec, _ := m.Get(k); rec.RotatedFrom != "" && rec.Phase != meta.Done {
+			k = rec.RotatedFrom // a rotation under way: it is continued by its old token's name
+		}
+		return rotation{token: k, consumers: consumersOf(inv, k)}, nil
 	}
 	return rotation{}, fail(exitCodeError, "consumer %s uses %s, and %s holds no token of that name (nor a rotation of it): create it, or fix the consumer's token", name, con.Token, file)
 }

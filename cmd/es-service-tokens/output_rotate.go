@@ -301,7 +301,7 @@ func (o *rotateOutput) stateError(err error) error {
 		}
 		return fail(exitFailed, "%v; continue it with: %s", se, cont)
 	case rotate.SecretLost:
-		return fail(exitFailed, "%v; run it where its secret is kept, as %s: %s", se, se.Holder, cont)
+		return fail(exitFailed, "%v; run it on that host, as that user, where the secret is kept: %s", se, cont)
 	}
 	return fail(exitFailed, "%v", se)
 }
