@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -210,6 +211,26 @@ func nodeNamed(ts *testscript.TestScript, name string) *sshdtest.Node {
 	}
 	ts.Fatalf("no node %s", name)
 	return nil
+}
+
+// connectionsCmd is "connections N NODE...": each node's sshd accepted
+// exactly N SSH connections (authenticated sessions, from its log) since
+// the previous connections command about it, or since it started.
+func connectionsCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: connections N NODE...")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	for _, name := range args[1:] {
+		total := strings.Count(nodeNamed(ts, name).Log(), "Accepted publickey for ")
+		key := "CONNECTIONS_SEEN_" + strings.ReplaceAll(name, "-", "_")
+		seen, _ := strconv.Atoi(ts.Getenv(key))
+		ts.Setenv(key, strconv.Itoa(total))
+		if got := total - seen; got != want {
+			ts.Fatalf("%s accepted %d SSH connections, want %d", name, got, want)
+		}
+	}
 }
 
 // nodeLogCmd is "nodelog NAME": the node's sshd log becomes stdout, so

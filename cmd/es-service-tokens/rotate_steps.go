@@ -68,10 +68,11 @@ func (rs *rotationSteps) Publish(ctx context.Context, p rotate.Publication) erro
 	r := rs.s.r
 	req := push.Request{Data: p.Data, Local: p.Local, Before: p.Before, Force: rs.c.Bool("force")}
 	rep, err := push.Run(ctx, push.Options{Request: req, Inventory: r.inv, Nodes: r.nodes, Dialer: r.dialer, Fleet: r.fleet,
-		Me: rs.t.lockHolder(), BreakLock: rs.c.Bool("break-lock")})
+		Me: rs.t.lockHolder(), BreakLock: rs.c.Bool("break-lock"), NameNodes: rs.s.es != nil})
 	if err != nil {
 		return err
 	}
+	rs.s.named(rep)
 	rs.detail.push, rs.detail.req = &rep, req
 	rs.t.audit.pushed(rs.s.loc.File, p.Data, rep)
 	for _, res := range rep.Results {
@@ -152,14 +153,34 @@ func (rs *rotationSteps) ConfirmGone(ctx context.Context, token string) error {
 
 // target names every Elasticsearch node of the cluster and the inventory.
 func (rs *rotationSteps) target() elastic.Target {
-	m := rs.s.names(rs.t)
+	m := rs.s.names()
 	return elastic.Target{Inventory: m.ByES, Unnamed: m.Unnamed, Since: rs.since}
 }
 
-// names maps inventory nodes to Elasticsearch names, once a run.
-func (s *rotateSetup) names(t *tool) esnode.Mapping {
+// named keeps the Elasticsearch names a push read on the nodes, each on
+// its own connection: the rotation's confirmations use them, and no node
+// is connected to again for its name.
+func (s *rotateSetup) named(rep push.Report) {
+	var reached []esnode.Name
+	for _, r := range rep.Results {
+		if r.ESName.ESName != "" {
+			reached = append(reached, r.ESName)
+		}
+	}
+	m := esnode.Map(s.r.inv.Nodes, reached)
+	s.esNames = &m
+}
+
+// names maps inventory nodes to Elasticsearch names: as the last push
+// read them, else by es_node_name and their inventory names (a run that
+// has pushed nothing yet).
+func (s *rotateSetup) names() esnode.Mapping {
 	if s.esNames == nil {
-		m := esnode.Map(s.r.inv.Nodes, esnode.Resolve(s.r.ctx, s.r.dialer, s.r.fleet, s.r.nodes))
+		var named []esnode.Name
+		for _, n := range s.r.nodes {
+			named = append(named, esnode.Unreached(n))
+		}
+		m := esnode.Map(s.r.inv.Nodes, named)
 		s.esNames = &m
 	}
 	return *s.esNames

@@ -73,12 +73,22 @@ type Result struct {
 type Checker struct {
 	Dialer *sshconn.Dialer
 	Fleet  fleet.Options
+	// Inspect, when set, reads what else the run needs from a node on the
+	// check's own connection (one connection per node per run), before
+	// its file is read; an error makes the node an Error.
+	Inspect func(ctx context.Context, c *remotefile.Conn, n *inventory.Node) error
 }
 
 // Check compares every node's file with data, the local file, and local,
 // data parsed (the caller parses it once).
 func (k *Checker) Check(ctx context.Context, nodes []*inventory.Node, data []byte, local *tokens.File) []Result {
 	work := func(ctx context.Context, c *remotefile.Conn, n *inventory.Node) (Result, bool) {
+		if k.Inspect != nil {
+			if err := k.Inspect(ctx, c, n); err != nil {
+				kind, reason := failure.Describe(ctx, err)
+				return Result{State: Error, Failure: kind, Reason: reason}, false
+			}
+		}
 		return k.node(ctx, c, n, data, local), false
 	}
 	unreached := func(ctx context.Context, err error) Result {

@@ -57,11 +57,18 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}
 	start := time.Now()
 	k := &Checker{Dialer: opts.Dialer, Fleet: opts.Fleet}
+	var names esnode.Found
+	if opts.ES != nil {
+		k.Inspect = names.Inspect
+	}
 	rep := Report{CheckedAt: start.UTC(), Results: k.Check(ctx, nodes, opts.Data, opts.Local)}
 	rep.Summary = Summarize(rep.Results)
 	if opts.ES != nil {
-		names := esnode.Resolve(ctx, opts.Dialer, opts.Fleet, nodes)
-		rep.Coverage, rep.CoverageErr = opts.coverage(ctx, names)
+		reached := make([]esnode.Name, len(nodes))
+		for i, n := range nodes {
+			reached[i] = names.Of(n)
+		}
+		rep.Coverage, rep.CoverageErr = opts.coverage(ctx, reached)
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil

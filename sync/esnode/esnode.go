@@ -1,22 +1,21 @@
 // Package esnode finds the Elasticsearch node name of each inventory node,
 // which is how the cluster's REST API names it: es_node_name from the
 // inventory, else node.name from the node's own elasticsearch.yml (beside
-// its service_tokens file, read over SFTP), else the node's hostname,
-// which is Elasticsearch's own default for node.name.
+// its service_tokens file, read over SFTP on the connection the run
+// already has), else the node's hostname, which is Elasticsearch's own
+// default for node.name.
 package esnode
 
 import (
 	"context"
 	"path"
 	"strings"
-	"time"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
-	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
-	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 )
 
 // Name is one node's Elasticsearch name and where it came from.
@@ -26,32 +25,35 @@ type Name struct {
 	Origin string
 }
 
-// Resolve returns the names of nodes, in node order. A node that cannot be
-// read gets its inventory name, and Origin says so.
-func Resolve(ctx context.Context, d *sshconn.Dialer, opts fleet.Options, nodes []*inventory.Node) []Name {
-	opts.Progress = nil
-	return fleet.Run(ctx, nodes, func(n *inventory.Node) string { return n.Name }, opts, func(ctx context.Context, n *inventory.Node, attempt int, _ time.Time) (Name, string, bool) {
-		if n.ESNodeName != "" {
-			return Name{n.Name, n.ESNodeName, "es_node_name"}, "", false
+// Read names n from what c, the run's own connection to it, finds there
+// (a run connects to a node once, whatever it needs from it): es_node_name
+// from the inventory, else node.name in the elasticsearch.yml beside its
+// file, else its hostname, else its inventory name.
+func Read(c *remotefile.Conn, n *inventory.Node) Name {
+	if n.ESNodeName != "" {
+		return Name{n.Name, n.ESNodeName, "es_node_name"}
+	}
+	yml := path.Join(path.Dir(n.Path), "elasticsearch.yml")
+	if st, err := c.Read(yml); err == nil && st.Exists {
+		if v := NodeName(st.Data); v != "" && !strings.Contains(v, "${") {
+			return Name{n.Name, v, "node.name in " + yml}
 		}
-		c, err := remotefile.Dial(ctx, d, n)
-		if err != nil {
-			return Name{n.Name, n.Name, "the inventory name (node unreachable: " + oneLine(err.Error()) + ")"}, "", true
+	}
+	if st, err := c.Read("/etc/hostname"); err == nil && st.Exists {
+		if h := strings.TrimSpace(string(st.Data)); h != "" {
+			return Name{n.Name, h, "the node's hostname (/etc/hostname)"}
 		}
-		defer c.Close()
-		yml := path.Join(path.Dir(n.Path), "elasticsearch.yml")
-		if st, err := c.Read(yml); err == nil && st.Exists {
-			if v := NodeName(st.Data); v != "" && !strings.Contains(v, "${") {
-				return Name{n.Name, v, "node.name in " + yml}, "", false
-			}
-		}
-		if st, err := c.Read("/etc/hostname"); err == nil && st.Exists {
-			if h := strings.TrimSpace(string(st.Data)); h != "" {
-				return Name{n.Name, h, "the node's hostname (/etc/hostname)"}, "", false
-			}
-		}
-		return Name{n.Name, n.Name, "the inventory name (no node.name and no /etc/hostname on the node)"}, "", false
-	})
+	}
+	return Name{n.Name, n.Name, "the inventory name (no node.name and no /etc/hostname on the node)"}
+}
+
+// Unreached names a node the run could not read: by es_node_name, else by
+// its inventory name, and Origin says why.
+func Unreached(n *inventory.Node) Name {
+	if n.ESNodeName != "" {
+		return Name{n.Name, n.ESNodeName, "es_node_name"}
+	}
+	return Name{n.Name, n.Name, "the inventory name (the node was not read)"}
 }
 
 // NodeName reads node.name from an elasticsearch.yml, written flat
@@ -73,4 +75,32 @@ func NodeName(data []byte) string {
 	return ""
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// Found collects the names of nodes, each read on the run's own
+// connection to it; it is safe for the fleet's goroutines. Its Inspect is
+// a push.Pusher's or check.Checker's Inspect.
+type Found struct {
+	mu    sync.Mutex
+	names map[string]Name
+}
+
+// Inspect reads n's name over c. Not finding one never fails the node.
+func (f *Found) Inspect(_ context.Context, c *remotefile.Conn, n *inventory.Node) error {
+	name := Read(c, n)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.names == nil {
+		f.names = map[string]Name{}
+	}
+	f.names[n.Name] = name
+	return nil
+}
+
+// Of is n's name as read on it, else Unreached(n).
+func (f *Found) Of(n *inventory.Node) Name {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if name, ok := f.names[n.Name]; ok {
+		return name
+	}
+	return Unreached(n)
+}

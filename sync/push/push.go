@@ -9,6 +9,7 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/esnode"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
 	"github.com/es-service-tokens/es-service-tokens/sync/nodelock"
@@ -75,6 +76,9 @@ type Result struct {
 	// it did not, or when a lost reply hides when it did): Elasticsearch
 	// confirmation counts its time from the latest one.
 	Replaced time.Time
+	// ESName is the node's Elasticsearch name, read on the push's own
+	// connection when Options asked for it (ES, NameNodes); zero otherwise.
+	ESName esnode.Name
 }
 
 // Pusher pushes with one Dialer (one set of shared bastion connections).

@@ -54,6 +54,10 @@ type Options struct {
 	// ConfirmTimeout each time. A dry run asks nothing.
 	ES             *elastic.Client
 	ConfirmTimeout time.Duration
+	// NameNodes reads each node's Elasticsearch name (Result.ESName) on
+	// the push's own connection, for a caller that asks the cluster
+	// itself; ES implies it.
+	NameNodes bool
 	// Audit, when set, is called with the report once the nodes are
 	// written, before Run returns: the hook that records the run.
 	Audit func(Report)
@@ -70,15 +74,17 @@ type Report struct {
 }
 
 // Run pushes the local file to the nodes, batch by batch when asked,
-// with Elasticsearch's confirmation when configured. Its error is about
-// the options, and then nothing was written; what happened on the nodes
-// is in the report.
+// with Elasticsearch's confirmation when configured. Each node is reached
+// over one connection, which also reads its Elasticsearch name when the
+// cluster is asked. Its error is about the options, and then nothing was
+// written; what happened on the nodes is in the report.
 func Run(ctx context.Context, opts Options) (Report, error) {
 	nodes, err := opts.check()
 	if err != nil {
 		return Report{}, err
 	}
-	p := &Pusher{Dialer: opts.Dialer, Fleet: opts.Fleet, Me: opts.Me, BreakLock: opts.BreakLock}
+	r := &runner{opts: opts, results: make([]Result, len(nodes))}
+	r.p = &Pusher{Dialer: opts.Dialer, Fleet: opts.Fleet, Me: opts.Me, BreakLock: opts.BreakLock}
 	plan := rollout.Plan{Batches: opts.Batches, Timeout: opts.ConfirmTimeout}
 	if opts.Inventory != nil {
 		plan.All = opts.Inventory.Nodes
@@ -86,37 +92,54 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	if !opts.DryRun {
 		plan.ES = opts.ES
 	}
-	names := map[string]esnode.Name{}
-	if plan.ES != nil {
-		for _, n := range esnode.Resolve(ctx, opts.Dialer, opts.Fleet, nodes) {
-			names[n.Node] = n
-		}
+	if plan.ES != nil || opts.NameNodes {
+		r.p.Inspect = r.names.Inspect
 	}
-	results := make([]Result, len(nodes))
-	done := 0
-	write := func(ctx context.Context, batch []*inventory.Node) []rollout.Written {
-		rs := p.Push(ctx, batch, opts.Request)
-		copy(results[done:], rs)
-		done += len(rs)
-		out := make([]rollout.Written, len(rs))
-		for i, r := range rs {
-			out[i] = rollout.Written{Verified: r.Status.Verified(), Status: string(r.Status), Changes: r.Changes, Replaced: r.Replaced, ESName: names[r.Node]}
-		}
-		return out
-	}
-	ro := rollout.Run(ctx, nodes, write, opts.Local, plan)
-	for i := ro.Reached; i < len(nodes); i++ {
-		n := nodes[i]
-		results[i] = Result{Node: n.Name, Host: n.Host, Port: n.Port, Status: Skipped, Reason: remedy.Text("not touched: the rollout stopped at a failed gate")}
-	}
-	rep := Report{Results: results, Gates: ro.Gates, ES: ro.ES}
+	ro := rollout.Run(ctx, nodes, r.write, opts.Local, plan)
+	r.skip(nodes[ro.Reached:])
+	rep := Report{Results: r.results, Gates: ro.Gates, ES: ro.ES}
 	if !opts.DryRun {
-		rep.StillAccepted = StillAccepted(results, opts.Removed)
+		rep.StillAccepted = StillAccepted(r.results, opts.Removed)
 	}
 	if opts.Audit != nil {
 		opts.Audit(rep)
 	}
 	return rep, nil
+}
+
+// runner is one Run in progress: the results so far, and the names read
+// on the nodes.
+type runner struct {
+	opts    Options
+	p       *Pusher
+	results []Result
+	done    int // results written so far: the batches come in order
+	names   esnode.Found
+}
+
+// write is the rollout's Writer: one batch pushed, and what the gates
+// need of each node, its Elasticsearch name as its connection found it.
+func (r *runner) write(ctx context.Context, batch []*inventory.Node) []rollout.Written {
+	rs := r.p.Push(ctx, batch, r.opts.Request)
+	out := make([]rollout.Written, len(rs))
+	for i := range rs {
+		if r.p.Inspect != nil {
+			rs[i].ESName = r.names.Of(batch[i])
+		}
+		res := rs[i]
+		out[i] = rollout.Written{Verified: res.Status.Verified(), Status: string(res.Status), Changes: res.Changes, Replaced: res.Replaced, ESName: res.ESName}
+	}
+	copy(r.results[r.done:], rs)
+	r.done += len(rs)
+	return out
+}
+
+// skip reports the nodes a failed gate kept the rollout from.
+func (r *runner) skip(nodes []*inventory.Node) {
+	for i, n := range nodes {
+		r.results[r.done+i] = Result{Node: n.Name, Host: n.Host, Port: n.Port, Status: Skipped,
+			Reason: remedy.Text("not touched: the rollout stopped at a failed gate")}
+	}
 }
 
 // check fills in what Options leave out and refuses what cannot work,
