@@ -172,15 +172,11 @@ func (s *rotateSetup) named(rep push.Report) {
 }
 
 // names maps inventory nodes to Elasticsearch names: as the last push
-// read them, else by es_node_name and their inventory names (a run that
-// has pushed nothing yet).
+// read them, else (a resumed rotation that has not pushed yet) as read on
+// the nodes now.
 func (s *rotateSetup) names() esnode.Mapping {
 	if s.esNames == nil {
-		var named []esnode.Name
-		for _, n := range s.r.nodes {
-			named = append(named, esnode.Unreached(n))
-		}
-		m := esnode.Map(s.r.inv.Nodes, named)
+		m := esnode.Map(s.r.inv.Nodes, esnode.Resolve(s.r.ctx, s.r.dialer, s.r.fleet, s.r.nodes))
 		s.esNames = &m
 	}
 	return *s.esNames

@@ -11,11 +11,14 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
+	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 )
 
 // Name is one node's Elasticsearch name and where it came from.
@@ -45,6 +48,26 @@ func Read(c *remotefile.Conn, n *inventory.Node) Name {
 		}
 	}
 	return Name{n.Name, n.Name, "the inventory name (no node.name and no /etc/hostname on the node)"}
+}
+
+// Resolve connects to each node just to read its name. Only a run that
+// does not otherwise reach the nodes may use it (a rotation resumed at a
+// confirmation): any run that pushes or checks reads the names on its own
+// connection (Found), as one connection per node per run asks.
+func Resolve(ctx context.Context, d *sshconn.Dialer, opts fleet.Options, nodes []*inventory.Node) []Name {
+	opts.Progress = nil
+	name := func(n *inventory.Node) string { return n.Name }
+	return fleet.Run(ctx, nodes, name, opts, func(ctx context.Context, n *inventory.Node, _ int, _ time.Time) (Name, string, bool) {
+		if n.ESNodeName != "" {
+			return Unreached(n), "", false
+		}
+		c, err := remotefile.Dial(ctx, d, n)
+		if err != nil {
+			return Unreached(n), "", sshconn.Retryable(err)
+		}
+		defer c.Close()
+		return Read(c, n), "", false
+	})
 }
 
 // Unreached names a node the run could not read: by es_node_name, else by
