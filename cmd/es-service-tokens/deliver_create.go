@@ -8,6 +8,7 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/deliver"
+	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
@@ -50,7 +51,7 @@ func (a *auditRun) proved(sp *secretProof) {
 	}
 	accepted := 0
 	for _, n := range sp.Nodes {
-		if n.Verdict == "accepted" {
+		if n.Verdict == elastic.Accepted {
 			accepted++
 		}
 	}

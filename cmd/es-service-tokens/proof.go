@@ -107,8 +107,12 @@ func printProof(w io.Writer, sp *secretProof) {
 		return
 	}
 	total := len(sp.Nodes)
+	token := sp.Token
+	if token == "" {
+		token = "the token" // not a service token: every node refused it
+	}
 	if sp.Accepted {
-		fmt.Fprintf(w, "secret of %s: accepted by every node with an address (%d), %.2fs %s (%d requests)\n", sp.Token, total, sp.Seconds, sp.after, sp.Requests)
+		fmt.Fprintf(w, "secret of %s: accepted by every node with an address (%d), %.2fs %s (%d requests)\n", token, total, sp.Seconds, sp.after, sp.Requests)
 	} else {
 		accepted := 0
 		for _, n := range sp.Nodes {
@@ -116,7 +120,7 @@ func printProof(w io.Writer, sp *secretProof) {
 				accepted++
 			}
 		}
-		fmt.Fprintf(w, "secret of %s: NOT accepted by every node: %d of %d, %.2fs %s (%d requests)\n", sp.Token, accepted, total, sp.Seconds, sp.after, sp.Requests)
+		fmt.Fprintf(w, "secret of %s: NOT accepted by every node: %d of %d, %.2fs %s (%d requests)\n", token, accepted, total, sp.Seconds, sp.after, sp.Requests)
 		width := nameWidth(total, func(i int) string { return sp.Nodes[i].Node })
 		for _, n := range sp.Nodes {
 			if n.Verdict != elastic.Accepted {
