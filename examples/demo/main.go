@@ -3,6 +3,7 @@
 // /etc/elasticsearch, and a simulated Elasticsearch cluster over them;
 // creates a token, pushes it, waits for the cluster to load it, shows every
 // node's file and owner, verifies the token, checks for drift, and cleans up.
+// The CLI steps run the binary; the last one uses the library (check.Run).
 //
 // Run it as root through examples/demo.sh, which installs what it needs.
 package main
@@ -93,6 +94,7 @@ func main() {
 	check.Run()
 	cli("-i", "cluster.yml", "push")
 	cli("-i", "cluster.yml", "check")
+	checkFromGo(t, work)
 
 	step("stopping the nodes and removing everything the demo created")
 }
