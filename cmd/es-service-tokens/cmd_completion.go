@@ -166,7 +166,7 @@ func (t *tool) candidates(app *cli.App, s typed, last string) []string {
 		return out
 	case s.positional > 0:
 		return nil
-	case s.cmd.Name == "create" || s.cmd.Name == "delete" || s.cmd.Name == "list":
+	case s.cmd.Name == "create" || s.cmd.Name == "delete" || s.cmd.Name == "list" || s.cmd.Name == "rotate":
 		return principalNames()
 	case s.cmd.Name == "pull":
 		return t.nodeNames(s.inv, s.sshConfig, false)
@@ -223,16 +223,18 @@ func (t *tool) flagValues(name, inv, sshConfig string) []string {
 		return []string{"text", "json"}
 	case "limit", "l":
 		return t.nodeNames(inv, sshConfig, true)
+	case "consumer":
+		return t.completeConsumers(inv, sshConfig)
 	case "E":
 		return []string{tokens.HashingSetting + "="}
 	}
 	return nil // a path, or a number: the shell's own completion
 }
 
-// nodeNames lists the inventory's nodes (and groups), best effort: a
-// broken or missing inventory completes nothing rather than print errors
-// into the user's command line.
-func (t *tool) nodeNames(inv, sshConfig string, groups bool) []string {
+// completionInventory loads the inventory named on the command line, best
+// effort: a broken or missing inventory completes nothing rather than
+// print errors into the user's command line.
+func (t *tool) completionInventory(inv, sshConfig string) *inventory.Inventory {
 	if inv == "" {
 		return nil
 	}
@@ -241,6 +243,25 @@ func (t *tool) nodeNames(inv, sshConfig string, groups bool) []string {
 	}
 	loaded, err := inventory.Load(inv, inventory.Options{SSHConfig: sshConfig, Home: t.home(), User: t.login(), Getenv: t.getenv})
 	if err != nil {
+		return nil
+	}
+	return loaded
+}
+
+// completeConsumers lists the inventory's consumers, for rotate's consumer
+// option.
+func (t *tool) completeConsumers(inv, sshConfig string) []string {
+	loaded := t.completionInventory(inv, sshConfig)
+	if loaded == nil {
+		return nil
+	}
+	return consumerNames(loaded.Consumers)
+}
+
+// nodeNames lists the inventory's nodes (and groups).
+func (t *tool) nodeNames(inv, sshConfig string, groups bool) []string {
+	loaded := t.completionInventory(inv, sshConfig)
+	if loaded == nil {
 		return nil
 	}
 	var out []string
