@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -17,11 +16,20 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
+// pushHooks are what a create or delete adds to a push.
+type pushHooks struct {
+	// prove, when not nil, proves a created token's secret on every node
+	// after the push (and its confirmation); the run fails unless every
+	// node accepts it.
+	prove func(push.Report) *secretProof
+	// undo, when not nil, takes the local change back when every node
+	// refused it (see undoIfRefused).
+	undo func(push.Report) *undone
+}
+
 // runPush pushes opts' file to r's nodes (push.Run, with the command's
-// options) and renders the report. prove, when not nil, proves a created
-// token's secret on every node after the push (and its confirmation); the
-// run fails unless every node accepts it.
-func (t *tool) runPush(c *cli.Context, r *remote, file string, opts push.Options, prove func(push.Report) *secretProof) error {
+// options) and renders the report, with what hooks add.
+func (t *tool) runPush(c *cli.Context, r *remote, file string, opts push.Options, hooks pushHooks) error {
 	asJSON, err := t.jsonOutput(c)
 	if err != nil {
 		return err
@@ -42,24 +50,52 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, opts push.Options
 			t.warn(c, "%s: %s", safetext.Escape(res.Node), w)
 		}
 	}
-	finish := finishCommand(c, file, rep.StillAccepted)
+	var und *undone
+	if hooks.undo != nil {
+		und = hooks.undo(rep)
+	}
+	finish, complete := "", ""
+	switch {
+	case und != nil:
+		// Taken back, the removed tokens are in the local file again:
+		// there is no revocation to finish.
+		rep.StillAccepted = nil
+	case len(rep.StillAccepted) > 0:
+		finish = pushCommand(c, file, unrevokedNodes(rep.StillAccepted), opts.Local.Len() == 0)
+	case hooks.undo != nil && !opts.DryRun:
+		complete = completeRemedy(c, file, rep.Results, opts.Local.Len() == 0)
+	}
 	ok := rep.OK()
 	var proof *secretProof
-	if prove != nil && !opts.DryRun {
-		proof = prove(rep)
+	if hooks.prove != nil && !opts.DryRun && und == nil {
+		proof = hooks.prove(rep)
 		ok = ok && proof.Accepted
 	}
 	if asJSON {
-		if err := writeJSON(t.stdout, pushJSON(file, opts, rep, finish, proof)); err != nil {
+		doc := pushJSON(file, opts, rep, finish, proof)
+		if und != nil {
+			doc.Undone, doc.Remedies = und.note, und.remedies
+		}
+		if complete != "" {
+			doc.Remedies = []string{complete}
+		}
+		if err := writeJSON(t.stdout, doc); err != nil {
 			return err
 		}
 	} else {
 		t.printPush(t.stdout, file, opts.Request, rep)
 		printStillAccepted(t.stdout, rep.StillAccepted, finish)
+		printUndone(t.stdout, und)
+		if complete != "" {
+			fmt.Fprintln(t.stdout, complete)
+		}
 		printES(t.stdout, rep.Gates, rep.ES, wroteANode(rep.Results))
 		printProof(t.stdout, proof)
 	}
-	if !ok {
+	switch {
+	case und != nil:
+		return errUndone{}
+	case !ok:
 		return silentExit(exitFailed)
 	}
 	return nil
@@ -86,17 +122,14 @@ func (t *tool) lockHolder() nodelock.Holder {
 		HostID: self.HostID, ProcStart: self.Start}
 }
 
-// finishCommand is the push that completes a revocation on the nodes
-// where it did not happen.
-func finishCommand(c *cli.Context, file string, still []push.Unrevoked) string {
-	if len(still) == 0 {
-		return ""
+// unrevokedNodes are the nodes where a revocation did not happen: the
+// push that finishes it goes to them (pushCommand).
+func unrevokedNodes(still []push.Unrevoked) []string {
+	nodes := make([]string, len(still))
+	for i, u := range still {
+		nodes[i] = u.Node
 	}
-	var nodes []string
-	for _, u := range still {
-		nodes = append(nodes, u.Node)
-	}
-	return fmt.Sprintf("es-service-tokens -i %s --file %s push --limit %s", shellWord(c.String("inventory")), shellWord(file), shellWord(strings.Join(nodes, ",")))
+	return nodes
 }
 
 // pushAfterChange pushes the file create or delete just wrote, parsed
@@ -112,7 +145,8 @@ func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location,
 		before = []byte{} // no file before: Before is empty, not nil (a plain push)
 	}
 	removed := tokens.Compare(ch.Before.File, local).Removed
-	return t.runPush(c, p, loc.File, push.Options{Request: push.Request{Data: ch.After, Local: local, Before: before}, Removed: removed}, prove)
+	undo := func(rep push.Report) *undone { return t.undoIfRefused(c, loc, ch, rep) }
+	return t.runPush(c, p, loc.File, push.Options{Request: push.Request{Data: ch.After, Local: local, Before: before}, Removed: removed}, pushHooks{prove: prove, undo: undo})
 }
 
 func (t *tool) pushCommand() *cli.Command {
@@ -145,5 +179,5 @@ func (t *tool) push(c *cli.Context) error {
 			return err
 		}
 	}
-	return t.runPush(c, r, loc.File, push.Options{Request: push.Request{Data: snap.Data, Local: snap.File}}, nil)
+	return t.runPush(c, r, loc.File, push.Options{Request: push.Request{Data: snap.Data, Local: snap.File}}, pushHooks{})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -38,8 +39,8 @@ func (t *tool) pushCreated(c *cli.Context, r *remote, cr created) error {
 		}
 	}
 	pushErr := t.pushAfterChange(c, r, cr.loc, cr.change, prove)
-	if cr.consumers == nil {
-		return pushErr
+	if cr.consumers == nil || errors.As(pushErr, new(errUndone)) {
+		return pushErr // taken back: there is no token to deliver
 	}
 	return t.deliverCreated(c, r, cr, pushErr)
 }
@@ -181,7 +182,7 @@ func (t *tool) removeCreated(c *cli.Context, r *remote, cr created) error {
 		return fail(exitDataError, "%s: %v", cr.loc.File, perr)
 	}
 	req := push.Request{Data: change.After, Local: local, Before: change.Before.Data}
-	err = t.runPush(c, r, cr.loc.File, push.Options{Request: req, Removed: []string{q}}, nil)
+	err = t.runPush(c, r, cr.loc.File, push.Options{Request: req, Removed: []string{q}}, pushHooks{})
 	if t.audit != nil {
 		t.audit.rec.Outcome = "not delivered; " + q + " removed again: " + t.audit.rec.Outcome
 	}

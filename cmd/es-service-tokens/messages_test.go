@@ -238,7 +238,8 @@ var remedies = map[string]string{
 	"lock: read %s: %w":                      part,
 	"lock: cannot create %s (hard link): %w": part,
 	"lock: take over %s: %w":                 part,
-	"stopped before the lock was taken: %w":  part, // interrupted or out of time: the kind says which
+	"stopped before the lock was taken: %w":  part,     // interrupted or out of time: the kind says which
+	"the file was changed again since":       internal, // store.ErrChangedSince: cmd says what it means in its own words
 	"lock: %s is %s, where this tool keeps its lock file (a regular file it makes and removes); remove it from the node (nothing of es-service-tokens makes one), then run again": "remove it from the node",
 	// localproc: a process this host cannot look at is "unknown", and its
 	// lock is waited for; the error is quoted in that reason at most.

@@ -267,6 +267,11 @@ type pushReport struct {
 	Elasticsearch *confirmationJSON `json:"elasticsearch,omitempty"`
 	// SecretProof: create's proof by secret on each node's own address.
 	SecretProof *proofJSON `json:"secret_proof,omitempty"`
+	// Undone: a create's or delete's change every node refused, taken
+	// back out of the local file; Remedies: the commands that clear the
+	// way, each for the state it names.
+	Undone   string   `json:"undone,omitempty"`
+	Remedies []string `json:"remedies,omitempty"`
 }
 
 // pushNodeJSON is one node of push's report (push.Result).
@@ -375,7 +380,7 @@ func pushJSON(file string, opts push.Options, rep push.Report, finish string, pr
 		summary[string(s)] += 0
 	}
 	return pushReport{"push", file, digest.SHA256(opts.Data), opts.Local.Len(), opts.DryRun, each(rep.Results, pushNodeOf), summary,
-		each(rep.StillAccepted, unrevokedOf), finish, each(rep.Gates, gateOf), confirmationOf(rep.ES), proofOf(proof)}
+		each(rep.StillAccepted, unrevokedOf), finish, each(rep.Gates, gateOf), confirmationOf(rep.ES), proofOf(proof), "", nil}
 }
 
 func pushNodeOf(r push.Result) pushNodeJSON {

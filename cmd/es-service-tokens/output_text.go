@@ -220,6 +220,18 @@ func printStillAccepted(w io.Writer, still []push.Unrevoked, finish string) {
 	}
 }
 
+// printUndone says that a change every node refused was taken back, and
+// how to clear the way.
+func printUndone(w io.Writer, u *undone) {
+	if u == nil {
+		return
+	}
+	fmt.Fprintln(w, u.note)
+	for _, r := range u.remedies {
+		fmt.Fprintln(w, "  "+r)
+	}
+}
+
 // printES renders the confirmation for people.
 // written says whether the run wrote a node: the seconds count from the
 // last write, else from the start of the confirmation.

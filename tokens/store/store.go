@@ -5,6 +5,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -104,6 +105,10 @@ type Change struct {
 	// (it does not parse, or cannot be read): the token change was made
 	// all the same, and that file was left as it is. Nil when it was kept.
 	MetaSkipped *MetaError
+	// metaBefore are the records before the change, for Undo; nil when
+	// the metadata was skipped. metaExisted: there was a metadata file.
+	metaBefore  *meta.Set
+	metaExisted bool
 }
 
 // Update runs fn on the parsed file under an exclusive lock and writes the
@@ -173,6 +178,9 @@ func UpdateWithMeta(path string, mode MetaMode, fn func(*tokens.File, *meta.Set)
 		return Change{}, fmt.Errorf("%s: %w", path, err)
 	}
 	ch := Change{Before: before, After: data, MetaSkipped: merr}
+	if merr == nil {
+		ch.metaBefore, ch.metaExisted = m.Set.Clone(), m.Exists
+	}
 	var plan metaPlan
 	if merr == nil {
 		plan = planMeta(m, records, before.File, next)
@@ -195,6 +203,84 @@ func UpdateWithMeta(path string, mode MetaMode, fn func(*tokens.File, *meta.Set)
 	}
 	ch.Warnings, err = rewriteWarnings(path, before, oldInfo)
 	return ch, err
+}
+
+// ErrChangedSince is an Undo of a change the file no longer holds: it was
+// changed again since, and is left as it is.
+var ErrChangedSince = errors.New("the file was changed again since")
+
+// Undo puts the file back as it was before ch, under the same lock as
+// Update, when it still holds what ch wrote: a change that no node would
+// take is not left behind in the local file. The records of the tokens
+// ch removed come back with them; those of the tokens it added go. A file
+// ch created is removed. A file changed again since is left as it is
+// (ErrChangedSince).
+func Undo(path string, ch Change) error {
+	unlock, err := lockDir(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cur, err := os.ReadFile(path)
+	if err != nil {
+		return &IOError{"read", path, err}
+	}
+	if !bytes.Equal(cur, ch.After) {
+		return ErrChangedSince
+	}
+	after, err := tokens.Parse(cur)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err) // it is what Update wrote: it parses
+	}
+	plan, merr := undoMeta(path, ch, after)
+	if merr == nil {
+		if werr := plan.writeFirst(path); werr != nil {
+			plan = metaPlan{}
+		}
+	}
+	if err := restore(path, ch.Before); err != nil {
+		return err
+	}
+	if !ch.Before.Exists && merr == nil && ch.metaBefore != nil && !ch.metaExisted {
+		os.Remove(MetaPath(path)) // made by the change undone
+		return nil
+	}
+	plan.writeLast(path)
+	return nil
+}
+
+// restore puts back the tokens file as it was: its bytes, or no file.
+func restore(path string, before Snapshot) error {
+	if !before.Exists {
+		if err := os.Remove(path); err != nil {
+			return &IOError{"remove", path, err}
+		}
+		return nil
+	}
+	oldInfo, err := os.Stat(path)
+	if err != nil {
+		return &IOError{"stat", path, err}
+	}
+	return writeTokens(path, before.Data, oldInfo)
+}
+
+// undoMeta plans the metadata of an Undo: the records of tokens ch
+// removed, as they were before it, put back.
+func undoMeta(path string, ch Change, after *tokens.File) (metaPlan, *MetaError) {
+	m, merr := readMeta(path)
+	if merr != nil || ch.metaBefore == nil {
+		return metaPlan{}, merr
+	}
+	records := m.Set.Clone()
+	for _, k := range ch.Before.File.Keys() {
+		if _, still := after.Hash(k); still {
+			continue
+		}
+		if r, ok := ch.metaBefore.Get(k); ok {
+			records.Put(r)
+		}
+	}
+	return planMeta(m, records, after, ch.Before.File), nil
 }
 
 // writeTokens replaces the tokens file, keeping its attributes.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 )
 
 const hash = "{PBKDF2_STRETCH}10000$8QN+eThJEaCd18sCP0nfzxJq2D9yhmSZgI20TDooYcE=$+0ELfqW4D2+/SlHvm/885dzv67qO2SMJg32Mv/9epXk="
@@ -153,5 +154,79 @@ func TestAttributeWarnings(t *testing.T) {
 	}
 	if w := attributeWarnings("f", fakeInfo{mode: 0o640}, fakeInfo{mode: 0o640}); len(w) != 0 {
 		t.Errorf("unchanged attributes warn: %q", w)
+	}
+}
+
+// Undo puts back the file (and the records) as they were before a change
+// no node would take, unless the file changed again since.
+func TestUndo(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "service_tokens")
+	old := "# a comment the rewrite drops\nelastic/fleet-server/a:" + hash + "\n"
+	if err := os.WriteFile(path, []byte(old), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	rec := func(tok string) meta.Record { return meta.Record{Token: tok, CreatedBy: "alice@ws1", Comment: "kept"} }
+	if _, err := UpdateWithMeta(path, MetaBestEffort, func(_ *tokens.File, m *meta.Set) error { m.Put(rec("elastic/fleet-server/a")); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// The file as a hand edit left it: the delete's rewrite drops the
+	// comment, the undo brings back these very bytes.
+	if err := os.WriteFile(path, []byte(old), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	before := []byte(old)
+	metaBefore, _ := os.ReadFile(MetaPath(path))
+	del, err := UpdateWithMeta(path, MetaBestEffort, func(f *tokens.File, _ *meta.Set) error { f.Delete("elastic/fleet-server/a"); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := LoadMeta(path); m.Set.Len() != 0 {
+		t.Fatalf("the delete kept the record")
+	}
+	if err := Undo(path, del); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != string(before) {
+		t.Errorf("after undo:\n%s\nwant\n%s", got, before)
+	}
+	if got, _ := os.ReadFile(MetaPath(path)); string(got) != string(metaBefore) {
+		t.Errorf("metadata after undo:\n%s\nwant\n%s", got, metaBefore)
+	}
+
+	// A change made again since is not undone.
+	add, _ := Update(path, func(f *tokens.File) error { f.Set("elastic/kibana/k", hash); return nil })
+	Update(path, func(f *tokens.File) error { f.Set("elastic/kibana/k2", hash); return nil })
+	now, _ := os.ReadFile(path)
+	if err := Undo(path, add); !errors.Is(err, ErrChangedSince) {
+		t.Errorf("undo of a change made over: %v", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != string(now) {
+		t.Errorf("a refused undo changed the file")
+	}
+}
+
+// A create that made the file is undone by removing it, and the metadata
+// file it made.
+func TestUndoOfTheFirstToken(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "service_tokens")
+	ch, err := UpdateWithMeta(path, MetaBestEffort, func(f *tokens.File, m *meta.Set) error {
+		f.Set("elastic/kibana/k", hash)
+		m.Put(meta.Record{Token: "elastic/kibana/k", CreatedBy: "alice@ws1"})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(MetaPath(path)); err != nil {
+		t.Fatal(err)
+	}
+	if err := Undo(path, ch); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, MetaPath(path)} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: %v", p, err)
+		}
 	}
 }
