@@ -2,37 +2,21 @@ package check_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"os"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/testkit/nodetest"
 	"github.com/es-service-tokens/es-service-tokens/sync/check"
-	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
-
-// A service_tokens file with the named fleet-server tokens.
-func tokenFile(names ...string) []byte {
-	f := tokens.NewFile()
-	for _, n := range names {
-		h, _ := tokens.DefaultAlgorithm.Hash("an example secret, not a real one", rand.Reader)
-		f.Set("elastic/fleet-server/"+n, h)
-	}
-	data, err := f.Marshal()
-	if err != nil {
-		panic(err)
-	}
-	return data
-}
 
 // Compare two nodes with the local file: one holds it, the other holds an
 // older file without the newest token. Nothing is written.
 func ExampleRun() {
 	nodes := nodetest.Start("es-1", "es-2") // in-process SSH/SFTP nodes
 	defer nodes.Close()
-	local := tokenFile("fleet-1", "fleet-2")
+	local := nodetest.TokenFile("elastic/fleet-server/fleet-1", "elastic/fleet-server/fleet-2")
 	os.WriteFile(nodes.Nodes[0].Path, local, 0o640)
-	os.WriteFile(nodes.Nodes[1].Path, tokenFile("fleet-1"), 0o640)
+	os.WriteFile(nodes.Nodes[1].Path, nodetest.TokenFile("elastic/fleet-server/fleet-1"), 0o640)
 
 	rep, err := check.Run(context.Background(), check.Options{Data: local, Nodes: nodes.Nodes, Dialer: nodes.Dialer})
 	if err != nil {

@@ -2,14 +2,12 @@ package pull_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/testkit/nodetest"
 	"github.com/es-service-tokens/es-service-tokens/sync/pull"
-	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
 // Recover a lost local file from a node: its file is copied to a new
@@ -17,11 +15,7 @@ import (
 func ExampleRun() {
 	nodes := nodetest.Start("es-1") // an in-process SSH/SFTP node
 	defer nodes.Close()
-	f := tokens.NewFile()
-	h, _ := tokens.DefaultAlgorithm.Hash("an example secret, not a real one", rand.Reader)
-	f.Set("elastic/kibana/kibana-1", h)
-	data, _ := f.Marshal()
-	os.WriteFile(nodes.Nodes[0].Path, data, 0o640)
+	os.WriteFile(nodes.Nodes[0].Path, nodetest.TokenFile("elastic/kibana/kibana-1"), 0o640)
 
 	out := filepath.Join(os.TempDir(), fmt.Sprintf("recovered-%d", os.Getpid()))
 	defer os.Remove(out)

@@ -2,29 +2,11 @@ package push_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/testkit/nodetest"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
-	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
-
-// A service_tokens file with one new token, as create writes it.
-func newTokenFile() []byte {
-	acct, _ := tokens.LookupAccount("elastic/fleet-server")
-	tok, hash, err := tokens.New(acct, "fleet-1", tokens.DefaultAlgorithm, rand.Reader)
-	if err != nil {
-		panic(err)
-	}
-	f := tokens.NewFile()
-	f.Set(tok.QualifiedName(), hash)
-	data, err := f.Marshal()
-	if err != nil {
-		panic(err)
-	}
-	return data
-}
 
 // Push a local file to two nodes, then again: the second run finds every
 // node right and writes nothing.
@@ -33,7 +15,7 @@ func ExampleRun() {
 	defer nodes.Close()
 
 	opts := push.Options{
-		Request: push.Request{Data: newTokenFile()},
+		Request: push.Request{Data: nodetest.TokenFile("elastic/fleet-server/fleet-1")},
 		Nodes:   nodes.Nodes,
 		Dialer:  nodes.Dialer,
 	}

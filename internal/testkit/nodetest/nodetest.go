@@ -6,6 +6,7 @@
 package nodetest
 
 import (
+	"crypto/rand"
 	"fmt"
 	"os"
 	"os/user"
@@ -18,6 +19,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
+	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
 // Cluster is a set of in-process nodes.
@@ -96,4 +98,27 @@ func (d *detached) close() {
 		d.cleanups[i]()
 	}
 	d.cleanups = nil
+}
+
+// TokenFile is a service_tokens file holding the named tokens (qualified
+// names, "elastic/fleet-server/t1"), each hashed from a throwaway secret,
+// as create would write it.
+func TokenFile(names ...string) []byte {
+	f := tokens.NewFile()
+	for _, n := range names {
+		secret, err := tokens.NewSecret(rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		h, err := tokens.DefaultAlgorithm.Hash(secret, rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		f.Set(n, h)
+	}
+	data, err := f.Marshal()
+	if err != nil {
+		panic(err)
+	}
+	return data
 }
