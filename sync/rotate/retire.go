@@ -34,10 +34,7 @@ func (r *run) retire(succ string, grace bool) error {
 	if err != nil {
 		return err
 	}
-	if err := r.publishChange(StepPublish, ch); err != nil {
-		return err
-	}
-	if err := r.step(StepConfirm, func() error { return r.steps.ConfirmGone(r.ctx, r.req.Token) }); err != nil {
+	if err := r.publishGone(ch, r.req.Token); err != nil {
 		return err
 	}
 	if err := r.setPhase(succ, meta.Done, func(p meta.Phase) bool { return p == meta.Retiring }); err != nil {
@@ -80,14 +77,20 @@ func (r *run) abort(st state) error {
 	if err != nil {
 		return err
 	}
-	if err := r.publishChange(StepPublish, ch); err != nil {
-		return err
-	}
-	if err := r.step(StepConfirm, func() error { return r.steps.ConfirmGone(r.ctx, succ) }); err != nil {
+	if err := r.publishGone(ch, succ); err != nil {
 		return err
 	}
 	r.rep.Outcome = Aborted
 	return r.keep.Forget(succ)
+}
+
+// publishGone pushes a change that removed token, then waits until no
+// Elasticsearch node lists it.
+func (r *run) publishGone(ch store.Change, token string) error {
+	if err := r.publishChange(StepPublish, ch); err != nil {
+		return err
+	}
+	return r.step(StepConfirm, func() error { return r.steps.ConfirmGone(r.ctx, token) })
 }
 
 // update changes the local file and its metadata under the file's lock,

@@ -49,16 +49,41 @@ func (r *run) successorRecord(tok tokens.Token, old meta.Record) meta.Record {
 // create starts a rotation: the successor in the local file, published
 // and proven, then switched to.
 func (r *run) create(st state) error {
+	return r.introduce(StepCreate, st, func(s state) bool { return s.oldIn && !s.hasSucc }, nil)
+}
+
+// remake replaces a successor nobody received and whose secret this run
+// does not hold (or which is missing from the file) by a new one, in one
+// change of the local file: never three tokens.
+func (r *run) remake(st state) error {
+	gone := st.succ.Token
+	r.keep.Forget(gone) // useless: not the secret of the token in the file
+	valid := func(s state) bool { return s.hasSucc && s.succ.Token == gone && undelivered(s.succ.Phase) }
+	return r.introduce(StepRemake, st, valid, func(f *tokens.File, set *meta.Set) {
+		f.Delete(gone)
+		set.Delete(gone)
+	})
+}
+
+// introduce adds a new successor to the local file in one change (the
+// step name), if valid still holds of the state under the file's lock;
+// clear, when set, is part of that change. The successor is then
+// published, proven and switched to.
+func (r *run) introduce(name Step, st state, valid func(state) bool, clear func(*tokens.File, *meta.Set)) error {
 	tok, hash, err := r.newSuccessor(st.file)
 	if err != nil {
 		return err
 	}
-	r.rep.New = tok.QualifiedName()
+	prev := r.rep.New
+	r.rep.New = tok.QualifiedName() // the step's report names it
 	var ch store.Change
-	err = r.step(StepCreate, func() (err error) {
+	err = r.step(name, func() (err error) {
 		ch, err = r.update(func(s state, f *tokens.File, set *meta.Set) error {
-			if !s.oldIn || s.hasSucc || has(f, tok.QualifiedName()) {
+			if !valid(s) || has(f, tok.QualifiedName()) {
 				return &StateError{Problem: Changed, Token: r.req.Token}
+			}
+			if clear != nil {
+				clear(f, set)
 			}
 			r.add(f, set, s.old, tok, hash)
 			return nil
@@ -66,6 +91,7 @@ func (r *run) create(st state) error {
 		return err
 	})
 	if err != nil {
+		r.rep.New = prev
 		r.keep.Forget(tok.QualifiedName())
 		return err
 	}
@@ -82,40 +108,6 @@ func (r *run) add(f *tokens.File, set *meta.Set, old meta.Record, tok tokens.Tok
 	set.Put(r.successorRecord(tok, old))
 	old.RotatedTo = tok.QualifiedName()
 	set.Put(old)
-}
-
-// remake replaces a successor nobody received and whose secret this run
-// does not hold (or which is missing from the file) by a new one, in one
-// change of the local file: never three tokens.
-func (r *run) remake(st state) error {
-	tok, hash, err := r.newSuccessor(st.file)
-	if err != nil {
-		return err
-	}
-	gone := st.succ.Token
-	var ch store.Change
-	err = r.step(StepRemake, func() (err error) {
-		ch, err = r.update(func(s state, f *tokens.File, set *meta.Set) error {
-			if !s.hasSucc || s.succ.Token != gone || !undelivered(s.succ.Phase) || has(f, tok.QualifiedName()) {
-				return &StateError{Problem: Changed, Token: r.req.Token}
-			}
-			f.Delete(gone)
-			set.Delete(gone)
-			r.add(f, set, s.old, tok, hash)
-			return nil
-		})
-		return err
-	})
-	if err != nil {
-		r.keep.Forget(tok.QualifiedName())
-		return err
-	}
-	r.keep.Forget(gone)
-	r.rep.New = tok.QualifiedName()
-	if err := r.publishChange(StepPublish, ch); err != nil {
-		return err
-	}
-	return r.proveAndSwitch(tok.QualifiedName(), tok.Bearer())
 }
 
 // undelivered reports whether a successor in phase p has reached nobody.
