@@ -34,13 +34,7 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, opts push.Options
 	if err != nil {
 		return err
 	}
-	opts.Inventory, opts.Nodes, opts.Dialer, opts.Fleet = r.inv, r.nodes, r.dialer, r.fleet
-	opts.Me, opts.BreakLock = t.lockHolder(), c.Bool("break-lock")
-	opts.DryRun, opts.Force = c.Bool("dry-run"), c.Bool("force")
-	if r.rollout != nil {
-		opts.Batches, opts.ES, opts.ConfirmTimeout = r.rollout.Batches, r.rollout.ES, r.rollout.Timeout
-	}
-	opts.Audit = func(rep push.Report) { t.audit.pushed(file, opts.Data, rep) }
+	t.pushOptions(c, r, file, &opts)
 	rep, err := push.Run(r.ctx, opts)
 	if err != nil {
 		return fail(exitCodeError, "%v", err)
@@ -50,54 +44,86 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, opts push.Options
 			t.warn(c, "%s: %s", safetext.Escape(res.Node), w)
 		}
 	}
-	var und *undone
-	if hooks.undo != nil {
-		und = hooks.undo(rep)
+	end := afterPush(c, file, opts, &rep, hooks)
+	if err := t.renderPush(asJSON, file, opts, rep, end); err != nil {
+		return err
 	}
-	finish, complete := "", ""
 	switch {
-	case und != nil:
+	case end.undone != nil:
+		return errUndone{}
+	case !end.ok:
+		return silentExit(exitFailed)
+	}
+	return nil
+}
+
+// pushOptions maps the command line and what remote prepared to opts.
+func (t *tool) pushOptions(c *cli.Context, r *remote, file string, opts *push.Options) {
+	opts.Inventory, opts.Nodes, opts.Dialer, opts.Fleet = r.inv, r.nodes, r.dialer, r.fleet
+	opts.Me, opts.BreakLock = t.lockHolder(), c.Bool("break-lock")
+	opts.DryRun, opts.Force = c.Bool("dry-run"), c.Bool("force")
+	if r.rollout != nil {
+		opts.Batches, opts.ES, opts.ConfirmTimeout = r.rollout.Batches, r.rollout.ES, r.rollout.Timeout
+	}
+	data := opts.Data
+	opts.Audit = func(rep push.Report) { t.audit.pushed(file, data, rep) }
+}
+
+// pushEnd is what a push run ends with besides its report: a change taken
+// back, the command that finishes a revocation or completes the change,
+// the proof by secret, and whether the run succeeded.
+type pushEnd struct {
+	undone           *undone
+	finish, complete string
+	proof            *secretProof
+	ok               bool
+}
+
+// afterPush runs the hooks of create and delete on the report and says
+// what the run ends with.
+func afterPush(c *cli.Context, file string, opts push.Options, rep *push.Report, hooks pushHooks) pushEnd {
+	var end pushEnd
+	if hooks.undo != nil {
+		end.undone = hooks.undo(*rep)
+	}
+	switch {
+	case end.undone != nil:
 		// Taken back, the removed tokens are in the local file again:
 		// there is no revocation to finish.
 		rep.StillAccepted = nil
 	case len(rep.StillAccepted) > 0:
-		finish = pushCommand(c, file, unrevokedNodes(rep.StillAccepted), opts.Local.Len() == 0)
+		end.finish = pushCommand(c, file, unrevokedNodes(rep.StillAccepted), opts.Local.Len() == 0)
 	case hooks.undo != nil && !opts.DryRun:
-		complete = completeRemedy(c, file, rep.Results, opts.Local.Len() == 0)
+		end.complete = completeRemedy(c, file, rep.Results, opts.Local.Len() == 0)
 	}
-	ok := rep.OK()
-	var proof *secretProof
-	if hooks.prove != nil && !opts.DryRun && und == nil {
-		proof = hooks.prove(rep)
-		ok = ok && proof.Accepted
+	end.ok = rep.OK()
+	if hooks.prove != nil && !opts.DryRun && end.undone == nil {
+		end.proof = hooks.prove(*rep)
+		end.ok = end.ok && end.proof.Accepted
 	}
+	return end
+}
+
+// renderPush prints the report, as JSON or for people.
+func (t *tool) renderPush(asJSON bool, file string, opts push.Options, rep push.Report, end pushEnd) error {
 	if asJSON {
-		doc := pushJSON(file, opts, rep, finish, proof)
-		if und != nil {
-			doc.Undone, doc.Remedies = und.note, und.remedies
+		doc := pushJSON(file, opts, rep, end.finish, end.proof)
+		if end.undone != nil {
+			doc.Undone, doc.Remedies = end.undone.note, end.undone.remedies
 		}
-		if complete != "" {
-			doc.Remedies = []string{complete}
+		if end.complete != "" {
+			doc.Remedies = []string{end.complete}
 		}
-		if err := writeJSON(t.stdout, doc); err != nil {
-			return err
-		}
-	} else {
-		t.printPush(t.stdout, file, opts.Request, rep)
-		printStillAccepted(t.stdout, rep.StillAccepted, finish)
-		printUndone(t.stdout, und)
-		if complete != "" {
-			fmt.Fprintln(t.stdout, complete)
-		}
-		printES(t.stdout, rep.Gates, rep.ES, wroteANode(rep.Results))
-		printProof(t.stdout, proof)
+		return writeJSON(t.stdout, doc)
 	}
-	switch {
-	case und != nil:
-		return errUndone{}
-	case !ok:
-		return silentExit(exitFailed)
+	t.printPush(t.stdout, file, opts.Request, rep)
+	printStillAccepted(t.stdout, rep.StillAccepted, end.finish)
+	printUndone(t.stdout, end.undone)
+	if end.complete != "" {
+		fmt.Fprintln(t.stdout, end.complete)
 	}
+	printES(t.stdout, rep.Gates, rep.ES, wroteANode(rep.Results))
+	printProof(t.stdout, end.proof)
 	return nil
 }
 
