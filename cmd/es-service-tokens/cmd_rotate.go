@@ -278,6 +278,9 @@ func (t *tool) prepareRotateRemote(c *cli.Context, s *rotateSetup, rots []rotati
 		return err
 	}
 	for _, rot := range rots {
+		if s.mode != rotate.Rotate {
+			continue // finish and abort deliver nothing
+		}
 		if err := prepareConsumerKeys(s.r.dialer.Auth, rot.consumers); err != nil {
 			return err
 		}
@@ -311,9 +314,12 @@ func (t *tool) rotate(c *cli.Context) error {
 	if err := t.beginAudit(c, "rotate"); err != nil {
 		return err
 	}
-	out := &rotateOutput{t: t, c: c, s: s}
+	out := &rotateOutput{t: t, c: c, s: s, batch: c.IsSet("older-than")}
 	for _, tok := range skipped {
 		t.notice("note", fmt.Sprintf("%s is older than %s but has no consumer in %s: rotate it by name, then switch what uses it and finish", tok, c.String("older-than"), s.r.inv.File))
+	}
+	if len(rots) == 0 && !s.asJSON {
+		fmt.Fprintf(t.stdout, "no token older than %s has a consumer: nothing to rotate\n", c.String("older-than"))
 	}
 	failed := 0
 	var last error

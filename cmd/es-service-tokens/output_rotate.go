@@ -25,6 +25,7 @@ type rotateOutput struct {
 	current *rotationJSON   // the rotation under way
 	docs    []rotationJSON  // JSON: every rotation of the run
 	written bool            // JSON: the document went out with a hand-over
+	batch   bool            // several rotations (--older-than): one failing does not end the run
 	head    map[string]bool // text: rotations whose first line is out
 	start   time.Time       // when the rotation under way began
 }
@@ -203,7 +204,10 @@ func (o *rotateOutput) finish() error {
 func (o *rotateOutput) printEnd(rep rotate.Report, err error, failedStep bool) {
 	w := o.t.stdout
 	if err != nil && !failedStep {
-		return // the error itself is printed, with its remedy (stateError)
+		if o.batch { // the run goes on: the error is this rotation's last line
+			fmt.Fprintf(w, "rotate %s: FAILED: %s\n", rep.Old, oneLine(phrase(o.stateError(err))))
+		}
+		return // else the run ends with it, printed with its remedy (stateError)
 	}
 	o.printHead(rep)
 	next := o.next(rep, err)

@@ -443,3 +443,25 @@ func (quiet) Prove(context.Context, string, string) error    { return nil }
 func (quiet) Deliver(context.Context, string, string) error  { return nil }
 func (quiet) HandOver(context.Context, string, string) error { return nil }
 func (quiet) ConfirmGone(context.Context, string) error      { return nil }
+
+// A node that lost the successor between two runs (someone pushed an
+// older file) gets it again before the rotation goes on: the resumed run
+// pushes before it proves, and before it delivers again.
+func TestResumeRepublishes(t *testing.T) {
+	for _, kill := range []int{2, 3} { // after publish (prove killed), after prove (deliver killed)
+		f := newFleet(t, "kibana-a")
+		k := keeper{}
+		before := f.nodes[0].Clone()
+		f.killAt = kill
+		if _, err := Run(context.Background(), f.request(Rotate, "kibana-a"), f, k); !errors.Is(err, errKilled) {
+			t.Fatalf("kill %d: %v", kill, err)
+		}
+		f.killAt = 0
+		f.nodes[1] = before // back to the file without the successor
+		rep, err := Run(context.Background(), f.request(Rotate, "kibana-a"), f, k)
+		if err != nil || rep.Outcome != Rotated {
+			t.Fatalf("kill %d: resumed run: %v, %+v", kill, err, rep)
+		}
+		f.assertRotated(rep.New)
+	}
+}

@@ -109,10 +109,10 @@ func (r *run) resume(st state) error {
 		if !held || !st.succIn {
 			return r.remake(st)
 		}
-		if s.Phase == meta.Created {
-			if err := r.publish(StepPublish, st.file, nil); err != nil {
-				return err
-			}
+		// The nodes may have lost the successor since (someone pushed an
+		// older file): pushed again, then proven again.
+		if err := r.publish(StepPublish, st.file, nil); err != nil {
+			return err
 		}
 		return r.proveAndSwitch(s.Token, bearer)
 	case meta.Delivering:
@@ -120,7 +120,7 @@ func (r *run) resume(st state) error {
 		if !held {
 			return &StateError{Problem: SecretLost, Token: r.req.Token, Other: s.Token, Phase: s.Phase, Holder: s.CreatedBy}
 		}
-		return r.deliver(s.Token, bearer)
+		return r.redeliver(st.file, s.Token, bearer)
 	case meta.Delivered:
 		return r.retire(s.Token, true)
 	case meta.Retiring:
@@ -128,6 +128,19 @@ func (r *run) resume(st state) error {
 	}
 	r.rep.Outcome = Pending // handed over: the user switches, then finishes
 	return nil
+}
+
+// redeliver continues a delivery that did not finish: the successor is
+// pushed and proven again first, since a consumer given a secret some
+// node lost meanwhile would fail there.
+func (r *run) redeliver(f *tokens.File, succ, bearer string) error {
+	if err := r.publish(StepPublish, f, nil); err != nil {
+		return err
+	}
+	if err := r.step(StepProve, func() error { return r.steps.Prove(r.ctx, succ, bearer) }); err != nil {
+		return err
+	}
+	return r.deliver(succ, bearer)
 }
 
 // held is the successor's secret, when this run has it and it is the
