@@ -374,7 +374,11 @@ func printAges(w io.Writer, a *tokenAges) {
 		return
 	}
 	for _, o := range a.Over {
-		fmt.Fprintf(w, "token %s is %s old, over max_token_age %s: renew it with: %s\n", o.Token, meta.FormatAge(o.Age), a.MaxText, a.Rotate[o.Token])
+		renew := a.Rotate[o.Token]
+		if renew == "" {
+			renew = "rotate, once the inventory has an elasticsearch section to prove the new token on (docs/rotation.md)"
+		}
+		fmt.Fprintf(w, "token %s is %s old, over max_token_age %s: renew it with: %s\n", o.Token, meta.FormatAge(o.Age), a.MaxText, renew)
 	}
 	if len(a.Unknown) > 0 {
 		fmt.Fprintf(w, "age unknown (not created by es-service-tokens), not judged against max_token_age %s: %s\n", a.MaxText, strings.Join(a.Unknown, ", "))
