@@ -9,7 +9,9 @@
 //   - failure names why a node failed, one taxonomy for every command;
 //   - nodelock serialises runs that write the same node, and backup keeps
 //     a node's previous files when the inventory asks;
-//   - push, check and pull are what is done to the nodes;
+//   - push, check and pull are what is done to the nodes, each through one
+//     entry point (push.Run, check.Run, pull.Run) that takes options and
+//     returns a report, one connection per node per run;
 //   - elastic asks the cluster's REST API what its nodes loaded, esnode
 //     names each inventory node as the cluster does, and rollout writes
 //     batch by batch, gated on the read-back and the cluster's word.
