@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
 	"github.com/es-service-tokens/es-service-tokens/inventory/sshconfig"
 )
@@ -109,7 +110,7 @@ func (r *resolver) ansibleInventory(path string, ai *ansible.Inventory, cfg *ans
 		inv.Groups[g] = members
 	}
 	if s, ok := cfg.Get("defaults", "host_key_checking"); ok && isFalse(s.Value) {
-		r.warnOnce(fmt.Sprintf("%s: host_key_checking = %s is not honoured: host keys are always checked", s.Origin, s.Value))
+		r.warnOnce(fmt.Sprintf("%s: host_key_checking = %s is not honoured: host keys are always checked", s.Origin, safetext.Input(s.Value)))
 	}
 	var nodeHosts []ansible.Host
 	for _, h := range ai.Hosts {
@@ -177,7 +178,7 @@ func oneValue(hosts []ansible.Host, name, empty, why string) (ansible.Var, error
 			return from, &Error{File: v.File, Line: v.Line, Key: name, Msg: empty}
 		}
 		if from.Node != nil && v.Value != from.Value {
-			return from, &Error{File: v.File, Line: v.Line, Key: name, Msg: fmt.Sprintf("host %s: %q differs from %q (%s:%d); %s, so give one value, e.g. in group all", h.Name, v.Value, from.Value, from.File, from.Line, why)}
+			return from, &Error{File: v.File, Line: v.Line, Key: name, Msg: fmt.Sprintf("host %s: %q differs from %q (%s:%d); %s, so give one value, e.g. in group all", h.Name, safetext.Input(v.Value), safetext.Input(from.Value), from.File, from.Line, why)}
 		}
 		from = v
 	}
@@ -366,7 +367,7 @@ func (r *resolver) ansibleVarsLayer(h ansible.Host) (layer, error) {
 		return nil, &Error{File: v.File, Line: v.Line, Key: "ansible_become_method", Msg: fmt.Sprintf("host %s: only sudo is supported", h.Name)}
 	}
 	if v, ok := h.Vars["ansible_connection"]; ok && v.Value != "ssh" && v.Value != "paramiko" && v.Value != "smart" {
-		r.warnOnce(fmt.Sprintf("%s:%d: ansible_connection=%s is ignored; es-service-tokens always connects over SSH", v.File, v.Line, v.Value))
+		r.warnOnce(fmt.Sprintf("%s:%d: ansible_connection=%s is ignored; es-service-tokens always connects over SSH", v.File, v.Line, safetext.Input(v.Value)))
 	}
 	for _, name := range []string{"ansible_password", "ansible_ssh_pass", "ansible_become_password", "ansible_become_pass"} {
 		if v, ok := h.Vars[name]; ok {

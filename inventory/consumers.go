@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
 	"github.com/es-service-tokens/es-service-tokens/inventory/sshconfig"
 	svctokens "github.com/es-service-tokens/es-service-tokens/tokens"
@@ -265,7 +266,7 @@ func (r *resolver) methodSettings(l *ladder, c *Consumer) {
 func qualifiedToken(s setting) (string, error) {
 	principal, name, ok := svctokens.SplitQualifiedName(s.value)
 	if !ok || strings.Count(s.value, "/") != 2 {
-		return "", fmt.Errorf("%q is not namespace/service/name (e.g. elastic/kibana/kibana-1)", s.value)
+		return "", fmt.Errorf("%q is not namespace/service/name (e.g. elastic/kibana/kibana-1)", safetext.Input(s.value))
 	}
 	if _, known := svctokens.LookupAccount(principal); !known {
 		return "", errors.New(svctokens.UnknownPrincipalMessage(principal))
@@ -285,7 +286,7 @@ func keystorePath(s setting) (string, error) {
 		return DefaultKibanaKeystore, nil
 	}
 	if !filepath.IsAbs(s.value) {
-		return "", fmt.Errorf("%q is neither true (the package's %s) nor an absolute path to kibana-keystore", s.value, DefaultKibanaKeystore)
+		return "", fmt.Errorf("%q is neither true (the package's %s) nor an absolute path to kibana-keystore", safetext.Input(s.value), DefaultKibanaKeystore)
 	}
 	return s.value, nil
 }
@@ -296,21 +297,21 @@ var settingRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 
 func keystoreSetting(s setting) (string, error) {
 	if !settingRE.MatchString(s.value) {
-		return "", fmt.Errorf("%q is not a Kibana setting name (letters, digits, '.', '_', '-'), e.g. %s", s.value, DefaultKeystoreSetting)
+		return "", fmt.Errorf("%q is not a Kibana setting name (letters, digits, '.', '_', '-'), e.g. %s", safetext.Input(s.value), DefaultKeystoreSetting)
 	}
 	return s.value, nil
 }
 
 func secretPath(s setting) (string, error) {
 	if !filepath.IsAbs(s.value) || strings.HasSuffix(s.value, "/") {
-		return "", fmt.Errorf("%q is not an absolute file path", s.value)
+		return "", fmt.Errorf("%q is not an absolute file path", safetext.Input(s.value))
 	}
 	return filepath.Clean(s.value), nil
 }
 
 func envKey(s setting) (string, error) {
 	if !envKeyRE.MatchString(s.value) {
-		return "", fmt.Errorf("%q is not a variable name (letters, digits and '_', not starting with a digit)", s.value)
+		return "", fmt.Errorf("%q is not a variable name (letters, digits and '_', not starting with a digit)", safetext.Input(s.value))
 	}
 	return s.value, nil
 }

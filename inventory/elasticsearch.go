@@ -143,7 +143,7 @@ func (r *resolver) esTrust(raw map[string]esValue) (ca, fingerprint string, err 
 	}
 	fp := strings.ToLower(strings.NewReplacer(":", "", " ", "").Replace(v.one()))
 	if len(fp) != 64 || strings.Trim(fp, "0123456789abcdef") != "" {
-		return "", "", v.fail("%q is not a SHA-256 fingerprint (64 hex digits, colons allowed)", v.one())
+		return "", "", v.fail("%q is not a SHA-256 fingerprint (64 hex digits, colons allowed)", safetext.Input(v.one()))
 	}
 	if ca != "" {
 		return "", "", v.fail("give ca or ca_fingerprint, not both")

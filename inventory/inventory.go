@@ -200,7 +200,7 @@ func (e *Error) Phrase(name remedy.Namer) string {
 	}
 	b.WriteString(": ")
 	if e.Key != "" {
-		b.WriteString(e.Key + ": ")
+		b.WriteString(safetext.Bounded(e.Key) + ": ") // an unknown key is the file's own text
 	}
 	b.WriteString(e.Msg)
 	if !e.Hint.IsZero() {
@@ -283,7 +283,7 @@ func validAccount(s string) bool { return accountRE.MatchString(s) }
 func parsePort(s string) (int, error) {
 	p, err := strconv.Atoi(s)
 	if err != nil || p < 1 || p > 65535 {
-		return 0, fmt.Errorf("%q is not a port (1-65535)", s)
+		return 0, fmt.Errorf("%q is not a port (1-65535)", safetext.Input(s))
 	}
 	return p, nil
 }
@@ -291,16 +291,53 @@ func parsePort(s string) (int, error) {
 func parseMode(s string) (fs.FileMode, error) {
 	t := strings.TrimPrefix(strings.TrimPrefix(s, "0o"), "0O")
 	m, err := strconv.ParseUint(t, 8, 32)
-	if err != nil || m > 0o777 {
-		return 0, fmt.Errorf("%q is not a file mode: write it in octal, quoted, e.g. \"0660\"", s)
+	if err != nil || m > 0o7777 {
+		return 0, fmt.Errorf("%q is not a file mode: write it in octal, quoted, e.g. \"0660\"", safetext.Input(s))
 	}
-	if m&0o400 == 0 && m&0o040 == 0 {
-		return 0, fmt.Errorf("mode %04o lets neither the owner nor the group read the file; Elasticsearch could not load it", m)
+	if special := specialBits(m); special != "" {
+		suggest := m & 0o777
+		if permError(suggest) != nil {
+			suggest = 0o660
+		}
+		return 0, fmt.Errorf("%q sets %s: setuid, setgid and sticky bits are not allowed; give the permission bits alone, e.g. \"%04o\"", safetext.Input(s), special, suggest)
 	}
-	if m&0o002 != 0 {
-		return 0, fmt.Errorf("mode %04o lets every user on the node write the file, and so add tokens; use \"0660\" or \"0640\"", m)
+	if err := permError(m); err != nil {
+		return 0, err
 	}
 	return fs.FileMode(m), nil
+}
+
+// permError refuses permission bits Elasticsearch cannot read through,
+// or that let any user add tokens.
+func permError(m uint64) error {
+	if m&0o400 == 0 && m&0o040 == 0 {
+		return fmt.Errorf("mode %04o lets neither the owner nor the group read the file; Elasticsearch could not load it", m)
+	}
+	if m&0o002 != 0 {
+		return fmt.Errorf("mode %04o lets every user on the node write the file, and so add tokens; use \"0660\" or \"0640\"", m)
+	}
+	return nil
+}
+
+// specialBits names the setuid, setgid and sticky bits of an octal mode
+// ("setuid and sticky"), "" when it has none.
+func specialBits(m uint64) string {
+	var set []string
+	for _, b := range []struct {
+		bit  uint64
+		name string
+	}{{0o4000, "setuid"}, {0o2000, "setgid"}, {0o1000, "sticky"}} {
+		if m&b.bit != 0 {
+			set = append(set, b.name)
+		}
+	}
+	switch len(set) {
+	case 0:
+		return ""
+	case 1:
+		return set[0]
+	}
+	return strings.Join(set[:len(set)-1], ", ") + " and " + set[len(set)-1]
 }
 
 func parseBool(s string) (bool, error) {
@@ -310,7 +347,7 @@ func parseBool(s string) (bool, error) {
 	case "false", "no", "off", "0":
 		return false, nil
 	}
-	return false, fmt.Errorf("%q is not true or false", s)
+	return false, fmt.Errorf("%q is not true or false", safetext.Input(s))
 }
 
 func parseDuration(s string) (time.Duration, error) {
@@ -319,7 +356,7 @@ func parseDuration(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%q is not a duration (e.g. 10s, or a number of seconds)", s)
+		return 0, fmt.Errorf("%q is not a duration (e.g. 10s, or a number of seconds)", safetext.Input(s))
 	}
 	return d, nil
 }

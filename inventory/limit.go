@@ -7,6 +7,7 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
 // Select returns the nodes a limit expression chooses, in inventory
@@ -31,7 +32,7 @@ import (
 // errors are *remedy.Error of kind remedy.Limit.
 func (inv *Inventory) Select(limit string) ([]*Node, error) {
 	if strings.Trim(limit, " \t\r\n,:") == "" {
-		return nil, remedy.Errorf(remedy.Limit, "%v %q names no node (an empty variable?): give node or group names, or leave %v out to select every node", remedy.Limit, limit, remedy.Limit)
+		return nil, remedy.Errorf(remedy.Limit, "%v %q names no node (an empty variable?): give node or group names, or leave %v out to select every node", remedy.Limit, safetext.Input(limit), remedy.Limit)
 	}
 	limit = strings.TrimSpace(limit)
 	if limit == "all" || limit == "*" {
@@ -110,7 +111,7 @@ func (inv *Inventory) apply(limit string, terms []string) (map[string]bool, erro
 			return nil, err
 		}
 		if len(names) == 0 {
-			return nil, remedy.Errorf(remedy.Limit, "%v %s: no node or group matches %q", remedy.Limit, limit, bare)
+			return nil, remedy.Errorf(remedy.Limit, "%v %s: no node or group matches %q", remedy.Limit, safetext.Input(limit), safetext.Input(bare))
 		}
 		switch t[0] {
 		case '!':
@@ -176,11 +177,11 @@ func (inv *Inventory) match(term string) (map[string]bool, error) {
 		return names, nil
 	}
 	if term[0] != '~' && subscriptRE.MatchString(term) {
-		return nil, remedy.Errorf(remedy.Limit, "%v: %q: Ansible reads a trailing [N] or [N:M] as a subscript (the Nth host of a group), which es-service-tokens does not support; name the nodes, or write the range as a pattern such as es-[12]*", remedy.Limit, term)
+		return nil, remedy.Errorf(remedy.Limit, "%v: %q: Ansible reads a trailing [N] or [N:M] as a subscript (the Nth host of a group), which es-service-tokens does not support; name the nodes, or write the range as a pattern such as es-[12]*", remedy.Limit, safetext.Input(term))
 	}
 	re, err := termRegexp(term)
 	if err != nil {
-		return nil, remedy.Errorf(remedy.Limit, "%v: bad pattern %q: %v", remedy.Limit, term, err)
+		return nil, remedy.Errorf(remedy.Limit, "%v: bad pattern %q: %v", remedy.Limit, safetext.Input(term), err)
 	}
 	groupMatched := false
 	for g, members := range inv.Groups {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"gopkg.in/yaml.v3"
 )
 
@@ -144,7 +145,7 @@ func nodeName(path string, item *yaml.Node, key, what string, seen map[string]in
 		return "", errAt(path, item, key+".name", "missing")
 	}
 	if !nameRE.MatchString(name) {
-		return "", &Error{File: path, Line: nameLine, Key: key + ".name", Msg: fmt.Sprintf("%q: use letters, digits, '.', '_' and '-'", name)}
+		return "", &Error{File: path, Line: nameLine, Key: key + ".name", Msg: fmt.Sprintf("%q: use letters, digits, '.', '_' and '-'", safetext.Input(name))}
 	}
 	if prev, dup := seen[name]; dup {
 		return "", &Error{File: path, Line: nameLine, Key: key + ".name", Msg: fmt.Sprintf("duplicate %s %s (first on line %d)", what, name, prev)}
@@ -173,7 +174,7 @@ func nativeGroups(path string, groups *yaml.Node, seen map[string]int, inv *Inve
 		}
 		for _, m := range members.Content {
 			if _, ok := seen[m.Value]; !ok {
-				return errAt(path, m, key, "unknown node %q", m.Value)
+				return errAt(path, m, key, "unknown node %q", safetext.Input(m.Value))
 			}
 			inv.Groups[g.Value] = append(inv.Groups[g.Value], m.Value)
 		}

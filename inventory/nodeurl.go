@@ -17,7 +17,7 @@ var placeholderRE = regexp.MustCompile(`\{[^{}]*\}`)
 func checkNodeURLTemplate(t string) error {
 	for _, p := range placeholderRE.FindAllString(t, -1) {
 		if p != "{host}" && p != "{name}" {
-			return fmt.Errorf("%s: unknown placeholder %s; use {host} (the address SSH dials) or {name} (the inventory name), e.g. https://{host}:9200", safetext.URL(t), safetext.Escape(p))
+			return fmt.Errorf("%s: unknown placeholder %s; use {host} (the address SSH dials) or {name} (the inventory name), e.g. https://{host}:9200", safetext.URL(t), safetext.Bounded(p))
 		}
 	}
 	if err := checkHTTPURL(fillNodeURL(t, "127.0.0.1", "node")); err != nil {

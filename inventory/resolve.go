@@ -113,7 +113,7 @@ func get[T any](l *ladder, key, sshKey string, parse func(setting) (T, error), d
 		// character could forge an output line or name another file.
 		for _, v := range append([]string{s.value}, s.list...) {
 			if !safetext.Printable(v) {
-				shown := fmt.Sprintf("%q", v)
+				shown := fmt.Sprintf("%q", safetext.Input(v))
 				if secretSettings[key] {
 					shown = "the value"
 				}
@@ -254,7 +254,7 @@ func (r *resolver) hop(spec string, node Endpoint, sc *sshconfig.Config, first b
 		host, port = hostport[:i], hostport[i+1:]
 	}
 	if host == "" {
-		return Endpoint{}, fmt.Errorf("%q is not [user@]host[:port]", spec)
+		return Endpoint{}, fmt.Errorf("%q is not [user@]host[:port]", safetext.Input(spec))
 	}
 	own := layer{"connect_timeout": {value: node.ConnectTimeout.String(), origin: "the node's"}}
 	if user != "" {
@@ -278,7 +278,7 @@ func (r *resolver) hop(spec string, node Endpoint, sc *sshconfig.Config, first b
 	l := &ladder{r: r, alias: host, ssh: sc, layers: []layer{own}, below: inherit, origin: map[string]string{},
 		fail: func(k string, s setting, msg string) error {
 			if err == nil {
-				err = fmt.Errorf("bastion %s: %s: %s", spec, k, msg)
+				err = fmt.Errorf("bastion %s: %s: %s", safetext.Input(spec), k, msg)
 			}
 			return err
 		}}
@@ -358,26 +358,26 @@ func jumpList(s setting) ([]string, error) {
 
 func filePath(s setting) (string, error) {
 	if !filepath.IsAbs(s.value) || strings.HasSuffix(s.value, "/") {
-		return "", fmt.Errorf("%q is not an absolute file path", s.value)
+		return "", fmt.Errorf("%q is not an absolute file path", safetext.Input(s.value))
 	}
 	// Elasticsearch reads no other name; anything else would replace some
 	// other file (elasticsearch.yml, /etc/passwd) with tokens.
 	if filepath.Base(s.value) != "service_tokens" {
-		return "", fmt.Errorf("%q is not a service_tokens file: Elasticsearch reads only CONFIG_DIR/service_tokens; give a path ending in /service_tokens", s.value)
+		return "", fmt.Errorf("%q is not a service_tokens file: Elasticsearch reads only CONFIG_DIR/service_tokens; give a path ending in /service_tokens", safetext.Input(s.value))
 	}
 	return filepath.Clean(s.value), nil
 }
 
 func absolute(s setting) (string, error) {
 	if !filepath.IsAbs(s.value) {
-		return "", fmt.Errorf("%q is not an absolute path", s.value)
+		return "", fmt.Errorf("%q is not an absolute path", safetext.Input(s.value))
 	}
 	return s.value, nil
 }
 
 func account(s setting) (string, error) {
 	if !validAccount(s.value) {
-		return "", fmt.Errorf("%q is not a user or group name or number", s.value)
+		return "", fmt.Errorf("%q is not a user or group name or number", safetext.Input(s.value))
 	}
 	return s.value, nil
 }
@@ -396,7 +396,7 @@ func duration(s setting) (time.Duration, error) {
 		}
 		secs, err := strconv.Atoi(s.value)
 		if err != nil || secs < 0 {
-			return 0, fmt.Errorf("%q is not a whole number of seconds", s.value)
+			return 0, fmt.Errorf("%q is not a whole number of seconds", safetext.Input(s.value))
 		}
 		if secs == 0 {
 			return 0, errUnset // ssh: no timeout; ours is never unbounded
@@ -417,7 +417,7 @@ func sshTime(s setting) (time.Duration, error) {
 func count(s setting) (int, error) {
 	n, err := strconv.Atoi(s.value)
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%q is not a whole number", s.value)
+		return 0, fmt.Errorf("%q is not a whole number", safetext.Input(s.value))
 	}
 	return n, nil
 }
@@ -436,7 +436,7 @@ func globalKnownHosts(s setting) ([]string, error) {
 func (r *resolver) hostKeyCheck(s setting) (string, error) {
 	if !s.ssh {
 		if s.value != HostKeyStrict && s.value != HostKeyAcceptNew {
-			return "", fmt.Errorf("%q is not strict or accept-new (there is no way to skip the check)", s.value)
+			return "", fmt.Errorf("%q is not strict or accept-new (there is no way to skip the check)", safetext.Input(s.value))
 		}
 		return s.value, nil
 	}
@@ -447,7 +447,7 @@ func (r *resolver) hostKeyCheck(s setting) (string, error) {
 		return HostKeyAcceptNew, nil
 	}
 	// "no" and "off" would skip the check; this tool never does.
-	r.warnOnce(fmt.Sprintf("%s: StrictHostKeyChecking %s is not honoured: host keys are always checked (strict)", s.origin, s.value))
+	r.warnOnce(fmt.Sprintf("%s: StrictHostKeyChecking %s is not honoured: host keys are always checked (strict)", s.origin, safetext.Input(s.value)))
 	return HostKeyStrict, nil
 }
 

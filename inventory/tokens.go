@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
 // localInfo is what ssh's tokens say about this machine and user.
@@ -146,12 +148,12 @@ func expandEnv(s string, getenv func(string) string) (string, error) {
 		}
 		j := strings.IndexByte(s[i:], '}')
 		if j < 0 {
-			return "", fmt.Errorf("%q: unterminated ${", s)
+			return "", fmt.Errorf("%q: unterminated ${", safetext.Input(s))
 		}
 		name := s[i+2 : i+j]
 		v := getenv(name)
 		if v == "" {
-			return "", fmt.Errorf("%q: environment variable %s is not set", s, name)
+			return "", fmt.Errorf("%q: environment variable %s is not set", safetext.Input(s), safetext.Input(name))
 		}
 		b.WriteString(s[:i])
 		b.WriteString(v)

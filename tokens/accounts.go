@@ -1,6 +1,10 @@
 package tokens
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
+)
 
 // Account is a built-in service account and the Elasticsearch versions
 // that know it. Versions are "major.minor"; an empty Until means it still
@@ -45,7 +49,7 @@ func UnknownPrincipalMessage(principal string) string {
 		}
 		list += a.Principal
 	}
-	return fmt.Sprintf("Unknown service account principal: [%s]. Must be one of [%s]", principal, list)
+	return fmt.Sprintf("Unknown service account principal: [%s]. Must be one of [%s]", safetext.Input(principal), list)
 }
 
 // VersionNote says which Elasticsearch versions know the account, or ""

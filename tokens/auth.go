@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
 // BearerFrom takes the token out of the forms people paste: a line as
@@ -40,10 +42,10 @@ func Authenticate(bearer string, f *File, where string) (qualifiedName string, e
 	}
 	q := tok.QualifiedName()
 	if tok.Namespace != "elastic" {
-		return q, fmt.Errorf("namespace [%s] is not elastic", tok.Namespace)
+		return q, fmt.Errorf("namespace [%s] is not elastic", safetext.Input(tok.Namespace))
 	}
 	if _, ok := LookupAccount(tok.Principal()); !ok {
-		return q, fmt.Errorf("[%s] is not a service account", tok.Principal())
+		return q, fmt.Errorf("[%s] is not a service account", safetext.Input(tok.Principal()))
 	}
 	if n := tok.SecretLength(); n < MinSecretLength {
 		return q, fmt.Errorf("the secret is %d characters long; Elasticsearch needs at least %d", n, MinSecretLength)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
 // File is a service_tokens file as Elasticsearch reads it: a map from
@@ -114,7 +116,7 @@ func Parse(data []byte) (*File, error) {
 		key, hash := line[:colon], line[colon+1:]
 		sh, err := ResolveStoredHash(hash)
 		if err != nil {
-			return nil, &ParseError{Line: n, Msg: fmt.Sprintf("token [%s]: %v", key, err), Brief: "a " + hashFamily(hash) + " hash Elasticsearch cannot read"}
+			return nil, &ParseError{Line: n, Msg: fmt.Sprintf("token [%s]: %v", safetext.Input(key), err), Brief: "a " + hashFamily(hash) + " hash Elasticsearch cannot read"}
 		}
 		if sh.Kind == KindPlain {
 			f.Dropped = append(f.Dropped, Dropped{Line: n, Key: key, Reason: "no hash prefix, Elasticsearch skips it as plain text"})
@@ -142,11 +144,11 @@ func misreadName(key string) string {
 		return "a token has an empty name (nothing before ':'): remove the line or give it its name"
 	}
 	if strings.HasSuffix(key, " ") {
-		return fmt.Sprintf("token %q: the name ends with a space, which Elasticsearch keeps as part of the name: remove the space before ':'", key)
+		return fmt.Sprintf("token %q: the name ends with a space, which Elasticsearch keeps as part of the name: remove the space before ':'", safetext.Input(key))
 	}
 	for _, r := range key {
 		if r != ' ' && !unicode.IsPrint(r) {
-			return fmt.Sprintf("token %q: the name holds the invisible or control character %U, which Elasticsearch keeps as part of the name: retype the name", key, r)
+			return fmt.Sprintf("token %q: the name holds the invisible or control character %U, which Elasticsearch keeps as part of the name: retype the name", safetext.Input(key), r)
 		}
 	}
 	return ""
@@ -251,7 +253,7 @@ func (f *File) Marshal() ([]byte, error) {
 	var b bytes.Buffer
 	for _, k := range f.Keys() {
 		if strings.HasPrefix(k, "#") {
-			return nil, fmt.Errorf("token [%s]: %w", k, ErrCommentKey)
+			return nil, fmt.Errorf("token [%s]: %w", safetext.Input(k), ErrCommentKey)
 		}
 		b.WriteString(k)
 		b.WriteByte(':')

@@ -13,6 +13,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
 // HashingSetting is the Elasticsearch setting that chooses the algorithm
@@ -78,7 +80,7 @@ func ParseAlgorithm(value string) (Algorithm, error) {
 	}
 	//lint:ignore ST1005 this is Elasticsearch's message, word for word.
 	return Algorithm{}, fmt.Errorf("Invalid algorithm: %s. Valid values for password hashing are [%s]",
-		value, strings.Join(AlgorithmNames(), ", "))
+		safetext.Input(value), strings.Join(AlgorithmNames(), ", "))
 }
 
 func (a Algorithm) String() string { return a.name }
@@ -172,7 +174,7 @@ func ResolveStoredHash(h string) (StoredHash, error) {
 		}
 		cost, err := javaParseInt(digits)
 		if err != nil {
-			return StoredHash{}, fmt.Errorf("bcrypt cost %q is not a number", digits)
+			return StoredHash{}, fmt.Errorf("bcrypt cost %q is not a number", safetext.Input(digits))
 		}
 		if cost < 4 || cost > 14 {
 			return StoredHash{}, fmt.Errorf("bcrypt cost %d is not allowed (Elasticsearch accepts 4 to 14)", cost)
@@ -220,7 +222,7 @@ func pbkdf2Iterations(h string, prefix string) (int, error) {
 	}
 	cost, err := javaParseInt(rest[:dollar])
 	if err != nil {
-		return 0, fmt.Errorf("the number of iterations %q in the PBKDF2 hash is not a number", rest[:dollar])
+		return 0, fmt.Errorf("the number of iterations %q in the PBKDF2 hash is not a number", safetext.Input(rest[:dollar]))
 	}
 	if !validPBKDF2Cost(cost) {
 		return 0, fmt.Errorf("PBKDF2 iteration count %d is not allowed (Elasticsearch accepts %s)", cost, joinInts(pbkdf2Costs))

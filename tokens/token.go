@@ -8,6 +8,8 @@ import (
 	"io"
 	"regexp"
 	"strings"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
 // Token is a service account token: its qualified name and its secret.
@@ -66,11 +68,11 @@ func ParseBearer(s string) (Token, error) {
 	}
 	parts := strings.Split(content[:colon], "/")
 	if len(parts) != 3 {
-		return Token{}, fmt.Errorf("%w: name %q is not namespace/service/token", ErrNotServiceToken, content[:colon])
+		return Token{}, fmt.Errorf("%w: name %q is not namespace/service/token", ErrNotServiceToken, safetext.Input(content[:colon]))
 	}
 	t := Token{Namespace: parts[0], Service: parts[1], Name: parts[2], Secret: content[colon+1:]}
 	if javaIsBlank(t.Namespace) || javaIsBlank(t.Service) {
-		return Token{}, fmt.Errorf("%w: empty namespace or service in %q", ErrNotServiceToken, content[:colon])
+		return Token{}, fmt.Errorf("%w: empty namespace or service in %q", ErrNotServiceToken, safetext.Input(content[:colon]))
 	}
 	if !ValidTokenName(t.Name) {
 		return Token{}, fmt.Errorf("%w: %s", ErrNotServiceToken, InvalidTokenNameMessage(t.Name))
@@ -85,7 +87,7 @@ func ValidTokenName(name string) bool { return tokenNameRE.MatchString(name) }
 
 // InvalidTokenNameMessage is Elasticsearch's error text for a bad name.
 func InvalidTokenNameMessage(name string) string {
-	return "invalid service token name [" + name + "]. service account token name must have at least 1 character " +
+	return "invalid service token name [" + safetext.Bounded(name) + "]. service account token name must have at least 1 character " +
 		"and at most 256 characters that are alphanumeric (A-Z, a-z, 0-9) or hyphen (-) or underscore (_). " +
 		"It must not begin with an underscore (_)."
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/libtext"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
 // commandHelp follows the layout of Elasticsearch's CLI usage text: what
@@ -166,9 +167,9 @@ func valueRemedy(err error, flags []cli.Flag) string {
 		}
 		switch f.(type) {
 		case *cli.DurationFlag:
-			return fmt.Sprintf("invalid value %q for flag -%s: give a number of seconds (5) or a duration (1m30s)", m.Value, m.Flag)
+			return fmt.Sprintf("invalid value %q for flag -%s: give a number of seconds (5) or a duration (1m30s)", safetext.Input(m.Value), m.Flag)
 		case *cli.IntFlag:
-			return fmt.Sprintf("invalid value %q for flag -%s: give a whole number", m.Value, m.Flag)
+			return fmt.Sprintf("invalid value %q for flag -%s: give a whole number", safetext.Input(m.Value), m.Flag)
 		}
 	}
 	return err.Error()

@@ -300,7 +300,7 @@ func unknownCommand(app *cli.App, given string) error {
 		}
 	}
 	names = append(names, "help")
-	msg := fmt.Sprintf("Unknown command [%s]", given)
+	msg := fmt.Sprintf("Unknown command [%s]", safetext.Input(given))
 	if s := nearest(given, names); s != "" {
 		msg += "; did you mean " + s + "?"
 	}
@@ -354,6 +354,6 @@ func noArgs(c *cli.Context) error {
 	if c.Args().Len() == 0 {
 		return nil
 	}
-	return &exitError{code: exitUsage, msg: fmt.Sprintf("%s takes no arguments, found [%s]", c.Command.Name, strings.Join(c.Args().Slice(), ",")),
+	return &exitError{code: exitUsage, msg: fmt.Sprintf("%s takes no arguments, found [%s]", c.Command.Name, safetext.Input(strings.Join(c.Args().Slice(), ","))),
 		usage: usageLine(c.Command)}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
@@ -77,7 +78,7 @@ func (t *tool) completion(c *cli.Context) error {
 		_, err = fmt.Fprint(t.stdout, script)
 		return err
 	default:
-		return &exitError{code: exitUsage, msg: fmt.Sprintf("completion for %q: choose bash, zsh or fish", shell),
+		return &exitError{code: exitUsage, msg: fmt.Sprintf("completion for %q: choose bash, zsh or fish", safetext.Input(shell)),
 			usage: usageLine(c.Command)}
 	}
 }

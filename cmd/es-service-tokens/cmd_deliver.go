@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
@@ -105,7 +106,7 @@ func pickConsumers(inv *inventory.Inventory, token string, names []string) ([]*i
 			}
 		}
 		if !found {
-			return nil, fail(exitUsage, "--consumer %s: not a consumer of %s; its consumers: %s", boundedInput(n), token, strings.Join(consumerNames(all), ", "))
+			return nil, fail(exitUsage, "--consumer %q: not a consumer of %s; its consumers: %s", safetext.Input(n), token, strings.Join(consumerNames(all), ", "))
 		}
 	}
 	return out, nil

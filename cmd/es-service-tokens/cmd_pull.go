@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/pull"
@@ -32,7 +33,7 @@ func (t *tool) namedNode(c *cli.Context, name string) (*inventory.Node, error) {
 		}
 	}
 	if len(found) != 1 {
-		return nil, fail(exitUsage, "no node named %q in %s: `nodes` lists them", name, inv.File)
+		return nil, fail(exitUsage, "no node named %q in %s: `nodes` lists them", safetext.Input(name), inv.File)
 	}
 	return found[0], nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/sync/esnode"
@@ -135,7 +136,7 @@ func byConsumer(name, file string, inv *inventory.Inventory) (rotation, error) {
 		}
 	}
 	if con == nil {
-		return rotation{}, fail(exitUsage, "--consumer %s: no consumer of that name in %s; `nodes` lists them", boundedInput(name), inv.File)
+		return rotation{}, fail(exitUsage, "--consumer %q: no consumer of that name in %s; `nodes` lists them", safetext.Input(name), inv.File)
 	}
 	snap, m, err := loadWithMeta(file)
 	if err != nil {

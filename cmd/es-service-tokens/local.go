@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
@@ -22,7 +23,7 @@ func tokenArgs(c *cli.Context) (tokens.Account, string, error) {
 	case len(args) == 1:
 		return tokens.Account{}, "", &exitError{code: exitUsage, msg: "Missing token-name argument", usage: usage}
 	case len(args) > 2:
-		return tokens.Account{}, "", &exitError{code: exitUsage, msg: fmt.Sprintf("Expected two arguments, service-account-principal and token-name, found extra: [%s]", strings.Join(args, ",")), usage: usage}
+		return tokens.Account{}, "", &exitError{code: exitUsage, msg: fmt.Sprintf("Expected two arguments, service-account-principal and token-name, found extra: [%s]", safetext.Input(strings.Join(args, ","))), usage: usage}
 	}
 	acct, err := principal(args[0])
 	if err != nil {

@@ -168,23 +168,24 @@ var remedies = map[string]string{
 	// and the value's expected form is the remedy.
 	"%s: inventory %q names %d sources; es-service-tokens reads one YAML inventory: give it with -i FILE": "give it with -i FILE",
 	"%s: inventory %s is a directory; es-service-tokens reads one YAML inventory: give it with -i FILE":   "give it with -i FILE",
-	"unterminated range, missing ']'":                                                                   "missing ']'",
-	"expands to more than %d hosts":                                                                     part, // --limit / host pattern, named by the caller
-	"range [%s] must be begin:end or begin:end:step":                                                    "must be begin:end",
-	"range [%s] has invalid step %q, want a positive integer":                                           "want a positive integer",
-	"range [%s] must specify an end value":                                                              "must specify an end value",
-	"range [%s] starts after its end":                                                                   part, // the range is named; swap its ends
-	"range [%s] must be numeric (1:9) or alphabetic (a:f), not a mix":                                   "numeric (1:9) or alphabetic (a:f)",
-	"range [%s] must use the same number of digits for begin and end when zero-padded":                  "same number of digits",
-	"range [%s] has out-of-range numbers":                                                               part,
-	"unterminated single quote":                                                                         part, // Ansible ssh args, wrapped with the variable and host
-	"unterminated double quote":                                                                         part,
-	"%q is not a port (1-65535)":                                                                        "(1-65535)",
-	"%q is not a file mode: write it in octal, quoted, e.g. \"0660\"":                                   "write it in octal",
-	"mode %04o lets neither the owner nor the group read the file; Elasticsearch could not load it":     part, // wrapped with file:line of mode
-	"mode %04o lets every user on the node write the file, and so add tokens; use \"0660\" or \"0640\"": "use \"0660\" or \"0640\"",
-	"%q is not true or false":                                                                           "true or false",
-	"%q is not a duration (e.g. 10s, or a number of seconds)":                                           "e.g. 10s, or a number of seconds",
+	"unterminated range, missing ']'":                                                  "missing ']'",
+	"expands to more than %d hosts":                                                    part, // --limit / host pattern, named by the caller
+	"range [%s] must be begin:end or begin:end:step":                                   "must be begin:end",
+	"range [%s] has invalid step %q, want a positive integer":                          "want a positive integer",
+	"range [%s] must specify an end value":                                             "must specify an end value",
+	"range [%s] starts after its end":                                                  part, // the range is named; swap its ends
+	"range [%s] must be numeric (1:9) or alphabetic (a:f), not a mix":                  "numeric (1:9) or alphabetic (a:f)",
+	"range [%s] must use the same number of digits for begin and end when zero-padded": "same number of digits",
+	"range [%s] has out-of-range numbers":                                              part,
+	"unterminated single quote":                                                        part, // Ansible ssh args, wrapped with the variable and host
+	"unterminated double quote":                                                        part,
+	"%q is not a port (1-65535)":                                                       "(1-65535)",
+	"%q is not a file mode: write it in octal, quoted, e.g. \"0660\"":                  "write it in octal",
+	"%q sets %s: setuid, setgid and sticky bits are not allowed; give the permission bits alone, e.g. \"%04o\"": "give the permission bits alone",
+	"mode %04o lets neither the owner nor the group read the file; Elasticsearch could not load it":             part, // wrapped with file:line of mode
+	"mode %04o lets every user on the node write the file, and so add tokens; use \"0660\" or \"0640\"":         "use \"0660\" or \"0640\"",
+	"%q is not true or false":                                 "true or false",
+	"%q is not a duration (e.g. 10s, or a number of seconds)": "e.g. 10s, or a number of seconds",
 	"unset":                           internal,
 	"%q is not [user@]host[:port]":    "[user@]host[:port]",
 	"bastion %s: %s: %s":              part,
@@ -358,7 +359,7 @@ var remedies = map[string]string{
 	// adds the fix (correct or remove the line); --comment and ages are
 	// wrapped with the option or inventory key.
 	"--max-age judges the tokens of the cluster's local file: drop --against, or drop --max-age": "drop --against, or drop --max-age",
-	"--comment %s: %v": part, // the comment's own problem and its remedy follow
+	"--comment %q: %v": part, // the comment's own problem and its remedy follow
 	// rotate: usage, setup, and a rotation that cannot go on (each with the
 	// command that takes it on). A failed step's error is part of the
 	// report, which prints what each node or consumer said and the command
@@ -368,7 +369,8 @@ var remedies = map[string]string{
 	"--finish and --abort act on one rotation: give its <principal> <token-name>":                                            "give its <principal> <token-name>",
 	"Missing service-account-principal and token-name arguments (or --consumer NAME, or --older-than AGE)":                   withUsage,
 	"a rotation is proven on every node and removes the old token from every node: drop --limit":                             "drop --limit",
-	"--consumer %s: no consumer of that name in %s; `nodes` lists them":                                                      "`nodes` lists them",
+	"--consumer %q: not a consumer of %s; its consumers: %s":                                                                 "its consumers",
+	"--consumer %q: no consumer of that name in %s; `nodes` lists them":                                                      "`nodes` lists them",
 	"consumer %s uses %s, and %s holds no token of that name (nor a rotation of it): create it, or fix the consumer's token": "create it, or fix the consumer's token",
 	"a rotation proves the new token on every Elasticsearch node before anyone uses it, and that the old one is gone: give %s an elasticsearch section (url and credentials; node_url for proof by secret), or --es-url": "give %s an elasticsearch section",
 	"--token-file is for a rotation without consumers, and %s goes to %s: drop --token-file":                                                                                                                             "drop --token-file",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
@@ -24,19 +25,9 @@ func commentFlag() cli.Flag {
 func commentOption(c *cli.Context) (string, error) {
 	s := c.String("comment")
 	if err := meta.CheckComment(s); err != nil {
-		return "", fail(exitUsage, "--comment %s: %v", boundedInput(s), err)
+		return "", fail(exitUsage, "--comment %q: %v", safetext.Input(s), err)
 	}
 	return s, nil
-}
-
-// boundedInput echoes user input in an error: its first 64 characters,
-// escaped, and its length when longer.
-func boundedInput(s string) string {
-	r := []rune(s)
-	if len(r) <= 64 {
-		return fmt.Sprintf("%q", s)
-	}
-	return fmt.Sprintf("%q... (%d characters)", string(r[:64]), len(r))
 }
 
 // creator is who makes a token, as its record names them: the person

@@ -81,7 +81,7 @@ func (t *tool) jsonOutput(c *cli.Context) (bool, error) {
 	case "json":
 		return true, nil
 	}
-	return false, fail(exitUsage, "--format %q: use text or json", c.String("format"))
+	return false, fail(exitUsage, "--format %q: use text or json", safetext.Input(c.String("format")))
 }
 
 // writeJSON prints one JSON document on one line.

@@ -207,7 +207,7 @@ func printStillAccepted(w io.Writer, still []push.Unrevoked, finish string) {
 	for _, u := range still {
 		names := make([]string, len(u.Tokens))
 		for i, n := range u.Tokens {
-			names[i] = safetext.Escape(n)
+			names[i] = safetext.Bounded(n)
 		}
 		why := string(u.Status)
 		if u.Failure != "" && u.Failure != string(u.Status) {

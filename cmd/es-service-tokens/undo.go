@@ -97,7 +97,7 @@ func removeTokenFile(file string) string {
 func names(qualified []string) string {
 	out := make([]string, len(qualified))
 	for i, q := range qualified {
-		out[i] = safetext.Escape(q)
+		out[i] = safetext.Bounded(q)
 	}
 	return strings.Join(out, ", ")
 }

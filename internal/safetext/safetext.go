@@ -5,6 +5,7 @@ package safetext
 
 import (
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -56,15 +57,56 @@ func Escape(s string) string {
 	return b.String()
 }
 
+// BoundedChars is how many characters of user input a message echoes.
+const BoundedChars = 64
+
 // Bounded is text from a file or the command line fit to echo in one line
-// of a message: escaped as Escape does, and cut after 64 characters with
-// its length said.
+// of a message: its first 64 characters, escaped as Escape does, and when
+// there are more, its length in characters (as given, before escaping;
+// an invalid byte counts as one). Every echo of user input goes through
+// it (or through Input, which formats the same way): a 10,000-character
+// name must not fill a screen or a log line.
 func Bounded(s string) string {
-	s = Escape(s)
-	if r := []rune(s); len(r) > 64 {
-		return fmt.Sprintf("%s... (%d characters)", string(r[:64]), len(r))
+	head, n := cut(s)
+	if len(head) == len(s) {
+		return Escape(s)
 	}
-	return s
+	return fmt.Sprintf("%s... (%d characters)", Escape(head), n)
+}
+
+// Input is text a user gave (on the command line, in an inventory or a
+// file) as a message echoes it: with %s or %v it is Bounded; with %q its
+// first 64 characters are quoted as %q quotes them, and its length
+// follows when it was cut. Wrapping the argument keeps the message's
+// format string as it reads:
+//
+//	fmt.Errorf("%q is not a port (1-65535)", safetext.Input(s))
+type Input string
+
+// Format implements fmt.Formatter.
+func (in Input) Format(f fmt.State, verb rune) {
+	if verb != 'q' {
+		io.WriteString(f, Bounded(string(in)))
+		return
+	}
+	head, n := cut(string(in))
+	io.WriteString(f, strconv.Quote(head))
+	if len(head) < len(in) {
+		fmt.Fprintf(f, "... (%d characters)", n)
+	}
+}
+
+// cut is s's first BoundedChars characters and its length in characters
+// (an invalid byte is one).
+func cut(s string) (string, int) {
+	n, end := 0, len(s)
+	for i := range s {
+		if n == BoundedChars {
+			end = i
+		}
+		n++
+	}
+	return s[:end], n
 }
 
 // URL returns s, a URL as the user wrote it, fit to echo in an error: a

@@ -1,6 +1,7 @@
 package safetext
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -70,9 +71,31 @@ func TestBounded(t *testing.T) {
 		"deploy-1": "deploy-1",
 		"a\nb":     `a\nb`,
 		long:       strings.Repeat("é", 64) + "... (70 characters)",
+		// The length is the input's, not its escaped form's; escapes
+		// and invalid bytes count as the one character each one is.
+		strings.Repeat("\x1b", 100):          strings.Repeat(`\x1b`, 64) + "... (100 characters)",
+		strings.Repeat("a", 63) + "\xff\xfe": strings.Repeat("a", 63) + `\xff... (65 characters)`,
+		strings.Repeat("x", 10000):           strings.Repeat("x", 64) + "... (10000 characters)",
+		strings.Repeat("y", 64):              strings.Repeat("y", 64),
 	} {
 		if got := Bounded(in); got != want {
 			t.Errorf("Bounded(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Input formats as Bounded with %s and %v, and as a bounded %q with %q.
+func TestInput(t *testing.T) {
+	long := strings.Repeat("x", 10000)
+	for _, c := range []struct{ format, in, want string }{
+		{"%q is not a port", "80a", `"80a" is not a port`},
+		{"%q is not a port", long, `"` + strings.Repeat("x", 64) + `"... (10000 characters) is not a port`},
+		{"%q", "a\nb\u200b", `"a\nb\u200b"`},
+		{"[%s]", long + "!", "[" + strings.Repeat("x", 64) + "... (10001 characters)]"},
+		{"%v", "a\x1bb", `a\x1bb`},
+	} {
+		if got := fmt.Sprintf(c.format, Input(c.in)); got != c.want {
+			t.Errorf("Sprintf(%q, Input(%.20q)) = %q, want %q", c.format, c.in, got, c.want)
 		}
 	}
 }

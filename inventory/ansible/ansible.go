@@ -448,7 +448,7 @@ func keyName(file string, k *yaml.Node, what string) (string, error) {
 	// A name is echoed in reports and logs: a control character in it
 	// could forge a line.
 	if !safetext.Printable(k.Value) {
-		return "", &Error{File: file, Line: k.Line, Msg: fmt.Sprintf("%s %q holds a control or invisible character; use plain text", what, k.Value)}
+		return "", &Error{File: file, Line: k.Line, Msg: fmt.Sprintf("%s %q holds a control or invisible character; use plain text", what, safetext.Input(k.Value))}
 	}
 	return k.Value, nil
 }
@@ -530,7 +530,7 @@ func (p *parser) settleGroups() error {
 		if v, ok := g.vars["ansible_group_priority"]; ok {
 			n, err := strconv.Atoi(strings.TrimSpace(v.Value))
 			if err != nil {
-				return &Error{File: v.File, Line: v.Line, Msg: fmt.Sprintf("ansible_group_priority of group %q must be an integer, found %q", g.name, v.Value)}
+				return &Error{File: v.File, Line: v.Line, Msg: fmt.Sprintf("ansible_group_priority of group %q must be an integer, found %q", safetext.Input(g.name), safetext.Input(v.Value))}
 			}
 			g.priority = n
 			delete(g.vars, "ansible_group_priority")
@@ -711,9 +711,9 @@ func kindName(n *yaml.Node) string {
 		return "a mapping"
 	case yaml.ScalarNode:
 		if n.ShortTag() == "!!str" {
-			return fmt.Sprintf("a string (%q)", n.Value)
+			return fmt.Sprintf("a string (%q)", safetext.Input(n.Value))
 		}
-		return fmt.Sprintf("a scalar (%s)", n.Value)
+		return fmt.Sprintf("a scalar (%s)", safetext.Input(n.Value))
 	}
 	return "nothing"
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
 // Config is the one ansible.cfg Ansible would read, plus the ANSIBLE_*
@@ -117,7 +118,7 @@ func LoadConfig(path string, getenv func(string) string) (*Config, error) {
 		}
 		k := strings.IndexAny(trimmed, "=:")
 		if k < 0 {
-			return nil, &Error{File: path, Line: i + 1, Msg: fmt.Sprintf("%q is not key = value", trimmed)}
+			return nil, &Error{File: path, Line: i + 1, Msg: fmt.Sprintf("%q is not key = value", safetext.Input(trimmed))}
 		}
 		key := strings.ToLower(strings.TrimSpace(trimmed[:k]))
 		last = section + "." + key
@@ -167,7 +168,7 @@ func (c *Config) Inventory() (path, origin string, err error) {
 		}
 	}
 	if len(paths) != 1 {
-		return "", s.Origin, fmt.Errorf("%s: inventory %q names %d sources; es-service-tokens reads one YAML inventory: give it with -i FILE", s.Origin, s.Value, len(paths))
+		return "", s.Origin, fmt.Errorf("%s: inventory %q names %d sources; es-service-tokens reads one YAML inventory: give it with -i FILE", s.Origin, safetext.Input(s.Value), len(paths))
 	}
 	p := paths[0]
 	if p == "~" || strings.HasPrefix(p, "~/") {

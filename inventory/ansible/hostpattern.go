@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
 // maxExpandedHosts bounds range expansion so that a typo such as
@@ -59,7 +61,7 @@ func expandHostPattern(pattern string) ([]string, error) {
 	}
 	out, err := expand(pattern)
 	if err != nil {
-		return nil, fmt.Errorf("host pattern %q: %w", pattern, err)
+		return nil, fmt.Errorf("host pattern %q: %w", safetext.Input(pattern), err)
 	}
 	return out, nil
 }
@@ -100,14 +102,14 @@ func expand(s string) ([]string, error) {
 func rangeValues(spec string) ([]string, error) {
 	bounds := strings.Split(spec, ":")
 	if len(bounds) != 2 && len(bounds) != 3 {
-		return nil, fmt.Errorf("range [%s] must be begin:end or begin:end:step", spec)
+		return nil, fmt.Errorf("range [%s] must be begin:end or begin:end:step", safetext.Input(spec))
 	}
 	beg, end := bounds[0], bounds[1]
 	step := 1
 	if len(bounds) == 3 {
 		n, err := strconv.Atoi(bounds[2])
 		if err != nil || n < 1 {
-			return nil, fmt.Errorf("range [%s] has invalid step %q, want a positive integer", spec, bounds[2])
+			return nil, fmt.Errorf("range [%s] has invalid step %q, want a positive integer", safetext.Input(spec), safetext.Input(bounds[2]))
 		}
 		step = n
 	}
@@ -115,7 +117,7 @@ func rangeValues(spec string) ([]string, error) {
 		beg = "0"
 	}
 	if end == "" {
-		return nil, fmt.Errorf("range [%s] must specify an end value", spec)
+		return nil, fmt.Errorf("range [%s] must specify an end value", safetext.Input(spec))
 	}
 	if len(beg) == 1 && len(end) == 1 {
 		ib, ie := strings.IndexByte(asciiLetters, beg[0]), strings.IndexByte(asciiLetters, end[0])
@@ -129,7 +131,7 @@ func rangeValues(spec string) ([]string, error) {
 // letterRange is a:f, the letters' places in asciiLetters given.
 func letterRange(spec string, ib, ie, step int) ([]string, error) {
 	if ib > ie {
-		return nil, fmt.Errorf("range [%s] starts after its end", spec)
+		return nil, fmt.Errorf("range [%s] starts after its end", safetext.Input(spec))
 	}
 	var out []string
 	for k := ib; k <= ie; k += step {
@@ -142,22 +144,22 @@ func letterRange(spec string, ib, ie, step int) ([]string, error) {
 // width of begin.
 func numberRange(spec, beg, end string, step int) ([]string, error) {
 	if !isDigits(beg) || !isDigits(end) {
-		return nil, fmt.Errorf("range [%s] must be numeric (1:9) or alphabetic (a:f), not a mix", spec)
+		return nil, fmt.Errorf("range [%s] must be numeric (1:9) or alphabetic (a:f), not a mix", safetext.Input(spec))
 	}
 	width := 0
 	if beg[0] == '0' && len(beg) > 1 {
 		width = len(beg)
 		if len(end) != width {
-			return nil, fmt.Errorf("range [%s] must use the same number of digits for begin and end when zero-padded", spec)
+			return nil, fmt.Errorf("range [%s] must use the same number of digits for begin and end when zero-padded", safetext.Input(spec))
 		}
 	}
 	ib, err1 := strconv.Atoi(beg)
 	ie, err2 := strconv.Atoi(end)
 	if err1 != nil || err2 != nil {
-		return nil, fmt.Errorf("range [%s] has out-of-range numbers", spec)
+		return nil, fmt.Errorf("range [%s] has out-of-range numbers", safetext.Input(spec))
 	}
 	if ib > ie {
-		return nil, fmt.Errorf("range [%s] starts after its end", spec)
+		return nil, fmt.Errorf("range [%s] starts after its end", safetext.Input(spec))
 	}
 	if (ie-ib)/step >= maxExpandedHosts {
 		return nil, fmt.Errorf("expands to more than %d hosts", maxExpandedHosts)

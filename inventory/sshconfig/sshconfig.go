@@ -41,6 +41,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
 // maxIncludeDepth mirrors READCONF_MAX_DEPTH in OpenSSH's readconf.c: a file
@@ -544,26 +546,26 @@ func checkOption(key string, args []string, raw string) (string, error) {
 		// OpenSSH 9.x rejects this too ("extra arguments at end of
 		// line"); accepting it would quietly drop part of what the user
 		// wrote.
-		return "", fmt.Errorf("%s: extra arguments after %q", key, args[0])
+		return "", fmt.Errorf("%s: extra arguments after %q", key, safetext.Input(args[0]))
 	}
 	v := args[0]
 	switch key {
 	case "Port":
 		n, err := strconv.Atoi(v)
 		if err != nil || !allDigits(v) || n < 1 || n > 65535 {
-			return "", fmt.Errorf("bad Port %q: must be a number from 1 to 65535", v)
+			return "", fmt.Errorf("bad Port %q: must be a number from 1 to 65535", safetext.Input(v))
 		}
 	case "ConnectTimeout":
 		if _, err := strconv.ParseInt(v, 10, 32); err != nil || !allDigits(v) {
-			return "", fmt.Errorf("bad ConnectTimeout %q: must be a whole number of seconds", v)
+			return "", fmt.Errorf("bad ConnectTimeout %q: must be a whole number of seconds", safetext.Input(v))
 		}
 	case "ServerAliveInterval":
 		if _, err := ParseTime(v); err != nil {
-			return "", fmt.Errorf("bad ServerAliveInterval %q: %v", v, err)
+			return "", fmt.Errorf("bad ServerAliveInterval %q: %v", safetext.Input(v), err)
 		}
 	case "ServerAliveCountMax":
 		if _, err := strconv.ParseInt(v, 10, 32); err != nil || !allDigits(v) {
-			return "", fmt.Errorf("bad ServerAliveCountMax %q: must be a whole number", v)
+			return "", fmt.Errorf("bad ServerAliveCountMax %q: must be a whole number", safetext.Input(v))
 		}
 	}
 	return v, nil

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
@@ -33,7 +34,7 @@ func (d *Deliverer) store(ctx context.Context, client *ssh.Client, c *inventory.
 	case inventory.MethodCommand:
 		st, err = storeCommand(sctx, client, c, bearer)
 	default:
-		st, err = StoreUnchanged, fmt.Errorf("unknown delivery method %q", c.Method)
+		st, err = StoreUnchanged, fmt.Errorf("unknown delivery method %q", safetext.Input(c.Method))
 	}
 	r.Store = st
 	r.Phases = append(r.Phases, Phase{StepStore, time.Since(start).Seconds()})

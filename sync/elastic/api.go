@@ -12,6 +12,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
 // Scopes of a credentials answer.
@@ -63,7 +64,7 @@ type json0 struct{}
 func (c *Client) Credentials(ctx context.Context, principal string) (Credentials, error) {
 	ns, svc, ok := strings.Cut(principal, "/")
 	if !ok {
-		return Credentials{}, fmt.Errorf("%q is not namespace/service", principal)
+		return Credentials{}, fmt.Errorf("%q is not namespace/service", safetext.Input(principal))
 	}
 	var a credentialsAnswer
 	where, err := c.do(ctx, esapi.SecurityGetServiceCredentialsRequest{Namespace: url.PathEscape(ns), Service: url.PathEscape(svc)}, &a)

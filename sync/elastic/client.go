@@ -241,7 +241,12 @@ func newClient(cfg Config, bearer string) (*Client, error) {
 	for _, u := range cfg.URLs {
 		p, err := url.Parse(u)
 		if err != nil {
-			return nil, fmt.Errorf("elasticsearch URL %q: %w", u, err)
+			// url.Error repeats the URL whole, password included.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return nil, fmt.Errorf("elasticsearch URL %q: %w", safetext.Input(safetext.URL(u)), err)
 		}
 		urls = append(urls, p)
 	}

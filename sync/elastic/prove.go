@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
@@ -140,7 +141,7 @@ func (c *Client) judgeSecret(ctx context.Context, tok tokens.Token) (Verdict, st
 		return Unreachable, err.Error()
 	case a.Username != tok.Principal() || a.Token == nil || a.Token.Name != tok.Name:
 		// Never seen from Elasticsearch; a proxy answering for it would.
-		return Rejected, fmt.Sprintf("authenticated it as %q, not as the token %s", a.Username, tok.QualifiedName())
+		return Rejected, fmt.Sprintf("authenticated it as %q, not as the token %s", safetext.Input(a.Username), tok.QualifiedName())
 	}
 	return Accepted, ""
 }

@@ -86,7 +86,7 @@ type CertificateError struct {
 
 func (e *CertificateError) Error() string {
 	return fmt.Sprintf("host certificate of %s (ID %q, from CA %s %s at %s:%d) %s; refused, nothing was sent",
-		e.Host, safetext.Bounded(e.Cert.KeyId), e.Authority.Key.Type(), ssh.FingerprintSHA256(e.Authority.Key), e.Authority.Filename, e.Authority.Line, e.Reason)
+		e.Host, safetext.Input(e.Cert.KeyId), e.Authority.Key.Type(), ssh.FingerprintSHA256(e.Authority.Key), e.Authority.Filename, e.Authority.Line, e.Reason)
 }
 
 // ChangedKeyError is a host whose key differs from the one known. It is
@@ -130,7 +130,7 @@ type Checker struct {
 // connection to hostport ("host:port" as dialed).
 func (c *Checker) Config(files []string, mode, hostport string) (ssh.HostKeyCallback, []string, error) {
 	if mode != inventory.HostKeyStrict && mode != inventory.HostKeyAcceptNew {
-		return nil, nil, fmt.Errorf("host key check %q: use strict or accept-new", mode)
+		return nil, nil, fmt.Errorf("host key check %q: use strict or accept-new", safetext.Input(mode))
 	}
 	if len(files) == 0 {
 		return nil, nil, errors.New("no known_hosts file configured")

@@ -108,7 +108,7 @@ func nameList(label string, names []string) string {
 	}
 	escaped := make([]string, len(shown))
 	for i, n := range shown {
-		escaped[i] = safetext.Escape(n)
+		escaped[i] = safetext.Bounded(n)
 	}
 	if len(names) <= ShownNames {
 		return label + ": " + strings.Join(escaped, ", ")

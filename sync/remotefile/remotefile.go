@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/libtext"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
@@ -326,26 +327,26 @@ func (c *Conn) resolve(name, db string, local accounts) (int, error) {
 	s, err := c.client.NewSession()
 	if err != nil {
 		if !c.alive() {
-			return 0, lostError("resolve", fmt.Sprintf("looking up %s %q", kind, name), err)
+			return 0, lostError("resolve", fmt.Sprintf("looking up %s %q", kind, safetext.Input(name)), err)
 		}
-		return 0, &Error{"resolve", failure.Refused, fmt.Errorf("no %s %q in the node's /etc/%s, and getent cannot run: %v", kind, name, db, err)}
+		return 0, &Error{"resolve", failure.Refused, fmt.Errorf("no %s %q in the node's /etc/%s, and getent cannot run: %v", kind, safetext.Input(name), db, err)}
 	}
 	defer s.Close()
 	// Names are validated by the inventory; quoting is a second defence.
 	out, err := s.Output("getent " + db + " " + shellQuote(name))
 	if err != nil {
 		if !c.alive() {
-			return 0, lostError("resolve", fmt.Sprintf("looking up %s %q", kind, name), err)
+			return 0, lostError("resolve", fmt.Sprintf("looking up %s %q", kind, safetext.Input(name)), err)
 		}
-		return 0, &Error{"resolve", failure.Refused, fmt.Errorf("no %s %q on the node: create it there, or fix owner or group in the inventory", kind, name)}
+		return 0, &Error{"resolve", failure.Refused, fmt.Errorf("no %s %q on the node: create it there, or fix owner or group in the inventory", kind, safetext.Input(name))}
 	}
 	f := strings.Split(strings.TrimSpace(string(out)), ":")
 	if len(f) < 3 {
-		return 0, &Error{"resolve", failure.Refused, fmt.Errorf("getent %s %s gave %q", db, name, out)}
+		return 0, &Error{"resolve", failure.Refused, fmt.Errorf("getent %s %s gave %q", db, name, safetext.Input(string(out)))}
 	}
 	id, err := strconv.Atoi(f[2])
 	if err != nil {
-		return 0, &Error{"resolve", failure.Refused, fmt.Errorf("getent %s %s gave %q", db, name, out)}
+		return 0, &Error{"resolve", failure.Refused, fmt.Errorf("getent %s %s gave %q", db, name, safetext.Input(string(out)))}
 	}
 	return id, nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
 // Batch is a range of nodes, in inventory order, written together.
@@ -22,7 +23,7 @@ func Batches(n, canary int, size string) ([]Batch, error) {
 		pct := strings.HasSuffix(size, "%")
 		v, err := strconv.Atoi(strings.TrimSuffix(size, "%"))
 		if err != nil || v < 1 || (pct && v > 100) {
-			return nil, remedy.Errorf(remedy.Batch, "%v %q: give a number of nodes (e.g. 2) or a percentage (e.g. 25%%)", remedy.Batch, size)
+			return nil, remedy.Errorf(remedy.Batch, "%v %q: give a number of nodes (e.g. 2) or a percentage (e.g. 25%%)", remedy.Batch, safetext.Input(size))
 		}
 		step = v
 		if pct {

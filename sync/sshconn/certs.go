@@ -223,5 +223,5 @@ func certName(cert *ssh.Certificate, from string) string {
 	if from == "" {
 		from = "from ssh-agent"
 	}
-	return fmt.Sprintf("certificate %q (%s)", safetext.Bounded(cert.KeyId), from)
+	return fmt.Sprintf("certificate %q (%s)", safetext.Input(cert.KeyId), from)
 }

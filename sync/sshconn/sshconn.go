@@ -392,7 +392,7 @@ func describe(signers []ssh.Signer) string {
 	for _, k := range signers {
 		if c, ok := k.PublicKey().(*ssh.Certificate); ok {
 			// A certificate is known by its key and its ID, as ssh -v says.
-			s = append(s, fmt.Sprintf("%s %s ID %q", c.Type(), ssh.FingerprintSHA256(c.Key), safetext.Bounded(c.KeyId)))
+			s = append(s, fmt.Sprintf("%s %s ID %q", c.Type(), ssh.FingerprintSHA256(c.Key), safetext.Input(c.KeyId)))
 			continue
 		}
 		s = append(s, k.PublicKey().Type()+" "+ssh.FingerprintSHA256(k.PublicKey()))

@@ -220,7 +220,7 @@ func flatten(prefix string, n *yaml.Node, out map[string]*yaml.Node) error {
 			continue
 		}
 		if prev, dup := out[k]; dup {
-			return fmt.Errorf("line %d: duplicate settings key [%s], first set on line %d", n.Content[i].Line, k, prev.Line)
+			return fmt.Errorf("line %d: duplicate settings key [%s], first set on line %d", n.Content[i].Line, safetext.Input(k), prev.Line)
 		}
 		out[k] = v
 	}
@@ -247,7 +247,7 @@ func replacePlaceholders(v string, env func(string) string) (string, error) {
 		val := env(name)
 		if val == "" {
 			if !hasDef {
-				return "", fmt.Errorf("could not resolve placeholder '%s'", name)
+				return "", fmt.Errorf("could not resolve placeholder '%s'", safetext.Input(name))
 			}
 			val = def
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
@@ -97,13 +98,13 @@ func (r *Record) setString(k, s string) error {
 	switch k {
 	case "token":
 		if _, _, ok := tokens.SplitQualifiedName(s); !ok {
-			return fmt.Errorf("%q is not namespace/service/name", s)
+			return fmt.Errorf("%q is not namespace/service/name", safetext.Input(s))
 		}
 		r.Token = s
 	case "created":
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return fmt.Errorf("%q is not an RFC 3339 time (2026-01-31T12:00:00Z)", s)
+			return fmt.Errorf("%q is not an RFC 3339 time (2026-01-31T12:00:00Z)", safetext.Input(s))
 		}
 		r.Created = t.UTC()
 	case "created_by":
@@ -117,7 +118,7 @@ func (r *Record) setString(k, s string) error {
 	case "rotation":
 		p, ok := ParsePhase(s)
 		if !ok {
-			return fmt.Errorf("%q is not a rotation phase", s)
+			return fmt.Errorf("%q is not a rotation phase", safetext.Input(s))
 		}
 		r.Phase = p
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
@@ -58,10 +59,10 @@ func SuccessorName(name string, at time.Time) string {
 func ParseAge(s string) (time.Duration, error) {
 	d, err := parseAge(strings.TrimSpace(s))
 	if err != nil {
-		return 0, fmt.Errorf("%q is not an age: give days (90d), weeks (12w), hours (36h) or seconds (3600)", s)
+		return 0, fmt.Errorf("%q is not an age: give days (90d), weeks (12w), hours (36h) or seconds (3600)", safetext.Input(s))
 	}
 	if d <= 0 {
-		return 0, fmt.Errorf("%q: give an age above zero", s)
+		return 0, fmt.Errorf("%q: give an age above zero", safetext.Input(s))
 	}
 	return d, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 )
@@ -316,7 +317,7 @@ func droppedWarning(path string, d tokens.Dropped) string {
 	if d.Key == "" {
 		return fmt.Sprintf("WARNING: %s:%d: %s not kept (Elasticsearch's format has no comments)", path, d.Line, d.Reason)
 	}
-	return fmt.Sprintf("WARNING: %s:%d: [%s] %s; not kept", path, d.Line, d.Key, d.Reason)
+	return fmt.Sprintf("WARNING: %s:%d: [%s] %s; not kept", path, d.Line, safetext.Input(d.Key), d.Reason)
 }
 
 // attributesFor keeps an existing file's mode, owner and group, and gives

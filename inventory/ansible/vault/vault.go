@@ -26,6 +26,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
 // header starts every vault text: "$ANSIBLE_VAULT;1.1;AES256" or
@@ -77,10 +79,10 @@ func Open(data []byte) (Envelope, error) {
 	case e.Version == "1.2" && len(fields) == 4 && fields[3] != "":
 		e.ID = fields[3]
 	default:
-		return Envelope{}, fmt.Errorf("%w: format %q is not 1.1 or 1.2", ErrFormat, e.Version)
+		return Envelope{}, fmt.Errorf("%w: format %q is not 1.1 or 1.2", ErrFormat, safetext.Input(e.Version))
 	}
 	if e.Cipher != "AES256" {
-		return Envelope{}, fmt.Errorf("%w: cipher %q is not AES256, the only one Ansible writes", ErrFormat, e.Cipher)
+		return Envelope{}, fmt.Errorf("%w: cipher %q is not AES256, the only one Ansible writes", ErrFormat, safetext.Input(e.Cipher))
 	}
 	inner, err := hex.DecodeString(strings.Join(strings.Fields(body), ""))
 	if err != nil {

@@ -7,6 +7,7 @@ package yamlkeys
 import (
 	"fmt"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"gopkg.in/yaml.v3"
 )
 
@@ -19,7 +20,7 @@ type Dup struct {
 // Message is the one-line description both inventory formats use, after
 // "FILE:AGAIN: ".
 func (d *Dup) Message() string {
-	return fmt.Sprintf("duplicate key %q (first on line %d): remove one of the two", d.Key, d.First)
+	return fmt.Sprintf("duplicate key %q (first on line %d): remove one of the two", safetext.Input(d.Key), d.First)
 }
 
 // Duplicate returns the first duplicate key in document order, or nil.

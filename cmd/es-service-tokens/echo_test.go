@@ -1,0 +1,111 @@
+package main
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Every %q in a message quotes user input (a value from the command
+// line, an inventory or a file): it must go through safetext.Input, which
+// bounds it to its first 64 characters and its length. A quoted value
+// that is not input (a constant) is written into the format instead.
+func TestQuotedInputIsBounded(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() && (d.Name() == "testdata" || rel == "internal/testkit" || rel == "internal/bench" || rel == ".git") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			for i, a := range call.Args {
+				lit, ok := a.(*ast.BasicLit)
+				if !ok || lit.Kind != token.STRING {
+					continue
+				}
+				format, err := strconv.Unquote(lit.Value)
+				if err != nil {
+					continue
+				}
+				for _, v := range quotedArgs(format) {
+					if j := i + 1 + v; j < len(call.Args) && !isInput(call.Args[j]) {
+						t.Errorf("%s: %%q of %s: wrap it in safetext.Input", fset.Position(call.Args[j].Pos()), exprString(call.Args[j]))
+					}
+				}
+				break // the first string literal is the format
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// quotedArgs are the argument indexes (after the format) of the %q verbs
+// of format.
+func quotedArgs(format string) []int {
+	var out []int
+	arg := 0
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		i++
+		for i < len(format) && strings.ContainsRune("+-# 0123456789.*", rune(format[i])) {
+			i++
+		}
+		if i >= len(format) || format[i] == '%' {
+			continue
+		}
+		if format[i] == 'q' {
+			out = append(out, arg)
+		}
+		arg++
+	}
+	return out
+}
+
+func isInput(e ast.Expr) bool {
+	call, ok := e.(*ast.CallExpr)
+	if !ok {
+		_, lit := e.(*ast.BasicLit)
+		return lit
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	return ok && isIdent(sel.X, "safetext") && sel.Sel.Name == "Input"
+}
+
+func exprString(e ast.Expr) string {
+	switch e := e.(type) {
+	case *ast.Ident:
+		return e.Name
+	case *ast.SelectorExpr:
+		return exprString(e.X) + "." + e.Sel.Name
+	}
+	return "an expression"
+}
