@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -214,5 +215,28 @@ func TestLeftBehindIsNamed(t *testing.T) {
 	}
 	if names := leftovers(t, dir); len(names) != 2 {
 		t.Errorf("in the directory: %q", names)
+	}
+}
+
+// Many runs find the lock of a run that ended on this host at once (its
+// lease far from over) and all take it: at every moment at most one of
+// them holds it, and the dead run's own file goes too. 30 rounds.
+func TestConcurrentTakeOverOfAnEndedHolder(t *testing.T) {
+	needProcs(t)
+	const rounds, atOnce = 30, 5
+	for first := 0; first < rounds; first += atOnce {
+		var wg sync.WaitGroup
+		for round := first; round < first+atOnce; round++ {
+			dir, target := lockOf(t, holderFor(endedProcess(t)), time.Hour, time.Now())
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				contend(t, round, dir, target)
+			}()
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
 	}
 }

@@ -168,6 +168,13 @@ func TestConcurrentTakeOverOfOneStaleLock(t *testing.T) {
 func takeOverRound(t *testing.T, round int, dir, target string) {
 	old := time.Now().Add(-time.Minute)
 	os.Chtimes(Path(target), old, old)
+	contend(t, round, dir, target)
+}
+
+// contend has 8 runs take the lock of target at once, each holding it a
+// moment: at every moment at most one of them holds it, and nothing is
+// left behind.
+func contend(t *testing.T, round int, dir, target string) {
 	var inside, maxInside atomic.Int32
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {
