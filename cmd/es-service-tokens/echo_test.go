@@ -2,10 +2,7 @@ package main
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"io/fs"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,54 +13,39 @@ import (
 // bounds it to its first 64 characters and its length. A quoted value
 // that is not input (a constant) is written into the format instead.
 func TestQuotedInputIsBounded(t *testing.T) {
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		if d.IsDir() && (d.Name() == "testdata" || rel == "internal/testkit" || rel == "internal/bench" || rel == ".git") {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			return err
-		}
+	eachSource(t, func(_, _ string, f *ast.File, fset *token.FileSet) {
 		ast.Inspect(f, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok {
-				return true
-			}
-			for i, a := range call.Args {
-				lit, ok := a.(*ast.BasicLit)
-				if !ok || lit.Kind != token.STRING {
-					continue
+			if call, ok := n.(*ast.CallExpr); ok {
+				for _, bad := range unboundedQuotes(call) {
+					t.Errorf("%s: %%q of %s: wrap it in safetext.Input", fset.Position(bad.Pos()), exprString(bad))
 				}
-				format, err := strconv.Unquote(lit.Value)
-				if err != nil {
-					continue
-				}
-				for _, v := range quotedArgs(format) {
-					if j := i + 1 + v; j < len(call.Args) && !isInput(call.Args[j]) {
-						t.Errorf("%s: %%q of %s: wrap it in safetext.Input", fset.Position(call.Args[j].Pos()), exprString(call.Args[j]))
-					}
-				}
-				break // the first string literal is the format
 			}
 			return true
 		})
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
+}
+
+// unboundedQuotes are the arguments of call that a %q of its format (its
+// first string literal) quotes without safetext.Input.
+func unboundedQuotes(call *ast.CallExpr) []ast.Expr {
+	for i, a := range call.Args {
+		lit, ok := a.(*ast.BasicLit)
+		if !ok || lit.Kind != token.STRING {
+			continue
+		}
+		format, err := strconv.Unquote(lit.Value)
+		if err != nil {
+			return nil
+		}
+		var bad []ast.Expr
+		for _, v := range quotedArgs(format) {
+			if j := i + 1 + v; j < len(call.Args) && !isInput(call.Args[j]) {
+				bad = append(bad, call.Args[j])
+			}
+		}
+		return bad
 	}
+	return nil
 }
 
 // quotedArgs are the argument indexes (after the format) of the %q verbs

@@ -23,34 +23,8 @@ type message struct {
 // exitError, in every non-test file of the module except test helpers.
 func errorMessages(t *testing.T) []message {
 	t.Helper()
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []message
-	fset := token.NewFileSet()
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		if d.IsDir() {
-			switch rel {
-			case "internal/testkit/sshdtest", "internal/testkit/sftptest", "internal/testkit/estest", "internal/bench", "examples", ".git", "testdata":
-				return filepath.SkipDir
-			}
-			if d.Name() == "testdata" {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			return err
-		}
+	eachSource(t, func(root, path string, f *ast.File, fset *token.FileSet) {
 		literal := func(e ast.Expr) (string, bool) {
 			if call, ok := e.(*ast.CallExpr); ok && isCall(call, "fmt", "Sprintf") && len(call.Args) > 0 {
 				e = call.Args[0]
@@ -88,12 +62,47 @@ func errorMessages(t *testing.T) []message {
 			}
 			return true
 		})
+	})
+	return out
+}
+
+// eachSource calls visit with every non-test Go file of the module that
+// ships (test harnesses, the benchmark and examples left out), parsed.
+func eachSource(t *testing.T, visit func(root, path string, f *ast.File, fset *token.FileSet)) {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() {
+			switch rel {
+			case "internal/testkit/sshdtest", "internal/testkit/sftptest", "internal/testkit/estest", "internal/bench", "examples", ".git", "testdata":
+				return filepath.SkipDir
+			}
+			if d.Name() == "testdata" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		visit(root, path, f, fset)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
 }
 
 func isIdent(e ast.Expr, name string) bool {
