@@ -240,3 +240,12 @@ func TestConcurrentTakeOverOfAnEndedHolder(t *testing.T) {
 		}
 	}
 }
+
+// A holder's words come from a file on the node: escaped and bounded.
+func TestHolderStringIsBoundedAndEscaped(t *testing.T) {
+	h := Holder{User: "root\n" + strings.Repeat("u", 100), Host: "ws\x1b[2J", PID: 7, Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	want := `root\n` + strings.Repeat("u", 59) + `... (105 characters)@ws\x1b[2J (pid 7) since 2026-01-02T03:04:05Z`
+	if got := h.String(); got != want {
+		t.Errorf("String() = %q\nwant       %q", got, want)
+	}
+}

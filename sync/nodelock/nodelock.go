@@ -30,6 +30,7 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/internal/localproc"
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
 )
@@ -71,8 +72,11 @@ func (h Holder) process() localproc.Process {
 	return localproc.Process{HostID: h.HostID, PID: h.PID, Start: h.ProcStart}
 }
 
+// String names the holder for messages. User and host come from a file
+// on the node, which anyone who can write there may have made: bounded
+// and escaped.
 func (h Holder) String() string {
-	return fmt.Sprintf("%s@%s (pid %d) since %s", h.User, h.Host, h.PID, h.Started.UTC().Format(time.RFC3339))
+	return fmt.Sprintf("%s@%s (pid %d) since %s", safetext.Bounded(h.User), safetext.Bounded(h.Host), h.PID, h.Started.UTC().Format(time.RFC3339))
 }
 
 // Path is the lock file of target.
