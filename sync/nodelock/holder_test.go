@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -223,22 +222,10 @@ func TestLeftBehindIsNamed(t *testing.T) {
 // them holds it, and the dead run's own file goes too. 30 rounds.
 func TestConcurrentTakeOverOfAnEndedHolder(t *testing.T) {
 	needProcs(t)
-	const rounds, atOnce = 30, 5
-	for first := 0; first < rounds; first += atOnce {
-		var wg sync.WaitGroup
-		for round := first; round < first+atOnce; round++ {
-			dir, target := lockOf(t, holderFor(endedProcess(t)), time.Hour, time.Now())
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				contend(t, round, dir, target)
-			}()
-		}
-		wg.Wait()
-		if t.Failed() {
-			return
-		}
-	}
+	inRounds(t, func(round int) func() {
+		dir, target := lockOf(t, holderFor(endedProcess(t)), time.Hour, time.Now())
+		return func() { contend(t, round, dir, target) }
+	})
 }
 
 // A holder's words come from a file on the node: escaped and bounded.

@@ -145,15 +145,25 @@ func TestBreakTakesALiveLock(t *testing.T) {
 // rounds run 5 at a time, each on its own lock: the waiting is backoff,
 // not CPU, and more runs at once only stress the rule harder.
 func TestConcurrentTakeOverOfOneStaleLock(t *testing.T) {
+	inRounds(t, func(round int) func() {
+		dir, target, _ := lockedTarget(t, "dead", time.Second)
+		return func() { takeOverRound(t, round, dir, target) }
+	})
+}
+
+// inRounds runs 30 rounds, 5 at a time (they wait on polls, not on the
+// CPU): setup makes a round's lock, and the function it returns races
+// for it.
+func inRounds(t *testing.T, setup func(round int) func()) {
 	const rounds, atOnce = 30, 5
 	for first := 0; first < rounds; first += atOnce {
 		var wg sync.WaitGroup
 		for round := first; round < first+atOnce; round++ {
-			dir, target, _ := lockedTarget(t, "dead", time.Second)
+			race := setup(round)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				takeOverRound(t, round, dir, target)
+				race()
 			}()
 		}
 		wg.Wait()
