@@ -82,7 +82,7 @@ func eachSource(t *testing.T, visit func(root, path string, f *ast.File, fset *t
 		rel, _ := filepath.Rel(root, path)
 		if d.IsDir() {
 			switch rel {
-			case "internal/testkit/sshdtest", "internal/testkit/sftptest", "internal/testkit/estest", "internal/bench", "examples", ".git", "testdata":
+			case "internal/testkit/sshdtest", "internal/testkit/sftptest", "internal/testkit/estest", "internal/testkit/swaptest", "internal/bench", "examples", ".git", "testdata":
 				return filepath.SkipDir
 			}
 			if d.Name() == "testdata" {
@@ -244,7 +244,9 @@ var remedies = map[string]string{
 	"%s is not a directory: fix path": "fix path",
 	"could not remove %s, the temporary file of the run whose lock was taken over (%w): its rename could still land after this run's; nothing was written: remove it on the node, then push again": "remove it on the node",
 	"more than %d symbolic links on the way to %s: fix path": "fix path",
-	"%s is %s (mode %s): whoever can write it can replace %s with a link and send this write to another directory; not written: make %s owned by root and writable by nobody else": "make %s owned by root",
+	"%s is %s (mode %s): whoever can write it can replace %s with a link and send this write to another directory; not written: make %s owned by root and writable by nobody else":                                                                "make %s owned by root",
+	"%s is %s (mode %s): whoever can write it can swap %s for a link to another file while this run reads it, and have that file's content, owner or mode taken into the new one; not written: make %s owned by root and writable by nobody else": "make %s owned by root",
+	"%w (or give the consumer owner and group, which the new file then takes instead of the old one's)":                                                                                                                                           "give the consumer owner and group",
 	"lock: read %s: %w":                      part,
 	"lock: cannot create %s (hard link): %w": part,
 	"lock: take over %s: %w":                 part,

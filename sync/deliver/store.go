@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
@@ -102,9 +103,23 @@ func storeFile(ctx context.Context, client *ssh.Client, c *inventory.Consumer, d
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, conn.Close)
 	defer stop()
+	// Nothing is written through a directory someone else could swap.
+	if err := conn.TrustDir(path.Dir(n.Path)); err != nil {
+		return StoreUnchanged, err
+	}
 	old, err := conn.Read(n.Path)
 	if err != nil {
 		return StoreUnchanged, err
+	}
+	if takesFromOld(conn.Target(), old, edit != nil) {
+		// The new file takes content, owner or mode from the one read:
+		// only if nobody else could have swapped it for a link meanwhile.
+		if err := conn.TrustEntry(n.Path); err != nil {
+			if edit == nil {
+				err = fmt.Errorf("%w (or give the consumer owner and group, which the new file then takes instead of the old one's)", err)
+			}
+			return StoreUnchanged, err
+		}
 	}
 	want := fileTarget(conn.Target(), old)
 	if err := checkSecretMode(n.Path, want); err != nil {
@@ -188,6 +203,13 @@ func fileTarget(want remotefile.Attrs, old remotefile.State) remotefile.Attrs {
 		want.Mode = inventory.DefaultConsumerMode
 	}
 	return want
+}
+
+// takesFromOld reports whether the new file takes anything from the old
+// one: its content (an edit), or an owner, group or mode the inventory
+// leaves to the existing file.
+func takesFromOld(want remotefile.Attrs, old remotefile.State, edits bool) bool {
+	return old.Exists && (edits || want.UID < 0 || want.GID < 0 || want.Mode == 0)
 }
 
 // checkSecretMode refuses to put a secret in a file every user of the

@@ -144,3 +144,43 @@ func (c *Conn) untrusted(parent string, pi fs.FileInfo, entry, why string) error
 		"%s is %s (mode %s): whoever can write it can replace %s with a link and send this write to another directory; not written: make %s owned by root and writable by nobody else",
 		parent, why, Mode(pi.Mode()), entry, parent)}
 }
+
+// TrustEntry proves that nobody but root and this session's user can
+// put anything at the name p in its directory (a directory TrustDir has
+// proved): the directory is theirs and writable by nobody else. Nobody
+// else can undo that, so when it holds after a read of p, it held during
+// the read.
+//
+// TrustDir lets the file's own directory be writable by others, because a
+// write there only ever puts a new file in place. A caller that takes
+// something from the file it read (content it edits, an owner or mode it
+// keeps) needs more: in a directory someone else can write, the name can
+// be swapped for a link between the lstat and the open (SFTP has no
+// O_NOFOLLOW), and what the run takes would be another file's, copied
+// into a file that someone else may read (/etc/shadow into an env file
+// owned by the service). A sticky directory (/tmp) is no better here:
+// its users cannot move a root file, but they can put a name there
+// first, and a hard link to a root file looks like that file (SFTP
+// reports no link count).
+func (c *Conn) TrustEntry(p string) error {
+	dir := path.Dir(p)
+	di, err := c.sftp.Lstat(dir)
+	if err != nil {
+		return &Error{"trust", "", fmt.Errorf("stat %s: %w%s", dir, err, c.rootHint(err))}
+	}
+	owner := di.Sys().(*sftp.FileStat).UID
+	why := ""
+	switch {
+	case !c.trusted(owner):
+		why = "owned by " + c.UserName(int(owner))
+	case di.Mode().Perm()&0o022 == 0:
+		return nil
+	case di.Mode().Perm()&0o002 != 0:
+		why = "writable by others"
+	default:
+		why = "writable by group " + c.GroupName(int(di.Sys().(*sftp.FileStat).GID))
+	}
+	return &Error{"trust", failure.Refused, fmt.Errorf(
+		"%s is %s (mode %s): whoever can write it can swap %s for a link to another file while this run reads it, and have that file's content, owner or mode taken into the new one; not written: make %s owned by root and writable by nobody else",
+		dir, why, Mode(di.Mode()), p, dir)}
+}

@@ -98,3 +98,38 @@ func TestReadRefusesWhatIsNotAFile(t *testing.T) {
 		t.Errorf("a file: %+v, %v", st, err)
 	}
 }
+
+// A file the caller takes something from must sit in a directory only
+// root and the session's user can write: a sticky one is not enough.
+func TestTrustEntry(t *testing.T) {
+	c, target := open(t, "", "")
+	base := filepath.Dir(target)
+	own := filepath.Join(base, "own", "app.env")
+	mkdir(t, filepath.Dir(own), 0o755)
+	if err := c.TrustEntry(own); err != nil {
+		t.Errorf("a directory of the session's own: %v", err)
+	}
+	for _, tc := range []struct {
+		dir  string
+		mode uint32
+		why  string
+	}{
+		{"group", 0o770, " is writable by group "},
+		{"others", 0o757, " is writable by others (mode 0757)"},
+		{"sticky", 0o1777, " is writable by others (mode 0777)"},
+	} {
+		p := filepath.Join(mkdir(t, filepath.Join(base, tc.dir), tc.mode), "app.env")
+		err := c.TrustEntry(p)
+		if failure.Of(err) != failure.Refused || !strings.Contains(err.Error(), filepath.Dir(p)+tc.why) ||
+			!strings.Contains(err.Error(), "can swap "+p+" for a link to another file") {
+			t.Errorf("%s: %v", tc.dir, err)
+		}
+	}
+	if os.Geteuid() == 0 {
+		other := filepath.Join(mkdir(t, filepath.Join(base, "nobody"), 0o755), "app.env")
+		os.Chown(filepath.Dir(other), 65534, 65534)
+		if err := c.TrustEntry(other); err == nil || !strings.Contains(err.Error(), " is owned by ") {
+			t.Errorf("a directory of another user: %v", err)
+		}
+	}
+}
