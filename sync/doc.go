@@ -15,6 +15,8 @@
 //   - elastic asks the cluster's REST API what its nodes loaded, esnode
 //     names each inventory node as the cluster does, and rollout writes
 //     batch by batch, gated on the read-back and the cluster's word.
+//   - prove sends a token's secret to every node's own address (prove.Run)
+//     and explains a node that refuses it.
 //
 // The directory keeps the name sync (the project's layout fixes it), yet it
 // shadows nothing: no code imports this package, only its subpackages,

@@ -10,7 +10,7 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
-	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
+	"github.com/es-service-tokens/es-service-tokens/sync/prove"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
@@ -121,8 +121,9 @@ func (t *tool) proveBeforeDelivery(c *cli.Context, r *remote, bearer string) err
 	}
 	ctx, cancel := context.WithCancel(r.ctx)
 	defer cancel()
-	proof := elastic.ProveSecret(ctx, p.cfg, bearer, p.nodes, time.Time{}, p.cfg.ConfirmTimeout)
-	sp := &secretProof{Proof: proof, without: p.without, after: "after the first request"}
+	p.Bearer = bearer
+	proof, _ := prove.Run(ctx, *p) // planProof made sure a node has an address
+	sp := &proof
 	if proof.Accepted {
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/internal/localproc"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/sync/nodelock"
+	"github.com/es-service-tokens/es-service-tokens/sync/prove"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
@@ -21,7 +22,7 @@ type pushHooks struct {
 	// prove, when not nil, proves a created token's secret on every node
 	// after the push (and its confirmation); the run fails unless every
 	// node accepts it.
-	prove func(push.Report) *secretProof
+	prove func(push.Report) *prove.Report
 	// undo, when not nil, takes the local change back when every node
 	// refused it (see undoIfRefused).
 	undo func(push.Report) *undone
@@ -75,7 +76,7 @@ func (t *tool) pushOptions(c *cli.Context, r *remote, file string, opts *push.Op
 type pushEnd struct {
 	undone           *undone
 	finish, complete string
-	proof            *secretProof
+	proof            *prove.Report
 	ok               bool
 }
 
@@ -161,7 +162,7 @@ func unrevokedNodes(still []push.Unrevoked) []string {
 // pushAfterChange pushes the file create or delete just wrote, parsed
 // once here; the file before the change tells a node that still holds it
 // from one someone else edited.
-func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location, ch store.Change, prove func(push.Report) *secretProof) error {
+func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location, ch store.Change, proof func(push.Report) *prove.Report) error {
 	local, err := tokens.Parse(ch.After)
 	if err != nil {
 		return fail(exitDataError, "%s: %v", loc.File, err)
@@ -172,7 +173,7 @@ func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location,
 	}
 	removed := tokens.Compare(ch.Before.File, local).Removed
 	undo := func(rep push.Report) *undone { return t.undoIfRefused(c, loc, ch, rep) }
-	return t.runPush(c, p, loc.File, push.Options{Request: push.Request{Data: ch.After, Local: local, Before: before}, Removed: removed}, pushHooks{prove: prove, undo: undo})
+	return t.runPush(c, p, loc.File, push.Options{Request: push.Request{Data: ch.After, Local: local, Before: before}, Removed: removed}, pushHooks{prove: proof, undo: undo})
 }
 
 func (t *tool) pushCommand() *cli.Command {

@@ -13,6 +13,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/sync/esnode"
+	"github.com/es-service-tokens/es-service-tokens/sync/prove"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
@@ -213,7 +214,7 @@ type rotateSetup struct {
 	r      *remote
 	es     *elastic.Client
 	cfg    elastic.Config
-	proof  *proofPlan
+	proof  *prove.Options
 	keep   rotate.StateDir
 	asJSON bool
 	// esNames maps inventory nodes to Elasticsearch names, read once.

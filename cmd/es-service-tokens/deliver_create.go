@@ -9,7 +9,7 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/deliver"
-	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
+	"github.com/es-service-tokens/es-service-tokens/sync/prove"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
@@ -24,21 +24,21 @@ type created struct {
 	loc       esconfig.Location
 	change    store.Change
 	tok       tokens.Token
-	proof     *proofPlan
+	proof     *prove.Options
 	consumers []*inventory.Consumer // --deliver
 }
 
 // pushCreated pushes the new file, proves the secret, and delivers it.
 func (t *tool) pushCreated(c *cli.Context, r *remote, cr created) error {
-	var prove func(push.Report) *secretProof
+	var proof func(push.Report) *prove.Report
 	if cr.proof != nil {
-		prove = func(rep push.Report) *secretProof {
-			sp := cr.proof.prove(c, r, cr.tok.Bearer(), rep)
+		proof = func(rep push.Report) *prove.Report {
+			sp := proveAfterPush(r.ctx, *cr.proof, cr.tok.Bearer(), rep)
 			t.audit.proved(sp)
 			return sp
 		}
 	}
-	pushErr := t.pushAfterChange(c, r, cr.loc, cr.change, prove)
+	pushErr := t.pushAfterChange(c, r, cr.loc, cr.change, proof)
 	if cr.consumers == nil || errors.As(pushErr, new(errUndone)) {
 		return pushErr // taken back: there is no token to deliver
 	}
@@ -46,17 +46,11 @@ func (t *tool) pushCreated(c *cli.Context, r *remote, cr created) error {
 }
 
 // proved records the proof by secret in the audit record.
-func (a *auditRun) proved(sp *secretProof) {
+func (a *auditRun) proved(sp *prove.Report) {
 	if a == nil || sp == nil {
 		return
 	}
-	accepted := 0
-	for _, n := range sp.Nodes {
-		if n.Verdict == elastic.Accepted {
-			accepted++
-		}
-	}
-	a.rec.SecretProof = fmt.Sprintf("accepted by %d of %d nodes", accepted, len(sp.Nodes))
+	a.rec.SecretProof = fmt.Sprintf("accepted by %d of %d nodes", sp.AcceptedBy(), len(sp.Nodes))
 }
 
 // deliverCreated hands the new secret to its consumers once every node

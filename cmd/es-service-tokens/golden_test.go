@@ -21,6 +21,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/deliver"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
+	"github.com/es-service-tokens/es-service-tokens/sync/prove"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
@@ -94,8 +95,8 @@ func goldenPushReport() push.Report {
 	}
 }
 
-func goldenProof() *secretProof {
-	return &secretProof{
+func goldenProof() *prove.Report {
+	return &prove.Report{
 		Proof: elastic.Proof{Token: "elastic/kibana/k1", Seconds: 2.5, Requests: 9, Nodes: []elastic.NodeProof{
 			{Node: "es-1", URL: "https://127.0.0.2:9200", Verdict: elastic.Accepted, Seconds: 0.5, Requests: 1},
 			{Node: "es-2", URL: "https://127.0.0.3:9200", Verdict: elastic.Rejected, Reason: "401 Unauthorized", Seconds: 2.5, Requests: 5},
@@ -103,9 +104,9 @@ func goldenProof() *secretProof {
 			{Node: "es-4", URL: "https://127.0.0.5:9200", Verdict: elastic.Unreachable, Reason: "connection refused", Seconds: 2.5, Requests: 1},
 			{Node: "es-5", URL: "https://127.0.0.6:9200", Verdict: elastic.Rejected, Reason: "401 Unauthorized", Seconds: 2.5, Requests: 1},
 		}},
-		listed:  map[string]bool{"es-2": true, "es-3": false},
-		without: []string{"es-6"},
-		after:   "after the last write",
+		Listed:     map[string]bool{"es-2": true, "es-3": false},
+		Without:    []string{"es-6"},
+		AfterWrite: true,
 	}
 }
 

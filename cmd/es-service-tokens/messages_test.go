@@ -399,6 +399,9 @@ var remedies = map[string]string{
 	"not every Elasticsearch node lists the new token": part,
 	"some Elasticsearch node still lists %s":           part,
 	"--older-than: %v":                                 part,
+	// sync/prove: callers ask prove.Addressed first, and say which
+	// inventory lacks the addresses and how to give them.
+	"no node has its own address": internal,
 	// sync/rotate: the state directory that keeps a successor's secret.
 	"state directory %s is not a directory: move it away":                                                                     "move it away",
 	"state directory %s belongs to uid %d, not to this user: give each user their own":                                        "give each user their own",

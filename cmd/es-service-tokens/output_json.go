@@ -13,6 +13,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/check"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/sync/failure"
+	"github.com/es-service-tokens/es-service-tokens/sync/prove"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
@@ -371,7 +372,7 @@ func nodeStateOf(n elastic.NodeState) nodeStateJSON {
 }
 
 // pushJSON is push's document for a report.
-func pushJSON(file string, opts push.Options, rep push.Report, finish string, proof *secretProof) pushReport {
+func pushJSON(file string, opts push.Options, rep push.Report, finish string, proof *prove.Report) pushReport {
 	summary := map[string]int{"total": len(rep.Results)}
 	for s, n := range rep.Count() {
 		summary[string(s)] = n

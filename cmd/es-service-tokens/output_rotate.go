@@ -109,8 +109,8 @@ func proofSummary(d stepDetail) string {
 	var parts []string
 	if d.proof != nil {
 		parts = append(parts, fmt.Sprintf("%d nodes accept its secret", len(d.proof.Nodes)))
-		if len(d.proof.without) > 0 {
-			parts = append(parts, "no address for "+strings.Join(d.proof.without, ", ")+" (judged by name)")
+		if len(d.proof.Without) > 0 {
+			parts = append(parts, "no address for "+strings.Join(d.proof.Without, ", ")+" (judged by name)")
 		}
 	}
 	if d.listed != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/deliver"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/sync/esnode"
+	"github.com/es-service-tokens/es-service-tokens/sync/prove"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
 )
@@ -44,7 +45,7 @@ type rotationSteps struct {
 type stepDetail struct {
 	push      *push.Report
 	req       push.Request // what was pushed
-	proof     *secretProof
+	proof     *prove.Report
 	listed    *elastic.Outcome // the credentials API's view
 	delivery  *deliver.Report
 	tokenFile string
@@ -94,15 +95,12 @@ func (rs *rotationSteps) Publish(ctx context.Context, p rotate.Publication) erro
 func (rs *rotationSteps) Prove(ctx context.Context, token, bearer string) error {
 	out := rs.s.es.Confirm(ctx, elastic.Want{Present: []string{token}, Absent: []string{}}, rs.target(), rs.s.cfg.ConfirmTimeout)
 	rs.detail.listed = &out
-	var sp *secretProof
+	var sp *prove.Report
 	if p := rs.s.proof; p != nil {
-		proof := elastic.ProveSecret(ctx, p.cfg, bearer, p.nodes, rs.since, p.cfg.ConfirmTimeout)
-		sp = &secretProof{Proof: proof, listed: map[string]bool{}, without: p.without, after: "after the last write"}
-		for _, n := range out.Nodes {
-			if n.InventoryNode != "" {
-				sp.listed[n.InventoryNode] = len(n.Lacks) == 0
-			}
-		}
+		opts := *p
+		opts.Bearer, opts.Since, opts.Listed = bearer, rs.since, &out
+		proof, _ := prove.Run(ctx, opts) // planProof made sure a node has an address
+		sp = &proof
 		rs.detail.proof = sp
 	}
 	switch {

@@ -7,11 +7,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
+	"github.com/es-service-tokens/es-service-tokens/sync/prove"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 )
@@ -42,8 +41,9 @@ func (t *tool) verifyAllNodes(c *cli.Context, asJSON bool, bearer string) error 
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	proof := elastic.ProveSecret(ctx, p.cfg, bearer, p.nodes, time.Time{}, p.cfg.ConfirmTimeout)
-	sp := &secretProof{Proof: proof, without: p.without, after: "after the first request"}
+	p.Bearer = bearer
+	proof, _ := prove.Run(ctx, *p) // planProof made sure a node has an address
+	sp := &proof
 	ok := proof.Accepted && (!haveLocal || res.Valid)
 	if asJSON {
 		res.AllNodes, res.Valid = proofOf(sp), ok
