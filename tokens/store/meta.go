@@ -102,6 +102,16 @@ func planMeta(m Meta, records *meta.Set, prev, next *tokens.File) metaPlan {
 			p.notes = append(p.notes, fmt.Sprintf("dropped the metadata of %s: it is not in the tokens file (removed by another tool?)", k))
 		}
 	}
+	// A rotation whose successor left the file (deleted, as the tool
+	// prints when an abort is refused) is no longer under way: its old
+	// token must not go on saying where it is rotating to.
+	for _, k := range final.Tokens() {
+		r, _ := final.Get(k)
+		if _, there := next.Hash(r.RotatedTo); r.RotatedTo != "" && !there {
+			r.RotatedTo = ""
+			final.Put(r)
+		}
+	}
 	first := final.Clone()
 	for _, k := range records.Orphans(next) {
 		if _, wasThere := prev.Hash(k); wasThere {

@@ -173,3 +173,41 @@ func TestConcurrentRecordsAllLand(t *testing.T) {
 		t.Fatalf("%d records after %d concurrent creates (%v)", m.Set.Len(), n, err)
 	}
 }
+
+// Deleting the successor of an unfinished rotation (the way out rotate
+// prints once an abort is refused) ends that rotation: its old token no
+// longer says where it is rotating to. Undoing the delete starts it again.
+func TestDeletedSuccessorEndsTheRotation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "service_tokens")
+	old, succ := "elastic/kibana/k1", "elastic/kibana/k1-20261202T000000Z"
+	_, err := UpdateWithMeta(path, MetaRequired, func(f *tokens.File, s *meta.Set) error {
+		f.Set(old, hash)
+		f.Set(succ, hash)
+		s.Put(meta.Record{Token: old, RotatedTo: succ})
+		s.Put(meta.Record{Token: succ, RotatedFrom: old, Phase: meta.HandedOver})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := UpdateWithMeta(path, MetaBestEffort, func(f *tokens.File, _ *meta.Set) error { f.Delete(succ); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadMeta(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := m.Set.Get(old); r.RotatedTo != "" {
+		t.Errorf("after the successor's delete: %+v", r)
+	}
+	if err := Undo(path, ch); err != nil {
+		t.Fatal(err)
+	}
+	m, _ = LoadMeta(path)
+	r, _ := m.Set.Get(old)
+	s, ok := m.Set.Get(succ)
+	if r.RotatedTo != succ || !ok || s.Phase != meta.HandedOver {
+		t.Errorf("after the undo: %+v, %+v", r, s)
+	}
+}

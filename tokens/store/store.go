@@ -266,7 +266,8 @@ func restore(path string, before Snapshot) error {
 }
 
 // undoMeta plans the metadata of an Undo: the records of tokens ch
-// removed, as they were before it, put back.
+// removed, as they were before it, put back, and the rotations to them
+// that their removal ended (planMeta) under way again.
 func undoMeta(path string, ch Change, after *tokens.File) (metaPlan, *MetaError) {
 	m, merr := readMeta(path)
 	if merr != nil || ch.metaBefore == nil {
@@ -279,6 +280,13 @@ func undoMeta(path string, ch Change, after *tokens.File) (metaPlan, *MetaError)
 		}
 		if r, ok := ch.metaBefore.Get(k); ok {
 			records.Put(r)
+		}
+		for _, t := range ch.metaBefore.Tokens() {
+			was, _ := ch.metaBefore.Get(t)
+			if now, ok := records.Get(t); ok && was.RotatedTo == k && now.RotatedTo == "" {
+				now.RotatedTo = k
+				records.Put(now)
+			}
 		}
 	}
 	return planMeta(m, records, after, ch.Before.File), nil
