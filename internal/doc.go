@@ -12,6 +12,8 @@
 //     process ended: polled with a deadline), testkit/nodetest (in-process
 //     nodes for the entry points' Examples).
 //
+// cideps holds only a test: .ci/run installs every program the tests run.
+//
 // bench is a command of its own (go run ./internal/bench): it measures the
 // tool against Ansible and pdsh/pdcp on real sshd nodes.
 //
