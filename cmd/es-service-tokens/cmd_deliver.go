@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/deliver"
 	"github.com/es-service-tokens/es-service-tokens/sync/prove"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
@@ -42,6 +42,9 @@ func (t *tool) deliver(c *cli.Context) error {
 	if err := noArgs(c); err != nil {
 		return err
 	}
+	if _, err := t.jsonOutput(c); err != nil {
+		return err // before anything is delivered, not after
+	}
 	if err := t.needInventory(c); err != nil {
 		return err
 	}
@@ -71,20 +74,35 @@ func (t *tool) deliver(c *cli.Context) error {
 	if err := prepareConsumerKeys(r.dialer.Auth, cs); err != nil {
 		return err
 	}
-	if err := t.proveBeforeDelivery(c, r, bearer); err != nil {
+	proof, err := t.planProof(c, r.inv)
+	if err != nil {
 		return err
 	}
+	out, err := deliver.Run(r.ctx, deliver.Options{Consumers: cs, Bearer: bearer, Proof: proof, Dialer: r.dialer, Fleet: r.fleet,
+		Proven: func() error { return t.beginDeliveryAudit(c, q) }})
+	if err != nil {
+		return err
+	}
+	if !out.Attempted {
+		return t.printNotProven(c, out.Proof)
+	}
+	t.audit.delivered(out.Report)
+	if err := t.emitDelivery(c, deliveryOf(q, out.Report), &out.Report); err != nil {
+		return err
+	}
+	if !out.OK() {
+		return silentExit(exitFailed)
+	}
+	return nil
+}
+
+// beginDeliveryAudit opens the audit record of a delivery of token, once
+// its secret is proven and before any consumer is written.
+func (t *tool) beginDeliveryAudit(c *cli.Context, token string) error {
 	if err := t.beginAudit(c, "deliver"); err != nil {
 		return err
 	}
-	t.audit.rec.Token = q
-	rep := t.runDelivery(r, cs, bearer)
-	if err := t.emitDelivery(c, deliveryOf(q, rep), &rep); err != nil {
-		return err
-	}
-	if !rep.OK() {
-		return silentExit(exitFailed)
-	}
+	t.audit.rec.Token = token
 	return nil
 }
 
@@ -112,21 +130,9 @@ func pickConsumers(inv *inventory.Inventory, token string, names []string) ([]*i
 	return out, nil
 }
 
-// proveBeforeDelivery refuses to deliver a secret that some node with an
-// address does not accept: the consumer would fail there.
-func (t *tool) proveBeforeDelivery(c *cli.Context, r *remote, bearer string) error {
-	p, err := t.planProof(c, r.inv)
-	if err != nil || p == nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(r.ctx)
-	defer cancel()
-	p.Bearer = bearer
-	proof, _ := prove.Run(ctx, *p) // planProof made sure a node has an address
-	sp := &proof
-	if proof.Accepted {
-		return nil
-	}
+// printNotProven says that a secret some node with an address does not
+// accept was delivered to nobody: the consumer would fail there.
+func (t *tool) printNotProven(c *cli.Context, sp *prove.Report) error {
 	asJSON, err := t.jsonOutput(c)
 	if err != nil {
 		return err

@@ -81,37 +81,9 @@ func (a *auditRun) delivered(rep deliver.Report) {
 	}
 	var cs []audit.Consumer
 	for _, r := range rep.Results {
-		cs = append(cs, audit.Consumer{Name: r.Consumer, Method: string(r.Method), Result: deliveryStatus(r), Store: string(r.Store), Reason: r.Reason})
+		cs = append(cs, audit.Consumer{Name: r.Consumer, Method: string(r.Method), Result: r.Status(), Store: string(r.Store), Reason: r.Reason})
 	}
-	a.rec.Delivered(cs, deliverySummary(rep))
-}
-
-// deliveryStatus is one consumer's outcome in a word.
-func deliveryStatus(r deliver.Result) string {
-	switch {
-	case r.OK():
-		return "delivered"
-	case r.Store == deliver.StoreNew && r.Step == deliver.StepRestart && r.Failure == "":
-		return "stored"
-	case r.Step == deliver.StepHealth:
-		return "unhealthy"
-	}
-	return "failed"
-}
-
-// deliverySummary is "2 delivered, 1 failed".
-func deliverySummary(rep deliver.Report) string {
-	counts := map[string]int{}
-	for _, r := range rep.Results {
-		counts[deliveryStatus(r)]++
-	}
-	var parts []string
-	for _, s := range []string{"delivered", "stored", "unhealthy", "failed"} {
-		if counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
-		}
-	}
-	return strings.Join(parts, ", ")
+	a.rec.Delivered(cs, rep.Summary())
 }
 
 // printDelivery renders a delivery for people: one line per consumer,
@@ -121,13 +93,13 @@ func printDelivery(w io.Writer, token string, rep deliver.Report) {
 	rs := rep.Results
 	width := nameWidth(len(rs), func(i int) string { return rs[i].Consumer })
 	for _, r := range rs {
-		line := fmt.Sprintf("%-*s  %-15s  %-10s  %6.2fs  %s", width, r.Consumer, r.Method, deliveryStatus(r), r.Seconds, phases(r))
+		line := fmt.Sprintf("%-*s  %-15s  %-10s  %6.2fs  %s", width, r.Consumer, r.Method, r.Status(), r.Seconds, phases(r))
 		if r.Reason != "" {
 			line += "  " + r.Step + ": " + oneLine(r.Reason)
 		}
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
-	fmt.Fprintln(w, deliverySummary(rep))
+	fmt.Fprintln(w, rep.Summary())
 }
 
 // phases is "store 0.41s, restart 0.10s, health 1.20s (2 attempts)".
@@ -186,12 +158,12 @@ type phaseJSON struct {
 }
 
 func consumerOf(r deliver.Result) consumerJSON {
-	return consumerJSON{Name: r.Consumer, Host: r.Host, Method: string(r.Method), Result: deliveryStatus(r), Store: string(r.Store),
+	return consumerJSON{Name: r.Consumer, Host: r.Host, Method: string(r.Method), Result: r.Status(), Store: string(r.Store),
 		Restarted: r.Restarted, Healthy: r.Healthy, HealthAttempts: r.HealthAttempts, Step: r.Step, Failure: string(r.Failure),
 		Reason: r.Reason, Seconds: r.Seconds, Phases: each(r.Phases, func(p deliver.Phase) phaseJSON { return phaseJSON(p) })}
 }
 
 func deliveryOf(token string, rep deliver.Report) deliveryJSON {
 	return deliveryJSON{Command: "deliver", Token: token, Delivered: rep.OK(), Activated: rep.Activated,
-		Consumers: each(rep.Results, consumerOf), Summary: deliverySummary(rep)}
+		Consumers: each(rep.Results, consumerOf), Summary: rep.Summary()}
 }

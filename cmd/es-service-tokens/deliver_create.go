@@ -109,15 +109,7 @@ func heldBy(rep *deliver.Report) string {
 	if rep == nil {
 		return ""
 	}
-	var held, unknown []string
-	for _, r := range rep.Results {
-		switch r.Store {
-		case deliver.StoreNew:
-			held = append(held, r.Consumer)
-		case deliver.StoreUnknown:
-			unknown = append(unknown, r.Consumer)
-		}
-	}
+	held, unknown := rep.Holding()
 	var parts []string
 	if len(held) > 0 {
 		parts = append(parts, strings.Join(held, ", ")+" stored it and was not restarted: its store holds a secret that no node accepts any more, until the next delivery replaces it")

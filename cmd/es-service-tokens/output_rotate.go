@@ -86,7 +86,7 @@ func stepSummary(st rotate.StepResult, d stepDetail, rep rotate.Report) string {
 	case d.push != nil:
 		return d.push.Outcome()
 	case d.delivery != nil:
-		return deliverySummary(*d.delivery)
+		return d.delivery.Summary()
 	case d.tokenFile != "":
 		return "written to " + d.tokenFile
 	case st.Step == rotate.StepProve:

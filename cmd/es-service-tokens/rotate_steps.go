@@ -118,7 +118,7 @@ func (rs *rotationSteps) Deliver(_ context.Context, token, bearer string) error 
 	rep := rs.t.runDelivery(rs.s.r, rs.consumers, bearer)
 	rs.detail.delivery = &rep
 	if !rep.OK() {
-		return fmt.Errorf("delivery: %s", deliverySummary(rep))
+		return fmt.Errorf("delivery: %s", rep.Summary())
 	}
 	return nil
 }

@@ -34,3 +34,29 @@ func TestByMachine(t *testing.T) {
 		t.Errorf("machines: %d, first %v", len(ms), ms[0].indexes)
 	}
 }
+
+// Each consumer's outcome has one word, the summary counts them in a
+// fixed order, and Holding names whose store may hold the secret.
+func TestStatusSummaryHolding(t *testing.T) {
+	rep := Report{Results: []Result{
+		{Consumer: "a", Store: StoreNew, Restarted: true, Healthy: true},
+		{Consumer: "b", Store: StoreNew, Step: StepRestart, Reason: "not restarted"},
+		{Consumer: "c", Store: StoreNew, Restarted: true, Step: StepHealth},
+		{Consumer: "d", Store: StoreUnknown, Step: StepStore},
+		{Consumer: "e", Store: StoreUnchanged, Step: StepConnect},
+	}}
+	var got []string
+	for _, r := range rep.Results {
+		got = append(got, r.Status())
+	}
+	if strings.Join(got, " ") != "delivered stored unhealthy failed failed" {
+		t.Errorf("statuses %v", got)
+	}
+	if s := rep.Summary(); s != "1 delivered, 1 stored, 1 unhealthy, 2 failed" {
+		t.Errorf("summary %q", s)
+	}
+	stored, unknown := rep.Holding()
+	if strings.Join(stored, ",") != "a,b,c" || strings.Join(unknown, ",") != "d" {
+		t.Errorf("holding %v, %v", stored, unknown)
+	}
+}
