@@ -118,9 +118,4 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // shellWord quotes s for a shell when it needs it, so the printed command
 // can be pasted as it is.
-func shellWord(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,:@=+") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+func shellWord(s string) string { return safetext.ShellWord(s) }

@@ -129,3 +129,13 @@ func URL(s string) string {
 	}
 	return Escape(s)
 }
+
+// ShellWord quotes s for a POSIX shell when it needs it, so that a
+// command printed as a remedy can be pasted as it is, whatever a path in
+// it holds (a space, a quote).
+func ShellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,:@=+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

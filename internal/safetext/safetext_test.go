@@ -99,3 +99,17 @@ func TestInput(t *testing.T) {
 		}
 	}
 }
+
+func TestShellWord(t *testing.T) {
+	for in, want := range map[string]string{
+		"config/service_tokens": "config/service_tokens",
+		"my keys/kh":            "'my keys/kh'",
+		"it's":                  `'it'\''s'`,
+		"":                      "''",
+		"$HOME":                 "'$HOME'",
+	} {
+		if got := ShellWord(in); got != want {
+			t.Errorf("ShellWord(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -53,7 +53,7 @@ func (e *UnknownHostError) Error() string {
 		offers += ", in a certificate from " + e.SignedBy.Type() + " CA " + ssh.FingerprintSHA256(e.SignedBy) + ", which no @cert-authority line lists for it"
 	}
 	return fmt.Sprintf("host key of %s is not in %s (server offers %s); check that fingerprint with the node's admin, then add it with `%s >> %s`, or set host_key_check: accept-new",
-		e.Host, e.KnownHosts, offers, e.ScanCommand, e.KnownHosts)
+		e.Host, e.KnownHosts, offers, e.ScanCommand, safetext.ShellWord(e.KnownHosts))
 }
 
 // RevokedError is a host key, or the authority of a host certificate,
@@ -108,7 +108,7 @@ func (e *ChangedKeyError) Error() string {
 	}
 	file := ""
 	if len(e.Known) > 0 {
-		file = " -f " + e.Known[0].Filename
+		file = " -f " + safetext.ShellWord(e.Known[0].Filename)
 	}
 	return fmt.Sprintf("HOST KEY CHANGED for %s: the server offers %s, known_hosts has %s. Someone may be intercepting the connection; nothing was sent. If the node was reinstalled, remove the old key with `ssh-keygen -R '%s'%s` and connect again",
 		e.Host, offered, strings.Join(known, ", "), e.Host, file)
