@@ -17,7 +17,7 @@ const root = "../.."
 // .ci/run must install for it.
 var packages = map[string]string{
 	"sshd": "openssh-server", "sftp-server": "openssh-server",
-	"ssh": "openssh-client", "ssh-keygen": "openssh-client", "ssh-agent": "openssh-client", "ssh-add": "openssh-client",
+	"ssh": "openssh-client", "ssh-keygen": "openssh-client", "ssh-keyscan": "openssh-client", "ssh-agent": "openssh-client", "ssh-add": "openssh-client",
 	"sudo":    "sudo",
 	"unshare": "util-linux", "nsenter": "util-linux",
 	"nc":      "netcat-openbsd", // a ProxyCommand (proxy_command*.txtar)
