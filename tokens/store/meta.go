@@ -141,6 +141,10 @@ func (p *metaPlan) write(path string, s *meta.Set) *MetaError {
 	var oldInfo fs.FileInfo
 	if fi, err := os.Stat(mp); err == nil {
 		oldInfo = fi
+	} else if fi, err := os.Stat(path); err == nil {
+		// A new metadata file is read by whoever reads the tokens file
+		// (a scheduled check's group): it takes that file's attributes.
+		oldInfo = fi
 	}
 	opt, err := attributesFor(mp, oldInfo)
 	if err == nil {

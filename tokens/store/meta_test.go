@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -211,3 +212,38 @@ func TestDeletedSuccessorEndsTheRotation(t *testing.T) {
 		t.Errorf("after the undo: %+v, %+v", r, s)
 	}
 }
+
+// A new metadata file is readable by exactly those who read the tokens
+// file beside it: a scheduled check that reads service_tokens (group
+// es-service-tokens, 0640) must read its ages too, and nobody else.
+func TestNewMetaTakesTheTokensFileAttributes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "service_tokens")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	gid := os.Getgid()
+	if os.Geteuid() == 0 {
+		gid = 4242 // a group the directory does not have
+		if err := os.Chown(path, 0, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := addWithRecord(path, "elastic/kibana/k1"); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(MetaPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o640 {
+		t.Errorf("new metadata file has mode %v, want the tokens file's 0640", fi.Mode().Perm())
+	}
+	if got := fileGID(fi); got != gid {
+		t.Errorf("new metadata file has group %d, want the tokens file's %d", got, gid)
+	}
+}
+
+func fileGID(fi os.FileInfo) int { return int(fi.Sys().(*syscall.Stat_t).Gid) }
