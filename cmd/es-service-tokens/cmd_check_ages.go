@@ -29,6 +29,10 @@ type tokenAges struct {
 	// Rotate is, by token, the command that renews it; empty when no
 	// cluster is configured, which rotate needs.
 	Rotate map[string]string
+	// Replaces is, by token, the token it replaces in a rotation that has
+	// not finished: that rotation is the way on (rotate refuses to start
+	// another from a successor).
+	Replaces map[string]string
 }
 
 // drift reports whether the ages make check fail: a token past the
@@ -60,7 +64,7 @@ func (t *tool) checkAges(c *cli.Context, file string, f *tokens.File) (*tokenAge
 		return nil, err
 	}
 	m, err := store.LoadMeta(file)
-	a := &tokenAges{MaxText: text, File: store.MetaPath(file), Rotate: map[string]string{}}
+	a := &tokenAges{MaxText: text, File: store.MetaPath(file), Rotate: map[string]string{}, Replaces: map[string]string{}}
 	if me, ok := errors.AsType[*store.MetaError](err); ok {
 		a.MetaErr, a.Max = me, max
 		return a, nil
@@ -70,7 +74,11 @@ func (t *tool) checkAges(c *cli.Context, file string, f *tokens.File) (*tokenAge
 		return a, nil // rotate proves on the cluster: no command that would fail here
 	}
 	for _, o := range a.Over {
-		a.Rotate[o.Token] = rotateCommandLine(c, file, rotate.Rotate, o.Token)
+		renew := o.Token
+		if r, ok := m.Set.Get(o.Token); ok && r.RotatedFrom != "" && r.Phase != meta.Done {
+			renew, a.Replaces[o.Token] = r.RotatedFrom, r.RotatedFrom
+		}
+		a.Rotate[o.Token] = rotateCommandLine(c, file, rotate.Rotate, renew)
 	}
 	return a, nil
 }
