@@ -29,6 +29,8 @@ type Elasticsearch struct {
 	// https://{host}:9200 ({host}: the address SSH dials, {name}: the
 	// inventory name), "" when not set; a node's es_http_url wins.
 	NodeURL string
+	// NodeURLOrigin says where node_url was written (file:line).
+	NodeURLOrigin string
 	// Origin says where the section was written (file:line).
 	Origin string
 }
@@ -105,7 +107,10 @@ func (r *resolver) elasticsearch(raw map[string]esValue, origin string) (*Elasti
 		if err := checkNodeURLTemplate(v.one()); err != nil {
 			return nil, v.fail("%v", err)
 		}
-		es.NodeURL = v.one()
+		es.NodeURL, es.NodeURLOrigin = v.one(), v.file
+		if v.line > 0 {
+			es.NodeURLOrigin = fmt.Sprintf("%s:%d", v.file, v.line)
+		}
 	}
 	return es, nil
 }

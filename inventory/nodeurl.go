@@ -64,6 +64,6 @@ func fillNodeURLs(inv *Inventory) {
 			continue
 		}
 		n.HTTPURL = strings.TrimRight(fillNodeURL(es.NodeURL, n.Host, n.Name), "/")
-		n.Origin["es_http_url"] = "elasticsearch.node_url at " + es.Origin
+		n.Origin["es_http_url"] = "elasticsearch.node_url at " + es.NodeURLOrigin
 	}
 }
