@@ -3,6 +3,7 @@ package deliver
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -255,5 +256,44 @@ func TestUnreachableMachine(t *testing.T) {
 	rep := f.d.Deliver(context.Background(), []*inventory.Consumer{c}, bearer)
 	if r := rep.Results[0]; r.Step != StepConnect || r.Failure != failure.Unreachable || r.Store != StoreUnchanged {
 		t.Errorf("gone: %+v", r)
+	}
+}
+
+// A command that prints more than is kept, then the secret across the
+// cut, leaves no part of it in the reason: what could be a secret's start
+// at the cut goes too.
+func TestOutputCutAcrossTheSecretIsScrubbed(t *testing.T) {
+	f := start(t, 1)
+	bearer, secret := newBearer(t)
+	at := maxOutput - len(bearer) + 3 // the cut falls just before the echoed bearer's end
+	c := f.consumer(0, "long", inventory.MethodCommand, func(c *inventory.Consumer) {
+		c.Command = fmt.Sprintf("{ yes junkline | head -c %d; cat; } >&2; exit 1", at)
+	})
+	rep := f.d.Deliver(context.Background(), []*inventory.Consumer{c}, bearer)
+	r := rep.Results[0]
+	if r.Store != StoreUnknown || !strings.Contains(r.Reason, "exited 1") {
+		t.Fatalf("got %+v", r)
+	}
+	noSecret(t, rep, bearer, secret)
+	if part := bearer[len(bearer)/2 : len(bearer)-3]; strings.Contains(r.Reason, part) { // the secret's part
+		t.Errorf("the reason holds part of the bearer (%s): %s", part, r.Reason)
+	}
+}
+
+// What a command prints is kept up to maxOutput: a consumer's command (or
+// a hostile machine) printing without end cannot fill this run's memory.
+func TestCommandOutputIsBounded(t *testing.T) {
+	f := start(t, 1)
+	bearer, _ := newBearer(t)
+	c := f.consumer(0, "chatty", inventory.MethodCommand, nil)
+	client, err := f.d.Dialer.Dial(context.Background(), c.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	out, err := run(context.Background(), client, "head -c 20000000 /dev/zero; head -c 20000000 /dev/zero >&2; exit 1", nil, bearer)
+	var re *remoteError
+	if !errors.As(err, &re) || len(out) != maxOutput {
+		t.Errorf("kept %d bytes of 20 MB (want %d), err %v", len(out), maxOutput, err)
 	}
 }

@@ -62,23 +62,46 @@ func run(ctx context.Context, client *ssh.Client, cmd string, stdin []byte, bear
 	var missing *ssh.ExitMissingError
 	switch {
 	case errors.As(err, &ee):
-		return out.Bytes(), &remoteError{status: ee.ExitStatus(), stderr: lastLine(scrub(errb.String(), bearer))}
+		return out.Bytes(), &remoteError{status: ee.ExitStatus(), stderr: lastLine(errb.scrubbed(bearer))}
 	case errors.As(err, &missing):
-		return out.Bytes(), &remoteError{status: -1, stderr: lastLine(scrub(errb.String(), bearer))}
+		return out.Bytes(), &remoteError{status: -1, stderr: lastLine(errb.scrubbed(bearer))}
 	case err != nil:
 		return nil, err
 	}
 	return out.Bytes(), nil
 }
 
-// limited is a buffer that keeps the first maxOutput bytes.
-type limited struct{ bytes.Buffer }
+// limited keeps the first maxOutput bytes written to it. Its buffer is
+// not embedded: a bytes.Buffer's ReadFrom, which io.Copy (and so the SSH
+// session) prefers to Write, would keep everything.
+type limited struct {
+	buf bytes.Buffer
+	cut bool // more was written than kept
+}
 
 func (l *limited) Write(p []byte) (int, error) {
-	if room := maxOutput - l.Len(); room > 0 {
-		l.Buffer.Write(p[:min(len(p), room)])
+	room := maxOutput - l.buf.Len()
+	if len(p) > room {
+		l.cut = true
+	}
+	if room > 0 {
+		l.buf.Write(p[:min(len(p), room)])
 	}
 	return len(p), nil
+}
+
+// Bytes is what was kept.
+func (l *limited) Bytes() []byte { return l.buf.Bytes() }
+
+// scrubbed is what was kept, without bearer or its secret. When the
+// output was cut, a secret may run across the cut, where no whole copy
+// of it is left to find: whatever could be its start goes too.
+func (l *limited) scrubbed(bearer string) string {
+	b := l.buf.Bytes()
+	if l.cut {
+		b = b[:max(0, len(b)-len(bearer))]
+	}
+	return scrub(string(b), bearer)
 }
 
 // lastLine is the last non-empty line of s, escaped and bounded: what a
