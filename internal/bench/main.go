@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -81,27 +82,74 @@ type result struct {
 	note    string
 }
 
+// config is what a run of the benchmark compares.
+type config struct {
+	tokens      int
+	concurrency int      // every tool's fan-out
+	vs          []string // other tools: "ansible", "pdsh" (pdcp and pdsh)
+	sshd        []bool   // internal-sftp or not, one cluster each
+	kex         []bool   // OpenSSH tools with curve25519 only, or their default too
+	stockHome   bool     // nodes' root home holds Debian's stock start-up files
+}
+
 func main() {
 	nodesFlag := flag.String("nodes", "10,50", "comma-separated cluster sizes")
 	tokensFlag := flag.Int("tokens", 20, "tokens in the pushed file")
+	concurrency := flag.Int("concurrency", 16, "nodes at once, for every tool (-f of ansible, pdsh, pdcp)")
+	vs := flag.String("vs", "ansible,pdsh", "tools to time beside es-service-tokens: ansible, pdsh (pdcp and pdsh); none for ours only")
+	sshdFlag := flag.String("sshd", "default,internal", "sshd's SFTP: default (sftp-server through the login shell), internal (internal-sftp), or both")
+	kexFlag := flag.String("kex", "default,curve25519", "OpenSSH tools' key exchange: default, curve25519 (what x/crypto/ssh negotiates), or both")
+	stockHome := flag.Bool("stock-home", false, "nodes' root logs in to a home with Debian's stock start-up files, not this machine's")
 	oursOnly := flag.Bool("ours-only", false, "time es-service-tokens only (no Ansible, pdsh)")
 	confirm := flag.String("confirm", "", "instead: measure Elasticsearch confirmation with these reload intervals (e.g. 1s,5s)")
 	runs := flag.Int("runs", 10, "with -confirm: creates per interval")
+	simulate := flag.String("simulate", "", "instead: measure es-service-tokens alone on simulated nodes, these fleet sizes (e.g. 1000,10000)")
+	rtt := flag.Duration("rtt", 0, "with -simulate: also count round trips per node, with answers this late (e.g. 25ms)")
+	serve := flag.Int("serve-nodes", 0, "(internal) serve this many simulated nodes")
+	simDir := flag.String("sim-dir", "", "(internal) the simulated nodes' directory")
+	latency := flag.Duration("latency", 0, "(internal) the simulated nodes' answers come this late")
 	flag.Parse()
-	*oursOnly = *oursOnly || *confirm != ""
-	if os.Geteuid() != 0 {
+	if *serve > 0 {
+		if err := serveNodes(*serve, *simDir, *latency); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: simulated nodes:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	cfg := config{tokens: *tokensFlag, concurrency: *concurrency, stockHome: *stockHome,
+		vs: words(*vs, "none"), sshd: choices(*sshdFlag, "internal"), kex: choices(*kexFlag, "curve25519")}
+	if *oursOnly || *confirm != "" || *simulate != "" {
+		cfg.vs = nil
+	}
+	needRoot := *simulate == ""
+	if needRoot && os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "bench: run as root (sudo go run ./internal/bench): nodes need their own /etc/elasticsearch")
 		os.Exit(1)
 	}
-	for _, tool := range []string{"ansible", "pdsh", "pdcp"} {
-		if *oursOnly {
-			break
+	checkTools(cfg.vs)
+	r := newRunner()
+	defer r.finish()
+	switch {
+	case *simulate != "":
+		r.simulate(sizes(r, *simulate), *concurrency)
+		if *rtt > 0 {
+			r.roundTrips(10, *rtt)
 		}
-		if _, err := exec.LookPath(tool); err != nil {
-			fmt.Fprintf(os.Stderr, "bench: %s not found: apt-get install ansible pdsh\n", tool)
-			os.Exit(1)
+	case *confirm != "":
+		r.confirmRuns(sizes(r, *nodesFlag), *confirm, *runs)
+	default:
+		var rows []scaleRow
+		for _, n := range sizes(r, *nodesFlag) {
+			for _, internal := range cfg.sshd {
+				rows = append(rows, r.bench(n, cfg, internal))
+			}
 		}
+		scaleTable(rows)
 	}
+}
+
+// newRunner makes the benchmark's directory and builds the tool into it.
+func newRunner() *runner {
 	dir, err := os.MkdirTemp("", "es-service-tokens-bench-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -109,95 +157,172 @@ func main() {
 	}
 	r := &runner{dir: dir}
 	r.Cleanup(func() { os.RemoveAll(dir) })
-	defer r.finish()
 	r.bin = filepath.Join(dir, "es-service-tokens")
 	if out, err := exec.Command("go", "build", "-o", r.bin, "./cmd/es-service-tokens").CombinedOutput(); err != nil {
 		r.Fatalf("build: %v\n%s", err, out)
 	}
-	for _, f := range strings.Split(*nodesFlag, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 {
-			r.Fatalf("bad -nodes %q", f)
+	return r
+}
+
+// checkTools stops the benchmark before any node starts when a tool it
+// compares against is missing.
+func checkTools(vs []string) {
+	need := map[string][]string{"ansible": {"ansible"}, "pdsh": {"pdsh", "pdcp"}}
+	for _, v := range vs {
+		tools, ok := need[v]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "bench: -vs %s: give ansible, pdsh or none\n", v)
+			os.Exit(1)
 		}
-		if *confirm != "" {
-			var ivs []time.Duration
-			for _, v := range strings.Split(*confirm, ",") {
-				d, err := time.ParseDuration(v)
-				if err != nil || d <= 0 {
-					r.Fatalf("bad -confirm %q", v)
-				}
-				ivs = append(ivs, d)
+		for _, tool := range tools {
+			if _, err := exec.LookPath(tool); err != nil {
+				fmt.Fprintf(os.Stderr, "bench: %s not found: apt-get install ansible pdsh\n", tool)
+				os.Exit(1)
 			}
-			r.confirmBench(n, *runs, ivs)
-			continue
-		}
-		for _, internal := range []bool{false, true} {
-			r.bench(n, *tokensFlag, *oursOnly, internal)
 		}
 	}
 }
 
-func (r *runner) bench(n, ntokens int, oursOnly, internalSFTP bool) {
+func (r *runner) confirmRuns(ns []int, confirm string, runs int) {
+	var ivs []time.Duration
+	for _, v := range strings.Split(confirm, ",") {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			r.Fatalf("bad -confirm %q", v)
+		}
+		ivs = append(ivs, d)
+	}
+	for _, n := range ns {
+		r.confirmBench(n, runs, ivs)
+	}
+}
+
+func sizes(r *runner, list string) []int {
+	var ns []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			r.Fatalf("bad size %q", f)
+		}
+		ns = append(ns, n)
+	}
+	return ns
+}
+
+// words splits a comma list, without the word that means "nothing".
+func words(list, none string) []string {
+	var w []string
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f != "" && f != none {
+			w = append(w, f)
+		}
+	}
+	return w
+}
+
+// choices maps a comma list of two choices to booleans: the word yes is
+// true, any other false.
+func choices(list, yes string) []bool {
+	var c []bool
+	for _, w := range words(list, "") {
+		c = append(c, w == yes)
+	}
+	return c
+}
+
+func (r *runner) bench(n int, cfg config, internalSFTP bool) scaleRow {
 	sftp := "Debian's default: sftp-server started through the login shell"
 	if internalSFTP {
 		sftp = "Subsystem sftp internal-sftp: no shell for SFTP"
 	}
-	fmt.Printf("\n== %d nodes, %d tokens, 16 at a time; sshd: %s ==\n", n, ntokens, sftp)
+	home := ""
+	if cfg.stockHome {
+		home = "; root's home: Debian's stock start-up files"
+	}
+	fmt.Printf("\n== %d nodes, %d tokens, %d at a time; sshd: %s%s ==\n", n, cfg.tokens, cfg.concurrency, sftp, home)
 	defer r.finishFrom(len(r.cleanup)) // this cluster only
-	c := sshdtest.Start(r, sshdtest.Options{Nodes: n, Node: func(_ int, o *sshdtest.NodeOptions) { o.InternalSFTP = internalSFTP }})
+	c := sshdtest.Start(r, sshdtest.Options{Nodes: n, Node: func(_ int, o *sshdtest.NodeOptions) {
+		o.InternalSFTP, o.StockRootHome = internalSFTP, cfg.stockHome
+	}})
+	fmt.Printf("%d sshd nodes started in %.1fs\n", n, c.StartSeconds)
 	r.cluster = c
 	work := r.TempDir()
-	local := filepath.Join(work, "service_tokens")
-	writeTokens(r, local, ntokens)
+	writeTokens(r, filepath.Join(work, "service_tokens"), cfg.tokens)
 	writeFile(r, filepath.Join(work, "cluster.yml"), r.inventory())
 	writeFile(r, filepath.Join(work, "ssh_config"), r.sshConfig())
-	cfg := filepath.Join(work, "ssh_config")
-	writeFile(r, filepath.Join(work, "hosts.yml"), r.ansibleInventory("-F "+cfg))
-	writeFile(r, filepath.Join(work, "hosts-kex.yml"), r.ansibleInventory("-F "+cfg+" -o KexAlgorithms=curve25519-sha256"))
-	path := sshdtest.ConfPath + "/service_tokens"
-	hostlist := fmt.Sprintf("es-[1-%d]", n)
-
-	ours := func(args ...string) []string {
-		return append([]string{r.bin, "-i", "cluster.yml", "--file", "service_tokens"}, args...)
-	}
-	ansible := func(kex bool, module, args string) []string {
-		inv := "hosts.yml"
-		if kex {
-			inv = "hosts-kex.yml"
+	cfgFile := filepath.Join(work, "ssh_config")
+	writeFile(r, filepath.Join(work, "hosts.yml"), r.ansibleInventory("-F "+cfgFile))
+	writeFile(r, filepath.Join(work, "hosts-kex.yml"), r.ansibleInventory("-F "+cfgFile+" -o KexAlgorithms=curve25519-sha256"))
+	t := &timings{r: r, work: work, n: n, cfg: cfg}
+	t.ours()
+	for _, kex := range cfg.kex {
+		if slices.Contains(cfg.vs, "ansible") {
+			t.ansible(kex)
 		}
-		return []string{"ansible", "all", "-i", inv, "-f", "16", "-m", module, "-a", args}
-	}
-	pdshEnv := func(kex bool) []string {
-		extra := "-F " + filepath.Join(work, "ssh_config")
-		if kex {
-			extra += " -o KexAlgorithms=curve25519-sha256"
+		if slices.Contains(cfg.vs, "pdsh") {
+			t.pdsh(kex)
 		}
-		return []string{"PDSH_RCMD_TYPE=ssh", "PDSH_SSH_ARGS_APPEND=" + extra}
 	}
-	copyArgs := fmt.Sprintf("src=service_tokens dest=%s owner=root group=elasticsearch mode=0660", path)
+	report("push, first (file missing on every node)", t.push)
+	report("push, no-op (every node already right)", t.noop)
+	report("check (drift), read-only", t.check)
+	return t.row(internalSFTP)
+}
 
-	var push, noop, check []result
+// timings are one cluster's timed commands.
+type timings struct {
+	r                 *runner
+	work              string
+	n                 int
+	cfg               config
+	push, noop, check []result
+}
+
+func (t *timings) ours() {
+	argv := func(cmd string) []string {
+		return []string{t.r.bin, "-i", "cluster.yml", "--file", "service_tokens", cmd, "--concurrency", strconv.Itoa(t.cfg.concurrency)}
+	}
 	// First pushes: every node starts without the file.
-	push = append(push, r.time(work, nil, "es-service-tokens push", r.reset, ours("push")...))
-	noop = append(noop, r.time(work, nil, "es-service-tokens push", nil, ours("push")...))
-	check = append(check, r.time(work, nil, "es-service-tokens check", nil, ours("check")...))
-	for _, kex := range []bool{false, true} {
-		if oursOnly {
-			break
-		}
-		label := ""
-		if kex {
-			label = " (curve25519)"
-		}
-		push = append(push, r.time(work, nil, "ansible -m copy"+label, r.reset, ansible(kex, "copy", copyArgs)...))
-		noop = append(noop, r.time(work, nil, "ansible -m copy"+label, nil, ansible(kex, "copy", copyArgs)...))
-		push = append(push, r.time(work, pdshEnv(kex), "pdcp"+label, r.reset, "pdcp", "-l", "root", "-f", "16", "-w", hostlist, "service_tokens", path))
-		check = append(check, r.time(work, nil, "ansible -m stat"+label, nil, ansible(kex, "stat", "path="+path+" checksum_algorithm=sha256")...))
-		check = append(check, r.time(work, pdshEnv(kex), "pdsh sha256sum"+label, nil, "pdsh", "-l", "root", "-f", "16", "-w", hostlist, "sha256sum", path))
+	t.push = append(t.push, t.r.time(t.work, nil, "es-service-tokens push", t.r.reset, argv("push")...))
+	t.noop = append(t.noop, t.r.time(t.work, nil, "es-service-tokens push", nil, argv("push")...))
+	t.check = append(t.check, t.r.time(t.work, nil, "es-service-tokens check", nil, argv("check")...))
+}
+
+func kexLabel(kex bool) string {
+	if kex {
+		return " (curve25519)"
 	}
-	report("push, first (file missing on every node)", push)
-	report("push, no-op (every node already right)", noop)
-	report("check (drift), read-only", check)
+	return ""
+}
+
+func (t *timings) ansible(kex bool) {
+	inv := "hosts.yml"
+	if kex {
+		inv = "hosts-kex.yml"
+	}
+	argv := func(module, args string) []string {
+		return []string{"ansible", "all", "-i", inv, "-f", strconv.Itoa(t.cfg.concurrency), "-m", module, "-a", args}
+	}
+	path := sshdtest.ConfPath + "/service_tokens"
+	copyArgs := fmt.Sprintf("src=service_tokens dest=%s owner=root group=elasticsearch mode=0660", path)
+	label := kexLabel(kex)
+	t.push = append(t.push, t.r.time(t.work, nil, "ansible -m copy"+label, t.r.reset, argv("copy", copyArgs)...))
+	t.noop = append(t.noop, t.r.time(t.work, nil, "ansible -m copy"+label, nil, argv("copy", copyArgs)...))
+	t.check = append(t.check, t.r.time(t.work, nil, "ansible -m stat"+label, nil, argv("stat", "path="+path+" checksum_algorithm=sha256")...))
+}
+
+func (t *timings) pdsh(kex bool) {
+	extra := "-F " + filepath.Join(t.work, "ssh_config")
+	if kex {
+		extra += " -o KexAlgorithms=curve25519-sha256"
+	}
+	env := []string{"PDSH_RCMD_TYPE=ssh", "PDSH_SSH_ARGS_APPEND=" + extra}
+	hosts := fmt.Sprintf("es-[1-%d]", t.n)
+	f := strconv.Itoa(t.cfg.concurrency)
+	path := sshdtest.ConfPath + "/service_tokens"
+	label := kexLabel(kex)
+	t.push = append(t.push, t.r.time(t.work, env, "pdcp"+label, t.r.reset, "pdcp", "-l", "root", "-f", f, "-w", hosts, "service_tokens", path))
+	t.check = append(t.check, t.r.time(t.work, env, "pdsh sha256sum"+label, nil, "pdsh", "-l", "root", "-f", f, "-w", hosts, "sha256sum", path))
 }
 
 // reset removes every node's file, so a push starts from scratch.

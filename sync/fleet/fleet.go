@@ -8,6 +8,7 @@ package fleet
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
@@ -46,46 +47,52 @@ func Run[T, R any](ctx context.Context, items []T, name func(T) string, opts Opt
 		opts.Backoff = 250 * time.Millisecond
 	}
 	results := make([]R, len(items))
-	sem := make(chan struct{}, opts.Concurrency)
+	// A fixed pool of workers takes the items in order: a goroutine per
+	// item, waiting its turn, would cost each item a stack while it waits
+	// (megabytes for a fleet of thousands) for nothing. Once ctx is done,
+	// the workers still hand every item to the task, which fails fast.
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
-	for i, item := range items {
+	for range min(opts.Concurrency, len(items)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-			case <-ctx.Done(): // the task sees the cancelled context and fails fast
-			}
-			clk, cancel := newClock(ctx, opts.Timeout, remedy.Errorf(remedy.Timeout, "no result within %v (%v)", opts.Timeout, remedy.Timeout))
-			defer cancel()
-			var nctx context.Context = clk
-			if opts.Steps != nil {
-				nctx = steps.With(nctx, func(step string, d time.Duration) { opts.Steps(name(item), step, d) })
-			}
-			var status string
-			backoff := opts.Backoff
-			started := time.Now()
-			for attempt := 1; ; attempt++ {
-				var retry bool
-				results[i], status, retry = task(nctx, item, attempt, started)
-				if !retry || attempt > opts.Retries || !sleep(nctx, backoff) {
-					break
+			for i := int(next.Add(1) - 1); i < len(items); i = int(next.Add(1) - 1) {
+				var status string
+				results[i], status = runItem(ctx, items[i], name, opts, task)
+				if opts.Progress != nil {
+					mu.Lock()
+					done++
+					opts.Progress(done, len(items), name(items[i]), status)
+					mu.Unlock()
 				}
-				backoff *= 2
-			}
-			if opts.Progress != nil {
-				mu.Lock()
-				done++
-				opts.Progress(done, len(items), name(item), status)
-				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
 	return results
+}
+
+// runItem is one item's attempts, under its own deadline.
+func runItem[T, R any](ctx context.Context, item T, name func(T) string, opts Options, task Task[T, R]) (result R, status string) {
+	clk, cancel := newClock(ctx, opts.Timeout, remedy.Errorf(remedy.Timeout, "no result within %v (%v)", opts.Timeout, remedy.Timeout))
+	defer cancel()
+	var nctx context.Context = clk
+	if opts.Steps != nil {
+		nctx = steps.With(nctx, func(step string, d time.Duration) { opts.Steps(name(item), step, d) })
+	}
+	backoff := opts.Backoff
+	started := time.Now()
+	for attempt := 1; ; attempt++ {
+		var retry bool
+		result, status, retry = task(nctx, item, attempt, started)
+		if !retry || attempt > opts.Retries || !sleep(nctx, backoff) {
+			return result, status
+		}
+		backoff *= 2
+	}
 }
 
 // sleep waits d unless ctx ends first; it reports whether to go on.

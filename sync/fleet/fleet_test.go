@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -95,5 +96,22 @@ func TestProgressCountsEveryNode(t *testing.T) {
 	})
 	if len(seen) != 4 || seen[3] != "4/4" {
 		t.Errorf("progress %v", seen)
+	}
+}
+
+// A fleet of thousands costs Concurrency goroutines, not one per node
+// waiting its turn (each with a stack).
+func TestGoroutinesBoundedByConcurrency(t *testing.T) {
+	before := runtime.NumGoroutine()
+	var most atomic.Int64
+	Run(context.Background(), nodes(2000), name, Options{Concurrency: 8}, func(ctx context.Context, n string, attempt int, _ time.Time) (int, string, bool) {
+		g := int64(runtime.NumGoroutine() - before)
+		for m := most.Load(); g > m && !most.CompareAndSwap(m, g); m = most.Load() {
+		}
+		return 0, "ok", false
+	})
+	// 8 workers, each item's deadline timer (no goroutine until it fires).
+	if m := most.Load(); m > 8+4 {
+		t.Errorf("%d goroutines at once for 2000 nodes, 8 at a time", m)
 	}
 }

@@ -2,7 +2,6 @@ package hostkeys
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
@@ -10,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -38,9 +38,45 @@ type line struct {
 // matches a node on another port, so "@cert-authority * KEY" would cover no
 // node on port 2222 where ssh covers all of them) and cannot list a host's
 // certificate authorities apart from its keys.
+//
+// A fleet's known_hosts has a line per node, and every connection looks its
+// node up, so lines are indexed: by name when every pattern of the line is
+// a plain name (the usual "[host]:port" line, which matches only itself),
+// revoked keys by key. Lines with wildcards, negations or hashed names are
+// matched one by one, as ssh does, for every lookup.
 type db struct {
-	lines []line
+	lines   []line
+	byName  map[string][]int // plain-named lines by lower-case name
+	scan    []int            // every other line, in file order
+	revoked map[string]int   // @revoked lines by their key's wire form
 }
+
+// add indexes a new line.
+func (d *db) add(l line) {
+	i := len(d.lines)
+	d.lines = append(d.lines, l)
+	if d.byName == nil {
+		d.byName, d.revoked = map[string][]int{}, map[string]int{}
+	}
+	if l.marker == markerRevoked {
+		if _, ok := d.revoked[string(l.Key.Marshal())]; !ok {
+			d.revoked[string(l.Key.Marshal())] = i
+		}
+	}
+	if !slices.ContainsFunc(l.hosts, notPlain) {
+		for _, h := range l.hosts {
+			name := strings.ToLower(h)
+			if !slices.Contains(d.byName[name], i) {
+				d.byName[name] = append(d.byName[name], i)
+			}
+		}
+		return
+	}
+	d.scan = append(d.scan, i)
+}
+
+// notPlain is a host pattern that can match another name than itself.
+func notPlain(p string) bool { return strings.ContainsAny(p, "*?!|") }
 
 // read adds the lines of one file. Lines that do not parse are skipped, as
 // ssh skips them; a file with nothing but such lines is an error.
@@ -54,7 +90,7 @@ func (d *db) read(r io.Reader, file string) error {
 		switch {
 		case err == io.EOF: // blank or comment
 		case err == nil && (marker == markerNone || marker == markerAuthority || marker == markerRevoked):
-			d.lines = append(d.lines, line{marker: marker, hosts: hosts, KnownKey: knownhosts.KnownKey{Key: key, Filename: file, Line: n}})
+			d.add(line{marker: marker, hosts: hosts, KnownKey: knownhosts.KnownKey{Key: key, Filename: file, Line: n}})
 			valid++
 		case firstErr == nil:
 			if err == nil {
@@ -99,24 +135,33 @@ func lookupName(hostport string) string {
 	return strings.ToLower(knownhosts.Normalize(hostport))
 }
 
-// matching returns the lines with marker whose host patterns match name.
+// matching returns the lines with marker whose host patterns match name,
+// in file order.
 func (d *db) matching(marker, name string) []knownhosts.KnownKey {
-	var out []knownhosts.KnownKey
-	for _, l := range d.lines {
-		if l.marker == marker && hostsMatch(l.hosts, name) {
-			out = append(out, l.KnownKey)
+	var idx []int
+	for _, i := range d.scan {
+		if d.lines[i].marker == marker && hostsMatch(d.lines[i].hosts, name) {
+			idx = append(idx, i)
 		}
+	}
+	for _, i := range d.byName[name] {
+		if d.lines[i].marker == marker {
+			idx = append(idx, i)
+		}
+	}
+	slices.Sort(idx)
+	out := make([]knownhosts.KnownKey, len(idx))
+	for k, i := range idx {
+		out[k] = d.lines[i].KnownKey
 	}
 	return out
 }
 
-// revoked is the @revoked line of key, or nil. A revoked key is refused for
-// every host, whatever the patterns of its line.
-func (d *db) revoked(key ssh.PublicKey) *knownhosts.KnownKey {
-	for _, l := range d.lines {
-		if l.marker == markerRevoked && bytes.Equal(l.Key.Marshal(), key.Marshal()) {
-			return &l.KnownKey
-		}
+// revokedLine is the @revoked line of key, or nil. A revoked key is
+// refused for every host, whatever the patterns of its line.
+func (d *db) revokedLine(key ssh.PublicKey) *knownhosts.KnownKey {
+	if i, ok := d.revoked[string(key.Marshal())]; ok {
+		return &d.lines[i].KnownKey
 	}
 	return nil
 }

@@ -156,12 +156,12 @@ func (c *Checker) verify(d *db, files []string, mode, hostname string, key ssh.P
 	if isCert {
 		plain = cert.Key
 	}
-	if k := d.revoked(plain); k != nil {
+	if k := d.revokedLine(plain); k != nil {
 		return &RevokedError{Host: host, Revoked: *k}
 	}
 	var signedBy ssh.PublicKey
 	if isCert {
-		if k := d.revoked(cert.SignatureKey); k != nil {
+		if k := d.revokedLine(cert.SignatureKey); k != nil {
 			return &RevokedError{Host: host, Authority: true, Revoked: *k}
 		}
 		if ca, ok := authority(d.matching(markerAuthority, name), cert.SignatureKey); ok {

@@ -45,7 +45,7 @@ func (c *Conn) ReadFile(p string) ([]byte, time.Time, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, time.Time{}, &NotRegularError{p, fi.Mode()}
 	}
-	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	b, err := readAll(io.LimitReader(f, 1<<20), fi.Size())
 	return b, fi.ModTime(), err
 }
 

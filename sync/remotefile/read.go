@@ -64,7 +64,7 @@ func (c *Conn) Read(p string) (State, error) {
 	if err := readable(p, opened); err != nil {
 		return State{}, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	data, err := readAll(io.LimitReader(f, MaxSize+1), opened.Size())
 	if err != nil {
 		return State{}, &Error{"read", "", fmt.Errorf("read %s: %w", p, err)}
 	}
@@ -73,6 +73,28 @@ func (c *Conn) Read(p string) (State, error) {
 	}
 	st := opened.Sys().(*sftp.FileStat)
 	return State{Exists: true, Data: data, SHA256: digest.SHA256(data), UID: int(st.UID), GID: int(st.GID), Mode: opened.Mode().Perm()}, nil
+}
+
+// readAll is io.ReadAll with room for size bytes (what fstat said) from
+// the start: over SFTP each Read is a request and its round trip, and
+// io.ReadAll's first buffers of 512 bytes and a little more would ask for
+// a 3 KB file in six. This asks twice: the bytes, then the end. The file
+// may have grown meanwhile; reading goes on to the end all the same.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	b := make([]byte, 0, max(size, 0)+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow: the file was longer
+		}
+	}
 }
 
 // readable refuses what Read must not read as the file: anything but a

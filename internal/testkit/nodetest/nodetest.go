@@ -30,7 +30,7 @@ type Cluster struct {
 	Dialer *sshconn.Dialer
 	// Servers are the nodes' servers, for their counters and faults.
 	Servers []*sftptest.Server
-	tb      *detached
+	tb      *Detached
 }
 
 // Start starts one node per name.
@@ -39,7 +39,7 @@ func Start(names ...string) *Cluster {
 	if err != nil {
 		panic(err)
 	}
-	tb := &detached{dir: dir}
+	tb := &Detached{Dir: dir}
 	tb.Cleanup(func() { os.RemoveAll(dir) })
 	u, err := user.Current()
 	if err != nil {
@@ -68,32 +68,34 @@ func Start(names ...string) *Cluster {
 func (c *Cluster) Close() {
 	c.Dialer.Close()
 	c.Dialer.Auth.Close()
-	c.tb.close()
+	c.tb.Close()
 }
 
-// detached is the testing.TB sftptest wants, for code without one: it
-// implements what sftptest calls, and a failure panics.
-type detached struct {
+// Detached is the testing.TB sftptest wants, for code without one (an
+// Example, the benchmark's simulated fleet): it implements what sftptest
+// calls, a failure panics, and TempDir makes directories under Dir.
+type Detached struct {
 	testing.TB // nil: only the methods below are called
-	dir        string
+	Dir        string
 	cleanups   []func()
 }
 
-func (d *detached) Helper()          {}
-func (d *detached) Cleanup(f func()) { d.cleanups = append(d.cleanups, f) }
-func (d *detached) Fatalf(format string, a ...any) {
+func (d *Detached) Helper()          {}
+func (d *Detached) Cleanup(f func()) { d.cleanups = append(d.cleanups, f) }
+func (d *Detached) Fatalf(format string, a ...any) {
 	panic(fmt.Sprintf(format, a...))
 }
 
-func (d *detached) TempDir() string {
-	dir, err := os.MkdirTemp(d.dir, "node-")
+func (d *Detached) TempDir() string {
+	dir, err := os.MkdirTemp(d.Dir, "node-")
 	if err != nil {
 		panic(err)
 	}
 	return dir
 }
 
-func (d *detached) close() {
+// Close runs the cleanups, newest first.
+func (d *Detached) Close() {
 	for i := len(d.cleanups) - 1; i >= 0; i-- {
 		d.cleanups[i]()
 	}

@@ -161,6 +161,7 @@ func (s *sftpSession) readLoop() {
 			}
 			return
 		}
+		s.c.srv.requests.Add(1)
 		switch s.inspect(pkt) {
 		case actForward:
 			s.mu.Lock()

@@ -107,13 +107,29 @@ type Options struct {
 	// Users lists accepted login user names (any of them may authenticate
 	// with the client key). Default: "root" and Server.User.
 	Users []string
+
+	// Host is the loopback address to listen on (default 127.0.0.1): a
+	// simulated fleet gives each node its own, as real nodes have.
+	Host string
+
+	// ClientKey, if set, is the key the server accepts instead of a new
+	// one (ClientKeyFile then holds it too): many servers that let in one
+	// admin key, as a fleet does.
+	ClientKey ed25519.PrivateKey
+
+	// Latency delays everything the server sends by that much, as a
+	// network whose round trip takes Latency would: bytes sent together
+	// stay together, and later bytes never overtake earlier ones, so a
+	// client that waits for an answer pays one Latency per round trip and
+	// one that pipelines pays it once.
+	Latency time.Duration
 }
 
-// Server is a running in-process SSH server on 127.0.0.1 with an SFTP
+// Server is a running in-process SSH server on loopback with an SFTP
 // subsystem over the real file system (absolute paths, as OpenSSH's
 // sftp-server when started in /).
 type Server struct {
-	Host           string     // "127.0.0.1"
+	Host           string     // Options.Host: "127.0.0.1" unless set
 	Port           int        // the listening port, chosen by the kernel
 	HostKey        ssh.Signer // ed25519 host key
 	ClientKey      ssh.Signer // the only key it accepts (ed25519)
@@ -137,6 +153,7 @@ type Server struct {
 	closeOnce sync.Once
 
 	connections  atomic.Int64
+	requests     atomic.Int64
 	writes       atomic.Int64
 	fsyncs       atomic.Int64
 	posixRenames atomic.Int64
@@ -148,6 +165,9 @@ type Server struct {
 type Stats struct {
 	// Connections counts SSH connections that completed authentication.
 	Connections int
+	// Requests counts SFTP packets received from clients, of every type
+	// (SSH_FXP_INIT included): what a client costs a server.
+	Requests int
 	// Writes counts SSH_FXP_WRITE packets received, including ones answered
 	// with a failure (FailWrites) and the one that triggered a drop.
 	Writes int
@@ -163,13 +183,14 @@ type Stats struct {
 func (s *Server) Stats() Stats {
 	return Stats{
 		Connections:  int(s.connections.Load()),
+		Requests:     int(s.requests.Load()),
 		Writes:       int(s.writes.Load()),
 		Fsyncs:       int(s.fsyncs.Load()),
 		PosixRenames: int(s.posixRenames.Load()),
 	}
 }
 
-// Addr returns "127.0.0.1:PORT", the address to dial.
+// Addr returns "HOST:PORT", the address to dial.
 func (s *Server) Addr() string {
 	return net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
 }
@@ -189,6 +210,7 @@ func (s *Server) ClientConfig(user string) *ssh.ClientConfig {
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 
+	var err error
 	me := currentUser(t)
 	if len(opts.Users) == 0 {
 		opts.Users = []string{"root", me}
@@ -198,6 +220,15 @@ func Start(t testing.TB, opts Options) *Server {
 
 	hostKey := newSigner(t)
 	clientKey, clientPriv := newKey(t)
+	if opts.ClientKey != nil {
+		clientPriv = opts.ClientKey
+		if clientKey, err = ssh.NewSignerFromKey(clientPriv); err != nil {
+			t.Fatalf("sftptest: client key: %v", err)
+		}
+	}
+	if opts.Host == "" {
+		opts.Host = "127.0.0.1"
+	}
 
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "id_ed25519")
@@ -207,13 +238,13 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	writeFile(t, keyFile, pem.EncodeToMemory(block), 0o600)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", net.JoinHostPort(opts.Host, "0"))
 	if err != nil {
 		t.Fatalf("sftptest: listen: %v", err)
 	}
 
 	s := &Server{
-		Host:          "127.0.0.1",
+		Host:          opts.Host,
 		Port:          ln.Addr().(*net.TCPAddr).Port,
 		HostKey:       hostKey,
 		ClientKey:     clientKey,
@@ -349,6 +380,10 @@ func (s *Server) serveConn(nc net.Conn) {
 	defer s.untrack(nc)
 	defer nc.Close()
 
+	if s.opts.Latency > 0 {
+		nc = delayed(nc, s.opts.Latency)
+		defer nc.Close() // first: delivers what is queued, ends the delay line
+	}
 	sc, chans, reqs, err := ssh.NewServerConn(nc, s.config)
 	if err != nil {
 		return // failed handshake or authentication

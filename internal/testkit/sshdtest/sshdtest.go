@@ -77,6 +77,12 @@ type NodeOptions struct {
 	// direct-tcpip channels a bastion opens, but also leaks debug lines
 	// into sessions' stderr.
 	LogLevel string
+	// StockRootHome (root only) gives root, on this node, a home holding
+	// only Debian's stock start-up files (/usr/share/base-files), as on a
+	// freshly installed node: this machine's own root .bashrc may run
+	// costly tools (a version manager's init) in every session, a cost a
+	// benchmark should not charge to every tool on every node.
+	StockRootHome bool
 	// TrustedUserCAKeys, when set, is a file of SSH CA public keys whose
 	// user certificates the node accepts (sshd's TrustedUserCAKeys).
 	TrustedUserCAKeys string
@@ -90,6 +96,9 @@ type Cluster struct {
 	KnownHostsFile string
 	Nodes          []*Node
 	Root           bool // nodes have private /etc/elasticsearch views
+	// StartSeconds is how long starting every node's sshd took, until the
+	// last one listened.
+	StartSeconds float64
 }
 
 // Node is one sshd.
@@ -225,16 +234,17 @@ func (c *Cluster) makeClientKey() error {
 }
 
 // newNodes names the nodes opts asks for and gives each its own loopback
-// address (one random 127.x.y.0/24 per cluster) and directories.
+// address (LoopbackAddrs: every 127.0.0.0/8 address is the loopback
+// interface's, with nothing to configure) and directories.
 func (c *Cluster) newNodes(opts Options) []*Node {
 	prefix := opts.NamePrefix
 	if prefix == "" {
 		prefix = "es-"
 	}
-	base := randomLoopbackBase()
 	if opts.Names != nil {
 		opts.Nodes = len(opts.Names)
 	}
+	addrs := LoopbackAddrs(opts.Nodes)
 	var nodes []*Node
 	for i := 0; i < opts.Nodes; i++ {
 		n := &Node{Name: fmt.Sprintf("%s%d", prefix, i+1), cluster: c, Opts: NodeOptions{LogLevel: "VERBOSE"}}
@@ -244,7 +254,7 @@ func (c *Cluster) newNodes(opts Options) []*Node {
 		if opts.Node != nil {
 			opts.Node(i, &n.Opts)
 		}
-		n.Host = fmt.Sprintf("127.%d.%d.%d", base[0], base[1], i+1)
+		n.Host = addrs[i]
 		n.dir = filepath.Join(c.Dir, n.Name)
 		n.ConfDir = filepath.Join(n.dir, "conf")
 		n.LogFile = filepath.Join(n.dir, "sshd.log")
@@ -253,14 +263,23 @@ func (c *Cluster) newNodes(opts Options) []*Node {
 	return nodes
 }
 
+// startAtOnce bounds how many sshd start at the same time: all of a
+// thousand at once would each wait for the machine behind the others, past
+// their start-up deadline, while a few dozen keep both cores busy.
+const startAtOnce = 32
+
 // startAll starts the nodes in parallel (sshd start-up is the slow part
 // of a test) and returns each one's error.
 func (c *Cluster) startAll() []error {
+	began := time.Now()
+	defer func() { c.StartSeconds = time.Since(began).Seconds() }()
 	var wg sync.WaitGroup
+	sem := make(chan struct{}, startAtOnce)
 	errs := make([]error, len(c.Nodes))
 	for i, n := range c.Nodes {
 		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = n.start() }()
+		sem <- struct{}{}
+		go func() { defer wg.Done(); defer func() { <-sem }(); errs[i] = n.start() }()
 	}
 	wg.Wait()
 	return errs
@@ -415,20 +434,17 @@ func (n *Node) start() error {
 	go func() {
 		defer close(done)
 		defer log.Close()
-		listening := copyLog(stderr, log, ready)
+		copyLog(stderr, log, ready)
 		cmd.Wait()
-		if !listening {
-			close(ready) // sshd ended without listening
-		}
 	}()
 	select {
 	case <-ready:
-	case <-time.After(20 * time.Second):
-	}
-	select {
 	case <-done:
 		return fmt.Errorf("sshd exited during start-up")
-	default:
+	case <-time.After(20 * time.Second):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		return fmt.Errorf("sshd did not listen within 20s")
 	}
 	n.cmd, n.done = cmd, done
 	return nil
@@ -451,13 +467,38 @@ func (n *Node) command(conf string) (*exec.Cmd, error) {
 	if n.Opts.ReadOnly {
 		mount += fmt.Sprintf(" && mount -o remount,bind,ro %s", ConfPath)
 	}
+	if n.Opts.StockRootHome {
+		home, err := n.stockHome()
+		if err != nil {
+			return nil, err
+		}
+		mount += fmt.Sprintf(" && mount --bind %q /root", home)
+	}
 	return exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
 		mount+fmt.Sprintf(" && exec /usr/sbin/sshd -D -e -f %q", conf)), nil
 }
 
+// stockHome makes the node's root home of StockRootHome.
+func (n *Node) stockHome() (string, error) {
+	home := filepath.Join(n.dir, "root")
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return "", err
+	}
+	for _, f := range []string{"bashrc", "profile"} {
+		b, err := os.ReadFile("/usr/share/base-files/dot." + f)
+		if err != nil {
+			return "", fmt.Errorf("stock root home: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(home, "."+f), b, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return home, nil
+}
+
 // copyLog copies sshd's stderr to log until sshd closes it, and closes
-// ready once sshd listens. It reports whether it did.
-func copyLog(stderr io.Reader, log io.Writer, ready chan struct{}) bool {
+// ready once sshd listens.
+func copyLog(stderr io.Reader, log io.Writer, ready chan struct{}) {
 	sc := bufio.NewScanner(stderr)
 	listening := false
 	for sc.Scan() {
@@ -467,7 +508,6 @@ func copyLog(stderr io.Reader, log io.Writer, ready chan struct{}) bool {
 			listening = true
 		}
 	}
-	return listening
 }
 
 // Stop kills the node's sshd and its sessions; the node refuses
@@ -577,6 +617,29 @@ func EnsureHostSetup() error {
 		}
 	}
 	return nil
+}
+
+// LoopbackAddrs gives n nodes an address each: from a random 127.A.B.1
+// on through the next /24s, so that concurrent test processes do not
+// collide and a fleet of thousands still has one address a node.
+func LoopbackAddrs(n int) []string {
+	base := randomLoopbackBase()
+	addrs := make([]string, n)
+	for i := range addrs {
+		addrs[i] = loopbackAddr(base, i)
+	}
+	return addrs
+}
+
+// nodesPerNet is how many node addresses a /24 holds (.1 to .250).
+const nodesPerNet = 250
+
+// loopbackAddr is node i's address: the i-th after 127.A.B.1, wrapping
+// into the next /24 (and past 127.A.255 into 127.A+1.0) every
+// nodesPerNet nodes.
+func loopbackAddr(base [2]byte, i int) string {
+	net := int(base[0])<<8 | int(base[1]) + i/nodesPerNet
+	return fmt.Sprintf("127.%d.%d.%d", (net>>8)%256, net%256, i%nodesPerNet+1)
 }
 
 // randomLoopbackBase picks 127.A.B.x so that concurrent test processes

@@ -1,6 +1,7 @@
 package sshdtest
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,4 +92,49 @@ func TestStopRestartAndRotate(t *testing.T) {
 	if _, err := dial(t, c, n, "root"); err == nil || !strings.Contains(err.Error(), "key mismatch") {
 		t.Fatalf("rotated key accepted: %v (%T)", err, ke)
 	}
+}
+
+// A cluster of thousands of nodes gets one loopback address per node,
+// none a network or broadcast address, from any base.
+func TestLoopbackAddrsForThousandsOfNodes(t *testing.T) {
+	for _, base := range [][2]byte{{2, 1}, {251, 250}, {100, 255}} {
+		seen := map[string]bool{}
+		for i := 0; i < 10000; i++ {
+			a := loopbackAddr(base, i)
+			ip := net.ParseIP(a).To4()
+			if ip == nil || ip[0] != 127 || ip[3] == 0 || ip[3] == 255 {
+				t.Fatalf("base %v, node %d: %s", base, i, a)
+			}
+			if seen[a] {
+				t.Fatalf("base %v, node %d: %s given twice", base, i, a)
+			}
+			seen[a] = true
+		}
+	}
+}
+
+// With StockRootHome, root's sessions on the node start from Debian's
+// stock files, whatever this machine's root has.
+func TestStockRootHome(t *testing.T) {
+	c := Start(t, Options{Nodes: 2, Node: func(i int, o *NodeOptions) { o.StockRootHome = i == 0 }})
+	if !c.Root {
+		t.Skip("a node's own root home needs root")
+	}
+	for i, n := range c.Nodes {
+		cl, err := dial(t, c, n, "root")
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", n.Name, err, n.Log())
+		}
+		got := run(t, cl, "cmp -s /root/.bashrc /usr/share/base-files/dot.bashrc && echo stock || echo own")
+		cl.Close()
+		if want := map[bool]string{true: "stock\n", false: "own\n"}[i == 0]; got != want && (i == 0 || !sameFile("/root/.bashrc", "/usr/share/base-files/dot.bashrc")) {
+			t.Errorf("%s (StockRootHome %v): root's .bashrc is %q", n.Name, i == 0, got)
+		}
+	}
+}
+
+func sameFile(a, b string) bool {
+	x, errA := os.ReadFile(a)
+	y, errB := os.ReadFile(b)
+	return errA == nil && errB == nil && string(x) == string(y)
 }

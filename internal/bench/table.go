@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// scaleRow is one cluster's line of the closing table: ours beside pdcp
+// and pdsh with curve25519, the key exchange ours negotiates.
+type scaleRow struct {
+	n                   int
+	internalSFTP        bool
+	push, pdcp          result
+	check, pdsh         result
+	haveOther           bool
+	pushRatio, chkRatio float64
+}
+
+func (t *timings) row(internalSFTP bool) scaleRow {
+	row := scaleRow{n: t.n, internalSFTP: internalSFTP, push: t.push[0], check: t.check[0]}
+	pdcp, okP := find(t.push, "pdcp (curve25519)")
+	pdsh, okC := find(t.check, "pdsh sha256sum (curve25519)")
+	if okP && okC {
+		row.pdcp, row.pdsh, row.haveOther = pdcp, pdsh, true
+		row.pushRatio, row.chkRatio = row.push.seconds/pdcp.seconds, row.check.seconds/pdsh.seconds
+	}
+	return row
+}
+
+func find(rs []result, name string) (result, bool) {
+	for _, x := range rs {
+		if x.name == name {
+			return x, true
+		}
+	}
+	return result{}, false
+}
+
+// scaleTable prints every cluster's row: wall seconds, ours over theirs,
+// our CPU seconds and peak memory, for push and for check.
+func scaleTable(rows []scaleRow) {
+	fmt.Printf("\nsummary (ours vs pdcp/pdsh with curve25519, same nodes, same fan-out, one run)\n")
+	fmt.Printf("  %-6s %-8s | %-38s | %-38s\n", "nodes", "sshd", "push: ours / pdcp = ratio, CPU, peak", "check: ours / pdsh = ratio, CPU, peak")
+	for _, r := range rows {
+		sftp := "default"
+		if r.internalSFTP {
+			sftp = "internal"
+		}
+		fmt.Printf("  %-6d %-8s | %s | %s\n", r.n, sftp, cell(r.push, r.pdcp, r.pushRatio, r.haveOther), cell(r.check, r.pdsh, r.chkRatio, r.haveOther))
+	}
+}
+
+func cell(ours, other result, ratio float64, have bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%6.2fs", ours.seconds)
+	if have {
+		fmt.Fprintf(&b, " / %6.2fs = %.2fx", other.seconds, ratio)
+	}
+	fmt.Fprintf(&b, ", %5.2fs CPU, %5.1f MiB", ours.cpu, float64(ours.maxRSS)/1024)
+	if !ours.ok || (have && !other.ok) {
+		b.WriteString(" (a run FAILED, above)")
+	}
+	return b.String()
+}
