@@ -1,9 +1,13 @@
 // Command demo shows es-service-tokens on a real, local cluster: it starts
 // three OpenSSH sshd "nodes" on loopback, each with its own
-// /etc/elasticsearch, and a simulated Elasticsearch cluster over them;
-// creates a token, pushes it, waits for the cluster to load it, shows every
-// node's file and owner, verifies the token, checks for drift, and cleans up.
-// The CLI steps run the binary; the last one uses the library (check.Run).
+// /etc/elasticsearch, a simulated Elasticsearch cluster over them, and a
+// fourth sshd machine playing a Kibana host. It creates a token, pushes
+// it, waits for the cluster to load it and for every node to accept its
+// secret, shows every node's file and owner, verifies the token, finds and
+// repairs drift, recovers a lost local copy, delivers a token to Kibana
+// and rotates it, lists the tokens' metadata, judges their age, and cleans
+// up. The CLI steps run the binary; the last one uses the library
+// (check.Run).
 //
 // Run it as root through examples/demo.sh, which installs what it needs.
 package main
@@ -67,62 +71,79 @@ func main() {
 
 	bin := filepath.Join(dir, "es-service-tokens")
 	step("building es-service-tokens")
-	run(t, "", "go", "build", "-o", bin, "./cmd/es-service-tokens")
+	run(t, "", 0, "go", "build", "-o", bin, "./cmd/es-service-tokens")
 
-	c, work := startCluster(t, dir)
-	cli := func(args ...string) {
-		fmt.Printf("\n$ es-service-tokens %s\n", strings.Join(args, " "))
-		run(t, work, bin, args...)
+	c, work := startCluster(t, dir, bin)
+	cli := func(code int, args ...string) {
+		fmt.Printf("\n$ es-service-tokens %s\n", shellJoin(args))
+		run(t, work, code, bin, args...)
 	}
-	step("creating a token: written locally, printed, pushed to every node, and confirmed by Elasticsearch")
-	cli("-i", "cluster.yml", "create", "elastic/fleet-server", "demo-token", "--token-file", "demo.token")
-	cli("-i", "cluster.yml", "nodes", "--limit", "es-1")
+	step("creating a token: written locally, pushed to every node, confirmed by Elasticsearch, its secret accepted by each node")
+	cli(0, "-i", "cluster.yml", "create", "elastic/fleet-server", "demo-token", "--token-file", "demo.token", "--comment", "the demo's Fleet Server")
+	cli(0, "-i", "cluster.yml", "nodes", "--limit", "es-1")
 
 	step("each node's file, as the node sees it")
 	showFiles(t, c)
 
-	step("the token authenticates against the file, as Elasticsearch checks it, and against the cluster")
+	step("the token authenticates against the file, as Elasticsearch checks it, against the cluster, and on every node's own address")
 	verifyToken(t, bin, work)
 
-	step("someone changes es-2 by hand; check finds it, push repairs it")
+	step("someone changes es-2 by hand; check finds it (exit 1), push repairs it")
 	if err := os.Chmod(c.Nodes[1].HostPath(), 0o644); err != nil {
 		t.Fatalf("%v", err)
 	}
-	fmt.Printf("\n$ es-service-tokens -i cluster.yml check   # exits 1: drift\n")
-	check := exec.Command(bin, "-i", "cluster.yml", "check")
-	check.Dir, check.Stdout, check.Stderr = work, os.Stdout, os.Stderr
-	check.Run()
-	cli("-i", "cluster.yml", "push")
-	cli("-i", "cluster.yml", "check")
+	cli(1, "-i", "cluster.yml", "check")
+	cli(0, "-i", "cluster.yml", "push")
+	cli(0, "-i", "cluster.yml", "check")
+
+	step("the local copy is lost: pull a node's file (verified), and it is everyone's again")
+	if err := os.Rename(filepath.Join(work, "service_tokens"), filepath.Join(work, "service_tokens.lost")); err != nil {
+		t.Fatalf("%v", err)
+	}
+	cli(0, "-i", "cluster.yml", "pull", "es-1", "--out", "service_tokens")
+	cli(0, "-i", "cluster.yml", "check")
+
+	step("a token for Kibana, handed to its consumer (the Kibana keystore on kb-1) instead of printed")
+	cli(0, "-i", "cluster.yml", "create", "elastic/kibana", "kibana-1", "--deliver", "--comment", "Kibana on kb-1")
+	step("rotating it without an outage: a successor proven on every node, delivered, and only then the old token removed")
+	cli(0, "-i", "cluster.yml", "rotate", "elastic/kibana", "kibana-1")
+	cli(0, "-i", "cluster.yml", "list", "--long")
+	step("a maximum age (max_token_age in the inventory, or --max-age): with one of a second, every token is too old (exit 1)")
+	cli(1, "-i", "cluster.yml", "check", "--max-age", "1")
 	checkFromGo(t, work)
 
 	step("stopping the nodes and removing everything the demo created")
 }
 
 // verifyToken runs verify with the inventory: the local file's verdict,
-// then the cluster's (_authenticate).
+// then the cluster's (_authenticate), then each node's own address.
 func verifyToken(t *demoTB, bin, work string) {
-	fmt.Printf("\n$ es-service-tokens -i cluster.yml verify < demo.token\n")
-	verify := exec.Command(bin, "-i", "cluster.yml", "verify")
-	verify.Dir, verify.Stdout, verify.Stderr = work, os.Stdout, os.Stderr
-	tok, err := os.Open(filepath.Join(work, "demo.token"))
-	if err != nil {
-		t.Fatalf("%v", err)
-	}
-	defer tok.Close()
-	verify.Stdin = tok
-	if err := verify.Run(); err != nil {
-		t.Fatalf("verify: %v", err)
+	for _, extra := range [][]string{nil, {"--all-nodes"}} {
+		args := append([]string{"-i", "cluster.yml", "verify"}, extra...)
+		fmt.Printf("\n$ es-service-tokens %s < demo.token\n", strings.Join(args, " "))
+		verify := exec.Command(bin, args...)
+		verify.Dir, verify.Stdout, verify.Stderr = work, os.Stdout, os.Stderr
+		tok, err := os.Open(filepath.Join(work, "demo.token"))
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		verify.Stdin = tok
+		err = verify.Run()
+		tok.Close()
+		if err != nil {
+			t.Fatalf("verify: %v", err)
+		}
 	}
 }
 
 // startCluster starts three sshd nodes and, over them, the simulated
 // Elasticsearch cluster of internal/testkit/estest (no Elasticsearch can run here):
 // node es-node-N loads what is really pushed to es-N, once a second
-// (Elasticsearch's default is every 5 s). It writes cluster.yml into the
-// returned work directory.
-func startCluster(t *demoTB, dir string) (*sshdtest.Cluster, string) {
-	step("starting three sshd nodes on loopback, each with its own /etc/elasticsearch, and a simulated Elasticsearch cluster over them")
+// (Elasticsearch's default is every 5 s), and answers on es-N's own
+// address too. A fourth sshd machine, kb-1, plays a Kibana host. It
+// writes cluster.yml into the returned work directory.
+func startCluster(t *demoTB, dir, bin string) (*sshdtest.Cluster, string) {
+	step("starting three sshd nodes on loopback, each with its own /etc/elasticsearch, a simulated Elasticsearch cluster over them, and a Kibana host")
 	c := sshdtest.Start(t, sshdtest.Options{Nodes: 3})
 	work := filepath.Join(dir, "work")
 	if err := os.MkdirAll(work, 0o755); err != nil {
@@ -137,7 +158,7 @@ func startCluster(t *demoTB, dir string) (*sshdtest.Cluster, string) {
 		esName := fmt.Sprintf("es-node-%d", i+1)
 		// The tool reads node.name from here to match es-N with es-node-N.
 		writeFile(t, filepath.Join(n.ConfDir, "elasticsearch.yml"), "node.name: "+esName+"\n", 0o644)
-		opts.Nodes = append(opts.Nodes, estest.NodeSpec{Name: esName, File: n.HostPath(), Reload: time.Second})
+		opts.Nodes = append(opts.Nodes, estest.NodeSpec{Name: esName, File: n.HostPath(), Reload: time.Second, Host: n.Host})
 		fmt.Printf("  %s  %s  (its /etc/elasticsearch is %s on this host)\n", n.Name, n.Addr(), n.ConfDir)
 		fmt.Fprintf(&inv, "  - name: %s\n    host: %s\n    port: %d\n", n.Name, n.Host, n.Port)
 	}
@@ -148,11 +169,33 @@ func startCluster(t *demoTB, dir string) (*sshdtest.Cluster, string) {
 	t.Cleanup(es.Close)
 	writeFile(t, filepath.Join(work, "http_ca.crt"), string(es.CAPEM), 0o644)
 	writeFile(t, filepath.Join(work, "api_key"), key+"\n", 0o600)
-	fmt.Printf("  Elasticsearch (simulated)  %s\n", es.URL)
-	fmt.Fprintf(&inv, "elasticsearch:\n  url: %s\n  ca: http_ca.crt\n  api_key_file: api_key\n", es.URL)
+	fmt.Printf("  Elasticsearch (simulated)  %s, and each node at https://its-address:%d\n", es.URL, es.NodePort())
+	fmt.Fprintf(&inv, "elasticsearch:\n  url: %s\n  ca: http_ca.crt\n  api_key_file: api_key\n  node_url: https://{host}:%d\n", es.URL, es.NodePort())
+	inv.WriteString(kibanaHost(t, dir, bin, filepath.Join(work, "cluster.yml")))
 	writeFile(t, filepath.Join(work, "cluster.yml"), inv.String(), 0o644)
 	fmt.Printf("\ncluster.yml:\n%s", indent(inv.String()))
 	return c, work
+}
+
+// kibanaHost starts kb-1, an sshd machine with a stand-in kibana-keystore
+// (it keeps what it reads on stdin), and returns the inventory's
+// consumers: section for it. Its health check is the tool itself: the
+// Kibana is healthy when every node accepts the secret its keystore holds.
+func kibanaHost(t *demoTB, dir, bin, inventory string) string {
+	kb := sshdtest.Start(t, sshdtest.Options{Nodes: 1, NamePrefix: "kb-"})
+	n, home := kb.Nodes[0], filepath.Join(dir, "kb-1")
+	keystore := filepath.Join(home, "kibana.keystore")
+	if err := os.MkdirAll(filepath.Join(home, "bin"), 0o755); err != nil {
+		t.Fatalf("%v", err)
+	}
+	writeFile(t, filepath.Join(home, "bin", "kibana-keystore"), sshdtest.KibanaKeystore, 0o755)
+	writeFile(t, keystore, "", 0o600)
+	writeFile(t, filepath.Join(home, "bin", "health"), fmt.Sprintf("#!/bin/sh\nsed -n 's/^elasticsearch.serviceAccountToken=//p' %s | %s -s -i %s verify --all-nodes\n",
+		keystore, bin, inventory), 0o755)
+	fmt.Printf("  %s  %s  (a Kibana host: kibana-keystore is %s/bin/kibana-keystore)\n", n.Name, n.Addr(), home)
+	return fmt.Sprintf("consumers:\n  - name: kibana\n    host: %s\n    port: %d\n    identity_file: %s\n    known_hosts: %s\n"+
+		"    token: elastic/kibana/kibana-1\n    kibana_keystore: %s/bin/kibana-keystore\n    health: %s/bin/health\n",
+		n.Host, n.Port, kb.ClientKeyFile, kb.KnownHostsFile, home, home)
 }
 
 // showFiles prints every node's file with its mode and owner, hashes cut.
@@ -181,13 +224,27 @@ func writeFile(t *demoTB, path, content string, mode os.FileMode) {
 	}
 }
 
+// shellJoin shows args as a shell line: a word with a space is quoted.
+func shellJoin(args []string) string {
+	var out []string
+	for _, a := range args {
+		if strings.ContainsAny(a, " '") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		out = append(out, a)
+	}
+	return strings.Join(out, " ")
+}
+
 func step(s string) { fmt.Printf("\n==> %s\n", s) }
 
-func run(t *demoTB, dir, name string, args ...string) {
+// run runs name, which must exit with code.
+func run(t *demoTB, dir string, code int, name string, args ...string) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
+	err := cmd.Run()
+	if got := cmd.ProcessState.ExitCode(); err != nil && got != code || err == nil && code != 0 {
+		t.Fatalf("%s %s: exit %d (want %d): %v", name, strings.Join(args, " "), got, code, err)
 	}
 }
 
