@@ -17,6 +17,10 @@
 //     batch by batch, gated on the read-back and the cluster's word.
 //   - prove sends a token's secret to every node's own address (prove.Run)
 //     and explains a node that refuses it.
+//   - deliver hands a secret to the consumers that use it (deliver.Run),
+//     and change sees a create or delete through to the cluster
+//     (change.Run): push, take back what every node refused, prove,
+//     deliver, remove a token whose secret reached no one.
 //
 // The directory keeps the name sync (the project's layout fixes it), yet it
 // shadows nothing: no code imports this package, only its subpackages,

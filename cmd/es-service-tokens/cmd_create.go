@@ -11,6 +11,9 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
+	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/change"
+	"github.com/es-service-tokens/es-service-tokens/sync/prove"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
@@ -44,7 +47,7 @@ func (t *tool) create(c *cli.Context) error {
 		return err
 	}
 	defer plan.close()
-	cr, err := t.planCreated(c, plan, acct.Principal+"/"+name)
+	proof, consumers, err := t.planCreated(c, plan, acct.Principal+"/"+name)
 	if err != nil {
 		return err
 	}
@@ -63,43 +66,42 @@ func (t *tool) create(c *cli.Context) error {
 		return err
 	}
 	tokenFile := c.String("token-file")
-	change, err := addToken(loc.File, tok, hash, tokenFile, t.newRecord(tok, comment, consumerNames(consumersOf(t.inv, tok.QualifiedName()))))
+	ch, err := addToken(loc.File, tok, hash, tokenFile, t.newRecord(tok, comment, consumerNames(consumersOf(t.inv, tok.QualifiedName()))))
 	if err != nil {
 		return err
 	}
-	t.audit.localChange(loc.File, tok.QualifiedName(), change.Before.Data, change.After)
-	res := createResult{TokenFile: tokenFile, File: loc.File, Algorithm: alg.String(), Note: note, DeliverTo: consumerNames(cr.consumers)}
+	t.audit.localChange(loc.File, tok.QualifiedName(), ch.Before.Data, ch.After)
+	res := createResult{TokenFile: tokenFile, File: loc.File, Algorithm: alg.String(), Note: note, DeliverTo: consumerNames(consumers)}
 	res.Token.Principal, res.Token.Name, res.Token.QualifiedName = acct.Principal, name, tok.QualifiedName()
 	// With --deliver the secret is not printed: a failed print loses
 	// nothing, the consumers get it.
-	if printErr := t.printCreated(asJSON, c.Bool("silent"), res, tok); printErr != nil && tokenFile == "" && cr.consumers == nil {
+	if printErr := t.printCreated(asJSON, c.Bool("silent"), res, tok); printErr != nil && tokenFile == "" && consumers == nil {
 		return takeBack(loc.File, tok, printErr, plan != nil)
 	}
-	t.printWarnings(change.Warnings)
-	t.printMetaChange(c, change, "the metadata of "+tok.QualifiedName())
+	t.printWarnings(ch.Warnings)
+	t.printMetaChange(c, ch, "the metadata of "+tok.QualifiedName())
 	if plan == nil {
 		return nil
 	}
-	cr.loc, cr.change, cr.tok = loc, change, tok
-	return t.pushCreated(c, plan, cr)
+	return t.publishChange(c, plan, change.Options{File: loc.File, Change: ch, Created: &tok, Proof: proof, Consumers: consumers, TokenFile: tokenFile})
 }
 
 // planCreated prepares, before anything changes, what create -i does
 // after the push: the proof by secret (nodes with an address) and, with
 // --deliver, the consumers of token with their keys loaded.
-func (t *tool) planCreated(c *cli.Context, plan *remote, token string) (created, error) {
-	var cr created
+func (t *tool) planCreated(c *cli.Context, plan *remote, token string) (*prove.Options, []*inventory.Consumer, error) {
 	if plan == nil {
-		return cr, nil
+		return nil, nil, nil
 	}
-	var err error
+	var consumers []*inventory.Consumer
 	if c.Bool("deliver") {
-		if cr.consumers, err = t.planDelivery(plan, token); err != nil {
-			return cr, err
+		var err error
+		if consumers, err = t.planDelivery(plan, token); err != nil {
+			return nil, nil, err
 		}
 	}
-	cr.proof, err = t.planProof(c, plan.inv)
-	return cr, err
+	proof, err := t.planProof(c, plan.inv)
+	return proof, consumers, err
 }
 
 // createOptions checks create's own settings: the output format and the

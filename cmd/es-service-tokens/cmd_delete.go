@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/sync/change"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
@@ -23,7 +24,7 @@ func (t *tool) delete(c *cli.Context) error {
 		return err
 	}
 	key := acct.Principal + "/" + name
-	change, err := store.Update(loc.File, func(f *tokens.File) error {
+	ch, err := store.Update(loc.File, func(f *tokens.File) error {
 		if !f.Delete(key) {
 			return fail(exitCodeError, "Service token [%s] does not exist", key)
 		}
@@ -32,11 +33,11 @@ func (t *tool) delete(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	t.audit.localChange(loc.File, key, change.Before.Data, change.After)
-	t.printWarnings(change.Warnings)
-	t.printMetaChange(c, change, "")
+	t.audit.localChange(loc.File, key, ch.Before.Data, ch.After)
+	t.printWarnings(ch.Warnings)
+	t.printMetaChange(c, ch, "")
 	if plan == nil {
 		return nil
 	}
-	return t.pushAfterChange(c, plan, loc, change, nil)
+	return t.publishChange(c, plan, change.Options{File: loc.File, Change: ch})
 }

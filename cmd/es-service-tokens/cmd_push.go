@@ -12,25 +12,11 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/nodelock"
 	"github.com/es-service-tokens/es-service-tokens/sync/prove"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
-	"github.com/es-service-tokens/es-service-tokens/tokens"
-	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
-	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
-// pushHooks are what a create or delete adds to a push.
-type pushHooks struct {
-	// prove, when not nil, proves a created token's secret on every node
-	// after the push (and its confirmation); the run fails unless every
-	// node accepts it.
-	prove func(push.Report) *prove.Report
-	// undo, when not nil, takes the local change back when every node
-	// refused it (see undoIfRefused).
-	undo func(push.Report) *undone
-}
-
 // runPush pushes opts' file to r's nodes (push.Run, with the command's
-// options) and renders the report, with what hooks add.
-func (t *tool) runPush(c *cli.Context, r *remote, file string, opts push.Options, hooks pushHooks) error {
+// options) and renders the report: the push command.
+func (t *tool) runPush(c *cli.Context, r *remote, file string, opts push.Options) error {
 	asJSON, err := t.jsonOutput(c)
 	if err != nil {
 		return err
@@ -40,25 +26,19 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, opts push.Options
 	if err != nil {
 		return fail(exitCodeError, "%v", err)
 	}
-	for _, res := range rep.Results {
-		for _, w := range res.Warnings {
-			t.warn(c, "%s: %s", safetext.Escape(res.Node), w)
-		}
-	}
-	end := afterPush(c, file, opts, &rep, hooks)
-	if err := t.renderPush(asJSON, file, opts, rep, end); err != nil {
+	t.pushWarnings(c, rep)
+	if err := t.renderPush(asJSON, file, opts, rep, t.pushEnd(c, file, opts.Request, rep)); err != nil {
 		return err
 	}
-	switch {
-	case end.undone != nil:
-		return errUndone{}
-	case !end.ok:
+	if !rep.OK() {
 		return silentExit(exitFailed)
 	}
 	return nil
 }
 
 // pushOptions maps the command line and what remote prepared to opts.
+// The audit hook records the push of opts.Data (a create or delete has
+// recorded its local change already, which the record keeps).
 func (t *tool) pushOptions(c *cli.Context, r *remote, file string, opts *push.Options) {
 	opts.Inventory, opts.Nodes, opts.Dialer, opts.Fleet = r.inv, r.nodes, r.dialer, r.fleet
 	opts.Me, opts.BreakLock = t.lockHolder(), c.Bool("break-lock")
@@ -70,37 +50,30 @@ func (t *tool) pushOptions(c *cli.Context, r *remote, file string, opts *push.Op
 	opts.Audit = func(rep push.Report) { t.audit.pushed(file, data, rep) }
 }
 
-// pushEnd is what a push run ends with besides its report: a change taken
-// back, the command that finishes a revocation or completes the change,
-// the proof by secret, and whether the run succeeded.
+// pushWarnings prints what each node warned of (a lock taken over).
+func (t *tool) pushWarnings(c *cli.Context, rep push.Report) {
+	for _, res := range rep.Results {
+		for _, w := range res.Warnings {
+			t.warn(c, "%s: %s", safetext.Escape(res.Node), w)
+		}
+	}
+}
+
+// pushEnd is what a push report ends with besides its nodes: a change
+// taken back, the command that finishes a revocation or completes the
+// change, and the proof by secret.
 type pushEnd struct {
 	undone           *undone
 	finish, complete string
 	proof            *prove.Report
-	ok               bool
 }
 
-// afterPush runs the hooks of create and delete on the report and says
-// what the run ends with.
-func afterPush(c *cli.Context, file string, opts push.Options, rep *push.Report, hooks pushHooks) pushEnd {
+// pushEnd is the end of a plain push's report: where a token it removes
+// is still accepted, the push that finishes the revocation.
+func (t *tool) pushEnd(c *cli.Context, file string, req push.Request, rep push.Report) pushEnd {
 	var end pushEnd
-	if hooks.undo != nil {
-		end.undone = hooks.undo(*rep)
-	}
-	switch {
-	case end.undone != nil:
-		// Taken back, the removed tokens are in the local file again:
-		// there is no revocation to finish.
-		rep.StillAccepted = nil
-	case len(rep.StillAccepted) > 0:
-		end.finish = pushCommand(c, file, unrevokedNodes(rep.StillAccepted), opts.Local.Len() == 0)
-	case hooks.undo != nil && !opts.DryRun:
-		end.complete = completeRemedy(c, file, rep.Results, opts.Local.Len() == 0)
-	}
-	end.ok = rep.OK()
-	if hooks.prove != nil && !opts.DryRun && end.undone == nil {
-		end.proof = hooks.prove(*rep)
-		end.ok = end.ok && end.proof.Accepted
+	if len(rep.StillAccepted) > 0 {
+		end.finish = pushCommand(c, file, unrevokedNodes(rep.StillAccepted), req.Local.Len() == 0)
 	}
 	return end
 }
@@ -159,23 +132,6 @@ func unrevokedNodes(still []push.Unrevoked) []string {
 	return nodes
 }
 
-// pushAfterChange pushes the file create or delete just wrote, parsed
-// once here; the file before the change tells a node that still holds it
-// from one someone else edited.
-func (t *tool) pushAfterChange(c *cli.Context, p *remote, loc esconfig.Location, ch store.Change, proof func(push.Report) *prove.Report) error {
-	local, err := tokens.Parse(ch.After)
-	if err != nil {
-		return fail(exitDataError, "%s: %v", loc.File, err)
-	}
-	before := ch.Before.Data
-	if before == nil {
-		before = []byte{} // no file before: Before is empty, not nil (a plain push)
-	}
-	removed := tokens.Compare(ch.Before.File, local).Removed
-	undo := func(rep push.Report) *undone { return t.undoIfRefused(c, loc, ch, rep) }
-	return t.runPush(c, p, loc.File, push.Options{Request: push.Request{Data: ch.After, Local: local, Before: before}, Removed: removed}, pushHooks{prove: proof, undo: undo})
-}
-
 func (t *tool) pushCommand() *cli.Command {
 	return command("push", " ", "Copy the local file to every node: atomic, verified, owner, group and mode enforced",
 		"Exit codes: 0 every node verified, 1 a node failed or conflicted, 64 usage,\n"+
@@ -206,5 +162,5 @@ func (t *tool) push(c *cli.Context) error {
 			return err
 		}
 	}
-	return t.runPush(c, r, loc.File, push.Options{Request: push.Request{Data: snap.Data, Local: snap.File}}, pushHooks{})
+	return t.runPush(c, r, loc.File, push.Options{Request: push.Request{Data: snap.Data, Local: snap.File}})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/change"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
@@ -181,6 +182,8 @@ var errorKinds = []struct {
 	{isA[*store.MalformedError], exitDataError},
 	{isA[*store.MisreadError], exitDataError},
 	{isA[*store.IOError], exitIOError},
+	{isA[*change.RemoveError], exitIOError},
+	{isA[*tokens.ParseError], exitDataError},
 	{isA[*esconfig.ConfigError], exitConfig},
 	{func(err error) bool { return errors.Is(err, esconfig.ErrNoLocation) }, exitConfig},
 	{isA[*esconfig.UsageError], exitUsage},
