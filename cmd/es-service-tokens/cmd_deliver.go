@@ -84,10 +84,15 @@ func (t *tool) deliver(c *cli.Context) error {
 		return err
 	}
 	if !out.Attempted {
-		return t.printNotProven(c, out.Proof)
+		return t.printNotProven(c, q, out.Proof)
 	}
 	t.audit.delivered(out.Report)
-	if err := t.emitDelivery(c, deliveryOf(q, out.Report), &out.Report); err != nil {
+	doc := deliveryOf(q, out.Report)
+	doc.SecretProof = proofOf(out.Proof)
+	if asJSON, _ := t.jsonOutput(c); !asJSON && out.Proof != nil {
+		printProof(t.stdout, out.Proof) // what the delivery rests on, as create prints it
+	}
+	if err := t.emitDelivery(c, doc, &out.Report); err != nil {
 		return err
 	}
 	if !out.OK() {
@@ -131,23 +136,22 @@ func pickConsumers(inv *inventory.Inventory, token string, names []string) ([]*i
 }
 
 // printNotProven says that a secret some node with an address does not
-// accept was delivered to nobody: the consumer would fail there.
-func (t *tool) printNotProven(c *cli.Context, sp *prove.Report) error {
+// accept was delivered to nobody: the consumer would fail there. Its JSON
+// is the delivery's document, with no consumer.
+func (t *tool) printNotProven(c *cli.Context, token string, sp *prove.Report) error {
 	asJSON, err := t.jsonOutput(c)
 	if err != nil {
 		return err
 	}
+	const not = "NOT DELIVERED: not every node accepts this secret, and a consumer given it would fail there"
 	if asJSON {
-		if err := writeJSON(t.stdout, struct {
-			Command     string     `json:"command"`
-			Delivered   bool       `json:"delivered"`
-			SecretProof *proofJSON `json:"secret_proof"`
-		}{"deliver", false, proofOf(sp)}); err != nil {
+		doc := deliveryJSON{Command: "deliver", Token: token, Consumers: []consumerJSON{}, Summary: "not delivered", SecretProof: proofOf(sp), Note: not}
+		if err := writeJSON(t.stdout, doc); err != nil {
 			return err
 		}
 	} else {
 		printProof(t.stdout, sp)
-		fmt.Fprintln(t.stdout, "NOT DELIVERED: not every node accepts this secret, and a consumer given it would fail there")
+		fmt.Fprintln(t.stdout, not)
 	}
 	return silentExit(exitFailed)
 }

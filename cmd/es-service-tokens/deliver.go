@@ -127,6 +127,9 @@ type deliveryJSON struct {
 	Activated bool           `json:"activated"`
 	Consumers []consumerJSON `json:"consumers"`
 	Summary   string         `json:"summary"`
+	// SecretProof is the proof by secret the delivery waited for
+	// (deliver; create's is in its push document).
+	SecretProof *proofJSON `json:"secret_proof,omitempty"`
 	// Secret says where the secret is when the delivery failed: "token
 	// file", "consumers" or "removed" (the token was taken back).
 	Secret    string `json:"secret,omitempty"`
