@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 
@@ -37,8 +38,12 @@ type tool struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	random         io.Reader
-	// stderrTTY enables the live progress line.
-	stderrTTY bool
+	// stderrTTY enables the live progress line, stderrWidth (the
+	// terminal's columns, 0 when unknown) bounds it.
+	stderrTTY   bool
+	stderrWidth int
+	// now is the clock of the progress line's pace; nil is time.Now.
+	now func() time.Time
 	// askPassphrase reads a key passphrase from the terminal; nil when the
 	// process has none (cron, CI).
 	askPassphrase func(prompt string) ([]byte, error)
@@ -85,6 +90,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	t := &tool{stdin: stdin, stdout: out, stderr: stderr, getenv: getenv, random: rand.Reader, syslogSocket: syslogSocket}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		t.stderrTTY = true
+		t.stderrWidth, _, _ = term.GetSize(int(f.Fd()))
 	}
 	if tty, err := os.Open("/dev/tty"); err == nil {
 		tty.Close()

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/urfave/cli/v2"
@@ -154,21 +155,32 @@ func nameOfGID(gid uint32) string {
 	return fmt.Sprint(gid)
 }
 
-// The progress line redraws in place on a terminal and clears itself at
-// the end, so the report that follows starts on a clean line.
+// The progress line redraws in place on a terminal, with the pace so far
+// and the time left while nodes remain, fits the terminal's width, and
+// clears itself at the end, so the report that follows starts on a clean
+// line.
 func TestProgressLine(t *testing.T) {
 	var buf strings.Builder
-	tl := &tool{stderr: &buf, stderrTTY: true}
+	clock := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	tick := func() time.Time { clock = clock.Add(2 * time.Second); return clock }
+	tl := &tool{stderr: &buf, stderrTTY: true, now: tick}
 	app := &cli.App{Flags: []cli.Flag{&cli.BoolFlag{Name: "silent"}}, Action: func(c *cli.Context) error {
 		p := tl.progress(c)
-		p(1, 2, "es-1", "updated")
-		p(2, 2, "es-2", "failed")
+		p(1, 4, "es-1", "updated") // 2s in: 0.5 nodes/s, 3 left
+		p(2, 4, "es-2", "failed")  // 4s in
+		tl.stderrWidth = 20
+		p = tl.progress(c) // a terminal of 20 columns
+		p(3, 4, "es-3", "updated")
+		p(4, 4, "es-4", "unchanged")
 		return nil
 	}}
 	if err := app.Run([]string{"x"}); err != nil {
 		t.Fatal(err)
 	}
-	want := "\r\033[K[1/2] es-1 updated\r\033[K[2/2] es-2 failed\r\033[K"
+	want := "\r\033[K[1/4] es-1 updated; 0.5 nodes/s, about 6s left" +
+		"\r\033[K[2/4] es-2 failed; 0.5 nodes/s, about 4s left" +
+		"\r\033[K[3/4] es-3 updated;" + // 19 columns of 20
+		"\r\033[K[4/4] es-4 unchange\r\033[K"
 	if buf.String() != want {
 		t.Errorf("progress = %q, want %q", buf.String(), want)
 	}

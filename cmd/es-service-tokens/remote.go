@@ -224,16 +224,3 @@ func (s *stepTimings) print(nodes []*inventory.Node) {
 		fmt.Fprintf(s.t.stderr, "%s: %s\n", node, strings.Join(parts, ", "))
 	}
 }
-
-// progress shows a live line on a terminal; it is off for pipes and files.
-func (t *tool) progress(c *cli.Context) func(done, total int, node, status string) {
-	if !t.stderrTTY || c.Bool("silent") || t.jsonOut { // JSON stderr stays one object per line
-		return nil
-	}
-	return func(done, total int, node, status string) {
-		fmt.Fprintf(t.stderr, "\r\033[K[%d/%d] %s %s", done, total, node, status)
-		if done == total {
-			fmt.Fprint(t.stderr, "\r\033[K")
-		}
-	}
-}
