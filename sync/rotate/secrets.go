@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
 // Keeper keeps a successor's bearer from its creation until it reaches
@@ -98,7 +99,7 @@ func (s StateDir) private() error {
 	case ok && int(st.Uid) != os.Geteuid():
 		return fmt.Errorf("state directory %s belongs to uid %d, not to this user: give each user their own", s.Dir, st.Uid)
 	case fi.Mode().Perm()&0o077 != 0:
-		return fmt.Errorf("state directory %s has mode %04o: others could read the secrets kept there; chmod 700 %s", s.Dir, fi.Mode().Perm(), s.Dir)
+		return fmt.Errorf("state directory %s has mode %04o: others could read the secrets kept there; chmod 700 %s", s.Dir, fi.Mode().Perm(), safetext.ShellWord(s.Dir))
 	}
 	return nil
 }

@@ -1,7 +1,9 @@
 package rotate
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -74,4 +76,48 @@ func TestStateDirLock(t *testing.T) {
 		t.Fatalf("after unlock: %v %v", busy, err)
 	}
 	u2()
+}
+
+// Where a secret would be kept is refused unless it is this user's own
+// private directory: not a link (even to a private directory), not
+// another user's (as an attacker would make it in a shared /tmp first).
+// The remedy a too-open directory's refusal names works as printed.
+func TestStateDirRefusals(t *testing.T) {
+	base := t.TempDir()
+	own := filepath.Join(base, "own")
+	if err := os.Mkdir(own, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(base, "link")
+	os.Symlink(own, link)
+	if err := (StateDir{Dir: link, File: "f"}).Keep("elastic/kibana/k", "x"); err == nil || !strings.Contains(err.Error(), "is not a directory: move it away") {
+		t.Errorf("a link to a private directory: %v", err)
+	}
+	if os.Geteuid() == 0 {
+		theirs := filepath.Join(base, "theirs")
+		os.Mkdir(theirs, 0o700)
+		os.Chown(theirs, 65534, 65534)
+		if err := (StateDir{Dir: theirs, File: "f"}).Keep("elastic/kibana/k", "x"); err == nil || !strings.Contains(err.Error(), "belongs to uid 65534, not to this user") {
+			t.Errorf("another user's directory: %v", err)
+		}
+	}
+	open := filepath.Join(base, "open dir") // the printed command quotes it
+	os.Mkdir(open, 0o755)
+	os.Chmod(open, 0o755)
+	err := StateDir{Dir: open, File: "f"}.Keep("elastic/kibana/k", "x")
+	_, remedy, ok := strings.Cut(fmt.Sprint(err), "; ")
+	if !ok || !strings.HasPrefix(remedy, "chmod 700 ") {
+		t.Fatalf("a directory others may read: %v", err)
+	}
+	if out, err := exec.Command("sh", "-c", remedy).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v %s", remedy, err, out)
+	}
+	if err := (StateDir{Dir: open, File: "f"}).Keep("elastic/kibana/k", "x"); err != nil {
+		t.Errorf("after %s: %v", remedy, err)
+	}
+	for _, d := range []string{own, link} {
+		if ents, _ := os.ReadDir(d); len(ents) != 0 {
+			t.Errorf("a secret was written in %s", d)
+		}
+	}
 }
