@@ -130,12 +130,12 @@ func goldenChecked() checked {
 			{Node: "es-7", InventoryNode: "es-7", InInventory: true, InCluster: false},
 		},
 		FailedNodes: 1, Drift: true, Requests: 4, Seconds: 0.75, Unjudged: []string{"node-5"}, Unnamed: []string{"es-8"}}
-	ages := &tokenAges{Ages: meta.Ages{Max: 90 * 24 * time.Hour,
+	ages := &tokenAges{Ages: &check.Ages{File: "/etc/es/service_tokens.meta", Ages: meta.Ages{Max: 90 * 24 * time.Hour,
 		Known:   []meta.TokenAge{{Token: "elastic/fleet-server/f1", Age: 100 * 24 * time.Hour}, {Token: "elastic/kibana/k1", Age: time.Hour}},
 		Over:    []meta.TokenAge{{Token: "elastic/fleet-server/f1", Age: 100 * 24 * time.Hour}},
-		Unknown: []string{"elastic/kibana/x"}},
-		MaxText: "90d", File: "/etc/es/service_tokens.meta",
-		Rotate: map[string]string{"elastic/fleet-server/f1": "es-service-tokens -i cluster.yml --file /etc/es/service_tokens rotate elastic/fleet-server f1"}}
+		Unknown: []string{"elastic/kibana/x"}}},
+		MaxText: "90d",
+		Rotate:  map[string]string{"elastic/fleet-server/f1": "es-service-tokens -i cluster.yml --file /etc/es/service_tokens rotate elastic/fleet-server f1"}}
 	return checked{Report: check.Report{Results: results, Summary: check.Summarize(results), Coverage: cov, CheckedAt: goldenAt, Seconds: 10.5},
 		file: "/etc/es/service_tokens", sha256: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", ages: ages}
 }

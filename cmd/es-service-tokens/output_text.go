@@ -378,7 +378,7 @@ func printAges(w io.Writer, a *tokenAges) {
 		if renew == "" {
 			renew = "rotate, once the inventory has an elasticsearch section to prove the new token on (docs/rotation.md)"
 		}
-		if old := a.Replaces[o.Token]; old != "" {
+		if old := a.Replaces[o.Token]; old != "" && a.Rotate[o.Token] != "" {
 			fmt.Fprintf(w, "token %s is %s old, over max_token_age %s: it replaces %s in a rotation not yet finished: continue that rotation with: %s\n",
 				o.Token, meta.FormatAge(o.Age), a.MaxText, old, renew)
 			continue
