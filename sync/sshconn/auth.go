@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 )
 
@@ -170,7 +171,7 @@ func loadKey(path string, agentKeys []ssh.Signer, ask func(string) ([]byte, erro
 	pem, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return fileKey{err: fmt.Errorf("identity file %s does not exist: fix identity_file, or create the key (ssh-keygen -t ed25519 -f %s)", path, path)}
+			return fileKey{err: fmt.Errorf("identity file %s does not exist: fix identity_file, or create the key (ssh-keygen -t ed25519 -f %s)", path, safetext.ShellWord(path))}
 		}
 		return fileKey{err: fmt.Errorf("identity file %s: %v", path, err)}
 	}
@@ -196,7 +197,7 @@ func loadKey(path string, agentKeys []ssh.Signer, ask func(string) ([]byte, erro
 		}
 	}
 	if ask == nil {
-		return fileKey{public: pub, err: fmt.Errorf("identity file %s is encrypted and no terminal is available to ask its passphrase: load it into ssh-agent (ssh-add %s) and retry", path, path)}
+		return fileKey{public: pub, err: fmt.Errorf("identity file %s is encrypted and no terminal is available to ask its passphrase: load it into ssh-agent (ssh-add %s) and retry", path, safetext.ShellWord(path))}
 	}
 	for attempt := 0; attempt < 3; attempt++ {
 		pass, err := ask(fmt.Sprintf("Enter passphrase for key '%s': ", path))
@@ -236,7 +237,7 @@ func permOK(path string) error {
 	if !ok || int(st.Uid) != os.Getuid() || fi.Mode().Perm()&0o077 == 0 {
 		return nil
 	}
-	return fmt.Errorf("identity file %s has mode %04o: a private key readable by others is refused, as OpenSSH does: chmod 600 %s", path, fi.Mode().Perm(), path)
+	return fmt.Errorf("identity file %s has mode %04o: a private key readable by others is refused, as OpenSSH does: chmod 600 %s", path, fi.Mode().Perm(), safetext.ShellWord(path))
 }
 
 // defaults loads ~/.ssh/id_ed25519, id_ecdsa and id_rsa, skipping keys
