@@ -89,11 +89,7 @@ func (t *tool) printLive(c *cli.Context, asJSON bool, res verifyResult, live *li
 		}
 	} else {
 		if haveLocal {
-			if res.Valid {
-				fmt.Fprintf(t.stdout, "VALID %s in %s\n", res.QualifiedName, res.File)
-			} else {
-				fmt.Fprintf(t.stdout, "INVALID %s in %s: %s\n", res.QualifiedName, res.File, res.Reason)
-			}
+			printLocalVerdict(t, res)
 		}
 		switch {
 		case live.Valid:

@@ -60,6 +60,10 @@ func printProof(w io.Writer, sp *prove.Report) {
 	if token == "" {
 		token = "the token" // not a service token: every node refused it
 	}
+	if sp.Requests == 0 && sp.Token == "" {
+		fmt.Fprintf(w, "secret of the token: sent to no node (%d with an address): it is not a service account token\n", total)
+		return
+	}
 	if sp.Accepted {
 		fmt.Fprintf(w, "secret of %s: accepted by every node with an address (%d), %.2fs %s (%d requests)\n", token, total, sp.Seconds, proofAfter(sp), sp.Requests)
 	} else {

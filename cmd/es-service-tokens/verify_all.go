@@ -85,9 +85,12 @@ func (t *tool) localVerdict(c *cli.Context, bearer string) (verifyResult, bool, 
 }
 
 func printLocalVerdict(t *tool, res verifyResult) {
-	if res.Valid {
+	switch {
+	case res.Valid:
 		fmt.Fprintf(t.stdout, "VALID %s in %s\n", res.QualifiedName, res.File)
-	} else {
+	case res.QualifiedName == "": // not a service account token: no name to give
+		fmt.Fprintf(t.stdout, "INVALID in %s: %s\n", res.File, res.Reason)
+	default:
 		fmt.Fprintf(t.stdout, "INVALID %s in %s: %s\n", res.QualifiedName, res.File, res.Reason)
 	}
 }

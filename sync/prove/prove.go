@@ -113,8 +113,8 @@ func (r *Report) AcceptedBy() int {
 // Cause explains a node that did not accept the secret: its answer, and
 // for a refusal what the credentials API's view of the node makes of it.
 func (r *Report) Cause(n elastic.NodeProof) string {
-	if n.Verdict != elastic.Rejected {
-		return n.Reason
+	if n.Verdict != elastic.Rejected || n.Requests == 0 {
+		return n.Reason // never asked (not a service account token): no answer to explain
 	}
 	listed, asked := r.Listed[n.Node]
 	switch {

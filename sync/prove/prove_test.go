@@ -30,13 +30,17 @@ func TestCauseUsesTheListing(t *testing.T) {
 		"es-2": "it does not list the token either",
 		"es-3": "it has not loaded the token's current hash",
 	} {
-		got := rep.Cause(elastic.NodeProof{Node: node, Verdict: elastic.Rejected, Reason: "refused"})
+		got := rep.Cause(elastic.NodeProof{Node: node, Verdict: elastic.Rejected, Reason: "refused", Requests: 1})
 		if !strings.HasPrefix(got, "refused") || !strings.Contains(got, want) {
 			t.Errorf("%s: %q, want %q", node, got, want)
 		}
 	}
 	if got := rep.Cause(elastic.NodeProof{Node: "es-1", Verdict: elastic.Unreachable, Reason: "connection refused"}); got != "connection refused" {
 		t.Errorf("an unreachable node is its reason alone, got %q", got)
+	}
+	// A bearer that is no service token is sent nowhere: no answer to explain.
+	if got := rep.Cause(elastic.NodeProof{Node: "es-3", Verdict: elastic.Rejected, Reason: "not a service account token"}); got != "not a service account token" {
+		t.Errorf("a node never asked is its reason alone, got %q", got)
 	}
 }
 
