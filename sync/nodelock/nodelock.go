@@ -503,6 +503,24 @@ func (l *Lock) Release(fsys FS) error {
 	return fsys.Remove(l.path)
 }
 
+// Done is TakenBy and Release with one read of the lock, for a run whose
+// last step on the node was what the lock protected: who has the lock
+// when it is no longer this run's (it is then left alone), else "" once
+// it is removed. A read then a remove, as Release makes them: a second
+// read in between would prove nothing more.
+func (l *Lock) Done(fsys FS) (who string, err error) {
+	if who, err = l.TakenBy(fsys); err != nil || who != "" {
+		return who, err
+	}
+	if l.own != "" {
+		if err := fsys.Remove(l.own); err != nil {
+			return "", err
+		}
+		l.own = ""
+	}
+	return "", fsys.Remove(l.path)
+}
+
 // Path is the lock file's path on the node.
 func (l *Lock) Path() string { return l.path }
 

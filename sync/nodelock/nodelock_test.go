@@ -218,3 +218,28 @@ func contend(t *testing.T, round int, dir, target string) {
 		t.Errorf("round %d: left behind %q", round, names)
 	}
 }
+
+// Done releases a lock that is still the run's, and leaves one taken over
+// to its new holder, naming it.
+func TestDoneReleasesOnlyItsOwnLock(t *testing.T) {
+	dir, target, a := lockedTarget(t, "alice", time.Minute)
+	if who, err := a.Done(osFS{}); who != "" || err != nil {
+		t.Fatalf("Done of a held lock: %q, %v", who, err)
+	}
+	if names := leftovers(t, dir); len(names) != 0 {
+		t.Errorf("left behind: %q", names)
+	}
+	_, target, a = lockedTarget(t, "alice", time.Minute)
+	old := time.Now().Add(-2 * time.Minute)
+	os.Chtimes(Path(target), old, old)
+	b, err := Acquire(context.Background(), osFS{}, target, opts("bob", time.Minute, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if who, err := a.Done(osFS{}); err != nil || !strings.Contains(who, "held by bob@ws") {
+		t.Errorf("Done of a lock taken over: %q, %v", who, err)
+	}
+	if err := b.Verify(osFS{}); err != nil {
+		t.Errorf("new holder's Verify after the old one's Done: %v", err)
+	}
+}

@@ -52,6 +52,7 @@ type txn struct {
 	bak      string    // the backup the write kept, if any
 
 	res      Result
+	released bool             // the lock is gone: stillLocked released it
 	notes    []remedy.Message // the lock's: stale files swept
 	warnings []string         // the lock's: taken over, left behind
 }
@@ -108,12 +109,14 @@ func (t *txn) apply() (retry bool) {
 // stillLocked: a read-back proves the file at that moment; the lock still
 // being this run's proves no other run is about to replace it. A run that
 // took the lock over (breaking it on purpose) writes its own file, so
-// this one is not reported updated.
+// this one is not reported updated. The same read releases a lock that
+// is still this run's: nothing is left to protect.
 func (t *txn) stillLocked() {
 	if !t.res.Status.Verified() {
 		return
 	}
-	who, err := t.lk.TakenBy(t.c)
+	who, err := t.lk.Done(t.c)
+	t.released = err == nil && who == ""
 	if err != nil || who == "" {
 		return
 	}
@@ -248,6 +251,9 @@ func (t *txn) lease() time.Duration {
 // a lost connection, the node's context is spent). A lock that stays is
 // a warning.
 func (t *txn) release() {
+	if t.released {
+		return
+	}
 	err := t.ctx.Err()
 	if err == nil {
 		if err = t.lk.Release(t.c); err == nil {

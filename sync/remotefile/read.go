@@ -75,26 +75,23 @@ func (c *Conn) Read(p string) (State, error) {
 	return State{Exists: true, Data: data, SHA256: digest.SHA256(data), UID: int(st.UID), GID: int(st.GID), Mode: opened.Mode().Perm()}, nil
 }
 
-// readAll is io.ReadAll with room for size bytes (what fstat said) from
-// the start: over SFTP each Read is a request and its round trip, and
-// io.ReadAll's first buffers of 512 bytes and a little more would ask for
-// a 3 KB file in six. This asks twice: the bytes, then the end. The file
-// may have grown meanwhile; reading goes on to the end all the same.
+// readAll reads the size bytes fstat gave for the opened file: over SFTP
+// each Read is a request and a round trip, and io.ReadAll's first buffers
+// of 512 bytes and a little more would ask for a 3 KB file in six, then
+// once more to find the end. This asks once. What was opened is read as
+// large as it was when its handle said so (a file that grows meanwhile is
+// read to that size, one that shrinks to its end); with no size to go by,
+// to the end.
 func readAll(r io.Reader, size int64) ([]byte, error) {
-	b := make([]byte, 0, max(size, 0)+1)
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // grow: the file was longer
-		}
+	if size <= 0 {
+		return io.ReadAll(r)
 	}
+	b := make([]byte, size)
+	n, err := io.ReadFull(r, b)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return b[:n], err
 }
 
 // readable refuses what Read must not read as the file: anything but a
