@@ -229,6 +229,9 @@ func (o *rotateOutput) printEnd(rep rotate.Report, err error, failedStep bool) {
 // still works, and whether anyone has the new one.
 func failedState(rep rotate.Report) string {
 	st := rep.Steps[len(rep.Steps)-1].Step
+	if removed(rep) {
+		return rep.New + " is out of the local file, and maybe still on some nodes; " + rep.Old + " still works on every node"
+	}
 	for _, s := range rep.Steps {
 		if s.Step == rotate.StepRetire && s.Err == nil {
 			return rep.Old + " is out of the local file, and maybe still on some nodes; every consumer uses " + rep.New
@@ -255,11 +258,25 @@ func (o *rotateOutput) next(rep rotate.Report, err error) string {
 	if errors.As(err, &se) {
 		return ""
 	}
+	if removed(rep) { // the rotation is over: what is left is a push
+		return "finish the abort with: " + fmt.Sprintf("es-service-tokens -i %s --file %s push", shellWord(o.c.String("inventory")), shellWord(o.s.loc.File))
+	}
 	cont := "run the same command again to continue: " + o.command(o.s.mode, rep.Old)
 	if o.s.mode == rotate.Rotate && !delivering(rep) {
 		cont += "; or give up with: " + o.command(rotate.Abort, rep.Old)
 	}
 	return cont
+}
+
+// removed reports whether an abort took the successor out of the local
+// file: its rotation is over, whatever a node that failed still holds.
+func removed(rep rotate.Report) bool {
+	for _, s := range rep.Steps {
+		if s.Step == rotate.StepRemove && s.Err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // delivering reports whether the rotation got to deliver its successor.

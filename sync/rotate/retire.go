@@ -77,11 +77,14 @@ func (r *run) abort(st state) error {
 	if err != nil {
 		return err
 	}
+	// Gone from the local file, the successor needs its secret no more,
+	// even when a node cannot be reached now: the way on is a push.
+	forgot := r.keep.Forget(succ)
 	if err := r.publishGone(ch, succ); err != nil {
 		return err
 	}
 	r.rep.Outcome = Aborted
-	return r.keep.Forget(succ)
+	return forgot
 }
 
 // publishGone pushes a change that removed token, then waits until no
