@@ -8,15 +8,16 @@ import (
 )
 
 // The docs' inventory examples are inventories: every ```yaml block of
-// README.md and docs/*.md with a top-level nodes: key loads, so that an
-// example cannot drift from the parser (a renamed or removed key fails
-// here). Files an example names relative to it (a CA, an API key file)
+// README.md and docs/*.md with a top-level nodes: key (or all:, Ansible's)
+// loads, so that an example cannot drift from the parser (a renamed or
+// removed key fails here). Files an example names relative to it (a CA, an API key file)
 // are made empty beside it.
 func TestDocsInventoryExamplesLoad(t *testing.T) {
 	pages, _ := filepath.Glob("../docs/*.md")
 	pages = append(pages, "../README.md")
 	block := regexp.MustCompile("(?s)```yaml\n(.*?)```")
 	native := regexp.MustCompile(`(?m)^nodes:`)
+	ansible := regexp.MustCompile(`(?m)^all:`) // an Ansible YAML inventory
 	relative := regexp.MustCompile(`(?m)^\s+(?:ca|api_key_file|password_file):\s+([^/~\s#][^\s#]*)`)
 	n := 0
 	for _, page := range pages {
@@ -25,7 +26,7 @@ func TestDocsInventoryExamplesLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, m := range block.FindAllSubmatch(data, -1) {
-			if !native.Match(m[1]) {
+			if !native.Match(m[1]) && !ansible.Match(m[1]) {
 				continue
 			}
 			n++
