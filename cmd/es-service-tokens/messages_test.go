@@ -241,6 +241,7 @@ var remedies = map[string]string{
 	"record host key: lock %s: %w":                     part,
 	"probe":                                            internal,
 	"the directory %s does not exist on the node: is Elasticsearch installed there, and is path right?": "is path right?",
+	"the directory %s does not exist on %s: create it, or fix the consumer's %s path":                   "create it, or fix the consumer's %s path",
 	"%s is not a directory: fix path": "fix path",
 	"could not remove %s, the temporary file of the run whose lock was taken over (%w): its rename could still land after this run's; nothing was written: remove it on the node, then push again": "remove it on the node",
 	"more than %d symbolic links on the way to %s: fix path": "fix path",

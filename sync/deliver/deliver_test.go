@@ -297,3 +297,17 @@ func TestCommandOutputIsBounded(t *testing.T) {
 		t.Errorf("kept %d bytes of 20 MB (want %d), err %v", len(out), maxOutput, err)
 	}
 }
+
+// A consumer's file in a directory its machine does not have is named as
+// such, in a consumer's words.
+func TestMissingDirectory(t *testing.T) {
+	f := start(t, 1)
+	bearer, _ := newBearer(t)
+	missing := filepath.Join(f.dir, "no-such-dir")
+	c := f.consumer(0, "agent", inventory.MethodFile, func(c *inventory.Consumer) { c.Host.Path = filepath.Join(missing, "agent.token") })
+	r := f.d.Deliver(context.Background(), []*inventory.Consumer{c}, bearer).Results[0]
+	want := "the directory " + missing + " does not exist on " + c.Host.Host + ": create it, or fix the consumer's file path"
+	if r.Store != StoreUnchanged || r.Failure != failure.RemoteIO || !strings.Contains(r.Reason, want) || strings.Contains(r.Reason, "Elasticsearch") {
+		t.Errorf("got %+v\nwant %s", r, want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"strings"
 	"time"
@@ -105,6 +106,9 @@ func storeFile(ctx context.Context, client *ssh.Client, c *inventory.Consumer, d
 	defer stop()
 	// Nothing is written through a directory someone else could swap.
 	if err := conn.TrustDir(path.Dir(n.Path)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) { // not a node: its words would be wrong
+			err = failure.New(failure.RemoteIO, fmt.Errorf("the directory %s does not exist on %s: create it, or fix the consumer's %s path", path.Dir(n.Path), n.Host, c.Method))
+		}
 		return StoreUnchanged, err
 	}
 	old, err := conn.Read(n.Path)
