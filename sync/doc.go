@@ -21,6 +21,8 @@
 //     and change sees a create or delete through to the cluster
 //     (change.Run): push, take back what every node refused, prove,
 //     deliver, remove a token whose secret reached no one.
+//   - rotate is a rotation's state machine, and rotation runs it on the
+//     cluster (rotation.Run): push, proof, delivery or hand-over, retire.
 //
 // The directory keeps the name sync (the project's layout fixes it), yet it
 // shadows nothing: no code imports this package, only its subpackages,

@@ -1,24 +1,22 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
-	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
-	"github.com/es-service-tokens/es-service-tokens/sync/esnode"
-	"github.com/es-service-tokens/es-service-tokens/sync/prove"
+	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
+	"github.com/es-service-tokens/es-service-tokens/sync/rotation"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
-	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
 func (t *tool) rotateCommand() *cli.Command {
@@ -56,12 +54,6 @@ func rotateFlags() []cli.Flag {
 		out = append(out, f)
 	}
 	return out
-}
-
-// rotation is one token to rotate and who uses it.
-type rotation struct {
-	token     string
-	consumers []*inventory.Consumer
 }
 
 // rotateMode checks the command line's shape: what to do, and to which
@@ -108,92 +100,36 @@ func checkRotateArgs(c *cli.Context) error {
 	return nil
 }
 
-// rotations are the tokens the command line names, each with the
-// inventory's consumers of it (by lineage: a consumer keeps naming the
-// token it was first given).
-func (t *tool) rotations(c *cli.Context, file string, inv *inventory.Inventory) ([]rotation, []string, error) {
+// pickRotations maps what the command line names (a token, --consumer or
+// --older-than) to the run's options, and picks the tokens to rotate.
+func (t *tool) pickRotations(c *cli.Context, s *rotateSetup) error {
+	o := &s.opts
 	switch {
 	case c.IsSet("consumer"):
-		r, err := byConsumer(c.String("consumer"), file, inv)
-		return []rotation{r}, nil, err
+		name := c.String("consumer")
+		for _, con := range s.r.inv.Consumers {
+			if con.Name == name {
+				o.Consumer = con
+			}
+		}
+		if o.Consumer == nil {
+			return fail(exitUsage, "--consumer %q: no consumer of that name in %s; `nodes` lists them", safetext.Input(name), s.r.inv.File)
+		}
 	case c.IsSet("older-than"):
-		return olderThan(c, file, inv)
-	}
-	acct, name, err := tokenArgs(c)
-	if err != nil {
-		return nil, nil, err
-	}
-	q := acct.Principal + "/" + name
-	return []rotation{{token: q, consumers: consumersOf(inv, q)}}, nil, nil
-}
-
-// byConsumer is the token consumer name uses now: the one of its lineage
-// in the local file, or the old token of the rotation of it under way.
-func byConsumer(name, file string, inv *inventory.Inventory) (rotation, error) {
-	var con *inventory.Consumer
-	for _, c := range inv.Consumers {
-		if c.Name == name {
-			con = c
+		o.OlderThan, _ = meta.ParseAge(c.String("older-than")) // checkRotateArgs checked it
+	default:
+		acct, name, err := tokenArgs(c)
+		if err != nil {
+			return err
 		}
+		o.Token = acct.Principal + "/" + name
 	}
-	if con == nil {
-		return rotation{}, fail(exitUsage, "--consumer %q: no consumer of that name in %s; `nodes` lists them", safetext.Input(name), inv.File)
+	var err error
+	s.rots, s.skipped, err = rotation.Pick(*o)
+	if _, ok := errors.AsType[*rotation.NoTokenError](err); ok {
+		return fail(exitCodeError, "%v", err)
 	}
-	snap, m, err := loadWithMeta(file)
-	if err != nil {
-		return rotation{}, err
-	}
-	for _, k := range snap.Keys() {
-		if meta.Lineage(k) != meta.Lineage(con.Token) {
-			continue
-		}
-		if rec, _ := m.Get(k); rec.RotatedFrom != "" && rec.Phase != meta.Done {
-			k = rec.RotatedFrom // a rotation under way: it is continued by its old token's name
-		}
-		return rotation{token: k, consumers: consumersOf(inv, k)}, nil
-	}
-	return rotation{}, fail(exitCodeError, "consumer %s uses %s, and %s holds no token of that name (nor a rotation of it): create it, or fix the consumer's token", name, con.Token, file)
-}
-
-// olderThan are the tokens older than --older-than that have consumers;
-// skipped names the old ones without, which only a rotation by name (and
-// a switch by hand) renews.
-func olderThan(c *cli.Context, file string, inv *inventory.Inventory) ([]rotation, []string, error) {
-	age, err := meta.ParseAge(c.String("older-than"))
-	if err != nil {
-		return nil, nil, fail(exitUsage, "--older-than: %v", err)
-	}
-	f, m, err := loadWithMeta(file)
-	if err != nil {
-		return nil, nil, err
-	}
-	var out []rotation
-	var skipped []string
-	for _, o := range meta.Judge(f, m, time.Now(), age).Over {
-		if rec, _ := m.Get(o.Token); rec.RotatedFrom != "" && rec.Phase != meta.Done {
-			continue // the successor of a rotation under way: its predecessor is the one to continue
-		}
-		if cs := consumersOf(inv, o.Token); len(cs) > 0 {
-			out = append(out, rotation{token: o.Token, consumers: cs})
-		} else {
-			skipped = append(skipped, o.Token)
-		}
-	}
-	return out, skipped, nil
-}
-
-// loadWithMeta reads the local file and its metadata, which a rotation
-// needs whole.
-func loadWithMeta(file string) (*tokens.File, *meta.Set, error) {
-	snap, err := store.Load(file)
-	if err != nil {
-		return nil, nil, err
-	}
-	m, err := store.LoadMeta(file)
-	if err != nil {
-		return nil, nil, err
-	}
-	return snap.File, m.Set, nil
+	return err
 }
 
 // stateDir is where a successor's secret is kept until it is delivered:
@@ -205,66 +141,73 @@ func (t *tool) stateDir() string {
 	return filepath.Join(t.home(), ".local", "state", "es-service-tokens")
 }
 
-// rotateSetup is what every rotation of a run shares, checked before
+// rotateSetup is a run's rotations and their options, checked before
 // anything changes.
 type rotateSetup struct {
-	mode   rotate.Mode
-	loc    esconfig.Location
-	alg    tokens.Algorithm
-	r      *remote
-	es     *elastic.Client
-	cfg    elastic.Config
-	proof  *prove.Options
-	keep   rotate.StateDir
-	asJSON bool
-	// esNames maps inventory nodes to Elasticsearch names, read once.
-	esNames *esnode.Mapping
+	opts    rotation.Options
+	rots    []rotation.Rotation
+	skipped []string
+	loc     esconfig.Location
+	r       *remote
+	asJSON  bool
 }
 
 // prepareRotate checks the command line, the inventory, the cluster
 // settings, the keys and the token file before anything changes.
-func (t *tool) prepareRotate(c *cli.Context) (*rotateSetup, []rotation, []string, error) {
+func (t *tool) prepareRotate(c *cli.Context) (*rotateSetup, error) {
 	s := &rotateSetup{}
 	var err error
-	if s.mode, err = rotateMode(c); err != nil {
-		return nil, nil, nil, err
+	if s.opts.Mode, err = rotateMode(c); err != nil {
+		return nil, err
 	}
 	if s.asJSON, err = t.jsonOutput(c); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if err := checkRotateArgs(c); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if err := t.needInventory(c); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if s.loc, err = t.location(c); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	settings, err := t.settings(c, s.loc)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	if s.alg, _, err = settings.HashingAlgorithm(t.getenv); err != nil {
-		return nil, nil, nil, err
+	if s.opts.Request.Algorithm, _, err = settings.HashingAlgorithm(t.getenv); err != nil {
+		return nil, err
 	}
 	if s.r, err = t.remote(c); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	rots, skipped, err := t.rotations(c, s.loc.File, s.r.inv)
+	t.rotateOptions(c, s)
+	err = t.pickRotations(c, s)
 	if err == nil {
-		err = t.prepareRotateRemote(c, s, rots)
+		err = t.prepareRotateRemote(c, s)
 	}
 	if err != nil {
 		s.r.close()
-		return nil, nil, nil, err
+		return nil, err
 	}
-	return s, rots, skipped, nil
+	return s, nil
+}
+
+// rotateOptions maps the command line and what remote prepared to the
+// run's options.
+func (t *tool) rotateOptions(c *cli.Context, s *rotateSetup) {
+	r := s.r
+	s.opts.File, s.opts.Same, s.opts.TokenFile = s.loc.File, sameLineage, c.String("token-file")
+	s.opts.Push = push.Options{Request: push.Request{Force: c.Bool("force")}, Inventory: r.inv, Nodes: r.nodes,
+		Dialer: r.dialer, Fleet: r.fleet, Me: t.lockHolder(), BreakLock: c.Bool("break-lock")}
+	s.opts.Request.Random, s.opts.Request.Creator, s.opts.Request.Grace = t.random, t.creator(), c.Duration("grace")
+	s.opts.Keep = rotate.StateDir{Dir: t.stateDir(), File: s.loc.File}
 }
 
 // prepareRotateRemote resolves the cluster (a rotation is proven there),
 // loads the consumers' keys and checks --token-file.
-func (t *tool) prepareRotateRemote(c *cli.Context, s *rotateSetup, rots []rotation) error {
+func (t *tool) prepareRotateRemote(c *cli.Context, s *rotateSetup) error {
 	cfg, ok, err := t.esConfig(c, s.r.inv)
 	if err != nil {
 		return err
@@ -272,85 +215,104 @@ func (t *tool) prepareRotateRemote(c *cli.Context, s *rotateSetup, rots []rotati
 	if !ok {
 		return fail(exitConfig, "a rotation proves the new token on every Elasticsearch node before anyone uses it, and that the old one is gone: give %s an elasticsearch section (url and credentials; node_url for proof by secret), or --es-url", s.r.inv.File)
 	}
-	if s.es, err = elastic.New(cfg); err != nil {
+	if s.opts.ES, err = elastic.New(cfg); err != nil {
 		return fail(exitConfig, "%v", err)
 	}
-	s.cfg = cfg
-	if s.proof, err = t.planProof(c, s.r.inv); err != nil {
+	s.opts.ConfirmTimeout = cfg.ConfirmTimeout
+	if s.opts.Proof, err = t.planProof(c, s.r.inv); err != nil {
 		return err
 	}
-	for _, rot := range rots {
-		if s.mode != rotate.Rotate {
+	tf := s.opts.TokenFile
+	for _, rot := range s.rots {
+		if s.opts.Mode != rotate.Rotate {
 			continue // finish and abort deliver nothing
 		}
-		if err := prepareConsumerKeys(s.r.dialer.Auth, rot.consumers); err != nil {
+		if err := prepareConsumerKeys(s.r.dialer.Auth, rot.Consumers); err != nil {
 			return err
 		}
-		if tf := c.String("token-file"); tf != "" && len(rot.consumers) > 0 {
-			return fail(exitUsage, "--token-file is for a rotation without consumers, and %s goes to %s: drop --token-file", rot.token, strings.Join(consumerNames(rot.consumers), ", "))
+		if tf != "" && len(rot.Consumers) > 0 {
+			return fail(exitUsage, "--token-file is for a rotation without consumers, and %s goes to %s: drop --token-file", rot.Token, strings.Join(consumerNames(rot.Consumers), ", "))
 		}
 	}
-	if tf := c.String("token-file"); tf != "" {
+	if tf != "" {
 		if _, err := os.Lstat(tf); err == nil {
 			return fail(exitCantCreate, "token file [%s] already exists; give a new path (a token file is never overwritten)", tf)
 		}
 	}
-	s.keep = rotate.StateDir{Dir: t.stateDir(), File: s.loc.File}
 	return nil
 }
 
 func (t *tool) rotate(c *cli.Context) error {
-	s, rots, skipped, err := t.prepareRotate(c)
+	s, err := t.prepareRotate(c)
 	if err != nil {
 		return err
 	}
 	defer s.r.close()
-	unlock, busy, err := s.keep.Lock()
-	if err != nil {
-		return fail(exitIOError, "cannot keep the new token's secret for a later run: %v; set XDG_STATE_HOME to a directory of your own", err)
-	}
-	if busy {
-		return fail(exitFailed, "another rotate of %s runs on this host: let it end, then run this again", s.loc.File)
-	}
-	defer unlock()
-	if err := t.beginAudit(c, "rotate"); err != nil {
-		return err
-	}
 	out := &rotateOutput{t: t, c: c, s: s, batch: c.IsSet("older-than")}
-	for _, tok := range skipped {
-		t.notice("note", fmt.Sprintf("%s is older than %s but has no consumer in %s: rotate it by name, then switch what uses it and finish", tok, c.String("older-than"), s.r.inv.File))
-	}
-	if len(rots) == 0 && !s.asJSON {
-		fmt.Fprintf(t.stdout, "no token older than %s has a consumer: nothing to rotate\n", c.String("older-than"))
-	}
-	failed := 0
 	var last error
-	for _, rot := range rots {
-		if err := t.rotateOne(c, s, rot, out); err != nil {
-			failed++
-			last = err
+	opts := s.opts
+	opts.HandOver = out.handOver
+	opts.Step = func(rep rotate.Report, d rotation.Detail) { t.rotateStep(c, out, rep, d) }
+	opts.Done = func(rep rotate.Report, err error) {
+		t.audit.rotated(rep, err)
+		if end := out.rotation(rep, err); end != nil {
+			last = end
 		}
+	}
+	opts.Begin = func() error { return t.beginRotate(c, s) }
+	rep, err := rotation.Run(s.r.ctx, opts, s.rots)
+	switch {
+	case errors.Is(err, rotation.ErrBusy):
+		return fail(exitFailed, "another rotate of %s runs on this host: let it end, then run this again", s.loc.File)
+	case errors.As(err, new(*rotation.KeepError)):
+		return fail(exitIOError, "%v; set XDG_STATE_HOME to a directory of your own", err)
+	case err != nil:
+		return err
 	}
 	if err := out.finish(); err != nil {
 		return err
 	}
-	if failed == 1 && len(rots) == 1 {
+	switch failed := rep.Failed(); {
+	case failed == 1 && len(s.rots) == 1:
 		return last
-	}
-	if failed > 0 {
+	case failed > 0:
 		return silentExit(exitFailed)
 	}
 	return nil
 }
 
-// rotateOne runs one rotation and reports it.
-func (t *tool) rotateOne(c *cli.Context, s *rotateSetup, rot rotation, out *rotateOutput) error {
-	steps := &rotationSteps{t: t, c: c, s: s, token: rot.token, consumers: rot.consumers, out: out}
-	req := rotate.Request{File: s.loc.File, Token: rot.token, Mode: s.mode, Consumers: consumerNames(rot.consumers),
-		Algorithm: s.alg, Random: t.random, Creator: t.creator(), Grace: c.Duration("grace"), Progress: steps.progress}
-	rep, err := rotate.Run(s.r.ctx, req, steps, s.keep)
-	t.audit.rotated(rep, err)
-	return out.rotation(rep, err, steps)
+// beginRotate opens the audit record, once the run holds the state
+// directory's lock, and says what --older-than leaves out.
+func (t *tool) beginRotate(c *cli.Context, s *rotateSetup) error {
+	if err := t.beginAudit(c, "rotate"); err != nil {
+		return err
+	}
+	for _, tok := range s.skipped {
+		t.notice("note", fmt.Sprintf("%s is older than %s but has no consumer in %s: rotate it by name, then switch what uses it and finish", tok, c.String("older-than"), s.r.inv.File))
+	}
+	if len(s.rots) == 0 && !s.asJSON {
+		fmt.Fprintf(t.stdout, "no token older than %s has a consumer: nothing to rotate\n", c.String("older-than"))
+	}
+	return nil
+}
+
+// afterRotateStep, when set, runs after each step is reported: the tests
+// kill the process there to prove that the next run continues.
+var afterRotateStep func(rotate.Report)
+
+// rotateStep records and reports a step that just ended.
+func (t *tool) rotateStep(c *cli.Context, out *rotateOutput, rep rotate.Report, d rotation.Detail) {
+	if d.Push != nil {
+		t.pushWarnings(c, *d.Push)
+		t.audit.pushed(out.s.loc.File, d.Request.Data, *d.Push)
+	}
+	if d.Delivery != nil {
+		t.audit.delivered(*d.Delivery)
+	}
+	out.step(rep, d)
+	if afterRotateStep != nil {
+		afterRotateStep(rep)
+	}
 }
 
 // rotateCommandLine is the command that rotates token in mode, with the

@@ -65,15 +65,6 @@ func prepareConsumerKeys(auth *sshconn.Auth, cs []*inventory.Consumer) error {
 	return nil
 }
 
-// runDelivery hands bearer to cs and records the outcome in the audit
-// record.
-func (t *tool) runDelivery(r *remote, cs []*inventory.Consumer, bearer string) deliver.Report {
-	d := &deliver.Deliverer{Dialer: r.dialer, Fleet: r.fleet}
-	rep := d.Deliver(r.ctx, cs, bearer)
-	t.audit.delivered(rep)
-	return rep
-}
-
 // delivered records a delivery in the audit record.
 func (a *auditRun) delivered(rep deliver.Report) {
 	if a == nil {

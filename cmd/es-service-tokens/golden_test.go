@@ -25,6 +25,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
+	"github.com/es-service-tokens/es-service-tokens/sync/rotation"
 	"github.com/es-service-tokens/es-service-tokens/sync/steps"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
@@ -151,12 +152,12 @@ func goldenDelivery() deliver.Report {
 	}}
 }
 
-func goldenRotation() (rotate.StepResult, stepDetail) {
+func goldenRotation() (rotate.StepResult, rotation.Detail) {
 	rep := goldenPushReport()
 	listed := goldenOutcome()
 	d := goldenDelivery()
 	return rotate.StepResult{Step: rotate.StepPublish, Start: goldenAt, Seconds: 3.5, Err: remedy.Errorf(remedy.Force, "push: 1 conflict: use %v", remedy.Force)},
-		stepDetail{push: &rep, proof: goldenProof(), listed: listed, delivery: &d, tokenFile: "/root/k.token"}
+		rotation.Detail{Push: &rep, Proof: goldenProof(), Listed: listed, Delivery: &d, TokenFile: "/root/k.token"}
 }
 
 func goldenRenders() map[string]func(t *testing.T) []byte {
@@ -239,7 +240,7 @@ func goldenRenders() map[string]func(t *testing.T) []byte {
 			st, d := goldenRotation()
 			return doc(t, rotateReport{Command: "rotate", File: "/etc/es/service_tokens", Rotations: []rotationJSON{{
 				Token: "elastic/kibana/k1", New: "elastic/kibana/k1-20261202T203000Z", Outcome: "failed", Resumed: true, Found: "created",
-				Seconds: 4, Steps: []rotationStepJSON{stepJSONOf(st, d), stepJSONOf(rotate.StepResult{Step: rotate.StepCreate, Seconds: 0.01}, stepDetail{})},
+				Seconds: 4, Steps: []rotationStepJSON{stepJSONOf(st, d), stepJSONOf(rotate.StepResult{Step: rotate.StepCreate, Seconds: 0.01}, rotation.Detail{})},
 				Error: "push: 1 conflict", Next: "run the same command again"}}})
 		},
 		"verify.json": func(t *testing.T) []byte {

@@ -386,8 +386,10 @@ var remedies = map[string]string{
 	"consumer %s uses %s, and %s holds no token of that name (nor a rotation of it): create it, or fix the consumer's token": "create it, or fix the consumer's token",
 	"a rotation proves the new token on every Elasticsearch node before anyone uses it, and that the old one is gone: give %s an elasticsearch section (url and credentials; node_url for proof by secret), or --es-url": "give %s an elasticsearch section",
 	"--token-file is for a rotation without consumers, and %s goes to %s: drop --token-file":                                                                                                                             "drop --token-file",
-	"cannot keep the new token's secret for a later run: %v; set XDG_STATE_HOME to a directory of your own":                                                                                                              "set XDG_STATE_HOME",
-	"another rotate of %s runs on this host: let it end, then run this again":                                                                                                                                            "let it end",
+	"%v; set XDG_STATE_HOME to a directory of your own":                       "set XDG_STATE_HOME",
+	"no way to hand the new token over":                                       internal, // cmd always gives HandOver
+	"another rotation of this file runs on this host":                         internal, // rotation.ErrBusy: cmd says to let it end
+	"another rotate of %s runs on this host: let it end, then run this again": "let it end",
 	"%v: %s": part, // the StateError says to finish that rotation first; the command follows
 	"%v; continue the rotation with: %s (or give it up with: %s)": "continue the rotation with",
 	"%v: start one with: %s": "start one with",

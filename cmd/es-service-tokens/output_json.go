@@ -17,6 +17,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
+	"github.com/es-service-tokens/es-service-tokens/sync/rotation"
 )
 
 // checkReport is check's JSON document (see docs/output.md).
@@ -567,20 +568,20 @@ type rotationStepJSON struct {
 	TokenFile     string            `json:"token_file,omitempty"`
 }
 
-func stepJSONOf(st rotate.StepResult, d stepDetail) rotationStepJSON {
-	j := rotationStepJSON{Step: string(st.Step), OK: st.Err == nil, Seconds: st.Seconds, TokenFile: d.tokenFile,
-		SecretProof: proofOf(d.proof)}
-	if d.push != nil {
-		j.Nodes = each(d.push.Results, pushNodeOf)
+func stepJSONOf(st rotate.StepResult, d rotation.Detail) rotationStepJSON {
+	j := rotationStepJSON{Step: string(st.Step), OK: st.Err == nil, Seconds: st.Seconds, TokenFile: d.TokenFile,
+		SecretProof: proofOf(d.Proof)}
+	if d.Push != nil {
+		j.Nodes = each(d.Push.Results, pushNodeOf)
 	}
 	if st.Err != nil {
 		j.Error = phrase(st.Err)
 	}
-	if d.listed != nil {
-		j.Elasticsearch = confirmationOf(&rollout.Confirmation{Outcome: d.listed})
+	if d.Listed != nil {
+		j.Elasticsearch = confirmationOf(&rollout.Confirmation{Outcome: d.Listed})
 	}
-	if d.delivery != nil {
-		j.Consumers = each(d.delivery.Results, consumerOf)
+	if d.Delivery != nil {
+		j.Consumers = each(d.Delivery.Results, consumerOf)
 	}
 	return j
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
+	"github.com/es-service-tokens/es-service-tokens/sync/rotation"
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 )
 
@@ -32,7 +33,7 @@ type rotateOutput struct {
 
 // step reports a step that just ended: a line with its time, and after a
 // failure what each node or consumer said.
-func (o *rotateOutput) step(rep rotate.Report, d stepDetail) {
+func (o *rotateOutput) step(rep rotate.Report, d rotation.Detail) {
 	st := rep.Steps[len(rep.Steps)-1]
 	if o.s.asJSON {
 		o.doc(rep).Steps = append(o.doc(rep).Steps, stepJSONOf(st, d))
@@ -78,21 +79,21 @@ func phaseName(rep rotate.Report) string {
 }
 
 // stepSummary is what a step did, in a few words.
-func stepSummary(st rotate.StepResult, d stepDetail, rep rotate.Report) string {
+func stepSummary(st rotate.StepResult, d rotation.Detail, rep rotate.Report) string {
 	if st.Err != nil {
 		return oneLine(phrase(st.Err))
 	}
 	switch {
-	case d.push != nil:
-		return d.push.Outcome()
-	case d.delivery != nil:
-		return d.delivery.Summary()
-	case d.tokenFile != "":
-		return "written to " + d.tokenFile
+	case d.Push != nil:
+		return d.Push.Outcome()
+	case d.Delivery != nil:
+		return d.Delivery.Summary()
+	case d.TokenFile != "":
+		return "written to " + d.TokenFile
 	case st.Step == rotate.StepProve:
 		return proofSummary(d)
-	case st.Step == rotate.StepConfirm && d.listed != nil:
-		return fmt.Sprintf("no Elasticsearch node lists %s (%d nodes, %d requests)", strings.Join(d.listed.Want.Absent, ", "), len(d.listed.Nodes), d.listed.Requests)
+	case st.Step == rotate.StepConfirm && d.Listed != nil:
+		return fmt.Sprintf("no Elasticsearch node lists %s (%d nodes, %d requests)", strings.Join(d.Listed.Want.Absent, ", "), len(d.Listed.Nodes), d.Listed.Requests)
 	case st.Step == rotate.StepRetire:
 		return rep.Old + " removed from the local file"
 	case st.Step == rotate.StepCreate:
@@ -105,31 +106,31 @@ func stepSummary(st rotate.StepResult, d stepDetail, rep rotate.Report) string {
 	return ""
 }
 
-func proofSummary(d stepDetail) string {
+func proofSummary(d rotation.Detail) string {
 	var parts []string
-	if d.proof != nil {
-		parts = append(parts, fmt.Sprintf("%d nodes accept its secret", len(d.proof.Nodes)))
-		if len(d.proof.Without) > 0 {
-			parts = append(parts, "no address for "+strings.Join(d.proof.Without, ", ")+" (judged by name)")
+	if d.Proof != nil {
+		parts = append(parts, fmt.Sprintf("%d nodes accept its secret", len(d.Proof.Nodes)))
+		if len(d.Proof.Without) > 0 {
+			parts = append(parts, "no address for "+strings.Join(d.Proof.Without, ", ")+" (judged by name)")
 		}
 	}
-	if d.listed != nil {
-		parts = append(parts, fmt.Sprintf("%d Elasticsearch nodes list it", len(d.listed.Nodes)))
+	if d.Listed != nil {
+		parts = append(parts, fmt.Sprintf("%d Elasticsearch nodes list it", len(d.Listed.Nodes)))
 	}
 	return strings.Join(parts, "; ")
 }
 
 // printDetail says, after a failed step, what each node or consumer said.
-func (o *rotateOutput) printDetail(w io.Writer, d stepDetail, rep rotate.Report) {
+func (o *rotateOutput) printDetail(w io.Writer, d rotation.Detail, rep rotate.Report) {
 	switch {
-	case d.push != nil:
-		o.t.printPush(w, o.s.loc.File, d.req, *d.push)
-	case d.delivery != nil:
-		printDelivery(w, rep.New, *d.delivery)
+	case d.Push != nil:
+		o.t.printPush(w, o.s.loc.File, d.Request, *d.Push)
+	case d.Delivery != nil:
+		printDelivery(w, rep.New, *d.Delivery)
 	}
-	printProof(w, d.proof)
-	if d.listed != nil {
-		printES(w, nil, &rollout.Confirmation{Outcome: d.listed}, true)
+	printProof(w, d.Proof)
+	if d.Listed != nil {
+		printES(w, nil, &rollout.Confirmation{Outcome: d.Listed}, true)
 	}
 }
 
@@ -154,7 +155,7 @@ func (o *rotateOutput) handOver(token, bearer string) error {
 
 // rotation ends a rotation's report, and returns what the run should
 // exit with for it.
-func (o *rotateOutput) rotation(rep rotate.Report, err error, rs *rotationSteps) error {
+func (o *rotateOutput) rotation(rep rotate.Report, err error) error {
 	failedStep := len(rep.Steps) > 0 && rep.Steps[len(rep.Steps)-1].Err != nil && err != nil
 	if o.s.asJSON {
 		doc := o.doc(rep)
@@ -261,8 +262,8 @@ func (o *rotateOutput) next(rep rotate.Report, err error) string {
 	if removed(rep) { // the rotation is over: what is left is a push
 		return "finish the abort with: " + fmt.Sprintf("es-service-tokens -i %s --file %s push", shellWord(o.c.String("inventory")), shellWord(o.s.loc.File))
 	}
-	cont := "run the same command again to continue: " + o.command(o.s.mode, rep.Old)
-	if o.s.mode == rotate.Rotate && !delivering(rep) {
+	cont := "run the same command again to continue: " + o.command(o.s.opts.Mode, rep.Old)
+	if o.s.opts.Mode == rotate.Rotate && !delivering(rep) {
 		cont += "; or give up with: " + o.command(rotate.Abort, rep.Old)
 	}
 	return cont

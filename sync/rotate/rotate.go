@@ -20,7 +20,7 @@
 // (an undelivered successor whose secret is gone is replaced by a new one).
 //
 // The package knows nothing of SSH, Elasticsearch or consumers: Steps does
-// that work, wired by the caller.
+// that work, wired by the caller (sync/rotation wires them to a cluster).
 package rotate
 
 import (
