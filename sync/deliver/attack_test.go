@@ -235,7 +235,7 @@ func swapContent(t *testing.T, runs int) {
 	env := filepath.Join(d, "app.env")
 	before := stateOf(t, h.victim)
 	stop := swaptest.Start(t, swaptest.Spec{Live: env, Other: filepath.Join(d, ".evil"), Victim: h.victim,
-		Content: []byte("A=1\n"), Mode: 0o640}, h.uid, h.gid, h.f.dir)
+		Content: []byte("A=1\n"), Mode: 0o640}, swaptest.Attacker{UID: h.uid, GID: h.gid, Dir: h.f.dir})
 	c := h.f.consumer(0, "app", inventory.MethodEnvFile, func(c *inventory.Consumer) {
 		c.Host.Path, c.Host.Owner, c.Host.Mode, c.EnvKey = env, "est-attacker", 0o640, "T"
 	})
@@ -266,7 +266,7 @@ func swapDirectory(t *testing.T, runs int) {
 	before, beforeVictim := stateOf(t, token), stateOf(t, h.victim)
 	conf := filepath.Join(above, "conf")
 	stop := swaptest.Start(t, swaptest.Spec{Live: conf, Other: filepath.Join(above, ".evil"), Victim: vdir, Dir: true},
-		h.uid, h.gid, h.f.dir)
+		swaptest.Attacker{UID: h.uid, GID: h.gid, Dir: h.f.dir})
 	c := h.f.consumer(0, "agent", inventory.MethodFile, func(c *inventory.Consumer) {
 		c.Host.Path, c.Host.Owner, c.Host.Group = filepath.Join(conf, "agent.token"), "root", "root"
 	})

@@ -2,14 +2,9 @@
 
 package push
 
-import (
-	"errors"
-	"syscall"
-)
+import "syscall"
 
 // The swap attack runs against Linux nodes only; elsewhere (macOS admin
 // hosts) these tests only compile.
-
-func exchange(a, b string) error { return errors.New("RENAME_EXCHANGE is Linux-only") }
 
 func ctime(st *syscall.Stat_t) syscall.Timespec { return st.Ctimespec }

@@ -1,24 +1,19 @@
 package push
 
 import (
-	"bufio"
 	"context"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/internal/testkit/sshdtest"
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/swaptest"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
@@ -36,87 +31,11 @@ import (
 // repaired its attributes by path, and the link took the chown and chmod:
 // the victim became root:elasticsearch 0660.
 //
-// The test binary doubles as the attacker: run with these variables set,
-// TestMain swaps instead of testing.
-const (
-	attackDirEnv     = "ES_SERVICE_TOKENS_ATTACK_DIR"
-	attackVictimEnv  = "ES_SERVICE_TOKENS_ATTACK_VICTIM"
-	attackContentEnv = "ES_SERVICE_TOKENS_ATTACK_CONTENT"
-)
+// The test binary doubles as the attacker (internal/testkit/swaptest).
 
 func TestMain(m *testing.M) {
-	if dir := os.Getenv(attackDirEnv); dir != "" {
-		os.Exit(swapAttacker(dir, os.Getenv(attackVictimEnv), os.Getenv(attackContentEnv)))
-	}
+	swaptest.Main()
 	os.Exit(m.Run())
-}
-
-// swapAttacker exchanges dir/service_tokens and dir/.evil with
-// renameat2(RENAME_EXCHANGE) until SIGTERM, keeping one of them a copy
-// of content it owns (mode 0640) and the other a symbolic link to victim.
-// It prints "ready" once armed, and its counts when it stops.
-func swapAttacker(dir, victim, contentHex string) int {
-	content, err := hex.DecodeString(contentHex)
-	if err != nil {
-		fmt.Println("bad content:", err)
-		return 2
-	}
-	var stop atomic.Bool
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM)
-	go func() { <-sig; stop.Store(true) }()
-	live, other := filepath.Join(dir, "service_tokens"), filepath.Join(dir, ".evil")
-	swaps, rearms := 0, 0
-	for ready := false; !stop.Load(); {
-		if !armed(live, other, victim) {
-			if err := rearm(dir, live, other, victim, content); err != nil {
-				fmt.Println("rearm:", err)
-				return 2
-			}
-			rearms++
-		}
-		if !ready {
-			fmt.Println("ready")
-			ready = true
-		}
-		if exchange(live, other) == nil {
-			swaps++
-		}
-	}
-	fmt.Printf("swaps %d rearms %d\n", swaps, rearms)
-	return 0
-}
-
-// armed reports whether one name is the attacker's own copy (mode 0640)
-// and the other its link to victim: a push's rename replaces one of them,
-// and the file it puts there may belong to the attacker (the
-// elasticsearch user) but has the inventory's mode.
-func armed(a, b, victim string) bool {
-	isLink := func(p string) bool { t, err := os.Readlink(p); return err == nil && t == victim }
-	isCopy := func(p string) bool {
-		fi, err := os.Lstat(p)
-		return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm() == 0o640 && int(fi.Sys().(*syscall.Stat_t).Uid) == os.Getuid()
-	}
-	return (isLink(a) && isCopy(b)) || (isCopy(a) && isLink(b))
-}
-
-func rearm(dir, live, other, victim string, content []byte) error {
-	cp, ln := filepath.Join(dir, ".evil-copy"), filepath.Join(dir, ".evil-link")
-	os.Remove(cp)
-	os.Remove(ln)
-	if err := os.WriteFile(cp, content, 0o640); err != nil {
-		return err
-	}
-	if err := os.Chmod(cp, 0o640); err != nil { // past the umask
-		return err
-	}
-	if err := os.Symlink(victim, ln); err != nil {
-		return err
-	}
-	if err := os.Rename(cp, live); err != nil {
-		return err
-	}
-	return os.Rename(ln, other)
 }
 
 // attackCase is one directory layout and one kind of session.
@@ -284,64 +203,15 @@ func victimState(t *testing.T, p string) fileState {
 	return fileState{string(b), st.Uid, st.Gid, fi.Mode(), ctime(st)}
 }
 
-// startAttacker runs the swapper as the attacker, in the node's mount
-// namespace (where /etc/elasticsearch is the node's), from a copy of this
-// test binary the attacker may execute. stop ends it and returns its
-// counts.
+// startAttacker swaps the node's service_tokens, as who, in the node's
+// mount namespace (where /etc/elasticsearch is the node's): between a
+// copy of content of its own (mode 0640) and a link to victim.
 func startAttacker(t *testing.T, c *sshdtest.Cluster, n *sshdtest.Node, who account, victim string, content []byte) (stop func() string) {
 	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(c.Dir, "swapper")
-	if err := copyExecutable(self, bin); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("nsenter", "-t", strconv.Itoa(n.NamespacePID()), "-m",
-		"-S", strconv.Itoa(who.uid), "-G", strconv.Itoa(who.gid), "--", bin)
-	cmd.Dir = "/"
-	cmd.Env = []string{attackDirEnv + "=" + sshdtest.ConfPath, attackVictimEnv + "=" + victim, attackContentEnv + "=" + hex.EncodeToString(content)}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(out)
-	if !lines.Scan() || lines.Text() != "ready" {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("the attacker did not start: %q", lines.Text())
-	}
-	stopped := false
-	stop = func() string {
-		if stopped {
-			return ""
-		}
-		stopped = true
-		cmd.Process.Signal(syscall.SIGTERM)
-		lines.Scan()
-		counts := lines.Text()
-		io.Copy(io.Discard, out)
-		cmd.Wait()
-		return counts
-	}
-	t.Cleanup(func() { stop() })
-	return stop
-}
-
-func copyExecutable(from, to string) error {
-	b, err := os.ReadFile(from)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(to, b, 0o755); err != nil {
-		return err
-	}
-	return os.Chmod(to, 0o755)
+	return swaptest.Start(t, swaptest.Spec{
+		Live: filepath.Join(sshdtest.ConfPath, "service_tokens"), Other: filepath.Join(sshdtest.ConfPath, ".evil"),
+		Victim: victim, Content: content, Mode: 0o640,
+	}, swaptest.Attacker{UID: who.uid, GID: who.gid, Dir: c.Dir, NamespacePID: n.NamespacePID()})
 }
 
 func attackedNode(c *sshdtest.Cluster, n *sshdtest.Node, tc attackCase) *inventory.Node {

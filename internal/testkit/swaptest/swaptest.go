@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -149,16 +150,27 @@ func (s Spec) rearm(loot *int) error {
 	return os.Rename(ln, s.Other)
 }
 
-// Start runs the attacker as uid/gid until the test ends, from a copy of
-// this test binary in dir (which that user must be able to reach). It
-// returns once the attacker is armed; stop ends it and returns its counts.
-func Start(t testing.TB, spec Spec, uid, gid int, dir string) (stop func() string) {
+// Attacker is who attacks, and where.
+type Attacker struct {
+	UID, GID int
+	// Dir holds a copy of this test binary, which the attacker runs: a
+	// directory that user can reach.
+	Dir string
+	// NamespacePID, when not 0, is a process whose mount namespace the
+	// attacker enters (nsenter), where the names are the node's own (an
+	// sshdtest node's /etc/elasticsearch).
+	NamespacePID int
+}
+
+// Start runs the attacker until the test ends. It returns once the
+// attacker is armed; stop ends it and returns its counts.
+func Start(t testing.TB, spec Spec, a Attacker) (stop func() string) {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(dir, "swaptest-attacker")
+	bin := filepath.Join(a.Dir, "swaptest-attacker")
 	if err := copyExecutable(self, bin); err != nil {
 		t.Fatal(err)
 	}
@@ -167,9 +179,13 @@ func Start(t testing.TB, spec Spec, uid, gid int, dir string) (stop func() strin
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin)
+	if a.NamespacePID != 0 {
+		cmd = exec.Command("nsenter", "-t", strconv.Itoa(a.NamespacePID), "-m", "-S", strconv.Itoa(a.UID), "-G", strconv.Itoa(a.GID), "--", bin)
+	} else {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(a.UID), Gid: uint32(a.GID)}}
+	}
 	cmd.Dir = "/"
 	cmd.Env = []string{env + "=" + string(b)}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
