@@ -20,8 +20,9 @@ Option{{"\t"}}Description
 ------{{"\t"}}-----------
 {{range .VisibleFlags}}{{.}}
 {{end}}
-Global options (--file, --path-conf, --es-home, -E, -i, --format, --ssh-config, -s, -v)
-may be given anywhere; see es-service-tokens --help.
+Global options (--file, --path-conf, --es-home, -E, -i, --format, --ssh-config,
+--vault-password-file, --vault-id, --audit-log, -s, -v) may be given anywhere;
+see es-service-tokens --help.
 {{if .Description}}
 {{.Description}}
 {{end}}`
@@ -39,8 +40,9 @@ Option{{"\t"}}Description
 ------{{"\t"}}-----------
 {{range .VisibleFlags}}{{if ne (index .Names 0) "help"}}{{.}}
 {{end}}{{end}}{{end}}
-Global options (--file, --path-conf, --es-home, -E, -i, --format, --ssh-config, -s, -v)
-may be given anywhere; see es-service-tokens --help.
+Global options (--file, --path-conf, --es-home, -E, -i, --format, --ssh-config,
+--vault-password-file, --vault-id, --audit-log, -s, -v) may be given anywhere;
+see es-service-tokens --help.
 {{if .Description}}
 {{.Description}}
 {{end}}`
