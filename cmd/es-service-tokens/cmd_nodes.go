@@ -36,12 +36,13 @@ func (t *tool) nodes(c *cli.Context) error {
 			Inventory string              `json:"inventory"`
 			Format    string              `json:"format"`
 			LocalFile string              `json:"local_file,omitempty"`
+			MaxAge    string              `json:"max_token_age,omitempty"`
 			Nodes     []nodeView          `json:"nodes"`
 			Groups    map[string][]string `json:"groups"`
 			Warnings  []string            `json:"warnings"`
 			ES        *esView             `json:"elasticsearch,omitempty"`
 			Consumers []consumerView      `json:"consumers,omitempty"`
-		}{inv.File, inv.Format, inv.LocalFile, views, groups, append([]string{}, inv.Warnings...), viewES(inv.Elasticsearch), each(inv.Consumers, viewConsumer)})
+		}{inv.File, inv.Format, inv.LocalFile, inv.MaxTokenAgeText, views, groups, append([]string{}, inv.Warnings...), viewES(inv.Elasticsearch), each(inv.Consumers, viewConsumer)})
 	}
 	printNodes(t.stdout, inv, views)
 	return nil

@@ -69,6 +69,9 @@ func printNodes(w io.Writer, inv *inventory.Inventory, views []nodeView) {
 	if inv.LocalFile != "" {
 		fmt.Fprintf(w, ", local file %s", inv.LocalFile)
 	}
+	if inv.MaxTokenAgeText != "" {
+		fmt.Fprintf(w, ", max_token_age %s", inv.MaxTokenAgeText)
+	}
 	fmt.Fprintln(w)
 	for _, v := range views {
 		fmt.Fprintf(w, "\n%s\n", v.Name)
