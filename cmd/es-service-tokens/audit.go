@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/audit"
 	"github.com/es-service-tokens/es-service-tokens/internal/buildinfo"
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
@@ -38,7 +39,7 @@ func (t *tool) beginAudit(c *cli.Context, command string) error {
 	if err != nil {
 		return fail(exitIOError, "%s %s: %v; create its directory or fix the path (nothing was changed)", from, path, fserr.WithoutPath(err))
 	}
-	trail.Words = flagWord
+	trail.Words = output.FlagWord
 	limit := c.String("limit")
 	if command == "pull" { // pull reads the node its argument names; --limit plays no part
 		limit = ""
@@ -61,7 +62,7 @@ func (a *auditRun) pushed(file string, data []byte, rep push.Report) {
 	}
 	nodes := make([]audit.Node, len(rep.Results))
 	for i, r := range rep.Results {
-		nodes[i] = audit.Node{Name: r.Node, Result: string(r.Status), SHA256: r.SHA256, Reason: phrased(r.Reason)}
+		nodes[i] = audit.Node{Name: r.Node, Result: string(r.Status), SHA256: r.SHA256, Reason: output.Phrased(r.Reason)}
 	}
 	a.rec.Pushed(file, data, nodes, rep.Outcome())
 }
@@ -88,12 +89,12 @@ func (t *tool) finishAudit(err error, code int) {
 	r.Version = buildinfo.Get().Version
 	failure := ""
 	if s := silentExit(0); err != nil && !errors.As(err, &s) {
-		failure = phrase(err)
+		failure = output.Phrase(err)
 	}
 	r.End(time.Now(), code, failure)
 	if werr := a.trail.Write(*r); werr != nil {
 		// Even under -s: a lost audit record must be seen.
-		t.warning(fmt.Sprintf("the audit record was not written: %s (the change itself was made)", oneLine(werr.Error())))
+		t.warning(fmt.Sprintf("the audit record was not written: %s (the change itself was made)", output.OneLine(werr.Error())))
 	}
 }
 
@@ -107,12 +108,12 @@ func (a *auditRun) rotated(rep rotate.Report, err error) {
 	for _, s := range rep.Steps {
 		res := "ok"
 		if s.Err != nil {
-			res = oneLine(phrase(s.Err))
+			res = output.OneLine(output.Phrase(s.Err))
 		}
 		rot.Steps = append(rot.Steps, audit.RotationStep{Step: string(s.Step), Seconds: s.Seconds, Result: res})
 	}
 	if err != nil && len(rot.Steps) == 0 {
-		rot.Outcome = "failed: " + oneLine(phrase(err))
+		rot.Outcome = "failed: " + output.OneLine(output.Phrase(err))
 	}
 	a.rec.Rotated(rot)
 }

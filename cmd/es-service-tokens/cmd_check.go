@@ -1,15 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/sync/check"
-	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
@@ -39,7 +40,7 @@ func (t *tool) check(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	found := checked{file: loc.File, sha256: digest.SHA256(snap.Data)}
+	found := output.Checked{File: loc.File, SHA256: digest.SHA256(snap.Data)}
 	if other := c.String("against"); other != "" {
 		start := time.Now()
 		r, err := check.Against(loc.File, snap, other)
@@ -57,7 +58,7 @@ func (t *tool) check(c *cli.Context) (err error) {
 		if found.Report, err = t.checkNodes(c, r, snap); err != nil {
 			return err
 		}
-		if found.ages, err = t.checkAges(c, loc.File, snap.File); err != nil {
+		if found.Ages, err = t.checkAges(c, loc.File, snap.File); err != nil {
 			return err
 		}
 	}
@@ -91,14 +92,6 @@ func (t *tool) checkOptions(c *cli.Context) (asJSON bool, err error) {
 	return asJSON, nil
 }
 
-// checked is what check found, before it is rendered.
-type checked struct {
-	check.Report
-	file, sha256 string // the local file
-	// ages are the local tokens' ages, nil with --against.
-	ages *tokenAges
-}
-
 // checkNodes compares every node's file, and with elasticsearch the
 // cluster's view, with the local file (check.Run).
 func (t *tool) checkNodes(c *cli.Context, r *remote, snap store.Snapshot) (check.Report, error) {
@@ -116,49 +109,32 @@ func (t *tool) checkNodes(c *cli.Context, r *remote, snap store.Snapshot) (check
 
 // printCheckReport renders the report as asked (textfile metrics, Nagios,
 // JSON or text) and ends with check's exit code.
-func (t *tool) printCheckReport(c *cli.Context, asJSON bool, found checked) error {
+func (t *tool) printCheckReport(c *cli.Context, asJSON bool, found output.Checked) error {
 	if path := c.String("prometheus-textfile"); path != "" {
-		metrics := agesPrometheus(esPrometheus(prometheus(found), found.Coverage, found.CoverageErr), found.ages)
-		if err := atomicfile.Write(path, metrics, atomicfile.Options{Perm: 0o644, UID: -1, GID: -1}); err != nil {
+		if err := atomicfile.Write(path, output.Prometheus(found), atomicfile.Options{Perm: 0o644, UID: -1, GID: -1}); err != nil {
 			return fail(exitIOError, "cannot write %s: %v", path, err)
 		}
 	}
-	switch {
-	case c.Bool("nagios"):
-		line, code := esNagios(nagios(found.Summary, found.Results), nagiosState(found.Summary), found.Coverage, found.CoverageErr)
-		line, code = agesNagios(line, code, found.ages)
+	if c.Bool("nagios") {
+		line, code := output.Nagios(found)
 		fmt.Fprintln(t.stdout, line)
 		return silentExit(code)
-	case asJSON:
-		if err := writeJSON(t.stdout, checkJSON(found)); err != nil {
-			return err
-		}
-	default:
-		printCheck(t.stdout, found)
-		files := map[string]check.State{}
-		for _, r := range found.Results {
-			files[r.Node] = r.State
-		}
-		printCoverage(t.stdout, found.Coverage, found.CoverageErr, files)
-		printAges(t.stdout, found.ages)
 	}
-	code := esExitCode(found.Summary.ExitCode(), found.Coverage, found.CoverageErr)
-	if code == 0 && found.ages.drift() {
-		code = 1
+	if err := output.Check(t.stdout, asJSON, found); err != nil {
+		return err
 	}
-	if code != 0 {
+	if code := found.ExitCode(); code != 0 {
 		return silentExit(code)
 	}
 	return nil
 }
 
-// esExitCode folds the cluster view into check's exit code.
-func esExitCode(code int, cov *elastic.Coverage, covErr error) int {
-	switch {
-	case covErr != nil:
-		return 2
-	case cov != nil && cov.Drift && code == 0:
-		return 1
+// nagiosUnknown turns an error into the plugin's UNKNOWN line.
+func (t *tool) nagiosUnknown(err error) error {
+	var s silentExit
+	if err == nil || errors.As(err, &s) {
+		return err
 	}
-	return code
+	fmt.Fprintf(t.stdout, "ES-SERVICE-TOKENS UNKNOWN - %s\n", output.OneLine(output.Phrase(err)))
+	return silentExit(output.NagiosUnknown)
 }

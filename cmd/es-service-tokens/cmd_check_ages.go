@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/sync/check"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
@@ -17,19 +18,6 @@ import (
 func maxAgeFlag() cli.Flag {
 	return &cli.StringFlag{Name: "max-age", Usage: "report tokens older than `AGE` (90d, 12w, 36h) as drift; overrides the inventory's max_token_age"}
 }
-
-// tokenAges is check's view of the local tokens' ages, with what the
-// command line adds: the maximum as given, and by token the rotate
-// command that renews it (none when no cluster is configured, which
-// rotate needs).
-type tokenAges struct {
-	*check.Ages
-	MaxText string
-	Rotate  map[string]string
-}
-
-// drift reports whether the ages make check fail.
-func (a *tokenAges) drift() bool { return a != nil && a.Drift() }
 
 // maxAgeOption is --max-age, else the inventory's max_token_age; 0 when
 // neither is set.
@@ -48,17 +36,17 @@ func (t *tool) maxAgeOption(c *cli.Context) (time.Duration, string, error) {
 }
 
 // checkAges ages the tokens of the local file from its metadata.
-func (t *tool) checkAges(c *cli.Context, file string, f *tokens.File) (*tokenAges, error) {
+func (t *tool) checkAges(c *cli.Context, file string, f *tokens.File) (*output.Ages, error) {
 	max, text, err := t.maxAgeOption(c)
 	if err != nil {
 		return nil, err
 	}
-	a := &tokenAges{Ages: check.TokenAges(file, f, max, time.Now()), MaxText: text, Rotate: map[string]string{}}
+	a := &output.Ages{Ages: check.TokenAges(file, f, max, time.Now()), MaxText: text, Rotate: map[string]string{}}
 	if a.MetaErr != nil || c.String("es-url") == "" && (t.inv == nil || t.inv.Elasticsearch == nil) {
 		return a, nil // rotate proves on the cluster: no command that would fail here
 	}
 	for _, o := range a.Over {
-		a.Rotate[o.Token] = rotateCommandLine(c, file, rotate.Rotate, a.Renews(o.Token))
+		a.Rotate[o.Token] = t.remedies(c, file).Rotate(rotate.Rotate, a.Renews(o.Token))
 	}
 	return a, nil
 }

@@ -2,13 +2,12 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
@@ -71,11 +70,11 @@ func (t *tool) create(c *cli.Context) error {
 		return err
 	}
 	t.audit.localChange(loc.File, tok.QualifiedName(), ch.Before.Data, ch.After)
-	res := createResult{TokenFile: tokenFile, File: loc.File, Algorithm: alg.String(), Note: note, DeliverTo: consumerNames(consumers)}
+	res := output.Created{TokenFile: tokenFile, File: loc.File, Algorithm: alg.String(), Note: note, DeliverTo: consumerNames(consumers)}
 	res.Token.Principal, res.Token.Name, res.Token.QualifiedName = acct.Principal, name, tok.QualifiedName()
 	// With --deliver the secret is not printed: a failed print loses
 	// nothing, the consumers get it.
-	if printErr := t.printCreated(asJSON, c.Bool("silent"), res, tok); printErr != nil && tokenFile == "" && consumers == nil {
+	if printErr := output.CreatedToken(t.stdout, asJSON, c.Bool("silent"), res, tok); printErr != nil && tokenFile == "" && consumers == nil {
 		return takeBack(loc.File, tok, printErr, plan != nil)
 	}
 	t.printWarnings(ch.Warnings)
@@ -139,31 +138,6 @@ func addToken(file string, tok tokens.Token, hash, tokenFile string, rec meta.Re
 		os.Remove(tokenFile)
 	}
 	return change, err
-}
-
-// printCreated prints the new token: its secret only where no token file
-// holds it and no consumer gets it (--deliver). -s hides the line as
-// Elasticsearch does, unless it holds the secret: a token whose secret
-// nobody saw would only have to be deleted.
-func (t *tool) printCreated(asJSON, silent bool, res createResult, tok tokens.Token) error {
-	switch {
-	case asJSON:
-		if res.TokenFile == "" && len(res.DeliverTo) == 0 {
-			res.Token.Value = tok.Bearer()
-		}
-		return writeJSON(t.stdout, res)
-	case (res.TokenFile != "" || len(res.DeliverTo) > 0) && silent:
-		return nil
-	case len(res.DeliverTo) > 0 && res.TokenFile == "":
-		_, err := fmt.Fprintf(t.stdout, "SERVICE_TOKEN %s created for %s (its secret goes to them, it is not printed)\n", tok.QualifiedName(), strings.Join(res.DeliverTo, ", "))
-		return err
-	case res.TokenFile != "":
-		_, err := fmt.Fprintf(t.stdout, "SERVICE_TOKEN %s written to %s\n", tok.QualifiedName(), res.TokenFile)
-		return err
-	default:
-		_, err := fmt.Fprintf(t.stdout, "SERVICE_TOKEN %s = %s\n", tok.QualifiedName(), tok.Bearer())
-		return err
-	}
 }
 
 // takeBack removes a token whose secret nobody received (the print

@@ -1,16 +1,15 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/deliver"
-	"github.com/es-service-tokens/es-service-tokens/sync/prove"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
@@ -83,16 +82,18 @@ func (t *tool) deliver(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	asJSON, _ := t.jsonOutput(c) // checked first
+	d := output.Delivery{Token: q, Proof: out.Proof}
 	if !out.Attempted {
-		return t.printNotProven(c, q, out.Proof)
+		d.Note = "NOT DELIVERED: not every node accepts this secret, and a consumer given it would fail there"
+		if err := output.Delivered(t.stdout, asJSON, d); err != nil {
+			return err
+		}
+		return silentExit(exitFailed)
 	}
 	t.audit.delivered(out.Report)
-	doc := deliveryOf(q, out.Report)
-	doc.SecretProof = proofOf(out.Proof)
-	if asJSON, _ := t.jsonOutput(c); !asJSON && out.Proof != nil {
-		printProof(t.stdout, out.Proof) // what the delivery rests on, as create prints it
-	}
-	if err := t.emitDelivery(c, doc, &out.Report); err != nil {
+	d.Report = &out.Report
+	if err := output.Delivered(t.stdout, asJSON, d); err != nil {
 		return err
 	}
 	if !out.OK() {
@@ -133,25 +134,4 @@ func pickConsumers(inv *inventory.Inventory, token string, names []string) ([]*i
 		}
 	}
 	return out, nil
-}
-
-// printNotProven says that a secret some node with an address does not
-// accept was delivered to nobody: the consumer would fail there. Its JSON
-// is the delivery's document, with no consumer.
-func (t *tool) printNotProven(c *cli.Context, token string, sp *prove.Report) error {
-	asJSON, err := t.jsonOutput(c)
-	if err != nil {
-		return err
-	}
-	const not = "NOT DELIVERED: not every node accepts this secret, and a consumer given it would fail there"
-	if asJSON {
-		doc := deliveryJSON{Command: "deliver", Token: token, Consumers: []consumerJSON{}, Summary: "not delivered", SecretProof: proofOf(sp), Note: not}
-		if err := writeJSON(t.stdout, doc); err != nil {
-			return err
-		}
-	} else {
-		printProof(t.stdout, sp)
-		fmt.Fprintln(t.stdout, not)
-	}
-	return silentExit(exitFailed)
 }

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
-	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
@@ -40,31 +39,16 @@ func (t *tool) list(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	entries := []listEntry{}
+	var keys []string
 	for _, k := range snap.File.Keys() {
 		if strings.HasPrefix(k, prefix) {
-			e := listEntry{QualifiedName: k, HashAlgorithm: string(snap.File.Kind(k))}
-			e.Principal, e.Name, _ = tokens.SplitQualifiedName(k)
-			entries = append(entries, e)
+			keys = append(keys, k)
 		}
 	}
 	if c.Bool("long") {
-		return t.listLong(c, asJSON, loc.File, snap.File, entries)
+		return t.listLong(asJSON, loc.File, snap.File, keys)
 	}
-	if asJSON {
-		return writeJSON(t.stdout, struct {
-			File   string      `json:"file"`
-			Tokens []listEntry `json:"tokens"`
-		}{loc.File, entries})
-	}
-	if c.Bool("silent") {
-		return nil // Elasticsearch prints the keys at normal verbosity only
-	}
-	w := bufio.NewWriter(t.stdout)
-	for _, e := range entries {
-		fmt.Fprintln(w, e.QualifiedName)
-	}
-	return w.Flush()
+	return output.List(t.stdout, asJSON, c.Bool("silent"), output.Listing{File: loc.File, Tokens: snap.File, Keys: keys})
 }
 
 // listPrefix is what list's optional principal argument keeps: the keys

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/urfave/cli/v2"
 )
 
@@ -23,29 +24,7 @@ func (t *tool) nodes(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	views := make([]nodeView, len(sel))
-	for i, n := range sel {
-		views[i] = view(n)
-	}
-	if asJSON {
-		groups := inv.Groups
-		if groups == nil {
-			groups = map[string][]string{}
-		}
-		return writeJSON(t.stdout, struct {
-			Inventory string              `json:"inventory"`
-			Format    string              `json:"format"`
-			LocalFile string              `json:"local_file,omitempty"`
-			MaxAge    string              `json:"max_token_age,omitempty"`
-			Nodes     []nodeView          `json:"nodes"`
-			Groups    map[string][]string `json:"groups"`
-			Warnings  []string            `json:"warnings"`
-			ES        *esView             `json:"elasticsearch,omitempty"`
-			Consumers []consumerView      `json:"consumers,omitempty"`
-		}{inv.File, inv.Format, inv.LocalFile, inv.MaxTokenAgeText, views, groups, append([]string{}, inv.Warnings...), viewES(inv.Elasticsearch), each(inv.Consumers, viewConsumer)})
-	}
-	printNodes(t.stdout, inv, views)
-	return nil
+	return output.Nodes(t.stdout, asJSON, inv, sel)
 }
 
 func (t *tool) nodesCommand() *cli.Command {

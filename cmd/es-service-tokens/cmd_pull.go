@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
@@ -84,6 +85,6 @@ func (t *tool) pull(c *cli.Context) error {
 		return fail(exitFailed, "pull %s: %s", name, reason)
 	}
 	t.audit.pulled(name, out, res.SHA256)
-	fmt.Fprintf(t.stdout, "pulled %s:%s (sha256:%s, %s) to %s\n", name, res.Path, digest.Short(res.SHA256), plural(res.Tokens, "token"), out)
+	fmt.Fprintf(t.stdout, "pulled %s:%s (sha256:%s, %s) to %s\n", name, res.Path, digest.Short(res.SHA256), output.Plural(res.Tokens, "token"), out)
 	return nil
 }

@@ -1,16 +1,15 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/localproc"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/sync/nodelock"
-	"github.com/es-service-tokens/es-service-tokens/sync/prove"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 )
 
@@ -27,7 +26,7 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, opts push.Options
 		return fail(exitCodeError, "%v", err)
 	}
 	t.pushWarnings(c, rep)
-	if err := t.renderPush(asJSON, file, opts, rep, t.pushEnd(c, file, opts.Request, rep)); err != nil {
+	if err := output.Push(t.stdout, asJSON, file, opts.Request, rep, output.PlainEnd(t.remedies(c, file), rep, opts.Local.Len() == 0)); err != nil {
 		return err
 	}
 	if !rep.OK() {
@@ -59,59 +58,6 @@ func (t *tool) pushWarnings(c *cli.Context, rep push.Report) {
 	}
 }
 
-// pushEnd is what a push report ends with besides its nodes: a change
-// taken back, the command that finishes a revocation or completes the
-// change, and the proof by secret.
-type pushEnd struct {
-	undone           *undone
-	finish, complete string
-	proof            *prove.Report
-}
-
-// pushEnd is the end of a plain push's report: where a token it removes
-// is still accepted, the push that finishes the revocation.
-func (t *tool) pushEnd(c *cli.Context, file string, req push.Request, rep push.Report) pushEnd {
-	var end pushEnd
-	if len(rep.StillAccepted) > 0 {
-		end.finish = pushCommand(c, file, unrevokedNodes(rep.StillAccepted), req.Local.Len() == 0)
-	}
-	return end
-}
-
-// renderPush prints the report, as JSON or for people.
-func (t *tool) renderPush(asJSON bool, file string, opts push.Options, rep push.Report, end pushEnd) error {
-	if asJSON {
-		doc := pushJSON(file, opts, rep, end.finish, end.proof)
-		if end.undone != nil {
-			doc.Undone, doc.Remedies = end.undone.note, end.undone.remedies
-		}
-		if end.complete != "" {
-			doc.Remedies = []string{end.complete}
-		}
-		return writeJSON(t.stdout, doc)
-	}
-	t.printPush(t.stdout, file, opts.Request, rep)
-	printStillAccepted(t.stdout, rep.StillAccepted, end.finish)
-	printUndone(t.stdout, end.undone)
-	if end.complete != "" {
-		fmt.Fprintln(t.stdout, end.complete)
-	}
-	printES(t.stdout, rep.Gates, rep.ES, wroteANode(rep.Results))
-	printProof(t.stdout, end.proof)
-	return nil
-}
-
-// wroteANode reports whether a node was written (its file replaced, or
-// its attributes fixed): the confirmation's seconds count from then.
-func wroteANode(results []push.Result) bool {
-	for _, r := range results {
-		if r.Status == push.Updated || r.Status == push.Fixed {
-			return true
-		}
-	}
-	return false
-}
-
 // lockHolder is who this run is, as written into the lock it takes on
 // each node: the node's other writers see it in "locked by ...", and a
 // later run on this host can prove it ended (HostID, ProcStart).
@@ -120,16 +66,6 @@ func (t *tool) lockHolder() nodelock.Holder {
 	self := localproc.Self()
 	return nodelock.Holder{User: t.login(), Host: host, PID: self.PID, Started: time.Now().UTC().Truncate(time.Second),
 		HostID: self.HostID, ProcStart: self.Start}
-}
-
-// unrevokedNodes are the nodes where a revocation did not happen: the
-// push that finishes it goes to them (pushCommand).
-func unrevokedNodes(still []push.Unrevoked) []string {
-	nodes := make([]string, len(still))
-	for i, u := range still {
-		nodes[i] = u.Node
-	}
-	return nodes
 }
 
 func (t *tool) pushCommand() *cli.Command {

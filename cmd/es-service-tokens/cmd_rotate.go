@@ -9,12 +9,12 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotation"
-	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 )
@@ -248,15 +248,22 @@ func (t *tool) rotate(c *cli.Context) error {
 		return err
 	}
 	defer s.r.close()
-	out := &rotateOutput{t: t, c: c, s: s, batch: c.IsSet("older-than")}
+	cmds := t.remedies(c, s.loc.File)
+	out := &output.Rotations{W: t.stdout, JSON: s.asJSON, File: s.loc.File, Cmds: cmds, Mode: s.opts.Mode, Batch: c.IsSet("older-than")}
 	var last error
 	opts := s.opts
-	opts.HandOver = out.handOver
-	opts.Step = func(rep rotate.Report, d rotation.Detail) { t.rotateStep(c, out, rep, d) }
+	opts.HandOver = out.HandOver
+	opts.Step = func(rep rotate.Report, d rotation.Detail) { t.rotateStep(c, s, out, rep, d) }
 	opts.Done = func(rep rotate.Report, err error) {
 		t.audit.rotated(rep, err)
-		if end := out.rotation(rep, err); end != nil {
-			last = end
+		explained := rotationError(cmds, err)
+		out.End(rep, err, explained)
+		switch {
+		case err == nil:
+		case output.FailedStep(rep, err):
+			last = silentExit(exitFailed)
+		default:
+			last = explained
 		}
 	}
 	opts.Begin = func() error { return t.beginRotate(c, s) }
@@ -269,7 +276,7 @@ func (t *tool) rotate(c *cli.Context) error {
 	case err != nil:
 		return err
 	}
-	if err := out.finish(); err != nil {
+	if err := out.Finish(); err != nil {
 		return err
 	}
 	switch failed := rep.Failed(); {
@@ -301,38 +308,47 @@ func (t *tool) beginRotate(c *cli.Context, s *rotateSetup) error {
 var afterRotateStep func(rotate.Report)
 
 // rotateStep records and reports a step that just ended.
-func (t *tool) rotateStep(c *cli.Context, out *rotateOutput, rep rotate.Report, d rotation.Detail) {
+func (t *tool) rotateStep(c *cli.Context, s *rotateSetup, out *output.Rotations, rep rotate.Report, d rotation.Detail) {
 	if d.Push != nil {
 		t.pushWarnings(c, *d.Push)
-		t.audit.pushed(out.s.loc.File, d.Request.Data, *d.Push)
+		t.audit.pushed(s.loc.File, d.Request.Data, *d.Push)
 	}
 	if d.Delivery != nil {
 		t.audit.delivered(*d.Delivery)
 	}
-	out.step(rep, d)
+	out.Step(rep, d)
 	if afterRotateStep != nil {
 		afterRotateStep(rep)
 	}
 }
 
-// rotateCommandLine is the command that rotates token in mode, with the
-// run's inventory and file: what the tool prints as a next step.
-func rotateCommandLine(c *cli.Context, file string, mode rotate.Mode, token string) string {
-	flag := map[rotate.Mode]string{rotate.Finish: "--finish ", rotate.Abort: "--abort "}[mode]
-	return fmt.Sprintf("es-service-tokens -i %s --file %s rotate %s%s", shellWord(c.String("inventory")), shellWord(file), flag, tokenWords(token))
-}
-
-// deleteCommandLine is the command that deletes token everywhere.
-func deleteCommandLine(c *cli.Context, file, token string) string {
-	return fmt.Sprintf("es-service-tokens -i %s --file %s delete %s", shellWord(c.String("inventory")), shellWord(file), tokenWords(token))
-}
-
-// tokenWords are a token's principal and name as command arguments; a
-// name that starts with - goes after --.
-func tokenWords(token string) string {
-	principal, name, _ := tokens.SplitQualifiedName(token)
-	if strings.HasPrefix(name, "-") {
-		return shellWord(principal) + " -- " + shellWord(name)
+// rotationError phrases why a rotation could not go on, with the command
+// that takes it on from the state it is in.
+func rotationError(cmds output.Commands, err error) error {
+	var se *rotate.StateError
+	if !errors.As(err, &se) {
+		return err // nil, or a step's or the local file's
 	}
-	return shellWord(principal) + " " + shellWord(name)
+	cont := cmds.Rotate(rotate.Rotate, se.Token)
+	if se.Phase == meta.HandedOver || se.Phase == meta.Delivered || se.Phase == meta.Retiring {
+		cont = cmds.Rotate(rotate.Finish, se.Token)
+	}
+	switch se.Problem {
+	case rotate.NoSuchToken:
+		return fail(exitCodeError, "Service token [%s] does not exist", se.Token)
+	case rotate.IsSuccessor:
+		return fail(exitFailed, "%v: %s", se, cmds.Rotate(rotate.Rotate, se.Other))
+	case rotate.NotInUse:
+		return fail(exitFailed, "%v; continue the rotation with: %s (or give it up with: %s)", se, cont, cmds.Rotate(rotate.Abort, se.Token))
+	case rotate.NoRotation:
+		return fail(exitFailed, "%v: start one with: %s", se, cont)
+	case rotate.InUse:
+		if se.Phase == meta.HandedOver {
+			return fail(exitFailed, "%v; once what used %s runs with the new token, finish with: %s; if nothing uses %s, delete it: %s", se, se.Token, cont, se.Other, cmds.Delete(se.Other))
+		}
+		return fail(exitFailed, "%v; continue it with: %s", se, cont)
+	case rotate.SecretLost:
+		return fail(exitFailed, "%v; run it on that host, as that user, where the secret is kept: %s", se, cont)
+	}
+	return fail(exitFailed, "%v", se)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
@@ -38,81 +39,6 @@ func (t *tool) liveVerify(c *cli.Context, bearer string) (*elastic.Authenticatio
 	return &a, err
 }
 
-// verifyLive asks the cluster; nil when no cluster is configured.
-func (t *tool) verifyLive(c *cli.Context, bearer string) (*liveResult, error) {
-	a, err := t.liveVerify(c, bearer)
-	if a == nil && err != nil {
-		return nil, err // a configuration error: nothing was sent
-	}
-	if a == nil {
-		return nil, nil
-	}
-	auth := authenticationJSON(*a)
-	res := &liveResult{Valid: err == nil, authenticationJSON: &auth}
-	if err != nil {
-		res.Error = phrase(err)
-		var ee *elastic.Error
-		if errors.As(err, &ee) {
-			res.Status = ee.Status
-		}
-	}
-	return res, nil
-}
-
-// printLive reports the local and the live verdicts; both must agree.
-func (t *tool) printLive(c *cli.Context, asJSON bool, res verifyResult, live *liveResult, haveLocal bool) error {
-	res.Elasticsearch = live
-	ok := live.Valid && (!haveLocal || res.Valid)
-	refused := live.Status == 401
-	disagree := ""
-	switch {
-	case haveLocal && res.Valid && refused:
-		disagree = "the local file accepts the token but Elasticsearch refused it: the answering node has not loaded the current file (or cannot parse it); look at its log"
-	case haveLocal && !res.Valid && live.Valid:
-		// Which of the node's file or its Elasticsearch is behind cannot
-		// be told from here: each remedy is given for the state it fits.
-		disagree = "Elasticsearch accepted the token but the local file does not: the answering node serves a token the local file lacks; check -i tells whether that node's file has it (then pull it, or push the local file) or not (then its Elasticsearch has not reloaded it: look at that node's log, or restart it)"
-	}
-	if !haveLocal {
-		res.Valid, res.QualifiedName = live.Valid, ""
-		if live.Valid {
-			res.QualifiedName = live.Username + "/" + live.TokenName
-		}
-	}
-	if asJSON {
-		if disagree != "" {
-			res.Reason = disagree
-		}
-		res.Valid = ok
-		if err := writeJSON(t.stdout, res); err != nil {
-			return err
-		}
-	} else {
-		if haveLocal {
-			printLocalVerdict(t, res)
-		}
-		switch {
-		case live.Valid:
-			by := "at " + live.URL
-			if live.Node != "" {
-				by = "by node " + live.Node + " at " + live.URL
-			}
-			fmt.Fprintf(t.stdout, "VALID %s/%s in Elasticsearch: authenticated %s\n", live.Username, live.TokenName, by)
-		case refused:
-			fmt.Fprintf(t.stdout, "INVALID in Elasticsearch: %s\n", live.Error)
-		default:
-			fmt.Fprintf(t.stdout, "UNKNOWN in Elasticsearch: %s\n", live.Error)
-		}
-		if disagree != "" {
-			fmt.Fprintf(t.stdout, "DISAGREE: %s\n", disagree)
-		}
-	}
-	if !ok {
-		return silentExit(exitFailed)
-	}
-	return nil
-}
-
 func (t *tool) verifyCommand() *cli.Command {
 	return command("verify", "[<bearer-token> | -]", "Check a bearer token against the file as Elasticsearch authenticates it",
 		"Reads the token from standard input when it is - or missing, which keeps it\n"+
@@ -137,34 +63,44 @@ func (t *tool) verify(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	var v output.Verdicts
 	if c.Bool("all-nodes") {
-		return t.verifyAllNodes(c, asJSON, bearer)
+		v, err = t.verifyAllNodes(c, bearer)
+	} else {
+		v, err = t.verifyOnce(c, bearer)
 	}
+	if err != nil {
+		return err
+	}
+	if err := output.Verify(t.stdout, asJSON, v); err != nil {
+		return err
+	}
+	if !v.OK() {
+		return silentExit(exitFailed)
+	}
+	return nil
+}
+
+// verifyOnce judges the token by the local file and, when a cluster is
+// configured, by the cluster; with no local file, the cluster alone
+// decides.
+func (t *tool) verifyOnce(c *cli.Context, bearer string) (output.Verdicts, error) {
+	var v output.Verdicts
 	if c.IsSet("confirm-timeout") {
-		return fail(exitUsage, "--confirm-timeout needs --all-nodes: a single check asks once")
+		return v, fail(exitUsage, "--confirm-timeout needs --all-nodes: a single check asks once")
 	}
-	live, err := t.verifyLive(c, bearer)
-	if err != nil {
-		return err
+	a, err := t.liveVerify(c, bearer)
+	if a == nil && err != nil {
+		return v, err // a configuration error: nothing was sent
 	}
-	loc, snap, err := t.loadLocal(c)
-	if live != nil && errors.Is(err, esconfig.ErrNoLocation) {
-		// No local file: Elasticsearch alone decides.
-		return t.printLive(c, asJSON, verifyResult{}, live, false)
+	if a != nil {
+		v.Live = &output.LiveVerdict{Authentication: *a, Err: err}
 	}
-	if err != nil {
-		return err
+	v.Local, err = t.localVerdict(c, bearer)
+	if v.Live != nil && errors.Is(err, esconfig.ErrNoLocation) {
+		return v, nil
 	}
-	res := verifyResult{File: loc.File}
-	var reason error
-	res.QualifiedName, reason = tokens.Authenticate(bearer, snap.File, loc.File)
-	if res.Valid = reason == nil; !res.Valid {
-		res.Reason = reason.Error()
-	}
-	if live != nil {
-		return t.printLive(c, asJSON, res, live, true)
-	}
-	return t.printVerify(asJSON, res)
+	return v, err
 }
 
 // readBearer is the token to verify: the argument, else a line of
@@ -190,23 +126,4 @@ func (t *tool) readBearer(c *cli.Context, args []string) (string, error) {
 		return "", fail(exitUsage, "no bearer token on standard input")
 	}
 	return tokens.BearerFrom(strings.TrimRight(line, "\r\n")), nil
-}
-
-// printVerify prints the local verdict; an invalid token exits 1.
-func (t *tool) printVerify(asJSON bool, res verifyResult) error {
-	if asJSON {
-		if err := writeJSON(t.stdout, res); err != nil {
-			return err
-		}
-	} else if res.Valid {
-		fmt.Fprintf(t.stdout, "VALID %s\n", res.QualifiedName)
-	} else if res.QualifiedName != "" {
-		fmt.Fprintf(t.stdout, "INVALID %s: %s\n", res.QualifiedName, res.Reason)
-	} else {
-		fmt.Fprintf(t.stdout, "INVALID: %s\n", res.Reason)
-	}
-	if !res.Valid {
-		return silentExit(exitFailed)
-	}
-	return nil
 }

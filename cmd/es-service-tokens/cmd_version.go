@@ -1,10 +1,9 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/buildinfo"
 )
 
@@ -23,11 +22,5 @@ func (t *tool) version(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	info := buildinfo.Get()
-	if asJSON {
-		return writeJSON(t.stdout, versionJSON(info))
-	}
-	_, err = fmt.Fprintf(t.stdout, "es-service-tokens %s\ncommit: %s\nbuilt:  %s\ngo:     %s %s\n",
-		info.Version, info.Commit, info.Date, info.Go, info.Platform)
-	return err
+	return output.Version(t.stdout, asJSON, buildinfo.Get())
 }

@@ -1,10 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"io"
-	"strings"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/audit"
@@ -75,89 +71,4 @@ func (a *auditRun) delivered(rep deliver.Report) {
 		cs = append(cs, audit.Consumer{Name: r.Consumer, Method: string(r.Method), Result: r.Status(), Store: string(r.Store), Reason: r.Reason})
 	}
 	a.rec.Delivered(cs, rep.Summary())
-}
-
-// printDelivery renders a delivery for people: one line per consumer,
-// then where the secret is.
-func printDelivery(w io.Writer, token string, rep deliver.Report) {
-	fmt.Fprintf(w, "deliver %s to %s\n", token, plural(len(rep.Results), "consumer"))
-	rs := rep.Results
-	width := nameWidth(len(rs), func(i int) string { return rs[i].Consumer })
-	for _, r := range rs {
-		line := fmt.Sprintf("%-*s  %-15s  %-10s  %6.2fs  %s", width, r.Consumer, r.Method, r.Status(), r.Seconds, phases(r))
-		if r.Reason != "" {
-			line += "  " + r.Step + ": " + oneLine(r.Reason)
-		}
-		fmt.Fprintln(w, strings.TrimRight(line, " "))
-	}
-	fmt.Fprintln(w, rep.Summary())
-}
-
-// phases is "store 0.41s, restart 0.10s, health 1.20s (2 attempts)".
-func phases(r deliver.Result) string {
-	var parts []string
-	for _, p := range r.Phases {
-		if p.Step == deliver.StepConnect {
-			continue
-		}
-		s := fmt.Sprintf("%s %.2fs", p.Step, p.Seconds)
-		if p.Step == deliver.StepHealth && r.HealthAttempts > 1 {
-			s += fmt.Sprintf(" (%d attempts)", r.HealthAttempts)
-		}
-		parts = append(parts, s)
-	}
-	return strings.Join(parts, ", ")
-}
-
-// deliveryJSON is the document create --deliver and deliver print for a
-// delivery.
-type deliveryJSON struct {
-	Command   string         `json:"command"`
-	Token     string         `json:"token"`
-	Delivered bool           `json:"delivered"`
-	Activated bool           `json:"activated"`
-	Consumers []consumerJSON `json:"consumers"`
-	Summary   string         `json:"summary"`
-	// SecretProof is the proof by secret the delivery waited for
-	// (deliver; create's is in its push document).
-	SecretProof *proofJSON `json:"secret_proof,omitempty"`
-	// Secret says where the secret is when the delivery failed: "token
-	// file", "consumers" or "removed" (the token was taken back).
-	Secret    string `json:"secret,omitempty"`
-	TokenFile string `json:"token_file,omitempty"`
-	Note      string `json:"note,omitempty"`
-}
-
-// consumerJSON is a deliver.Result.
-type consumerJSON struct {
-	Name           string      `json:"name"`
-	Host           string      `json:"host"`
-	Method         string      `json:"method"`
-	Result         string      `json:"result"`
-	Store          string      `json:"store"`
-	Restarted      bool        `json:"restarted"`
-	Healthy        bool        `json:"healthy"`
-	HealthAttempts int         `json:"health_attempts"`
-	Step           string      `json:"step,omitempty"`
-	Failure        string      `json:"failure,omitempty"`
-	Reason         string      `json:"reason,omitempty"`
-	Seconds        float64     `json:"seconds"`
-	Phases         []phaseJSON `json:"phases"`
-}
-
-// phaseJSON is a deliver.Phase.
-type phaseJSON struct {
-	Step    string  `json:"step"`
-	Seconds float64 `json:"seconds"`
-}
-
-func consumerOf(r deliver.Result) consumerJSON {
-	return consumerJSON{Name: r.Consumer, Host: r.Host, Method: string(r.Method), Result: r.Status(), Store: string(r.Store),
-		Restarted: r.Restarted, Healthy: r.Healthy, HealthAttempts: r.HealthAttempts, Step: r.Step, Failure: string(r.Failure),
-		Reason: r.Reason, Seconds: r.Seconds, Phases: each(r.Phases, func(p deliver.Phase) phaseJSON { return phaseJSON(p) })}
-}
-
-func deliveryOf(token string, rep deliver.Report) deliveryJSON {
-	return deliveryJSON{Command: "deliver", Token: token, Delivered: rep.OK(), Activated: rep.Activated,
-		Consumers: each(rep.Results, consumerOf), Summary: rep.Summary()}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/inventory/ansible"
@@ -85,7 +86,7 @@ func (t *tool) loadInventory(c *cli.Context) (*inventory.Inventory, error) {
 	}
 	inv, err := inventory.Load(c.String("inventory"), inventory.Options{
 		SSHConfig: c.String("ssh-config"), Home: t.home(), User: t.login(),
-		ConnectTimeout: c.Duration("connect-timeout"), ConnectTimeoutOrigin: flagWord(remedy.ConnectTimeout), Getenv: t.getenv,
+		ConnectTimeout: c.Duration("connect-timeout"), ConnectTimeoutOrigin: output.FlagWord(remedy.ConnectTimeout), Getenv: t.getenv,
 		VaultIDs: vaultIDs(c),
 	})
 	if err != nil {

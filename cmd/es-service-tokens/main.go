@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
@@ -135,9 +136,9 @@ func fail(code int, format string, a ...any) error {
 	for i, v := range a {
 		switch m := v.(type) {
 		case error:
-			v = phrase(m)
+			v = output.Phrase(m)
 		case remedy.Message:
-			v = phrased(m)
+			v = output.Phrased(m)
 		}
 		args[i] = v
 	}
@@ -215,24 +216,24 @@ func (t *tool) exit(err error) int {
 			Error    string `json:"error"`
 			ExitCode int    `json:"exit_code"`
 			Usage    string `json:"usage,omitempty"`
-		}{Error: phrase(err), ExitCode: code}
+		}{Error: output.Phrase(err), ExitCode: code}
 		if errors.As(err, &ee) && !strings.Contains(ee.usage, "\n") {
 			doc.Usage = ee.usage // a usage line; the command list is for humans
 		}
-		writeJSON(t.stderr, doc)
+		output.JSON(t.stderr, doc)
 		return code
 	}
 	if errors.As(err, &ee) && ee.usage != "" {
 		fmt.Fprintln(t.stderr, ee.usage)
 	}
 	if ee != nil && ee.option {
-		fmt.Fprintf(t.stderr, "ERROR: %s\n", safetext.Escape(phrase(err)))
+		fmt.Fprintf(t.stderr, "ERROR: %s\n", safetext.Escape(output.Phrase(err)))
 		return code
 	}
 	// Elasticsearch 8.4 and later print an empty line, then this. Names
 	// and paths in the message may come from argv or files: escaped, they
 	// cannot forge a second line.
-	fmt.Fprintf(t.stderr, "\nERROR: %s, with exit code %d\n", safetext.Escape(phrase(err)), code)
+	fmt.Fprintf(t.stderr, "\nERROR: %s, with exit code %d\n", safetext.Escape(output.Phrase(err)), code)
 	return code
 }
 

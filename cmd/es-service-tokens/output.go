@@ -5,13 +5,12 @@ package main
 // small helpers the reports share.
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
@@ -40,7 +39,7 @@ func (t *tool) warning(msg string) {
 // {"warning": msg} with --format json.
 func (t *tool) notice(kind, msg string) {
 	if t.jsonOut {
-		writeJSON(t.stderr, map[string]string{kind: msg})
+		output.JSON(t.stderr, map[string]string{kind: msg})
 		return
 	}
 	fmt.Fprintf(t.stderr, "%s: %s\n", strings.ToUpper(kind), safetext.Escape(msg))
@@ -83,38 +82,6 @@ func (t *tool) jsonOutput(c *cli.Context) (bool, error) {
 	}
 	return false, fail(exitUsage, "--format %q: use text or json", safetext.Input(c.String("format")))
 }
-
-// writeJSON prints one JSON document on one line.
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
-}
-
-// nameWidth is the width of a report's name column: the longest of n
-// names, and at least 4.
-func nameWidth(n int, name func(int) string) int {
-	w := 4
-	for i := 0; i < n; i++ {
-		if l := len(name(i)); l > w {
-			w = l
-		}
-	}
-	return w
-}
-
-// plural is "1 token", "2 tokens".
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // shellWord quotes s for a shell when it needs it, so the printed command
 // can be pasted as it is.

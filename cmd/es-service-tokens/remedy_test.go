@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 )
 
@@ -41,9 +42,9 @@ func appFlagNames() map[string]bool {
 func TestFlagWordsAreFlags(t *testing.T) {
 	names := appFlagNames()
 	for _, k := range remedy.Kinds() {
-		w := flagWords[k]
+		w := output.FlagWords[k]
 		if !strings.HasPrefix(w, "--") || !names[strings.TrimPrefix(w, "--")] {
-			t.Errorf("remedy kind %v is phrased %q, which is not a flag of the app", k, w)
+			t.Errorf("remedy kind %v is output.Phrased %q, which is not a flag of the app", k, w)
 		}
 	}
 }
@@ -120,7 +121,7 @@ func TestNoFlagNamesInLibraries(t *testing.T) {
 		t.Fatalf("the app's flags were not found: %v", names)
 	}
 	for _, f := range flagWordsIn(t, root, names) {
-		t.Errorf("%s: a library names a flag; write the option as a remedy.Kind (internal/remedy) and let cmd phrase it", f)
+		t.Errorf("%s: a library names a flag; write the option as a remedy.Kind (internal/remedy) and let cmd output.Phrase it", f)
 	}
 }
 

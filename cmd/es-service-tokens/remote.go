@@ -3,15 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
@@ -203,24 +202,7 @@ func (s *stepTimings) hook() func(node, step string, d time.Duration) {
 	return s.rec.Record
 }
 
-// print writes one line per node on stderr, in inventory order:
-// "es-1: connect 0.004s, auth 0.031s, read 0.002s, ...", or one JSON object
-// per node with --format json.
+// print writes each node's step timings on stderr, in inventory order.
 func (s *stepTimings) print(nodes []*inventory.Node) {
-	for _, n := range nodes {
-		node := n.Name
-		done, ok := s.rec.Of(node)
-		if !ok {
-			continue
-		}
-		if s.t.jsonOut {
-			writeJSON(s.t.stderr, stepsJSON{node, each(done, func(s steps.Step) stepJSON { return stepJSON(s) })})
-			continue
-		}
-		parts := make([]string, len(done))
-		for i, st := range done {
-			parts[i] = fmt.Sprintf("%s %.3fs", st.Step, st.Seconds)
-		}
-		fmt.Fprintf(s.t.stderr, "%s: %s\n", node, strings.Join(parts, ", "))
-	}
+	output.Steps(s.t.stderr, s.t.jsonOut, nodes, &s.rec)
 }

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 )
 
 // TestAgainstSSHG: for a table of ssh_configs, `nodes --format json`
@@ -93,7 +95,7 @@ func TestAgainstSSHG(t *testing.T) {
 				t.Fatalf("nodes exited %d: %s", code, stderr.String())
 			}
 			var res struct {
-				Nodes []nodeView `json:"nodes"`
+				Nodes []output.NodeView `json:"nodes"`
 			}
 			if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 				t.Fatal(err)

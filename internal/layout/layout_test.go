@@ -32,6 +32,8 @@ var rules = []rule{
 		"internal: helpers and harnesses sit below the CLI (internal/doc.go)"},
 	{own("cmd/"), []string{own("internal/testkit/"), own("internal/bench")},
 		"cmd: no test harness in the shipped binary (cmd/doc.go)"},
+	{own("cmd/es-service-tokens/internal/output"), []string{"github.com/urfave/cli/v2", "golang.org/x/term"},
+		"output renders reports; the command line is package main's (cmd/doc.go)"},
 	{"", []string{own("examples/")},
 		"examples use the project, never the other way round (examples/doc.go)"},
 }

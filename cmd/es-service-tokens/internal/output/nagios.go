@@ -1,10 +1,8 @@
-package main
-
 // check --nagios: one Nagios/Icinga plugin line with perfdata, and the
 // plugin's exit codes.
+package output
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -18,18 +16,8 @@ const (
 	nagiosOK       = 0
 	nagiosWarning  = 1
 	nagiosCritical = 2
-	nagiosUnknown  = 3
+	NagiosUnknown  = 3 // the check could not run
 )
-
-// nagiosUnknown turns an error into the plugin's UNKNOWN line.
-func (t *tool) nagiosUnknown(err error) error {
-	var s silentExit
-	if err == nil || errors.As(err, &s) {
-		return err
-	}
-	fmt.Fprintf(t.stdout, "ES-SERVICE-TOKENS UNKNOWN - %s\n", oneLine(phrase(err)))
-	return silentExit(nagiosUnknown)
-}
 
 // nagiosState is the plugin's severity. A node whose file Elasticsearch
 // cannot load serves no file tokens, an outage for every client of them:
@@ -66,11 +54,11 @@ func nagios(s check.Summary, results []check.Result) string {
 	}
 	switch nagiosState(s) {
 	case nagiosOK:
-		return fmt.Sprintf("ES-SERVICE-TOKENS OK - %s in sync | %s", plural(s.Total, "node"), perf)
+		return fmt.Sprintf("ES-SERVICE-TOKENS OK - %s in sync | %s", Plural(s.Total, "node"), perf)
 	case nagiosWarning:
-		return fmt.Sprintf("ES-SERVICE-TOKENS WARNING - %d of %s drifted: %s | %s", s.Drifted, plural(s.Total, "node"), strings.Join(bad, ", "), perf)
+		return fmt.Sprintf("ES-SERVICE-TOKENS WARNING - %d of %s drifted: %s | %s", s.Drifted, Plural(s.Total, "node"), strings.Join(bad, ", "), perf)
 	}
-	counts := fmt.Sprintf("%d of %s failed", s.Failed, plural(s.Total, "node"))
+	counts := fmt.Sprintf("%d of %s failed", s.Failed, Plural(s.Total, "node"))
 	if s.Unloadable > 0 {
 		counts += fmt.Sprintf(", %d unloadable", s.Unloadable)
 	}
@@ -84,7 +72,7 @@ func esNagios(line string, code int, cov *elastic.Coverage, covErr error) (strin
 	var extra string
 	switch {
 	case covErr != nil:
-		extra = "; " + oneLine(phrase(covErr))
+		extra = "; " + OneLine(Phrase(covErr))
 	case cov != nil && cov.Drift:
 		var bad []string
 		for _, n := range cov.Nodes {
@@ -111,7 +99,7 @@ func esNagios(line string, code int, cov *elastic.Coverage, covErr error) (strin
 
 // agesNagios adds the ages to the plugin line: WARNING when a token is
 // past the maximum (unless the line is CRITICAL already), and perfdata.
-func agesNagios(line string, code int, a *tokenAges) (string, int) {
+func agesNagios(line string, code int, a *Ages) (string, int) {
 	if a == nil || a.Max == 0 {
 		return line, code
 	}
@@ -122,13 +110,13 @@ func agesNagios(line string, code int, a *tokenAges) (string, int) {
 	}
 	var what string
 	if a.MetaErr != nil {
-		what = "; token ages unknown: " + oneLine(a.MetaErr.Error())
+		what = "; token ages unknown: " + OneLine(a.MetaErr.Error())
 	} else {
 		var names []string
 		for _, o := range a.Over {
 			names = append(names, o.Token+" ("+meta.FormatAge(o.Age)+")")
 		}
-		what = fmt.Sprintf("; %s over max_token_age %s: %s", plural(len(a.Over), "token"), a.MaxText, strings.Join(names, ", "))
+		what = fmt.Sprintf("; %s over max_token_age %s: %s", Plural(len(a.Over), "token"), a.MaxText, strings.Join(names, ", "))
 	}
 	if code == nagiosOK {
 		code = nagiosWarning

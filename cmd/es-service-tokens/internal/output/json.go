@@ -1,8 +1,7 @@
-package main
-
 // The JSON documents the commands print with --format json
 // (docs/output.md describes them): the wire format is defined here, in the
 // command.
+package output
 
 import (
 	"fmt"
@@ -122,8 +121,8 @@ type coverageNodeJSON struct {
 }
 
 // checkJSON is check's document for what it found.
-func checkJSON(f checked) checkReport {
-	rep := checkReport{Command: "check", File: f.file, SHA256: f.sha256, CheckedAt: f.CheckedAt, Seconds: f.Seconds,
+func checkJSON(f Checked) checkReport {
+	rep := checkReport{Command: "check", File: f.File, SHA256: f.SHA256, CheckedAt: f.CheckedAt, Seconds: f.Seconds,
 		Nodes: each(f.Results, checkNodeOf), Summary: checkSummaryJSON(f.Summary)}
 	if f.Coverage != nil {
 		rep.Elasticsearch = &coverageJSON{URL: f.Coverage.URL, Scope: f.Coverage.Scope, AnsweringNode: f.Coverage.AnsweringNode,
@@ -132,9 +131,9 @@ func checkJSON(f checked) checkReport {
 			Unjudged: f.Coverage.Unjudged, Unnamed: f.Coverage.Unnamed}
 	}
 	if f.CoverageErr != nil {
-		rep.ElasticsearchError = phrase(f.CoverageErr)
+		rep.ElasticsearchError = Phrase(f.CoverageErr)
 	}
-	rep.TokenAges = agesJSONOf(f.ages)
+	rep.TokenAges = agesJSONOf(f.Ages)
 	return rep
 }
 
@@ -142,7 +141,7 @@ func checkNodeOf(r check.Result) checkNodeJSON {
 	return checkNodeJSON{Node: r.Node, Host: r.Host, Port: r.Port, State: r.State,
 		Differences: each(r.Differences, func(d check.Difference) differenceJSON { return differenceJSON(d) }),
 		Seen:        attributesJSON(r.Seen), Expected: attributesJSON(r.Expected),
-		Failure: r.Failure, Reason: phrased(r.Reason), Seconds: r.Seconds, Attempts: r.Attempts}
+		Failure: r.Failure, Reason: Phrased(r.Reason), Seconds: r.Seconds, Attempts: r.Attempts}
 }
 
 // each converts a slice, keeping nil as nil (null in JSON) and empty as
@@ -158,8 +157,8 @@ func each[T, W any](xs []T, f func(T) W) []W {
 	return out
 }
 
-// nodeView is one node in nodes' JSON output.
-type nodeView struct {
+// NodeView is one node in nodes' JSON output.
+type NodeView struct {
 	Name string `json:"name"`
 	connectionView
 	Path       string            `json:"path"`
@@ -212,8 +211,8 @@ func viewES(e *inventory.Elasticsearch) *esView {
 		Username: e.Username, PasswordFile: e.PasswordFile, ConfirmTimeout: e.ConfirmTimeout.Seconds(), Origin: e.Origin, NodeURL: e.NodeURL}
 }
 
-func view(n *inventory.Node) nodeView {
-	v := nodeView{
+func view(n *inventory.Node) NodeView {
+	v := NodeView{
 		Name: n.Name, connectionView: viewConnection(n), Path: n.Path, Owner: n.Owner, Group: n.Group, Mode: fmt.Sprintf("%04o", n.Mode),
 		Sudo: n.Sudo, SFTPServer: n.SFTPServer, Backups: n.Backups, Groups: n.Groups, Origin: n.Origin,
 		GlobalKnownHosts: append([]string{}, n.GlobalKnownHostsFiles...), IdentitiesOnly: n.IdentitiesOnly,
@@ -369,11 +368,11 @@ type nodeStateJSON struct {
 
 func nodeStateOf(n elastic.NodeState) nodeStateJSON {
 	return nodeStateJSON{Node: n.Node, InventoryNode: n.InventoryNode, Confirmed: n.Confirmed, Lacks: n.Lacks,
-		StillHolds: n.StillHolds, Cause: phrased(n.Cause)}
+		StillHolds: n.StillHolds, Cause: Phrased(n.Cause)}
 }
 
 // pushJSON is push's document for a report.
-func pushJSON(file string, opts push.Options, rep push.Report, finish string, proof *prove.Report) pushReport {
+func pushJSON(file string, req push.Request, rep push.Report, finish string, proof *prove.Report) pushReport {
 	summary := map[string]int{"total": len(rep.Results)}
 	for s, n := range rep.Count() {
 		summary[string(s)] = n
@@ -381,14 +380,14 @@ func pushJSON(file string, opts push.Options, rep push.Report, finish string, pr
 	for _, s := range push.Statuses {
 		summary[string(s)] += 0
 	}
-	return pushReport{"push", file, digest.SHA256(opts.Data), opts.Local.Len(), opts.DryRun, each(rep.Results, pushNodeOf), summary,
+	return pushReport{"push", file, digest.SHA256(req.Data), req.Local.Len(), req.DryRun, each(rep.Results, pushNodeOf), summary,
 		each(rep.StillAccepted, unrevokedOf), finish, each(rep.Gates, gateOf), confirmationOf(rep.ES), proofOf(proof), "", nil}
 }
 
 func pushNodeOf(r push.Result) pushNodeJSON {
 	n := pushNodeJSON{Node: r.Node, Host: r.Host, Port: r.Port, Status: r.Status, SHA256: r.SHA256,
-		Owner: r.Owner, Group: r.Group, Mode: r.Mode, Seconds: r.Seconds, Failure: r.Failure, Reason: phrased(r.Reason),
-		Notes: each(r.Notes, phrased), Warnings: r.Warnings, Attempts: r.Attempts}
+		Owner: r.Owner, Group: r.Group, Mode: r.Mode, Seconds: r.Seconds, Failure: r.Failure, Reason: Phrased(r.Reason),
+		Notes: each(r.Notes, Phrased), Warnings: r.Warnings, Attempts: r.Attempts}
 	if r.Changes != nil {
 		d := diffJSON(*r.Changes)
 		n.Changes = &d
@@ -408,7 +407,7 @@ func confirmationOf(c *rollout.Confirmation) *confirmationJSON {
 	if o := c.Outcome; o != nil {
 		out.outcomeJSON = &outcomeJSON{URL: o.URL, Confirmed: o.Confirmed, Seconds: o.Seconds, Requests: o.Requests,
 			Scope: o.Scope, AnsweringNode: o.AnsweringNode, Want: wantOf(o.Want),
-			Nodes: each(o.Nodes, nodeStateOf), FailedNodes: o.FailedNodes, Error: phrased(o.Error), Status: o.Status}
+			Nodes: each(o.Nodes, nodeStateOf), FailedNodes: o.FailedNodes, Error: Phrased(o.Error), Status: o.Status}
 	}
 	return out
 }
@@ -453,8 +452,9 @@ type versionJSON struct {
 	Source   string `json:"source"`
 }
 
-// createResult is the JSON document of create.
-type createResult struct {
+// Created is the JSON document of create; its Token.Value is filled in
+// by CreatedToken when the secret is printed.
+type Created struct {
 	Token struct {
 		Principal     string `json:"principal"`
 		Name          string `json:"name"`
@@ -511,7 +511,7 @@ type verifyResult struct {
 
 // agesJSONOf is check's "token_ages"; nil when there is nothing to say (no maximum
 // and no known age).
-func agesJSONOf(a *tokenAges) *agesJSON {
+func agesJSONOf(a *Ages) *agesJSON {
 	if a == nil || a.Max == 0 && len(a.Known) == 0 {
 		return nil
 	}
@@ -575,7 +575,7 @@ func stepJSONOf(st rotate.StepResult, d rotation.Detail) rotationStepJSON {
 		j.Nodes = each(d.Push.Results, pushNodeOf)
 	}
 	if st.Err != nil {
-		j.Error = phrase(st.Err)
+		j.Error = Phrase(st.Err)
 	}
 	if d.Listed != nil {
 		j.Elasticsearch = confirmationOf(&rollout.Confirmation{Outcome: d.Listed})

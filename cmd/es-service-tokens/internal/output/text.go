@@ -1,6 +1,5 @@
-package main
-
 // The text reports of push, check and nodes, for people.
+package output
 
 import (
 	"fmt"
@@ -20,7 +19,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 )
 
-func printCheck(w io.Writer, rep checked) {
+func printCheck(w io.Writer, rep Checked) {
 	width := nameWidth(len(rep.Results), func(i int) string { return rep.Results[i].Node })
 	for _, r := range rep.Results {
 		sha, attrs := "-", "-"
@@ -35,13 +34,13 @@ func printCheck(w io.Writer, rep checked) {
 		fmt.Fprintln(w, line)
 	}
 	s := rep.Summary
-	fmt.Fprintf(w, "%s: %d in sync, %d drifted, %d failed\n", plural(s.Total, "node"), s.InSync, s.Drifted, s.Failed)
+	fmt.Fprintf(w, "%s: %d in sync, %d drifted, %d failed\n", Plural(s.Total, "node"), s.InSync, s.Drifted, s.Failed)
 }
 
 // describeCheck says what differs, by token name: never a hash.
 func describeCheck(r check.Result) string {
 	if r.State == check.Error {
-		return phrased(r.Reason)
+		return Phrased(r.Reason)
 	}
 	var parts []string
 	for _, d := range r.Differences {
@@ -64,8 +63,8 @@ func describeCheck(r check.Result) string {
 	return strings.Join(parts, "; ")
 }
 
-func printNodes(w io.Writer, inv *inventory.Inventory, views []nodeView) {
-	fmt.Fprintf(w, "%s (%s inventory), %s", inv.File, inv.Format, plural(len(views), "node"))
+func printNodes(w io.Writer, inv *inventory.Inventory, views []NodeView) {
+	fmt.Fprintf(w, "%s (%s inventory), %s", inv.File, inv.Format, Plural(len(views), "node"))
 	if inv.LocalFile != "" {
 		fmt.Fprintf(w, ", local file %s", inv.LocalFile)
 	}
@@ -168,13 +167,13 @@ func orDash(s string) string {
 	return s
 }
 
-func (t *tool) printPush(w io.Writer, file string, req push.Request, rep push.Report) {
+func printPush(w io.Writer, file string, req push.Request, rep push.Report) {
 	verb := "push"
 	if req.DryRun {
 		verb = "dry run of push"
 	}
 	results := rep.Results
-	fmt.Fprintf(w, "%s %s (sha256:%s, %s) to %s\n", verb, file, digest.Short(digest.SHA256(req.Data)), plural(req.Local.Len(), "token"), plural(len(results), "node"))
+	fmt.Fprintf(w, "%s %s (sha256:%s, %s) to %s\n", verb, file, digest.Short(digest.SHA256(req.Data)), Plural(req.Local.Len(), "token"), Plural(len(results), "node"))
 	width := nameWidth(len(results), func(i int) string { return results[i].Node })
 	for _, r := range results {
 		attrs := "-"
@@ -188,9 +187,9 @@ func (t *tool) printPush(w io.Writer, file string, req push.Request, rep push.Re
 		line := fmt.Sprintf("%-*s  %-12s  %-19s  %-26s %6.2fs", width, r.Node, r.Status, sha, attrs, r.Seconds)
 		var notes []string
 		if !r.Reason.IsZero() {
-			notes = append(notes, phrased(r.Reason))
+			notes = append(notes, Phrased(r.Reason))
 		}
-		notes = append(notes, each(r.Notes, phrased)...)
+		notes = append(notes, each(r.Notes, Phrased)...)
 		if r.Changes != nil && !r.Changes.Empty() && r.Status != push.Conflict {
 			notes = append(notes, push.DescribeDiff(*r.Changes, "adds", "removes"))
 		}
@@ -225,12 +224,12 @@ func printStillAccepted(w io.Writer, still []push.Unrevoked, finish string) {
 
 // printUndone says that a change every node refused was taken back, and
 // how to clear the way.
-func printUndone(w io.Writer, u *undone) {
+func printUndone(w io.Writer, u *Undone) {
 	if u == nil {
 		return
 	}
-	fmt.Fprintln(w, u.note)
-	for _, r := range u.remedies {
+	fmt.Fprintln(w, u.Note)
+	for _, r := range u.Remedies {
 		fmt.Fprintln(w, "  "+r)
 	}
 }
@@ -257,7 +256,7 @@ func printES(w io.Writer, gates []rollout.Gate, e *rollout.Confirmation, written
 		return fmt.Sprintf("in %.2fs (no node was written)", secs)
 	}
 	if !o.Error.IsZero() && len(o.Nodes) == 0 {
-		fmt.Fprintf(w, "elasticsearch: not confirmed: %s (the file work above is done)\n", phrased(o.Error))
+		fmt.Fprintf(w, "elasticsearch: not confirmed: %s (the file work above is done)\n", Phrased(o.Error))
 		return
 	}
 	what := describeWant(o.Want)
@@ -283,11 +282,11 @@ func printES(w io.Writer, gates []rollout.Gate, e *rollout.Confirmation, written
 			if len(n.StillHolds) > 0 {
 				parts = append(parts, "still holds "+strings.Join(n.StillHolds, ", "))
 			}
-			parts = append(parts, phrased(n.Cause))
+			parts = append(parts, Phrased(n.Cause))
 			fmt.Fprintf(w, "  %-*s  %s\n", width, n.Node, strings.Join(parts, ": "))
 		}
 		if !o.Error.IsZero() {
-			fmt.Fprintf(w, "  %s\n", phrased(o.Error))
+			fmt.Fprintf(w, "  %s\n", Phrased(o.Error))
 		}
 	}
 }
@@ -303,7 +302,7 @@ func describeWant(w elastic.Want) string {
 		parts = append(parts, "no longer list "+strings.Join(w.Absent, ", "))
 	}
 	if w.File != nil {
-		parts = append(parts, "serve exactly the local file's "+plural(len(w.File), "token"))
+		parts = append(parts, "serve exactly the local file's "+Plural(len(w.File), "token"))
 	}
 	return strings.Join(parts, " and ")
 }
@@ -313,7 +312,7 @@ func describeWant(w elastic.Want) string {
 // the local file is given the cause that is true of it.
 func printCoverage(w io.Writer, cov *elastic.Coverage, covErr error, files map[string]check.State) {
 	if covErr != nil {
-		fmt.Fprintf(w, "%s\n", phrase(covErr))
+		fmt.Fprintf(w, "%s\n", Phrase(covErr))
 		return
 	}
 	if cov == nil {
@@ -368,7 +367,7 @@ func printCoverage(w io.Writer, cov *elastic.Coverage, covErr error, files map[s
 
 // printAges renders the ages for people: each token past the maximum
 // with its renewal, and the tokens whose age is not known.
-func printAges(w io.Writer, a *tokenAges) {
+func printAges(w io.Writer, a *Ages) {
 	if a == nil || a.Max == 0 {
 		return
 	}

@@ -1,12 +1,12 @@
-package main
+package output
 
 import "github.com/es-service-tokens/es-service-tokens/internal/remedy"
 
-// flagWords is how the command line spells each option that a library's
+// FlagWords is how the command line spells each option that a library's
 // message names (internal/remedy): the libraries say which option, the
 // command says how to type it. TestFlagWordsAreFlags keeps this table to
 // the app's own flags.
-var flagWords = map[remedy.Kind]string{
+var FlagWords = map[remedy.Kind]string{
 	remedy.Force: "--force", remedy.BreakLock: "--break-lock", remedy.Timeout: "--timeout",
 	remedy.ConnectTimeout: "--connect-timeout", remedy.Limit: "--limit", remedy.Canary: "--canary",
 	remedy.Batch: "--batch", remedy.DryRun: "--dry-run", remedy.ConfirmTimeout: "--confirm-timeout",
@@ -15,11 +15,11 @@ var flagWords = map[remedy.Kind]string{
 	remedy.VaultPasswordFile: "--vault-password-file", remedy.VaultID: "--vault-id",
 }
 
-func flagWord(k remedy.Kind) string { return flagWords[k] }
+func FlagWord(k remedy.Kind) string { return FlagWords[k] }
 
-// phrase is err's message with the options it names spelled as flags.
+// Phrase is err's message with the options it names spelled as flags.
 // Every library error the tool prints goes through it (fail, exit).
-func phrase(err error) string { return remedy.Phrase(err, flagWord) }
+func Phrase(err error) string { return remedy.Phrase(err, FlagWord) }
 
-// phrased is m with the options it names spelled as flags.
-func phrased(m remedy.Message) string { return m.Phrase(flagWord) }
+// Phrased is m with the options it names spelled as flags.
+func Phrased(m remedy.Message) string { return m.Phrase(FlagWord) }

@@ -1,6 +1,5 @@
-package main
-
 // check --prometheus-textfile: node_exporter textfile metrics.
+package output
 
 import (
 	"bytes"
@@ -14,7 +13,7 @@ import (
 )
 
 // prometheus renders node_exporter textfile metrics.
-func prometheus(rep checked) []byte {
+func prometheus(rep Checked) []byte {
 	var b bytes.Buffer
 	gauge := func(name, help string) {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
@@ -90,7 +89,7 @@ func esPrometheus(b []byte, cov *elastic.Coverage, covErr error) []byte {
 
 // agesPrometheus adds the token age metrics: an age for every token whose
 // age is known, whether or not a maximum is set.
-func agesPrometheus(b []byte, a *tokenAges) []byte {
+func agesPrometheus(b []byte, a *Ages) []byte {
 	if a == nil {
 		return b
 	}

@@ -1,4 +1,4 @@
-package main
+package output
 
 import (
 	"strings"
@@ -35,7 +35,7 @@ func TestNagiosAndPrometheusUnloadable(t *testing.T) {
 	}
 
 	results := []check.Result{ok, unloadable, mode, down}
-	prom := string(prometheus(checked{Report: check.Report{Results: results, Summary: check.Summarize(results)}}))
+	prom := string(prometheus(Checked{Report: check.Report{Results: results, Summary: check.Summarize(results)}}))
 	for _, want := range []string{
 		`es_service_tokens_node_loadable{node="es-1"} 1`,
 		`es_service_tokens_node_loadable{node="es-2"} 0`,

@@ -1,4 +1,4 @@
-package main
+package output
 
 import (
 	"fmt"
@@ -111,4 +111,33 @@ func withoutArgs(prog string) string {
 		return ""
 	}
 	return prog + " ... (arguments not shown)"
+}
+
+// Nodes renders the nodes command: the inventory's nodes (those sel
+// chose), its elasticsearch section, its consumers and groups, each
+// setting with where it came from; never a secret.
+func Nodes(w io.Writer, asJSON bool, inv *inventory.Inventory, sel []*inventory.Node) error {
+	views := make([]NodeView, len(sel))
+	for i, n := range sel {
+		views[i] = view(n)
+	}
+	if !asJSON {
+		printNodes(w, inv, views)
+		return nil
+	}
+	groups := inv.Groups
+	if groups == nil {
+		groups = map[string][]string{}
+	}
+	return JSON(w, struct {
+		Inventory string              `json:"inventory"`
+		Format    string              `json:"format"`
+		LocalFile string              `json:"local_file,omitempty"`
+		MaxAge    string              `json:"max_token_age,omitempty"`
+		Nodes     []NodeView          `json:"nodes"`
+		Groups    map[string][]string `json:"groups"`
+		Warnings  []string            `json:"warnings"`
+		ES        *esView             `json:"elasticsearch,omitempty"`
+		Consumers []consumerView      `json:"consumers,omitempty"`
+	}{inv.File, inv.Format, inv.LocalFile, inv.MaxTokenAgeText, views, groups, append([]string{}, inv.Warnings...), viewES(inv.Elasticsearch), each(inv.Consumers, viewConsumer)})
 }

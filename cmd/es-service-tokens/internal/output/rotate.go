@@ -1,4 +1,4 @@
-package main
+package output
 
 // rotate's report: each step as it ends, with its time (text), or one JSON
 // document at the end.
@@ -10,36 +10,40 @@ import (
 	"strings"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotation"
-	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 )
 
-// rotateOutput renders the rotations of a run.
-type rotateOutput struct {
-	t       *tool
-	c       *cli.Context
-	s       *rotateSetup
+// Rotations renders the rotations of a run: each step as it ends, with its
+// time, or one JSON document at the end.
+type Rotations struct {
+	W    io.Writer
+	JSON bool
+	File string // the local file
+	// Cmds are the commands that take a rotation on; Mode is the run's.
+	Cmds Commands
+	Mode rotate.Mode
+	// Batch is a run of several rotations (every token older than an
+	// age): one failing does not end the run.
+	Batch bool
+
 	current *rotationJSON   // the rotation under way
 	docs    []rotationJSON  // JSON: every rotation of the run
 	written bool            // JSON: the document went out with a hand-over
-	batch   bool            // several rotations (--older-than): one failing does not end the run
 	head    map[string]bool // text: rotations whose first line is out
 	start   time.Time       // when the rotation under way began
 }
 
 // step reports a step that just ended: a line with its time, and after a
 // failure what each node or consumer said.
-func (o *rotateOutput) step(rep rotate.Report, d rotation.Detail) {
+func (o *Rotations) Step(rep rotate.Report, d rotation.Detail) {
 	st := rep.Steps[len(rep.Steps)-1]
-	if o.s.asJSON {
+	if o.JSON {
 		o.doc(rep).Steps = append(o.doc(rep).Steps, stepJSONOf(st, d))
 		return
 	}
-	w := o.t.stdout
+	w := o.W
 	o.printHead(rep)
 	state := "ok"
 	if st.Err != nil {
@@ -53,7 +57,7 @@ func (o *rotateOutput) step(rep rotate.Report, d rotation.Detail) {
 }
 
 // printHead is a rotation's first line: the token and its successor.
-func (o *rotateOutput) printHead(rep rotate.Report) {
+func (o *Rotations) printHead(rep rotate.Report) {
 	if o.head == nil {
 		o.head = map[string]bool{}
 	}
@@ -68,7 +72,7 @@ func (o *rotateOutput) printHead(rep rotate.Report) {
 	if rep.Resumed {
 		line += fmt.Sprintf(" (continued: found at phase %s)", phaseName(rep))
 	}
-	fmt.Fprintln(o.t.stdout, line)
+	fmt.Fprintln(o.W, line)
 }
 
 func phaseName(rep rotate.Report) string {
@@ -81,7 +85,7 @@ func phaseName(rep rotate.Report) string {
 // stepSummary is what a step did, in a few words.
 func stepSummary(st rotate.StepResult, d rotation.Detail, rep rotate.Report) string {
 	if st.Err != nil {
-		return oneLine(phrase(st.Err))
+		return OneLine(Phrase(st.Err))
 	}
 	switch {
 	case d.Push != nil:
@@ -121,10 +125,10 @@ func proofSummary(d rotation.Detail) string {
 }
 
 // printDetail says, after a failed step, what each node or consumer said.
-func (o *rotateOutput) printDetail(w io.Writer, d rotation.Detail, rep rotate.Report) {
+func (o *Rotations) printDetail(w io.Writer, d rotation.Detail, rep rotate.Report) {
 	switch {
 	case d.Push != nil:
-		o.t.printPush(w, o.s.loc.File, d.Request, *d.Push)
+		printPush(w, o.File, d.Request, *d.Push)
 	case d.Delivery != nil:
 		printDelivery(w, rep.New, *d.Delivery)
 	}
@@ -137,48 +141,47 @@ func (o *rotateOutput) printDetail(w io.Writer, d rotation.Detail, rep rotate.Re
 // handOver prints the new token's bearer, the one output of a rotation
 // without consumers: with --format json the whole document goes out now,
 // since the secret is not kept once it is handed over.
-func (o *rotateOutput) handOver(token, bearer string) error {
-	if !o.s.asJSON {
-		_, err := fmt.Fprintf(o.t.stdout, "SERVICE_TOKEN %s = %s\n", token, bearer)
+func (o *Rotations) HandOver(token, bearer string) error {
+	if !o.JSON {
+		_, err := fmt.Fprintf(o.W, "SERVICE_TOKEN %s = %s\n", token, bearer)
 		return err
 	}
 	doc := o.current
 	doc.Value, doc.Seconds = bearer, time.Since(o.start).Seconds()
 	doc.Steps = append(doc.Steps, rotationStepJSON{Step: string(rotate.StepHandOver), OK: true})
-	doc.Outcome, doc.Next = string(rotate.Pending), o.command(rotate.Finish, doc.Token)
-	err := writeJSON(o.t.stdout, rotateReport{Command: "rotate", File: o.s.loc.File, Rotations: append(o.docs, *doc)})
+	doc.Outcome, doc.Next = string(rotate.Pending), o.Cmds.Rotate(rotate.Finish, doc.Token)
+	err := JSON(o.W, rotateReport{Command: "rotate", File: o.File, Rotations: append(o.docs, *doc)})
 	doc.Steps = doc.Steps[:len(doc.Steps)-1]
 	doc.Value = ""
 	o.written = err == nil
 	return err
 }
 
-// rotation ends a rotation's report, and returns what the run should
-// exit with for it.
-func (o *rotateOutput) rotation(rep rotate.Report, err error) error {
-	failedStep := len(rep.Steps) > 0 && rep.Steps[len(rep.Steps)-1].Err != nil && err != nil
-	if o.s.asJSON {
-		doc := o.doc(rep)
-		doc.New, doc.Outcome, doc.Seconds = rep.New, string(rep.Outcome), rep.Seconds
-		if err != nil {
-			doc.Error = phrase(o.stateError(err))
-		}
-		doc.Next = o.next(rep, err)
-		o.docs = append(o.docs, *doc)
-		o.current = nil
-	} else {
-		o.printEnd(rep, err, failedStep)
+// End ends a rotation's report: err is what stopped it, explained the
+// error the run ends with for it (with the command that takes it on).
+func (o *Rotations) End(rep rotate.Report, err, explained error) {
+	if !o.JSON {
+		o.printEnd(rep, err, explained)
+		return
 	}
-	switch {
-	case err == nil:
-		return nil
-	case failedStep:
-		return silentExit(exitFailed)
+	doc := o.doc(rep)
+	doc.New, doc.Outcome, doc.Seconds = rep.New, string(rep.Outcome), rep.Seconds
+	if err != nil {
+		doc.Error = Phrase(explained)
 	}
-	return o.stateError(err)
+	doc.Next = o.next(rep, err)
+	o.docs = append(o.docs, *doc)
+	o.current = nil
 }
 
-func (o *rotateOutput) doc(rep rotate.Report) *rotationJSON {
+// FailedStep reports whether a rotation ended at a failed step, whose
+// report says what each node or consumer said, rather than with an error
+// that says why it could not go on.
+func FailedStep(rep rotate.Report, err error) bool {
+	return err != nil && len(rep.Steps) > 0 && rep.Steps[len(rep.Steps)-1].Err != nil
+}
+
+func (o *Rotations) doc(rep rotate.Report) *rotationJSON {
 	if o.current == nil {
 		o.current = &rotationJSON{Token: rep.Old, Steps: []rotationStepJSON{}}
 		o.start = time.Now()
@@ -194,21 +197,21 @@ func (o *rotateOutput) doc(rep rotate.Report) *rotationJSON {
 }
 
 // finish writes the JSON document, unless a hand-over wrote it.
-func (o *rotateOutput) finish() error {
-	if !o.s.asJSON || o.written {
+func (o *Rotations) Finish() error {
+	if !o.JSON || o.written {
 		return nil
 	}
-	return writeJSON(o.t.stdout, rotateReport{Command: "rotate", File: o.s.loc.File, Rotations: o.docs})
+	return JSON(o.W, rotateReport{Command: "rotate", File: o.File, Rotations: o.docs})
 }
 
 // printEnd is a rotation's last line: how it ended, and what to run next.
-func (o *rotateOutput) printEnd(rep rotate.Report, err error, failedStep bool) {
-	w := o.t.stdout
-	if err != nil && !failedStep {
-		if o.batch { // the run goes on: the error is this rotation's last line
-			fmt.Fprintf(w, "rotate %s: FAILED: %s\n", rep.Old, oneLine(phrase(o.stateError(err))))
+func (o *Rotations) printEnd(rep rotate.Report, err, explained error) {
+	w := o.W
+	if err != nil && !FailedStep(rep, err) {
+		if o.Batch { // the run goes on: the error is this rotation's last line
+			fmt.Fprintf(w, "rotate %s: FAILED: %s\n", rep.Old, OneLine(Phrase(explained)))
 		}
-		return // else the run ends with it, printed with its remedy (stateError)
+		return // else the run ends with it, printed with its remedy
 	}
 	o.printHead(rep)
 	next := o.next(rep, err)
@@ -248,10 +251,10 @@ func failedState(rep rotate.Report) string {
 }
 
 // next is the command that takes the rotation on from where it is.
-func (o *rotateOutput) next(rep rotate.Report, err error) string {
+func (o *Rotations) next(rep rotate.Report, err error) string {
 	switch {
 	case rep.Outcome == rotate.Pending:
-		return o.command(rotate.Finish, rep.Old)
+		return o.Cmds.Rotate(rotate.Finish, rep.Old)
 	case err == nil:
 		return ""
 	}
@@ -260,11 +263,11 @@ func (o *rotateOutput) next(rep rotate.Report, err error) string {
 		return ""
 	}
 	if removed(rep) { // the rotation is over: what is left is a push
-		return "finish the abort with: " + fmt.Sprintf("es-service-tokens -i %s --file %s push", shellWord(o.c.String("inventory")), shellWord(o.s.loc.File))
+		return "finish the abort with: " + o.Cmds.Push(nil, false)
 	}
-	cont := "run the same command again to continue: " + o.command(o.s.opts.Mode, rep.Old)
-	if o.s.opts.Mode == rotate.Rotate && !delivering(rep) {
-		cont += "; or give up with: " + o.command(rotate.Abort, rep.Old)
+	cont := "run the same command again to continue: " + o.Cmds.Rotate(o.Mode, rep.Old)
+	if o.Mode == rotate.Rotate && !delivering(rep) {
+		cont += "; or give up with: " + o.Cmds.Rotate(rotate.Abort, rep.Old)
 	}
 	return cont
 }
@@ -289,41 +292,4 @@ func delivering(rep rotate.Report) bool {
 		}
 	}
 	return rep.Found != "" && rep.Found != "created" && rep.Found != "proven"
-}
-
-// command is the rotate command line for token in mode, as this run was
-// given its inventory and file.
-func (o *rotateOutput) command(mode rotate.Mode, token string) string {
-	return rotateCommandLine(o.c, o.s.loc.File, mode, token)
-}
-
-// stateError phrases why a rotation could not go on, with the command
-// that takes it on from the state it is in.
-func (o *rotateOutput) stateError(err error) error {
-	var se *rotate.StateError
-	if !errors.As(err, &se) {
-		return err
-	}
-	cont := o.command(rotate.Rotate, se.Token)
-	if se.Phase == meta.HandedOver || se.Phase == meta.Delivered || se.Phase == meta.Retiring {
-		cont = o.command(rotate.Finish, se.Token)
-	}
-	switch se.Problem {
-	case rotate.NoSuchToken:
-		return fail(exitCodeError, "Service token [%s] does not exist", se.Token)
-	case rotate.IsSuccessor:
-		return fail(exitFailed, "%v: %s", se, o.command(rotate.Rotate, se.Other))
-	case rotate.NotInUse:
-		return fail(exitFailed, "%v; continue the rotation with: %s (or give it up with: %s)", se, cont, o.command(rotate.Abort, se.Token))
-	case rotate.NoRotation:
-		return fail(exitFailed, "%v: start one with: %s", se, cont)
-	case rotate.InUse:
-		if se.Phase == meta.HandedOver {
-			return fail(exitFailed, "%v; once what used %s runs with the new token, finish with: %s; if nothing uses %s, delete it: %s", se, se.Token, cont, se.Other, deleteCommandLine(o.c, o.s.loc.File, se.Other))
-		}
-		return fail(exitFailed, "%v; continue it with: %s", se, cont)
-	case rotate.SecretLost:
-		return fail(exitFailed, "%v; run it on that host, as that user, where the secret is kept: %s", se, cont)
-	}
-	return fail(exitFailed, "%v", se)
 }
