@@ -67,9 +67,12 @@ func Verify(w io.Writer, asJSON bool, v Verdicts) error {
 
 // localLine is the local verdict beside another.
 func localLine(w io.Writer, res verifyResult) {
-	if res.Valid {
+	switch {
+	case res.Valid:
 		fmt.Fprintf(w, "VALID %s in %s\n", res.QualifiedName, res.File)
-	} else {
+	case res.QualifiedName == "": // not a service account token: no name to give
+		fmt.Fprintf(w, "INVALID in %s: %s\n", res.File, res.Reason)
+	default:
 		fmt.Fprintf(w, "INVALID %s in %s: %s\n", res.QualifiedName, res.File, res.Reason)
 	}
 }
