@@ -134,7 +134,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "vault-id", Usage: "an Ansible vault ID and its password file or script, as `LABEL@FILE` (repeatable)"},
 		&cli.BoolFlag{Name: "silent", Aliases: []string{"s"}, Usage: "show minimal output"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show verbose output: each node's step timings, options read but not used"},
-		&cli.StringFlag{Name: "audit-log", Usage: "append one JSON line per create, delete, push or pull to `FILE` (else the inventory's audit_log)"},
+		&cli.StringFlag{Name: "audit-log", Usage: "append one JSON line per create, delete, push, pull, deliver or rotate to `FILE` (else the inventory's audit_log)"},
 		&cli.BoolFlag{Name: "version", Usage: "print the version, commit and build date (as the version command)"},
 	}
 }

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"os"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 // Each command's help ends by naming the global options that may be given
@@ -32,6 +36,31 @@ func TestCommandHelpNamesEveryGlobalOption(t *testing.T) {
 			if !found {
 				t.Errorf("command help's Global options line lacks --%s", names[0])
 			}
+		}
+	}
+}
+
+// --audit-log's help names every command docs/audit.md says is audited.
+func TestAuditLogHelpNamesEveryAuditedCommand(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/audit.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(doc), "Every run of ")
+	sentence, _, _ := strings.Cut(rest, ", with")
+	cmds := regexp.MustCompile("`([a-z]+)`").FindAllStringSubmatch(sentence, -1)
+	if len(cmds) < 4 {
+		t.Fatalf("docs/audit.md: found %d audited commands in %q", len(cmds), sentence)
+	}
+	var usage string
+	for _, f := range (&tool{}).app().Flags {
+		if sf, ok := f.(*cli.StringFlag); ok && sf.Name == "audit-log" {
+			usage = sf.Usage
+		}
+	}
+	for _, m := range cmds {
+		if !regexp.MustCompile(`\b` + m[1] + `\b`).MatchString(usage) {
+			t.Errorf("--audit-log's help %q does not name %s, which docs/audit.md says is audited", usage, m[1])
 		}
 	}
 }
