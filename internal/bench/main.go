@@ -78,6 +78,7 @@ type result struct {
 	seconds float64
 	maxRSS  int64   // KiB, of the command itself (for ours: the one process)
 	cpu     float64 // user+system seconds of the command and its children
+	machine float64 // busy seconds of every core meanwhile: the nodes' work too
 	ok      bool
 	note    string
 }
@@ -86,6 +87,7 @@ type result struct {
 type config struct {
 	tokens      int
 	concurrency int      // every tool's fan-out
+	also        []int    // more fan-outs, ours only
 	vs          []string // other tools: "ansible", "pdsh" (pdcp and pdsh)
 	sshd        []bool   // internal-sftp or not, one cluster each
 	kex         []bool   // OpenSSH tools with curve25519 only, or their default too
@@ -96,6 +98,7 @@ func main() {
 	nodesFlag := flag.String("nodes", "10,50", "comma-separated cluster sizes")
 	tokensFlag := flag.Int("tokens", 20, "tokens in the pushed file")
 	concurrency := flag.Int("concurrency", 16, "nodes at once, for every tool (-f of ansible, pdsh, pdcp)")
+	also := flag.String("also-concurrency", "", "time es-service-tokens again at these concurrencies (e.g. 32,64), on the same nodes")
 	vs := flag.String("vs", "ansible,pdsh", "tools to time beside es-service-tokens: ansible, pdsh (pdcp and pdsh); none for ours only")
 	sshdFlag := flag.String("sshd", "default,internal", "sshd's SFTP: default (sftp-server through the login shell), internal (internal-sftp), or both")
 	kexFlag := flag.String("kex", "default,curve25519", "OpenSSH tools' key exchange: default, curve25519 (what x/crypto/ssh negotiates), or both")
@@ -116,6 +119,8 @@ func main() {
 		}
 		return
 	}
+	r := newRunner()
+	defer r.finish()
 	cfg := config{tokens: *tokensFlag, concurrency: *concurrency, stockHome: *stockHome,
 		vs: words(*vs, "none"), sshd: choices(*sshdFlag, "internal"), kex: choices(*kexFlag, "curve25519")}
 	if *oursOnly || *confirm != "" || *simulate != "" {
@@ -126,12 +131,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: run as root (sudo go run ./internal/bench): nodes need their own /etc/elasticsearch")
 		os.Exit(1)
 	}
+	if *also != "" {
+		cfg.also = sizes(r, *also)
+	}
 	checkTools(cfg.vs)
-	r := newRunner()
-	defer r.finish()
 	switch {
 	case *simulate != "":
-		r.simulate(sizes(r, *simulate), *concurrency)
+		r.simulate(sizes(r, *simulate), append([]int{*concurrency}, cfg.also...))
 		if *rtt > 0 {
 			r.roundTrips(10, *rtt)
 		}
@@ -286,6 +292,12 @@ func (t *timings) ours() {
 	t.push = append(t.push, t.r.time(t.work, nil, "es-service-tokens push", t.r.reset, argv("push")...))
 	t.noop = append(t.noop, t.r.time(t.work, nil, "es-service-tokens push", nil, argv("push")...))
 	t.check = append(t.check, t.r.time(t.work, nil, "es-service-tokens check", nil, argv("check")...))
+	for _, c := range t.cfg.also {
+		label := fmt.Sprintf(" (%d at a time)", c)
+		more := []string{"--concurrency", strconv.Itoa(c)}
+		t.push = append(t.push, t.r.time(t.work, nil, "es-service-tokens push"+label, t.r.reset, append(argv("push"), more...)...))
+		t.check = append(t.check, t.r.time(t.work, nil, "es-service-tokens check"+label, nil, append(argv("check"), more...)...))
+	}
 }
 
 func kexLabel(kex bool) string {
@@ -341,9 +353,10 @@ func (r *runner) time(dir string, env []string, name string, before func(), argv
 	cmd.Env = append(append(os.Environ(), "ANSIBLE_HOST_KEY_CHECKING=True", "ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3"), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	busy := machineBusy()
 	start := time.Now()
 	err := cmd.Run()
-	res := result{name: name, seconds: time.Since(start).Seconds(), ok: err == nil}
+	res := result{name: name, seconds: time.Since(start).Seconds(), ok: err == nil, machine: machineBusy() - busy}
 	if cmd.ProcessState != nil {
 		res.maxRSS = cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
 		res.cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
@@ -363,8 +376,30 @@ func report(title string, rs []result) {
 		if x == rs[0] {
 			mem = fmt.Sprintf("  peak RSS %.1f MiB", float64(x.maxRSS)/1024)
 		}
-		fmt.Printf("  %-36s %7.2fs  %5.1fx  client CPU %5.2fs%s %s\n", x.name, x.seconds, x.seconds/base, x.cpu, mem, x.note)
+		fmt.Printf("  %-36s %7.2fs  %5.1fx  client CPU %5.2fs  machine CPU %6.2fs%s %s\n", x.name, x.seconds, x.seconds/base, x.cpu, x.machine, mem, x.note)
 	}
+}
+
+// machineBusy is the seconds every core of the machine has been busy
+// (not idle, not waiting for I/O) since boot, from /proc/stat: a command's
+// share of it includes the sshd, shells and sftp-servers it made the nodes
+// run, which its own CPU time does not. 0 where there is no /proc.
+func machineBusy() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	busy := 0.0
+	for i, v := range f[1:] {
+		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is in user already
+			continue
+		}
+		n, _ := strconv.ParseFloat(v, 64)
+		busy += n
+	}
+	return busy / 100 // USER_HZ
 }
 
 func (r *runner) inventory() string {

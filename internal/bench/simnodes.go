@@ -49,7 +49,7 @@ func serveNodes(n int, dir string, latency time.Duration) error {
 	for i, host := range sshdtest.LoopbackAddrs(n) {
 		s := sftptest.Start(tb, sftptest.Options{Host: host, ClientKey: admin, Latency: latency})
 		servers = append(servers, s)
-		conf := filepath.Join(dir, "nodes", fmt.Sprintf("sim-%d", i+1))
+		conf := simConf(dir, i+1)
 		if err := os.MkdirAll(conf, 0o755); err != nil {
 			return err
 		}
@@ -74,4 +74,9 @@ func serveNodes(n int, dir string, latency time.Duration) error {
 		fmt.Printf("%d %d\n", conns, reqs)
 	}
 	return nil
+}
+
+// simConf is simulated node i's configuration directory (1-based).
+func simConf(dir string, i int) string {
+	return filepath.Join(dir, "nodes", fmt.Sprintf("sim-%d", i))
 }

@@ -63,20 +63,33 @@ func (r *runner) startSim(n int, rtt time.Duration) *simFleet {
 // simulate measures es-service-tokens alone on simulated fleets of each
 // size: wall time, its own CPU time and peak memory for a fresh push and
 // a check, per node.
-func (r *runner) simulate(sizes []int, concurrency int) {
-	fmt.Printf("\n== simulated nodes (in-process SSH/SFTP servers in another process), %d at a time ==\n", concurrency)
-	fmt.Printf("  %-8s %-6s %8s %8s %12s %10s %14s\n", "nodes", "", "wall s", "CPU s", "CPU ms/node", "peak MiB", "requests/node")
+func (r *runner) simulate(sizes []int, concurrency []int) {
+	fmt.Printf("\n== simulated nodes (in-process SSH/SFTP servers in another process) ==\n")
+	fmt.Printf("  %-8s %-6s %5s %8s %8s %12s %10s %14s\n", "nodes", "", "at once", "wall s", "CPU s", "CPU ms/node", "peak MiB", "requests/node")
 	for _, n := range sizes {
 		mark := len(r.cleanup)
 		f := r.startSim(n, 0)
-		for _, cmd := range []string{"push", "check"} {
-			_, before := f.counts()
-			res := r.time(f.dir, nil, cmd, nil, r.bin, "-i", "cluster.yml", "--file", "service_tokens", cmd, "--concurrency", strconv.Itoa(concurrency))
-			_, after := f.counts()
-			fmt.Printf("  %-8d %-6s %8.2f %8.2f %12.3f %10.1f %14.1f %s\n", n, cmd, res.seconds, res.cpu, 1000*res.cpu/float64(n), float64(res.maxRSS)/1024,
-				float64(after-before)/float64(n), res.note)
+		for _, c := range concurrency {
+			for _, cmd := range []string{"push", "check"} {
+				if cmd == "push" {
+					os.RemoveAll(filepath.Join(f.dir, "nodes")) // every node without the file
+					f.mkdirs(n)
+				}
+				_, before := f.counts()
+				res := r.time(f.dir, nil, cmd, nil, r.bin, "-i", "cluster.yml", "--file", "service_tokens", cmd, "--concurrency", strconv.Itoa(c))
+				_, after := f.counts()
+				fmt.Printf("  %-8d %-6s %7d %8.2f %8.2f %12.3f %10.1f %14.1f %s\n", n, cmd, c, res.seconds, res.cpu, 1000*res.cpu/float64(n), float64(res.maxRSS)/1024,
+					float64(after-before)/float64(n), res.note)
+			}
 		}
 		r.finishFrom(mark)
+	}
+}
+
+// mkdirs makes every simulated node's configuration directory again.
+func (f *simFleet) mkdirs(n int) {
+	for i := 1; i <= n; i++ {
+		os.MkdirAll(simConf(f.dir, i), 0o755)
 	}
 }
 

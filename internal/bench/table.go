@@ -37,7 +37,8 @@ func find(rs []result, name string) (result, bool) {
 }
 
 // scaleTable prints every cluster's row: wall seconds, ours over theirs,
-// our CPU seconds and peak memory, for push and for check.
+// our CPU seconds and peak memory, and the whole machine's CPU seconds
+// (nodes included) for ours and theirs, for push and for check.
 func scaleTable(rows []scaleRow) {
 	fmt.Printf("\nsummary (ours vs pdcp/pdsh with curve25519, same nodes, same fan-out, one run)\n")
 	fmt.Printf("  %-6s %-8s | %-38s | %-38s\n", "nodes", "sshd", "push: ours / pdcp = ratio, CPU, peak", "check: ours / pdsh = ratio, CPU, peak")
@@ -56,7 +57,10 @@ func cell(ours, other result, ratio float64, have bool) string {
 	if have {
 		fmt.Fprintf(&b, " / %6.2fs = %.2fx", other.seconds, ratio)
 	}
-	fmt.Fprintf(&b, ", %5.2fs CPU, %5.1f MiB", ours.cpu, float64(ours.maxRSS)/1024)
+	fmt.Fprintf(&b, ", %5.2fs CPU, %5.1f MiB; machine CPU %.1fs", ours.cpu, float64(ours.maxRSS)/1024, ours.machine)
+	if have {
+		fmt.Fprintf(&b, " vs %.1fs", other.machine)
+	}
 	if !ours.ok || (have && !other.ok) {
 		b.WriteString(" (a run FAILED, above)")
 	}
