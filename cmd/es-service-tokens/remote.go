@@ -23,7 +23,7 @@ import (
 func fanoutFlags(changes bool) []cli.Flag {
 	f := []cli.Flag{
 		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these `NODES`, in Ansible's pattern syntax: names, groups, patterns (es-*, ~regex), a,b or a:b unions, a:!b exclusions, a:&b intersections, @FILE"},
-		&cli.IntFlag{Name: "concurrency", Value: 16, Usage: "handle at most `N` nodes at once"},
+		&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "handle at most `N` nodes at once"},
 		&cli.DurationFlag{Name: "timeout", Value: 60 * time.Second, Usage: "give up on a node after `DURATION` (seconds, or as 1m30s), all attempts included"},
 		connectTimeoutFlag(),
 		&cli.IntFlag{Name: "retries", Value: 2, Usage: "retry `N` times when a node fails before anything was written"},

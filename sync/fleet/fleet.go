@@ -17,7 +17,7 @@ import (
 
 // Options bound the work.
 type Options struct {
-	Concurrency int           // items at once (default 16)
+	Concurrency int           // items at once (default 32: see docs/development.md, "The default concurrency")
 	Timeout     time.Duration // per item, all attempts together (default 60s)
 	Retries     int           // extra attempts for retryable failures
 	Backoff     time.Duration // before the first retry; doubles after each (default 250ms)
@@ -38,7 +38,7 @@ type Task[T, R any] func(ctx context.Context, item T, attempt int, started time.
 // name names an item on the progress line and in step timings.
 func Run[T, R any](ctx context.Context, items []T, name func(T) string, opts Options, task Task[T, R]) []R {
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = 16
+		opts.Concurrency = 32
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 60 * time.Second
