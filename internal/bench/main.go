@@ -20,6 +20,15 @@
 // with -o KexAlgorithms=curve25519-sha256, which is what x/crypto/ssh
 // negotiates. Timings are wall-clock seconds of one run each; compare the
 // ratios, not the absolute figures: machines here are noisy.
+//
+// At scale (docs/development.md, Performance):
+//
+//	sudo go run ./internal/bench -nodes 20,200,1000 -vs pdsh -sshd default -kex curve25519 -stock-home -concurrency 32
+//
+// compares push and check with pdcp and pdsh only, on one sshd setup, and
+// ends with a table of every size. -simulate 1000,10000 measures the tool
+// alone against in-process SSH/SFTP servers run by a child process (see
+// simnodes.go), and -rtt counts the round trips a node costs.
 package main
 
 import (

@@ -222,14 +222,14 @@ func contend(t *testing.T, round int, dir, target string) {
 // Done releases a lock that is still the run's, and leaves one taken over
 // to its new holder, naming it.
 func TestDoneReleasesOnlyItsOwnLock(t *testing.T) {
-	dir, target, a := lockedTarget(t, "alice", time.Minute)
+	dir, _, a := lockedTarget(t, "alice", time.Minute)
 	if who, err := a.Done(osFS{}); who != "" || err != nil {
 		t.Fatalf("Done of a held lock: %q, %v", who, err)
 	}
 	if names := leftovers(t, dir); len(names) != 0 {
 		t.Errorf("left behind: %q", names)
 	}
-	_, target, a = lockedTarget(t, "alice", time.Minute)
+	_, target, a := lockedTarget(t, "alice", time.Minute)
 	old := time.Now().Add(-2 * time.Minute)
 	os.Chtimes(Path(target), old, old)
 	b, err := Acquire(context.Background(), osFS{}, target, opts("bob", time.Minute, 0))
