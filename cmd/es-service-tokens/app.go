@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
 	"github.com/urfave/cli/v2"
-
-	"github.com/es-service-tokens/es-service-tokens/internal/libtext"
-	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
 // commandHelp follows the layout of Elasticsearch's CLI usage text: what
@@ -83,7 +81,7 @@ func (t *tool) app() *cli.App {
 		if args, ok := esNonOptions[c.Name]; ok {
 			c.CustomHelpTemplate = fmt.Sprintf(esCommandHelp, esOptionHelp(args))
 		}
-		// "help" is handled by normalizeArgs for every command; a help
+		// "help" is handled by cmdline.Normalize for every command; a help
 		// subcommand per command would only show up in completion.
 		c.HideHelpCommand = true
 	}
@@ -120,7 +118,7 @@ func (t *tool) commands() *cli.App {
 }
 
 // globalFlags are the options every command takes, wherever they appear
-// on the command line (see normalizeArgs).
+// on the command line (see cmdline.Normalize).
 func globalFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "file", Usage: "the service_tokens `PATH` (else --path-conf, --es-home, the inventory, ES_PATH_CONF, ES_HOME)"},
@@ -150,29 +148,8 @@ func usageError(c *cli.Context, err error, _ bool) error {
 	usage := "Usage: es-service-tokens [options] COMMAND [options] [ARGS]"
 	flags := c.App.Flags
 	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
-		usage = usageLine(c.Command)
+		usage = cmdline.Usage(c.Command)
 		flags = append(append([]cli.Flag(nil), flags...), c.Command.Flags...)
 	}
-	return &exitError{code: exitUsage, msg: valueRemedy(err, flags), usage: usage}
-}
-
-// valueRemedy says what a bad option value should look like, where
-// urfave/cli only says "parse error".
-func valueRemedy(err error, flags []cli.Flag) string {
-	m := libtext.Of(err)
-	if m.Kind != libtext.FlagParseError {
-		return err.Error()
-	}
-	for _, f := range flags {
-		if !hasFlag([]cli.Flag{f}, m.Flag) {
-			continue
-		}
-		switch f.(type) {
-		case *cli.DurationFlag:
-			return fmt.Sprintf("invalid value %q for flag -%s: give a number of seconds (5) or a duration (1m30s)", safetext.Input(m.Value), m.Flag)
-		case *cli.IntFlag:
-			return fmt.Sprintf("invalid value %q for flag -%s: give a whole number", safetext.Input(m.Value), m.Flag)
-		}
-	}
-	return err.Error()
+	return &exitError{code: exitUsage, msg: cmdline.ValueRemedy(err, flags), usage: usage}
 }

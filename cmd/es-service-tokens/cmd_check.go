@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
@@ -68,7 +69,7 @@ func (t *tool) check(c *cli.Context) (err error) {
 // checkOptions checks check's command line: what to compare the local
 // file with (-i, else Ansible's inventory, or --against) and the format.
 func (t *tool) checkOptions(c *cli.Context) (asJSON bool, err error) {
-	if err := noArgs(c); err != nil {
+	if err := cmdline.NoArgs(c); err != nil {
 		return false, err
 	}
 	if asJSON, err = t.jsonOutput(c); err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
@@ -66,5 +67,5 @@ func listPrefix(c *cli.Context) (string, error) {
 		return acct.Principal + "/", nil
 	}
 	return "", &exitError{code: exitUsage, msg: fmt.Sprintf("Expected at most one argument, service-account-principal, found extra: [%s]", safetext.Input(strings.Join(args, ","))),
-		usage: usageLine(c.Command)}
+		usage: cmdline.Usage(c.Command)}
 }

@@ -1,12 +1,13 @@
 package main
 
 import (
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/urfave/cli/v2"
 )
 
 func (t *tool) nodes(c *cli.Context) error {
-	if err := noArgs(c); err != nil {
+	if err := cmdline.NoArgs(c); err != nil {
 		return err
 	}
 	if err := t.needInventory(c); err != nil {

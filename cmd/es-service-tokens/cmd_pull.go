@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
@@ -42,7 +43,7 @@ func (t *tool) namedNode(c *cli.Context, name string) (*inventory.Node, error) {
 // pull copies one node's file to a new local file, so a lost local copy
 // can be recovered from the cluster.
 func (t *tool) pull(c *cli.Context) error {
-	usage := usageLine(c.Command)
+	usage := cmdline.Usage(c.Command)
 	if c.Args().Len() != 1 {
 		return &exitError{code: exitUsage, msg: "pull takes one node name", usage: usage}
 	}

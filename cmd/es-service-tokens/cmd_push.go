@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/localproc"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
@@ -78,7 +79,7 @@ func (t *tool) pushCommand() *cli.Command {
 
 // push is the push command: the local file as it is, to every node.
 func (t *tool) push(c *cli.Context) error {
-	if err := noArgs(c); err != nil {
+	if err := cmdline.NoArgs(c); err != nil {
 		return err
 	}
 	if err := t.needInventory(c); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
@@ -59,7 +60,7 @@ func rotateFlags() []cli.Flag {
 // rotateMode checks the command line's shape: what to do, and to which
 // tokens (the arguments, --consumer or --older-than).
 func rotateMode(c *cli.Context) (rotate.Mode, error) {
-	usage := usageLine(c.Command)
+	usage := cmdline.Usage(c.Command)
 	n := 0
 	for _, f := range []string{"consumer", "older-than"} {
 		if c.IsSet(f) {

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
@@ -53,7 +54,7 @@ func (t *tool) verify(c *cli.Context) error {
 	args := c.Args().Slice()
 	if len(args) > 1 {
 		return &exitError{code: exitUsage, msg: fmt.Sprintf("Expected at most one argument, the bearer token, found extra: [%d arguments]", len(args)),
-			usage: usageLine(c.Command)}
+			usage: cmdline.Usage(c.Command)}
 	}
 	asJSON, err := t.jsonOutput(c)
 	if err != nil {

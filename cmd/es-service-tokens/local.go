@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
@@ -16,7 +17,7 @@ import (
 // argument count (64), principal (67), token name (70).
 func tokenArgs(c *cli.Context) (tokens.Account, string, error) {
 	args := c.Args().Slice()
-	usage := usageLine(c.Command)
+	usage := cmdline.Usage(c.Command)
 	switch {
 	case len(args) == 0:
 		return tokens.Account{}, "", &exitError{code: exitUsage, msg: "Missing service-account-principal and token-name arguments", usage: usage}
@@ -33,14 +34,6 @@ func tokenArgs(c *cli.Context) (tokens.Account, string, error) {
 		return tokens.Account{}, "", fail(exitCodeError, "%s", tokens.InvalidTokenNameMessage(args[1]))
 	}
 	return acct, args[1], nil
-}
-
-func principalNames() []string {
-	var names []string
-	for _, a := range tokens.Accounts() {
-		names = append(names, a.Principal)
-	}
-	return names
 }
 
 func principal(p string) (tokens.Account, error) {

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
@@ -99,11 +100,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	}
 	app := t.app()
 	if n := len(args); n > 0 && args[n-1] == "--generate-bash-completion" {
-		t.complete(app, args[1:n-1])
+		t.completer(app).Complete(t.stdout, args[1:n-1])
 		return exitOK
 	}
 	t.jsonOut = formatJSON(args)
-	args, err := normalizeArgs(app, args)
+	args, err := cmdline.Normalize(app, args)
 	if err == nil {
 		err = app.Run(args)
 	}
@@ -184,6 +185,7 @@ var errorKinds = []struct {
 	is   func(error) bool
 	code int
 }{
+	{isA[*cmdline.UsageError], exitUsage},
 	{isA[*inventory.Error], exitConfig},
 	{func(err error) bool { return errors.Is(err, tokens.ErrCommentKey) }, exitDataError},
 	{isA[*store.MalformedError], exitDataError},
@@ -204,6 +206,9 @@ func isA[E error](err error) bool {
 func (t *tool) exit(err error) int {
 	if err == nil {
 		return exitOK
+	}
+	if ue, ok := errors.AsType[*cmdline.UsageError](err); ok {
+		err = &exitError{code: exitUsage, msg: ue.Error(), usage: ue.Usage(), option: ue.Option()}
 	}
 	var s silentExit
 	if errors.As(err, &s) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
 	"github.com/urfave/cli/v2"
 )
 
@@ -14,11 +15,11 @@ import (
 // reproducible (the packages are built twice to the same bytes).
 func TestManPageCoversEveryCommandAndFlag(t *testing.T) {
 	tl := &tool{stdout: io.Discard, stderr: io.Discard}
-	page, err := tl.renderManPage()
+	page, err := cmdline.ManPage(tl.commands())
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, _ := tl.renderManPage()
+	again, _ := cmdline.ManPage(tl.commands())
 	if page != again {
 		t.Error("two renderings of the man page differ")
 	}

@@ -1,8 +1,8 @@
-package main
+package cmdline
 
 import (
 	"fmt"
-	"path/filepath"
+	"io"
 	"sort"
 	"strings"
 
@@ -56,48 +56,44 @@ if [[ "${funcstack[1]}" == "_es-service-tokens" ]]; then
 fi
 `
 
-func (t *tool) completionCommand() *cli.Command {
-	return command("completion", "bash|zsh|fish", "Print a shell completion script",
-		"Example:\n   source <(es-service-tokens completion bash)",
-		t.completion)
-}
-
-func (t *tool) completion(c *cli.Context) error {
-	switch shell := c.Args().First(); shell {
+// Script is the completion script for shell.
+func Script(c *cli.Context, shell string) (string, error) {
+	switch shell {
 	case "bash":
-		_, err := fmt.Fprint(t.stdout, bashCompletion)
-		return err
+		return bashCompletion, nil
 	case "zsh":
-		_, err := fmt.Fprint(t.stdout, zshCompletion)
-		return err
+		return zshCompletion, nil
 	case "fish":
-		script, err := c.App.ToFishCompletion()
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprint(t.stdout, script)
-		return err
-	default:
-		return &exitError{code: exitUsage, msg: fmt.Sprintf("completion for %q: choose bash, zsh or fish", safetext.Input(shell)),
-			usage: usageLine(c.Command)}
+		return c.App.ToFishCompletion()
 	}
+	return "", &UsageError{msg: fmt.Sprintf("completion for %q: choose bash, zsh or fish", safetext.Input(shell)), usage: Usage(c.Command)}
 }
 
-// complete prints the candidates for the last word of a command line cut
+// Completer answers the completion scripts: for --limit and pull it
+// offers the names in the inventory given with -i, loaded by Inventory
+// (nil when it cannot be: a broken inventory completes nothing rather than
+// print errors into the user's command line).
+type Completer struct {
+	App       *cli.App
+	Inventory func(path, sshConfig string) *inventory.Inventory
+}
+
+// Complete prints the candidates for the last word of a command line cut
 // at the cursor (the completion scripts' protocol: the words, then
 // --generate-bash-completion). It knows every flag, so it can offer a
 // flag's values: node and group names from the inventory given with -i for
 // --limit and pull, text and json for --format. It prints nothing where a
 // file name is wanted, and the scripts then complete paths.
-func (t *tool) complete(app *cli.App, words []string) {
+func (k Completer) Complete(w io.Writer, words []string) {
+	app := k.App
 	// The scripts pass the word under the cursor only when it starts with
 	// '-'; otherwise every word is complete and a new one is wanted.
 	last, context := "", words
 	if n := len(words); n > 0 && strings.HasPrefix(words[n-1], "-") {
 		last, context = words[n-1], words[:n-1]
 	}
-	if out := t.candidates(app, readTyped(app, context), last); len(out) > 0 {
-		fmt.Fprintln(t.stdout, strings.Join(out, "\n"))
+	if out := k.candidates(readTyped(app, context), last); len(out) > 0 {
+		fmt.Fprintln(w, strings.Join(out, "\n"))
 	}
 }
 
@@ -117,7 +113,7 @@ func readTyped(app *cli.App, words []string) typed {
 		if len(w) > 1 && w[0] == '-' {
 			name, value, hasValue := strings.Cut(strings.TrimLeft(w, "-"), "=")
 			takes := globals[name]
-			if s.cmd != nil && hasFlag(s.cmd.Flags, name) {
+			if s.cmd != nil && HasFlag(s.cmd.Flags, name) {
 				takes = flagArity(s.cmd.Flags)[name]
 			} else if !hasKey(globals, name) {
 				takes = anyCommandFlagTakesValue(app, name)
@@ -147,11 +143,12 @@ func readTyped(app *cli.App, words []string) typed {
 }
 
 // candidates are the completions of last after what was typed.
-func (t *tool) candidates(app *cli.App, s typed, last string) []string {
+func (k Completer) candidates(s typed, last string) []string {
+	app := k.App
 	flagValue := strings.TrimLeft(last, "-")
 	switch {
 	case len(last) > 1 && last[0] == '-' && takesValue(app, s.cmd, flagValue):
-		return t.flagValues(flagValue, s.inv, s.sshConfig)
+		return k.flagValues(flagValue, s.inv, s.sshConfig)
 	case strings.HasPrefix(last, "-"):
 		return flagNames(app, s.cmd, last)
 	case s.cmd == nil:
@@ -170,7 +167,7 @@ func (t *tool) candidates(app *cli.App, s typed, last string) []string {
 	case s.cmd.Name == "create" || s.cmd.Name == "delete" || s.cmd.Name == "list" || s.cmd.Name == "rotate":
 		return principalNames()
 	case s.cmd.Name == "pull":
-		return t.nodeNames(s.inv, s.sshConfig, false)
+		return k.nodeNames(s.inv, s.sshConfig, false)
 	case s.cmd.Name == "completion":
 		return []string{"bash", "zsh", "fish"}
 	}
@@ -189,7 +186,7 @@ func anyCommandFlagTakesValue(app *cli.App, name string) bool {
 // takesValue reports whether name (the word before the cursor) is a whole
 // option that takes a value.
 func takesValue(app *cli.App, cmd *cli.Command, name string) bool {
-	if cmd != nil && hasFlag(cmd.Flags, name) {
+	if cmd != nil && HasFlag(cmd.Flags, name) {
 		return flagArity(cmd.Flags)[name]
 	}
 	if hasKey(flagArity(app.Flags), name) {
@@ -218,50 +215,45 @@ func flagNames(app *cli.App, cmd *cli.Command, prefix string) []string {
 	return out
 }
 
-func (t *tool) flagValues(name, inv, sshConfig string) []string {
+func (k Completer) flagValues(name, inv, sshConfig string) []string {
 	switch name {
 	case "format":
 		return []string{"text", "json"}
 	case "limit", "l":
-		return t.nodeNames(inv, sshConfig, true)
+		return k.nodeNames(inv, sshConfig, true)
 	case "consumer":
-		return t.completeConsumers(inv, sshConfig)
+		return k.completeConsumers(inv, sshConfig)
 	case "E":
 		return []string{tokens.HashingSetting + "="}
 	}
 	return nil // a path, or a number: the shell's own completion
 }
 
-// completionInventory loads the inventory named on the command line, best
-// effort: a broken or missing inventory completes nothing rather than
-// print errors into the user's command line.
-func (t *tool) completionInventory(inv, sshConfig string) *inventory.Inventory {
-	if inv == "" {
+// completionInventory loads the inventory named on the command line.
+func (k Completer) completionInventory(inv, sshConfig string) *inventory.Inventory {
+	if inv == "" || k.Inventory == nil {
 		return nil
 	}
-	if rest, ok := strings.CutPrefix(inv, "~/"); ok {
-		inv = filepath.Join(t.home(), rest) // the shell has not expanded it yet
-	}
-	loaded, err := inventory.Load(inv, inventory.Options{SSHConfig: sshConfig, Home: t.home(), User: t.login(), Getenv: t.getenv})
-	if err != nil {
-		return nil
-	}
-	return loaded
+	return k.Inventory(inv, sshConfig)
 }
 
 // completeConsumers lists the inventory's consumers, for rotate's consumer
 // option.
-func (t *tool) completeConsumers(inv, sshConfig string) []string {
-	loaded := t.completionInventory(inv, sshConfig)
+func (k Completer) completeConsumers(inv, sshConfig string) []string {
+	loaded := k.completionInventory(inv, sshConfig)
 	if loaded == nil {
 		return nil
 	}
-	return consumerNames(loaded.Consumers)
+	var out []string
+	for _, c := range loaded.Consumers {
+		out = append(out, c.Name)
+	}
+	return out
 }
 
 // nodeNames lists the inventory's nodes (and groups).
-func (t *tool) nodeNames(inv, sshConfig string, groups bool) []string {
-	loaded := t.completionInventory(inv, sshConfig)
+func (k Completer) nodeNames(inv, sshConfig string, groups bool) []string {
+	loaded := k.completionInventory(inv, sshConfig)
 	if loaded == nil {
 		return nil
 	}
@@ -278,4 +270,13 @@ func (t *tool) nodeNames(inv, sshConfig string, groups bool) []string {
 		out = append(out, gs...)
 	}
 	return out
+}
+
+// principalNames are the service accounts, for the commands that take one.
+func principalNames() []string {
+	var names []string
+	for _, a := range tokens.Accounts() {
+		names = append(names, a.Principal)
+	}
+	return names
 }

@@ -1,4 +1,4 @@
-package main
+package cmdline
 
 import (
 	"fmt"
@@ -9,10 +9,11 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/xrash/smetrics"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/libtext"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
-// normalizeArgs lets options appear anywhere, as docs/commands.md promises and as
+// Normalize lets options appear anywhere, as docs/commands.md promises and as
 // they may for Elasticsearch's CLI: global options move before the command,
 // the command's options (even when given before the command) after it, and
 // everything after "--" stays an argument (so a token name may start with
@@ -22,7 +23,7 @@ import (
 //
 // urfave/cli stops parsing global flags at the command and command flags at
 // the first argument; this is the one place that knows every flag.
-func normalizeArgs(app *cli.App, args []string) ([]string, error) {
+func Normalize(app *cli.App, args []string) ([]string, error) {
 	ix := indexFlags(app)
 	s, err := ix.sort(app, args)
 	if err != nil {
@@ -113,7 +114,7 @@ func (ix flagIndex) option(app *cli.App, s *sortedArgs, args []string, i int) (i
 	var dst *[]string
 	var takesValue bool
 	switch {
-	case s.cmd != nil && hasFlag(s.cmd.Flags, name):
+	case s.cmd != nil && HasFlag(s.cmd.Flags, name):
 		dst, takesValue = &s.local, flagArity(s.cmd.Flags)[name]
 	case hasKey(ix.globals, name):
 		dst, takesValue = &s.global, ix.globals[name]
@@ -130,11 +131,11 @@ func (ix flagIndex) option(app *cli.App, s *sortedArgs, args []string, i int) (i
 		return i, nil
 	}
 	if i+1 == len(args) {
-		usage := commandList(app)
+		usage := CommandList(app)
 		if s.cmd != nil {
-			usage = usageLine(s.cmd)
+			usage = Usage(s.cmd)
 		}
-		return i, &exitError{code: exitUsage, msg: fmt.Sprintf("%s needs a value: %s VALUE", a, a), usage: usage}
+		return i, &UsageError{msg: fmt.Sprintf("%s needs a value: %s VALUE", a, a), usage: usage}
 	}
 	v := args[i+1]
 	if ix.durations[name] {
@@ -155,7 +156,7 @@ func (s *sortedArgs) withoutCommand(app *cli.App, out []string) ([]string, error
 	case hasArg(s.global, "version"):
 		return append(out, "version"), nil
 	}
-	return nil, &exitError{code: exitUsage, msg: "Missing required command", usage: commandList(app)}
+	return nil, &UsageError{msg: "Missing required command", usage: CommandList(app)}
 }
 
 // checkPending refuses an option given before the command that the
@@ -163,7 +164,7 @@ func (s *sortedArgs) withoutCommand(app *cli.App, out []string) ([]string, error
 func (s *sortedArgs) checkPending(app *cli.App, ix flagIndex) error {
 	for i := 0; i < len(s.pending); i++ {
 		name, _, hasValue := strings.Cut(strings.TrimLeft(s.pending[i], "-"), "=")
-		if !hasFlag(s.cmd.Flags, name) && !hasKey(ix.globals, name) {
+		if !HasFlag(s.cmd.Flags, name) && !hasKey(ix.globals, name) {
 			return unknownOption(app, s.cmd, s.pending[i])
 		}
 		if ix.anyLocal[name] && !hasValue {
@@ -179,11 +180,11 @@ func (s *sortedArgs) checkExclusive(app *cli.App) error {
 	if !(hasArg(s.global, "s") || hasArg(s.global, "silent")) || !(hasArg(s.global, "v") || hasArg(s.global, "verbose")) {
 		return nil
 	}
-	usage := commandList(app)
+	usage := CommandList(app)
 	if s.cmd != nil {
-		usage = usageLine(s.cmd)
+		usage = Usage(s.cmd)
 	}
-	return &exitError{code: exitUsage, option: true, usage: usage,
+	return &UsageError{option: true, usage: usage,
 		msg: "Option(s) [v/verbose] are unavailable given other options on the command line"}
 }
 
@@ -218,7 +219,7 @@ func hasArg(flags []string, name string) bool {
 
 func hasKey(m map[string]bool, k string) bool { _, ok := m[k]; return ok }
 
-func hasFlag(flags []cli.Flag, name string) bool {
+func HasFlag(flags []cli.Flag, name string) bool {
 	for _, f := range flags {
 		for _, n := range f.Names() {
 			if n == name {
@@ -259,12 +260,12 @@ func unknownOption(app *cli.App, cmd *cli.Command, given string) error {
 	for n := range flagArity(app.Flags) {
 		names = append(names, n)
 	}
-	usage := commandList(app)
+	usage := CommandList(app)
 	if cmd != nil {
 		for n := range flagArity(cmd.Flags) {
 			names = append(names, n)
 		}
-		usage = usageLine(cmd)
+		usage = Usage(cmd)
 	} else {
 		for _, c := range app.Commands {
 			for n := range flagArity(c.Flags) {
@@ -276,7 +277,7 @@ func unknownOption(app *cli.App, cmd *cli.Command, given string) error {
 	msg := safetext.Bounded(name) + " is not a recognized option"
 	var owners []string
 	for _, c := range app.Commands {
-		if c != cmd && hasFlag(c.Flags, name) {
+		if c != cmd && HasFlag(c.Flags, name) {
 			owners = append(owners, c.Name)
 		}
 	}
@@ -289,7 +290,7 @@ func unknownOption(app *cli.App, cmd *cli.Command, given string) error {
 		}
 		msg += "; did you mean " + dash + s + "?"
 	}
-	return &exitError{code: exitUsage, option: true, msg: msg, usage: usage}
+	return &UsageError{option: true, msg: msg, usage: usage}
 }
 
 func unknownCommand(app *cli.App, given string) error {
@@ -304,7 +305,7 @@ func unknownCommand(app *cli.App, given string) error {
 	if s := nearest(given, names); s != "" {
 		msg += "; did you mean " + s + "?"
 	}
-	return &exitError{code: exitUsage, msg: msg, usage: commandList(app)}
+	return &UsageError{msg: msg, usage: CommandList(app)}
 }
 
 // nearest is the candidate most like given, or "" when none is close
@@ -328,8 +329,8 @@ func nearest(given string, candidates []string) string {
 	return best
 }
 
-// usageLine is a command's one-line synopsis, printed above a usage error.
-func usageLine(cmd *cli.Command) string {
+// Usage is a command's one-line synopsis, printed above a usage error.
+func Usage(cmd *cli.Command) string {
 	args := strings.TrimSpace(cmd.ArgsUsage)
 	if args != "" {
 		args = " " + args
@@ -337,7 +338,7 @@ func usageLine(cmd *cli.Command) string {
 	return "Usage: es-service-tokens " + cmd.Name + " [options]" + args
 }
 
-func commandList(app *cli.App) string {
+func CommandList(app *cli.App) string {
 	var b strings.Builder
 	b.WriteString(app.Usage + "\n\nUsage: es-service-tokens [options] COMMAND [options] [ARGS]\n\nCommands\n--------\n")
 	for _, c := range app.Commands {
@@ -349,11 +350,50 @@ func commandList(app *cli.App) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// noArgs refuses arguments to a command that takes none.
-func noArgs(c *cli.Context) error {
+// NoArgs refuses arguments to a command that takes none.
+func NoArgs(c *cli.Context) error {
 	if c.Args().Len() == 0 {
 		return nil
 	}
-	return &exitError{code: exitUsage, msg: fmt.Sprintf("%s takes no arguments, found [%s]", c.Command.Name, safetext.Input(strings.Join(c.Args().Slice(), ","))),
-		usage: usageLine(c.Command)}
+	return &UsageError{msg: fmt.Sprintf("%s takes no arguments, found [%s]", c.Command.Name, safetext.Input(strings.Join(c.Args().Slice(), ","))),
+		usage: Usage(c.Command)}
+}
+
+// UsageError is a command line that cannot work: exit code 64, with the
+// usage line (or the list of commands) to print above it. An option error
+// is in joptsimple's words, as Elasticsearch prints it.
+type UsageError struct {
+	msg, usage string
+	option     bool
+}
+
+func (e *UsageError) Error() string { return e.msg }
+
+// Usage is what to print above the error: a command's usage line, or the
+// list of commands.
+func (e *UsageError) Usage() string { return e.usage }
+
+// Option reports whether the error is about an option (Elasticsearch
+// prints "ERROR: msg" alone, with no exit code).
+func (e *UsageError) Option() bool { return e.option }
+
+// ValueRemedy says what a bad option value should look like, where
+// urfave/cli only says "parse error".
+func ValueRemedy(err error, flags []cli.Flag) string {
+	m := libtext.Of(err)
+	if m.Kind != libtext.FlagParseError {
+		return err.Error()
+	}
+	for _, f := range flags {
+		if !HasFlag([]cli.Flag{f}, m.Flag) {
+			continue
+		}
+		switch f.(type) {
+		case *cli.DurationFlag:
+			return fmt.Sprintf("invalid value %q for flag -%s: give a number of seconds (5) or a duration (1m30s)", safetext.Input(m.Value), m.Flag)
+		case *cli.IntFlag:
+			return fmt.Sprintf("invalid value %q for flag -%s: give a whole number", safetext.Input(m.Value), m.Flag)
+		}
+	}
+	return err.Error()
 }

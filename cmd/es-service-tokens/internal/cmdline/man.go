@@ -1,4 +1,4 @@
-package main
+package cmdline
 
 import (
 	"fmt"
@@ -52,29 +52,10 @@ metrics to TEXTFILE (node_exporter's textfile directory) and its report to the j
 **ssh_config**(5), **elasticsearch-service-tokens** (Elasticsearch's own tool)
 `
 
-func (t *tool) manCommand() *cli.Command {
-	return command("man", " ", "Print the manual page (roff), as installed by the packages",
-		"Example:\n   es-service-tokens man | man -l -",
-		t.manPage)
-}
-
-// manPage prints the manual page, rendered from the same command
+// ManPage is the manual page of app, rendered from the same command
 // definitions as --help (urfave/cli's Markdown, then go-md2man, the
 // renderer urfave/cli's ToMan uses), so the two cannot drift apart.
-func (t *tool) manPage(c *cli.Context) error {
-	if err := noArgs(c); err != nil {
-		return err
-	}
-	page, err := t.renderManPage()
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprint(t.stdout, page)
-	return err
-}
-
-func (t *tool) renderManPage() (string, error) {
-	app := t.commands()
+func ManPage(app *cli.App) (string, error) {
 	for _, cmd := range app.Commands {
 		// urfave/cli's page shows UsageText, not Description: give each
 		// command its usage line, exit codes and example there.
