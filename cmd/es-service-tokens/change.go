@@ -4,13 +4,10 @@ package main
 // change.Run, each step rendered as it ends and recorded.
 
 import (
-	"fmt"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/sync/change"
-	"github.com/es-service-tokens/es-service-tokens/sync/prove"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
@@ -20,6 +17,7 @@ import (
 type errUndone struct{}
 
 func (errUndone) Error() string { return "refused on every node: the local change was taken back" }
+
 func (errUndone) Unwrap() error { return silentExit(exitFailed) }
 
 // publishChange pushes the change create or delete made and sees it
@@ -58,25 +56,22 @@ func (t *tool) renderChange(c *cli.Context, asJSON bool, opts change.Options, st
 	switch step {
 	case change.StepPush:
 		t.pushWarnings(c, rep.Push)
-		if u := rep.Undone; u != nil && u.Err == nil && t.audit != nil {
-			t.audit.rec.RolledBackTo(opts.Change.Before.Data)
+		if u := rep.Undone; u != nil && u.Err == nil {
+			t.audit.RolledBack(opts.Change.Before.Data)
 		}
-		t.audit.proved(rep.Proof)
+		t.audit.Proved(rep.Proof)
 		req := pushed(opts.Change.After, opts.Push.DryRun)
 		end := output.ChangeEnd(cmds, rep, req.Local.Len() == 0, opts.Change.Before.File.Len() == 0)
 		return output.Push(t.stdout, asJSON, opts.File, req, rep.Push, end)
 	case change.StepDeliver:
 		if rep.Delivery != nil {
-			t.audit.delivered(*rep.Delivery)
+			t.audit.Delivered(*rep.Delivery)
 		}
 		return output.Delivered(t.stdout, asJSON, output.CreatedDelivery(cmds, opts.Created.QualifiedName(), opts.TokenFile, rep))
 	case change.StepRemove:
 		rm := rep.Removal
 		t.pushWarnings(c, rm.Push)
-		if t.audit != nil {
-			t.audit.rec.RolledBackTo(rm.Change.After)
-			t.audit.rec.Outcome = "not delivered; " + rm.Token + " removed again: " + t.audit.rec.Outcome
-		}
+		t.audit.Removed(rm.Token, rm.Change.After)
 		req := pushed(rm.Change.After, false)
 		return output.Push(t.stdout, asJSON, opts.File, req, rm.Push, output.PlainEnd(cmds, rm.Push, req.Local.Len() == 0))
 	}
@@ -97,12 +92,4 @@ func pushed(data []byte, dryRun bool) push.Request {
 // inventory and file.
 func (t *tool) remedies(c *cli.Context, file string) output.Commands {
 	return output.Commands{Inventory: c.String("inventory"), File: file}
-}
-
-// proved records the proof by secret in the audit record.
-func (a *auditRun) proved(sp *prove.Report) {
-	if a == nil || sp == nil {
-		return
-	}
-	a.rec.SecretProof = fmt.Sprintf("accepted by %d of %d nodes", sp.AcceptedBy(), len(sp.Nodes))
 }

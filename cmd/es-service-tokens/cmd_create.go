@@ -69,7 +69,7 @@ func (t *tool) create(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	t.audit.localChange(loc.File, tok.QualifiedName(), ch.Before.Data, ch.After)
+	t.audit.LocalChange(loc.File, tok.QualifiedName(), ch.Before.Data, ch.After)
 	res := output.Created{TokenFile: tokenFile, File: loc.File, Algorithm: alg.String(), Note: note, DeliverTo: consumerNames(consumers)}
 	res.Token.Principal, res.Token.Name, res.Token.QualifiedName = acct.Principal, name, tok.QualifiedName()
 	// With --deliver the secret is not printed: a failed print loses
@@ -77,7 +77,7 @@ func (t *tool) create(c *cli.Context) error {
 	if printErr := output.CreatedToken(t.stdout, asJSON, c.Bool("silent"), res, tok); printErr != nil && tokenFile == "" && consumers == nil {
 		return takeBack(loc.File, tok, printErr, plan != nil)
 	}
-	t.printWarnings(ch.Warnings)
+	t.notes().StoreLines(ch.Warnings)
 	t.printMetaChange(c, ch, "the metadata of "+tok.QualifiedName())
 	if plan == nil {
 		return nil

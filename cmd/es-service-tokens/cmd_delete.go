@@ -33,8 +33,8 @@ func (t *tool) delete(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	t.audit.localChange(loc.File, key, ch.Before.Data, ch.After)
-	t.printWarnings(ch.Warnings)
+	t.audit.LocalChange(loc.File, key, ch.Before.Data, ch.After)
+	t.notes().StoreLines(ch.Warnings)
 	t.printMetaChange(c, ch, "")
 	if plan == nil {
 		return nil

@@ -92,7 +92,7 @@ func (t *tool) deliver(c *cli.Context) error {
 		}
 		return silentExit(exitFailed)
 	}
-	t.audit.delivered(out.Report)
+	t.audit.Delivered(out.Report)
 	d.Report = &out.Report
 	if err := output.Delivered(t.stdout, asJSON, d); err != nil {
 		return err
@@ -109,7 +109,7 @@ func (t *tool) beginDeliveryAudit(c *cli.Context, token string) error {
 	if err := t.beginAudit(c, "deliver"); err != nil {
 		return err
 	}
-	t.audit.rec.Token = token
+	t.audit.Rec.Token = token
 	return nil
 }
 

@@ -24,13 +24,13 @@ func (t *tool) listLong(asJSON bool, file string, f *tokens.File, keys []string)
 	m, err := store.LoadMeta(file)
 	_, unreadable := errors.AsType[*store.MetaError](err)
 	if unreadable {
-		t.warning(fmt.Sprintf("%s; token metadata cannot be shown: fix that file (or move it away: no token depends on it)", err))
+		t.notes().Warning(fmt.Sprintf("%s; token metadata cannot be shown: fix that file (or move it away: no token depends on it)", err))
 	}
 	for _, n := range m.Notes {
-		t.notice("note", n+" (list changes nothing: the next create or delete writes it back as one)")
+		t.notes().Notice("note", n+" (list changes nothing: the next create or delete writes it back as one)")
 	}
 	if orphans := m.Set.Orphans(f); len(orphans) > 0 {
-		t.notice("note", fmt.Sprintf("%s: metadata of %s not in %s: dropped at the next create or delete", store.MetaPath(file), output.Plural(len(orphans), "token"), file))
+		t.notes().Notice("note", fmt.Sprintf("%s: metadata of %s not in %s: dropped at the next create or delete", store.MetaPath(file), output.Plural(len(orphans), "token"), file))
 	}
 	return output.ListLong(t.stdout, asJSON, output.Listing{File: file, Tokens: f, Keys: keys}, m.Set, time.Now(), unreadable)
 }

@@ -85,7 +85,7 @@ func (t *tool) pull(c *cli.Context) error {
 		_, reason := failure.Describe(r.ctx, err)
 		return fail(exitFailed, "pull %s: %s", name, reason)
 	}
-	t.audit.pulled(name, out, res.SHA256)
+	t.audit.Pulled(name, out, res.SHA256)
 	fmt.Fprintf(t.stdout, "pulled %s:%s (sha256:%s, %s) to %s\n", name, res.Path, digest.Short(res.SHA256), output.Plural(res.Tokens, "token"), out)
 	return nil
 }

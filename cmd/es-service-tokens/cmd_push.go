@@ -47,7 +47,7 @@ func (t *tool) pushOptions(c *cli.Context, r *remote, file string, opts *push.Op
 		opts.Batches, opts.ES, opts.ConfirmTimeout = r.rollout.Batches, r.rollout.ES, r.rollout.Timeout
 	}
 	data := opts.Data
-	opts.Audit = func(rep push.Report) { t.audit.pushed(file, data, rep) }
+	opts.Audit = func(rep push.Report) { t.audit.Pushed(file, data, rep) }
 }
 
 // pushWarnings prints what each node warned of (a lock taken over).

@@ -256,7 +256,7 @@ func (t *tool) rotate(c *cli.Context) error {
 	opts.HandOver = out.HandOver
 	opts.Step = func(rep rotate.Report, d rotation.Detail) { t.rotateStep(c, s, out, rep, d) }
 	opts.Done = func(rep rotate.Report, err error) {
-		t.audit.rotated(rep, err)
+		t.audit.Rotated(rep, err)
 		explained := rotationError(cmds, err)
 		out.End(rep, err, explained)
 		switch {
@@ -296,7 +296,7 @@ func (t *tool) beginRotate(c *cli.Context, s *rotateSetup) error {
 		return err
 	}
 	for _, tok := range s.skipped {
-		t.notice("note", fmt.Sprintf("%s is older than %s but has no consumer in %s: rotate it by name, then switch what uses it and finish", tok, c.String("older-than"), s.r.inv.File))
+		t.notes().Notice("note", fmt.Sprintf("%s is older than %s but has no consumer in %s: rotate it by name, then switch what uses it and finish", tok, c.String("older-than"), s.r.inv.File))
 	}
 	if len(s.rots) == 0 && !s.asJSON {
 		fmt.Fprintf(t.stdout, "no token older than %s has a consumer: nothing to rotate\n", c.String("older-than"))
@@ -312,10 +312,10 @@ var afterRotateStep func(rotate.Report)
 func (t *tool) rotateStep(c *cli.Context, s *rotateSetup, out *output.Rotations, rep rotate.Report, d rotation.Detail) {
 	if d.Push != nil {
 		t.pushWarnings(c, *d.Push)
-		t.audit.pushed(s.loc.File, d.Request.Data, *d.Push)
+		t.audit.Pushed(s.loc.File, d.Request.Data, *d.Push)
 	}
 	if d.Delivery != nil {
-		t.audit.delivered(*d.Delivery)
+		t.audit.Delivered(*d.Delivery)
 	}
 	out.Step(rep, d)
 	if afterRotateStep != nil {

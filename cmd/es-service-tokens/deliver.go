@@ -3,7 +3,6 @@ package main
 import (
 	"github.com/urfave/cli/v2"
 
-	"github.com/es-service-tokens/es-service-tokens/internal/audit"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/deliver"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
@@ -59,16 +58,4 @@ func prepareConsumerKeys(auth *sshconn.Auth, cs []*inventory.Consumer) error {
 		}
 	}
 	return nil
-}
-
-// delivered records a delivery in the audit record.
-func (a *auditRun) delivered(rep deliver.Report) {
-	if a == nil {
-		return
-	}
-	var cs []audit.Consumer
-	for _, r := range rep.Results {
-		cs = append(cs, audit.Consumer{Name: r.Consumer, Method: string(r.Method), Result: r.Status(), Store: string(r.Store), Reason: r.Reason})
-	}
-	a.rec.Delivered(cs, rep.Summary())
 }

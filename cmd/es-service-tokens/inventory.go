@@ -98,7 +98,7 @@ func (t *tool) loadInventory(c *cli.Context) (*inventory.Inventory, error) {
 	// -v lists what was read and deliberately not used (BatchMode...).
 	if c.Bool("verbose") && !c.Bool("silent") {
 		for _, n := range inv.Notes {
-			t.notice("info", n)
+			t.notes().Notice("info", n)
 		}
 	}
 	t.inv = inv

@@ -54,11 +54,10 @@ type tool struct {
 	// jsonOut is --format json: errors and warnings go to stderr as one
 	// JSON object each, so a script parses every line it gets.
 	jsonOut bool
-	// warned holds the warnings already printed: each is said once a run.
-	warnMu sync.Mutex
-	warned map[string]bool
+	// said prints warnings and notes on stderr, each warning once a run.
+	said *output.Notes
 	// audit is the record of a run that changes something; see audit.go.
-	audit        *auditRun
+	audit        *output.Audit
 	syslogSocket string
 }
 

@@ -5,12 +5,12 @@ package main
 // --comment option.
 
 import (
-	"fmt"
 	"os"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
@@ -53,26 +53,11 @@ func (t *tool) newRecord(tok tokens.Token, comment string, consumers []string) m
 func (t *tool) printMetaChange(c *cli.Context, ch store.Change, what string) {
 	for _, n := range ch.MetaNotes {
 		if !c.Bool("silent") {
-			t.notice("note", n)
+			t.notes().Notice("note", n)
 		}
 	}
 	if ch.MetaSkipped != nil {
-		t.warning(fmt.Sprintf("%s; %s", ch.MetaSkipped, metaSkippedRemedy(ch.MetaSkipped, what)))
+		e := ch.MetaSkipped
+		t.notes().Warning(output.MetaSkipped(e, e.Path, e.Line, e.Op == "write", what))
 	}
-}
-
-// metaSkippedRemedy says what was and was not done, and how to fix the
-// metadata file, whose damage never stops a token change.
-func metaSkippedRemedy(e *store.MetaError, what string) string {
-	done := "the token change was made, and " + e.Path + " was left as it is"
-	if what != "" {
-		done = what + " was not recorded: " + done
-	}
-	switch {
-	case e.Line > 0:
-		return done + ": fix line " + fmt.Sprint(e.Line) + " (or move the file away: no token depends on it)"
-	case e.Op == "write":
-		return done + ": make it writable (or move it away)"
-	}
-	return done + ": make it readable (or move it away: no token depends on it)"
 }
