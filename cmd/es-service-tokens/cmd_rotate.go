@@ -323,33 +323,16 @@ func (t *tool) rotateStep(c *cli.Context, s *rotateSetup, out *output.Rotations,
 	}
 }
 
-// rotationError phrases why a rotation could not go on, with the command
-// that takes it on from the state it is in.
+// rotationError is why a rotation could not go on, with the command that
+// takes it on from the state it is in (output.RotationError), and its
+// exit code.
 func rotationError(cmds output.Commands, err error) error {
-	var se *rotate.StateError
-	if !errors.As(err, &se) {
+	se, ok := errors.AsType[*rotate.StateError](err)
+	switch {
+	case !ok:
 		return err // nil, or a step's or the local file's
-	}
-	cont := cmds.Rotate(rotate.Rotate, se.Token)
-	if se.Phase == meta.HandedOver || se.Phase == meta.Delivered || se.Phase == meta.Retiring {
-		cont = cmds.Rotate(rotate.Finish, se.Token)
-	}
-	switch se.Problem {
-	case rotate.NoSuchToken:
+	case se.Problem == rotate.NoSuchToken:
 		return fail(exitCodeError, "Service token [%s] does not exist", se.Token)
-	case rotate.IsSuccessor:
-		return fail(exitFailed, "%v: %s", se, cmds.Rotate(rotate.Rotate, se.Other))
-	case rotate.NotInUse:
-		return fail(exitFailed, "%v; continue the rotation with: %s (or give it up with: %s)", se, cont, cmds.Rotate(rotate.Abort, se.Token))
-	case rotate.NoRotation:
-		return fail(exitFailed, "%v: start one with: %s", se, cont)
-	case rotate.InUse:
-		if se.Phase == meta.HandedOver {
-			return fail(exitFailed, "%v; once what used %s runs with the new token, finish with: %s; if nothing uses %s, delete it: %s", se, se.Token, cont, se.Other, cmds.Delete(se.Other))
-		}
-		return fail(exitFailed, "%v; continue it with: %s", se, cont)
-	case rotate.SecretLost:
-		return fail(exitFailed, "%v; run it on that host, as that user, where the secret is kept: %s", se, cont)
 	}
-	return fail(exitFailed, "%v", se)
+	return fail(exitFailed, "%v", output.RotationError(cmds, se))
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -21,7 +20,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
-	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/change"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
@@ -214,30 +212,12 @@ func (t *tool) exit(err error) int {
 		return int(s)
 	}
 	code := exitCodeOf(err)
-	var ee *exitError
-	if t.jsonOut {
-		doc := struct {
-			Error    string `json:"error"`
-			ExitCode int    `json:"exit_code"`
-			Usage    string `json:"usage,omitempty"`
-		}{Error: output.Phrase(err), ExitCode: code}
-		if errors.As(err, &ee) && !strings.Contains(ee.usage, "\n") {
-			doc.Usage = ee.usage // a usage line; the command list is for humans
-		}
-		output.JSON(t.stderr, doc)
-		return code
+	var usage string
+	var option bool
+	if ee, ok := errors.AsType[*exitError](err); ok {
+		usage, option = ee.usage, ee.option
 	}
-	if errors.As(err, &ee) && ee.usage != "" {
-		fmt.Fprintln(t.stderr, ee.usage)
-	}
-	if ee != nil && ee.option {
-		fmt.Fprintf(t.stderr, "ERROR: %s\n", safetext.Escape(output.Phrase(err)))
-		return code
-	}
-	// Elasticsearch 8.4 and later print an empty line, then this. Names
-	// and paths in the message may come from argv or files: escaped, they
-	// cannot forge a second line.
-	fmt.Fprintf(t.stderr, "\nERROR: %s, with exit code %d\n", safetext.Escape(output.Phrase(err)), code)
+	output.Error(t.stderr, t.jsonOut, err, code, usage, option)
 	return code
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotation"
+	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 )
 
 // Rotations renders the rotations of a run: each step as it ends, with its
@@ -292,4 +293,30 @@ func delivering(rep rotate.Report) bool {
 		}
 	}
 	return rep.Found != "" && rep.Found != "created" && rep.Found != "proven"
+}
+
+// RotationError says why a rotation could not go on, with the command
+// that takes it on from the state it is in (a token that does not exist
+// is said in Elasticsearch's words by the caller).
+func RotationError(cmds Commands, se *rotate.StateError) error {
+	cont := cmds.Rotate(rotate.Rotate, se.Token)
+	if se.Phase == meta.HandedOver || se.Phase == meta.Delivered || se.Phase == meta.Retiring {
+		cont = cmds.Rotate(rotate.Finish, se.Token)
+	}
+	switch se.Problem {
+	case rotate.IsSuccessor:
+		return fmt.Errorf("%v: %s", se, cmds.Rotate(rotate.Rotate, se.Other))
+	case rotate.NotInUse:
+		return fmt.Errorf("%v; continue the rotation with: %s (or give it up with: %s)", se, cont, cmds.Rotate(rotate.Abort, se.Token))
+	case rotate.NoRotation:
+		return fmt.Errorf("%v: start one with: %s", se, cont)
+	case rotate.InUse:
+		if se.Phase == meta.HandedOver {
+			return fmt.Errorf("%v; once what used %s runs with the new token, finish with: %s; if nothing uses %s, delete it: %s", se, se.Token, cont, se.Other, cmds.Delete(se.Other))
+		}
+		return fmt.Errorf("%v; continue it with: %s", se, cont)
+	case rotate.SecretLost:
+		return fmt.Errorf("%v; run it on that host, as that user, where the secret is kept: %s", se, cont)
+	}
+	return fmt.Errorf("%v", se)
 }
