@@ -15,18 +15,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
-func (t *tool) checkCommand() *cli.Command {
-	return command("check", " ", "Compare every node's file with the local one; write nothing",
-		"Exit codes (as diff): 0 all in sync, 1 drift, 2 a node could not be checked;\n"+
-			"with --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"+
-			"Example:\n   es-service-tokens -i cluster.yml check --prometheus-textfile /var/lib/node_exporter/es_tokens.prom",
-		t.check, nodeFlags(false,
-			&cli.BoolFlag{Name: "nagios", Usage: "print one Nagios/Icinga plugin line with perfdata"},
-			&cli.StringFlag{Name: "prometheus-textfile", Usage: "also write node_exporter textfile metrics to `PATH` (atomically)"},
-			&cli.StringFlag{Name: "against", Usage: "compare the local file with `OTHER_FILE` instead of nodes"},
-			maxAgeFlag())...)
-}
-
 func (t *tool) check(c *cli.Context) (err error) {
 	if c.Bool("nagios") {
 		// Whatever goes wrong, a monitoring system gets one plugin line and

@@ -15,10 +15,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 )
 
-func maxAgeFlag() cli.Flag {
-	return &cli.StringFlag{Name: "max-age", Usage: "report tokens older than `AGE` (90d, 12w, 36h) as drift; overrides the inventory's max_token_age"}
-}
-
 // maxAgeOption is --max-age, else the inventory's max_token_age; 0 when
 // neither is set.
 func (t *tool) maxAgeOption(c *cli.Context) (time.Duration, string, error) {

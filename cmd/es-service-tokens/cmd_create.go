@@ -19,18 +19,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
-func (t *tool) createCommand() *cli.Command {
-	return command("create", "<principal> <token-name>", "Create a file token for specified service account and token name",
-		"Example:\n   es-service-tokens create elastic/fleet-server my-token\n"+
-			"   es-service-tokens -i cluster.yml create elastic/kibana kibana-1 --token-file /root/kibana.token\n"+
-			"   es-service-tokens -i cluster.yml create elastic/kibana kibana-1 --deliver",
-		t.create, append([]cli.Flag{tokenFileFlag(), commentFlag(), deliverFlag()}, nodeFlags(true)...)...)
-}
-
-func tokenFileFlag() cli.Flag {
-	return &cli.StringFlag{Name: "token-file", Usage: "write the bearer token to a new file `PATH` (mode 0600) instead of stdout"}
-}
-
 func (t *tool) create(c *cli.Context) error {
 	var asJSON bool
 	var alg tokens.Algorithm

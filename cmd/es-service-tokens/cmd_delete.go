@@ -8,12 +8,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
-func (t *tool) deleteCommand() *cli.Command {
-	return command("delete", "<principal> <token-name>", "Remove a file token for specified service account and token name",
-		"Example:\n   es-service-tokens delete elastic/fleet-server my-token",
-		t.delete, nodeFlags(true)...)
-}
-
 func (t *tool) delete(c *cli.Context) error {
 	acct, name, loc, plan, err := t.prepareChange(c, nil)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -13,30 +12,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/deliver"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
-
-func (t *tool) deliverCommand() *cli.Command {
-	return command("deliver", " ", "Hand a token's secret, read on standard input, to the inventory's consumers of that token",
-		"Proves the secret on every node with an address first (es_http_url or\n"+
-			"elasticsearch.node_url) and delivers nothing unless each accepts it. Then every\n"+
-			"consumer's store is written, and only when all were is each restarted and checked.\n"+
-			"Exits 0 when every consumer has the secret and works again, 1 when not.\n"+
-			"Example:\n   es-service-tokens -i cluster.yml deliver --consumer kibana-1 < kibana.token",
-		t.deliver,
-		&cli.StringSliceFlag{Name: "consumer", Usage: "only the consumer `NAME` (repeat for more); default: every consumer of the token"},
-		&cli.IntFlag{Name: "concurrency", Value: 16, Usage: "handle at most `N` consumer machines at once"},
-		&cli.DurationFlag{Name: "timeout", Value: 60 * time.Second, Usage: "give up connecting, storing or restarting after `DURATION` (seconds, or as 1m30s)"},
-		connectTimeoutFlag(),
-		confirmTimeoutFlag("wait at most `DURATION` (or seconds) for every node to accept the secret"),
-		&cli.StringFlag{Name: "es-url", Usage: "the cluster's REST `URL`; overrides the inventory's elasticsearch.url"},
-		&cli.StringFlag{Name: "es-ca", Usage: "the PEM CA `FILE` of the cluster's HTTPS certificate"},
-	)
-}
-
-// confirmTimeoutFlag is --confirm-timeout for commands that wait for the
-// nodes without writing them.
-func confirmTimeoutFlag(usage string) cli.Flag {
-	return &cli.DurationFlag{Name: "confirm-timeout", Usage: usage, DefaultText: "the inventory's, else 30s"}
-}
 
 func (t *tool) deliver(c *cli.Context) error {
 	if err := cmdline.NoArgs(c); err != nil {

@@ -16,18 +16,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 )
 
-func (t *tool) completionCommand() *cli.Command {
-	return command("completion", "bash|zsh|fish", "Print a shell completion script",
-		"Example:\n   source <(es-service-tokens completion bash)",
-		func(c *cli.Context) error {
-			script, err := cmdline.Script(c, c.Args().First())
-			if err == nil {
-				_, err = fmt.Fprint(t.stdout, script)
-			}
-			return err
-		})
-}
-
 // completer answers the completion scripts, with node and consumer names
 // from the inventory the command line names, loaded best effort.
 func (t *tool) completer(app *cli.App) cmdline.Completer {
@@ -43,32 +31,46 @@ func (t *tool) completer(app *cli.App) cmdline.Completer {
 	}}
 }
 
-func (t *tool) manCommand() *cli.Command {
-	return command("man", " ", "Print the manual page (roff), as installed by the packages",
-		"Example:\n   es-service-tokens man | man -l -",
-		func(c *cli.Context) error {
-			if err := cmdline.NoArgs(c); err != nil {
-				return err
-			}
-			page, err := cmdline.ManPage(t.commands())
-			if err == nil {
-				_, err = fmt.Fprint(t.stdout, page)
-			}
-			return err
-		})
+// app is the program's command line, each command doing what this
+// package's action for it does.
+func (t *tool) app() *cli.App { return cmdline.App(t.actions(), t.stdout, t.stderr) }
+
+// commands is the command line without its help layout, as the manual
+// page shows it.
+func (t *tool) commands() *cli.App { return cmdline.Definition(t.actions(), t.stdout, t.stderr) }
+
+func (t *tool) actions() cmdline.Actions {
+	return cmdline.Actions{Create: t.create, Delete: t.delete, List: t.list, Verify: t.verify, Push: t.push, Check: t.check,
+		Pull: t.pull, Nodes: t.nodes, Deliver: t.deliver, Rotate: t.rotate, Completion: t.completion, Version: t.version, Man: t.man}
 }
 
-func (t *tool) versionCommand() *cli.Command {
-	return command("version", " ", "Print the version, commit and build date",
-		"Example:\n   es-service-tokens version --format json",
-		func(c *cli.Context) error {
-			if err := cmdline.NoArgs(c); err != nil {
-				return err
-			}
-			asJSON, err := t.jsonOutput(c)
-			if err != nil {
-				return err
-			}
-			return output.Version(t.stdout, asJSON, buildinfo.Get())
-		})
+func (t *tool) completion(c *cli.Context) error {
+	script, err := cmdline.Script(c, c.Args().First())
+	if err == nil {
+		_, err = fmt.Fprint(t.stdout, script)
+	}
+	return err
+}
+
+func (t *tool) man(c *cli.Context) error {
+	if err := cmdline.NoArgs(c); err != nil {
+		return err
+	}
+	page, err := cmdline.ManPage(t.commands())
+	if err == nil {
+		_, err = fmt.Fprint(t.stdout, page)
+	}
+	return err
+}
+
+// version prints which build this is, for pinning and change approval.
+func (t *tool) version(c *cli.Context) error {
+	if err := cmdline.NoArgs(c); err != nil {
+		return err
+	}
+	asJSON, err := t.jsonOutput(c)
+	if err != nil {
+		return err
+	}
+	return output.Version(t.stdout, asJSON, buildinfo.Get())
 }

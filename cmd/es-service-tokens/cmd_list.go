@@ -12,14 +12,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
-func (t *tool) listCommand() *cli.Command {
-	return command("list", "[<principal>]", "List file tokens for the specified service account",
-		"With --long, each token's age, creator, consumers, rotation and comment, from\n"+
-			"the metadata file beside the tokens file (service_tokens.meta).\n"+
-			"Example:\n   es-service-tokens list elastic/fleet-server\n   es-service-tokens list --long",
-		t.list, longFlag())
-}
-
 func (t *tool) list(c *cli.Context) error {
 	prefix, err := listPrefix(c)
 	if err != nil {

@@ -7,16 +7,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
-
-func longFlag() cli.Flag {
-	return &cli.BoolFlag{Name: "long", Aliases: []string{"l"}, Usage: "also show each token's age, creator, consumers, rotation and comment"}
-}
 
 // listLong prints the tokens with their metadata. A metadata file that
 // cannot be used is a warning: the tokens are listed all the same.

@@ -27,9 +27,3 @@ func (t *tool) nodes(c *cli.Context) error {
 	}
 	return output.Nodes(t.stdout, asJSON, inv, sel)
 }
-
-func (t *tool) nodesCommand() *cli.Command {
-	return command("nodes", " ", "Show the resolved node table and where each value came from",
-		"Example:\n   es-service-tokens -i cluster.yml nodes --limit hot",
-		t.nodes, []cli.Flag{&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these `NODES`"}, connectTimeoutFlag()}...)
-}

@@ -15,13 +15,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/pull"
 )
 
-func (t *tool) pullCommand() *cli.Command {
-	return command("pull", "<node> --out FILE", "Copy one node's file to a new local file",
-		"Example:\n   es-service-tokens -i cluster.yml pull es-1 --out recovered_service_tokens\n   es-service-tokens -i cluster.yml pull es-1 --backup latest --out restored_service_tokens",
-		t.pull, append(fanoutFlags(false), &cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the new local `FILE` (never overwritten)"},
-			&cli.StringFlag{Name: "backup", Usage: "copy one of the node's backups instead: `latest` or its timestamp (see backups: N)"})...)
-}
-
 // namedNode is the inventory's node called name, the one a pull reads.
 func (t *tool) namedNode(c *cli.Context, name string) (*inventory.Node, error) {
 	inv, err := t.loadInventory(c)

@@ -69,14 +69,6 @@ func (t *tool) lockHolder() nodelock.Holder {
 		HostID: self.HostID, ProcStart: self.Start}
 }
 
-func (t *tool) pushCommand() *cli.Command {
-	return command("push", " ", "Copy the local file to every node: atomic, verified, owner, group and mode enforced",
-		"Exit codes: 0 every node verified, 1 a node failed or conflicted, 64 usage,\n"+
-			"65 the local file is malformed, 78 the inventory is invalid.\n"+
-			"Example:\n   es-service-tokens -i cluster.yml push --limit 'hot,!es-3' --dry-run",
-		t.push, nodeFlags(true, &cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "connect and show what would change, by token name; write nothing"})...)
-}
-
 // push is the push command: the local file as it is, to every node.
 func (t *tool) push(c *cli.Context) error {
 	if err := cmdline.NoArgs(c); err != nil {

@@ -20,43 +20,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 )
 
-func (t *tool) rotateCommand() *cli.Command {
-	return command("rotate", "[<principal> <token-name>]", "Replace a token with a new one, without an outage",
-		"Creates the successor (the name plus a UTC time), pushes it and proves that every\n"+
-			"Elasticsearch node accepts its secret, delivers it to the token's consumers\n"+
-			"(restart, health), waits --grace, then removes the old token from every node.\n"+
-			"Without consumers it stops once the successor is proven and prints it (or writes\n"+
-			"--token-file); switch what uses the token, then run rotate --finish. Killed or\n"+
-			"failed, the same command continues where it stopped.\n"+
-			"Exit codes: 0 done (or waiting for --finish), 1 a step failed, 64 usage, 70 no such token.\n"+
-			"Example:\n   es-service-tokens -i cluster.yml rotate elastic/kibana kibana-1 --grace 5m\n"+
-			"   es-service-tokens -i cluster.yml rotate --older-than 90d",
-		t.rotate, rotateFlags()...)
-}
-
-// rotateFlags are rotate's own options, then those of a command that
-// writes nodes and asks Elasticsearch, less the ones that would leave some
-// node out: a rotation is proven on every node, or not at all.
-func rotateFlags() []cli.Flag {
-	own := []cli.Flag{
-		&cli.StringFlag{Name: "consumer", Usage: "rotate the token that the inventory's consumer `NAME` uses"},
-		&cli.StringFlag{Name: "older-than", Usage: "rotate every token older than `AGE` (90d, 12w) that has a consumer"},
-		&cli.BoolFlag{Name: "finish", Usage: "remove the old token, once what used it runs with the new one handed over"},
-		&cli.BoolFlag{Name: "abort", Usage: "remove the new token of a rotation that reached nobody yet"},
-		&cli.DurationFlag{Name: "grace", Usage: "wait `DURATION` after the consumers switched, before the old token goes"},
-		tokenFileFlag(),
-	}
-	var out []cli.Flag
-	for _, f := range nodeFlags(true, own...) {
-		switch f.Names()[0] {
-		case "limit", "canary", "batch", "no-confirm":
-			continue
-		}
-		out = append(out, f)
-	}
-	return out
-}
-
 // rotateMode checks the command line's shape: what to do, and to which
 // tokens (the arguments, --consumer or --older-than).
 func rotateMode(c *cli.Context) (rotate.Mode, error) {

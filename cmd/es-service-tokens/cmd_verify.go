@@ -40,16 +40,6 @@ func (t *tool) liveVerify(c *cli.Context, bearer string) (*elastic.Authenticatio
 	return &a, err
 }
 
-func (t *tool) verifyCommand() *cli.Command {
-	return command("verify", "[<bearer-token> | -]", "Check a bearer token against the file as Elasticsearch authenticates it",
-		"Reads the token from standard input when it is - or missing, which keeps it\n"+
-			"out of the process list and shell history. Exits 0 when valid, 1 when not.\n"+
-			"Example:\n   es-service-tokens verify < kibana.token",
-		t.verify, append(esFlags(false),
-			&cli.BoolFlag{Name: "all-nodes", Usage: "send the token to every inventory node's own address (es_http_url or elasticsearch.node_url) and report each node's answer"},
-			confirmTimeoutFlag("with --all-nodes, ask nodes that refuse the token again for up to `DURATION` (or seconds): they may not have reloaded yet"))...)
-}
-
 func (t *tool) verify(c *cli.Context) error {
 	args := c.Args().Slice()
 	if len(args) > 1 {

@@ -1,17 +1,11 @@
 package main
 
 import (
-	"github.com/urfave/cli/v2"
-
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/deliver"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 )
-
-func deliverFlag() cli.Flag {
-	return &cli.BoolFlag{Name: "deliver", Usage: "hand the new secret to the inventory's consumers of the token once every node accepts it (the secret is not printed)"}
-}
 
 // sameLineage matches a consumer's token to the current one across
 // rotations: kibana-1 and kibana-1-20261202T203000Z are one token's line.

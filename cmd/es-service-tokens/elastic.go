@@ -11,25 +11,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
 )
 
-// esFlags are the Elasticsearch options; rollout adds the confirmation
-// and gated-rollout ones for commands that write.
-func esFlags(rollout bool) []cli.Flag {
-	f := []cli.Flag{
-		&cli.StringFlag{Name: "es-url", Usage: "the cluster's REST `URL` (comma-separated list tried in order); overrides the inventory's elasticsearch.url"},
-		&cli.StringFlag{Name: "es-ca", Usage: "the PEM CA `FILE` of the cluster's HTTPS certificate"},
-		&cli.BoolFlag{Name: "es-insecure-http", Usage: "allow a plain http:// URL (test clusters only)"},
-	}
-	if rollout {
-		f = append(f,
-			&cli.DurationFlag{Name: "confirm-timeout", Usage: "wait at most `DURATION` (or seconds) for every Elasticsearch node to load the change", DefaultText: "the inventory's, else 30s"},
-			&cli.BoolFlag{Name: "no-confirm", Usage: "do not ask Elasticsearch whether its nodes loaded the change"},
-			&cli.IntFlag{Name: "canary", Usage: "write the first `N` nodes and wait for them (gate) before any other"},
-			&cli.StringFlag{Name: "batch", Usage: "then write `N` nodes (or N%) at a time, each batch gated"},
-		)
-	}
-	return f
-}
-
 // esConfig resolves the Elasticsearch settings; ok is false when none are
 // configured.
 func (t *tool) esConfig(c *cli.Context, inv *inventory.Inventory) (elastic.Config, bool, error) {

@@ -17,10 +17,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
-func commentFlag() cli.Flag {
-	return &cli.StringFlag{Name: "comment", Usage: "record `TEXT` (what the token is for) in the token's metadata; list --long shows it"}
-}
-
 // commentOption is --comment, checked before anything changes.
 func commentOption(c *cli.Context) (string, error) {
 	s := c.String("comment")

@@ -110,7 +110,7 @@ func flagWordsIn(t *testing.T, root string, names map[string]bool) []string {
 }
 
 // No library names a flag: it names the option with a remedy.Kind, and
-// cmd phrases it (remedy.go). The names are the app's own flags.
+// cmd phrases it (output.FlagWords). The names are the app's own flags.
 func TestNoFlagNamesInLibraries(t *testing.T) {
 	root, err := filepath.Abs("../..")
 	if err != nil {

@@ -19,37 +19,6 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/steps"
 )
 
-// fanoutFlags are the options of every command that reaches nodes.
-func fanoutFlags(changes bool) []cli.Flag {
-	f := []cli.Flag{
-		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only these `NODES`, in Ansible's pattern syntax: names, groups, patterns (es-*, ~regex), a,b or a:b unions, a:!b exclusions, a:&b intersections, @FILE"},
-		&cli.IntFlag{Name: "concurrency", Value: 32, Usage: "handle at most `N` nodes at once"},
-		&cli.DurationFlag{Name: "timeout", Value: 60 * time.Second, Usage: "give up on a node after `DURATION` (seconds, or as 1m30s), all attempts included"},
-		connectTimeoutFlag(),
-		&cli.IntFlag{Name: "retries", Value: 2, Usage: "retry `N` times when a node fails before anything was written"},
-	}
-	if changes {
-		f = append(f,
-			&cli.BoolFlag{Name: "force", Usage: "overwrite nodes whose file was changed by someone else, is not a service_tokens file, or would lose every token"},
-			&cli.BoolFlag{Name: "break-lock", Usage: "take over another run's lock on a node at once, instead of waiting for it to end or expire"})
-	}
-	return f
-}
-
-// nodeFlags are the options of a command that reaches nodes and may ask
-// Elasticsearch: fanoutFlags, the command's own, then esFlags, in the order
-// help lists them. changes adds those of commands that write.
-func nodeFlags(changes bool, own ...cli.Flag) []cli.Flag {
-	return append(append(fanoutFlags(changes), own...), esFlags(changes)...)
-}
-
-// connectTimeoutFlag is shared by every command that connects, so that its
-// help reads the same everywhere.
-func connectTimeoutFlag() cli.Flag {
-	return &cli.DurationFlag{Name: "connect-timeout", Usage: "give up a connection attempt (TCP and SSH handshake) after `DURATION` (seconds, or as 1m30s)",
-		DefaultText: "the inventory's, else ssh_config's, else 10s"}
-}
-
 // remote is what a command that reaches nodes works with.
 type remote struct {
 	inv    *inventory.Inventory // the run's inventory, loaded once

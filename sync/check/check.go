@@ -54,7 +54,7 @@ type Attributes struct {
 }
 
 // Result is one node's state. The CLI's JSON form of it is in
-// cmd/es-service-tokens/output_json.go (docs/output.md).
+// cmd/es-service-tokens/internal/output/json.go (docs/output.md).
 type Result struct {
 	Node        string
 	Host        string

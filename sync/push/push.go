@@ -55,7 +55,7 @@ type Request struct {
 }
 
 // Result is one node's outcome. The CLI's JSON form of it is in
-// cmd/es-service-tokens/output_json.go (docs/output.md).
+// cmd/es-service-tokens/internal/output/json.go (docs/output.md).
 type Result struct {
 	Node     string
 	Host     string

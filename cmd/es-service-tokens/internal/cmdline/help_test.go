@@ -1,4 +1,4 @@
-package main
+package cmdline
 
 import (
 	"os"
@@ -13,7 +13,7 @@ import (
 // anywhere: every one of them, so that a newcomer reading help push learns
 // of --vault-password-file as of -i.
 func TestCommandHelpNamesEveryGlobalOption(t *testing.T) {
-	app := (&tool{}).app()
+	app := App(Actions{}, nil, nil)
 	for _, tmpl := range []string{commandHelp, esCommandHelp} {
 		_, rest, ok := strings.Cut(tmpl, "Global options (")
 		line, _, _ := strings.Cut(rest, ")")
@@ -42,7 +42,7 @@ func TestCommandHelpNamesEveryGlobalOption(t *testing.T) {
 
 // --audit-log's help names every command docs/audit.md says is audited.
 func TestAuditLogHelpNamesEveryAuditedCommand(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/audit.md")
+	doc, err := os.ReadFile("../../../../docs/audit.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestAuditLogHelpNamesEveryAuditedCommand(t *testing.T) {
 		t.Fatalf("docs/audit.md: found %d audited commands in %q", len(cmds), sentence)
 	}
 	var usage string
-	for _, f := range (&tool{}).app().Flags {
+	for _, f := range App(Actions{}, nil, nil).Flags {
 		if sf, ok := f.(*cli.StringFlag); ok && sf.Name == "audit-log" {
 			usage = sf.Usage
 		}
