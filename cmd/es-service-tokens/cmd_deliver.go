@@ -46,7 +46,7 @@ func (t *tool) deliver(c *cli.Context) error {
 	}
 	defer r.close()
 	r.inv = inv
-	if err := prepareConsumerKeys(r.dialer.Auth, cs); err != nil {
+	if err := r.dialer.Auth.PrepareConsumers(cs); err != nil {
 		return err
 	}
 	proof, err := t.planProof(c, r.inv)

@@ -191,7 +191,7 @@ func (t *tool) prepareRotateRemote(c *cli.Context, s *rotateSetup) error {
 		if s.opts.Mode != rotate.Rotate {
 			continue // finish and abort deliver nothing
 		}
-		if err := prepareConsumerKeys(s.r.dialer.Auth, rot.Consumers); err != nil {
+		if err := s.r.dialer.Auth.PrepareConsumers(rot.Consumers); err != nil {
 			return err
 		}
 		if tf != "" && len(rot.Consumers) > 0 {

@@ -3,7 +3,6 @@ package main
 import (
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/deliver"
-	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 )
 
@@ -36,20 +35,8 @@ func (t *tool) planDelivery(r *remote, token string) ([]*inventory.Consumer, err
 	if len(cs) == 0 {
 		return nil, fail(exitConfig, "no consumer in %s uses %s: add one under consumers: with token: %s, or leave out --deliver", r.inv.File, token, token)
 	}
-	if err := prepareConsumerKeys(r.dialer.Auth, cs); err != nil {
+	if err := r.dialer.Auth.PrepareConsumers(cs); err != nil {
 		return nil, err
 	}
 	return cs, nil
-}
-
-// prepareConsumerKeys loads the keys of each consumer's machine and its
-// bastions, naming the consumer whose key is bad.
-func prepareConsumerKeys(auth *sshconn.Auth, cs []*inventory.Consumer) error {
-	for _, c := range cs {
-		eps := append(append([]inventory.Endpoint{}, c.Host.Jump...), c.Host.Endpoint)
-		if err := auth.Prepare(eps); err != nil {
-			return fail(exitConfig, "consumer %s: %v", c.Name, err)
-		}
-	}
-	return nil
 }

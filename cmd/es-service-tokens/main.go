@@ -22,6 +22,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/change"
+	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
@@ -184,6 +185,7 @@ var errorKinds = []struct {
 }{
 	{isA[*cmdline.UsageError], exitUsage},
 	{isA[*inventory.Error], exitConfig},
+	{isA[*sshconn.KeyError], exitConfig},
 	{func(err error) bool { return errors.Is(err, tokens.ErrCommentKey) }, exitDataError},
 	{isA[*store.MalformedError], exitDataError},
 	{isA[*store.MisreadError], exitDataError},

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/sync/prove"
-	"github.com/es-service-tokens/es-service-tokens/sync/push"
 )
 
 // planProof prepares the proof by secret before anything changes: the
@@ -28,21 +25,4 @@ func (t *tool) planProof(c *cli.Context, inv *inventory.Inventory) (*prove.Optio
 		cfg = elastic.Config{ConfirmTimeout: elastic.DefaultConfirmTimeout}
 	}
 	return &prove.Options{Config: cfg, Nodes: inv.Nodes}, nil
-}
-
-// proveAfterPush proves bearer on every node after a push: since is the
-// last rename, and the push's confirmation tells which nodes list the
-// token by name.
-func proveAfterPush(ctx context.Context, p prove.Options, bearer string, rep push.Report) *prove.Report {
-	for _, res := range rep.Results {
-		if res.Replaced.After(p.Since) {
-			p.Since = res.Replaced
-		}
-	}
-	if rep.ES != nil {
-		p.Listed = rep.ES.Outcome
-	}
-	p.Bearer = bearer
-	proof, _ := prove.Run(ctx, p) // planProof made sure a node has an address
-	return &proof
 }

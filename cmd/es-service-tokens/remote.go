@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/signal"
 	"syscall"
@@ -87,8 +86,8 @@ func (t *tool) connect(c *cli.Context, nodes []*inventory.Node) (*remote, error)
 	if c.Int("concurrency") < 1 {
 		return nil, fail(exitUsage, "--concurrency %d: give at least 1", c.Int("concurrency"))
 	}
-	auth, err := t.loadKeys(nodes)
-	if err != nil {
+	auth := &sshconn.Auth{AgentSocket: t.getenv("SSH_AUTH_SOCK"), Home: t.home(), Ask: t.askPassphrase}
+	if err := auth.PrepareNodes(nodes); err != nil {
 		return nil, err
 	}
 	var timings *stepTimings
@@ -111,34 +110,6 @@ func (t *tool) connect(c *cli.Context, nodes []*inventory.Node) (*remote, error)
 		},
 		timings: timings,
 	}, nil
-}
-
-// loadKeys loads the keys of nodes and their bastions node by node, so
-// that a bad one is reported with the node that uses it and the inventory
-// line that set it.
-func (t *tool) loadKeys(nodes []*inventory.Node) (*sshconn.Auth, error) {
-	auth := &sshconn.Auth{AgentSocket: t.getenv("SSH_AUTH_SOCK"), Home: t.home(), Ask: t.askPassphrase}
-	for _, n := range nodes {
-		for _, j := range n.Jump {
-			if err := auth.Prepare([]inventory.Endpoint{j}); err != nil {
-				auth.Close() // Prepare may have reached the agent
-				return nil, fail(exitConfig, "node %s, bastion %s: %v", n.Name, j.Address(), err)
-			}
-		}
-		if err := auth.Prepare([]inventory.Endpoint{n.Endpoint}); err != nil {
-			auth.Close()
-			where := ""
-			var ce *sshconn.CertificateError
-			switch o := n.Origin["certificate_file"]; {
-			case errors.As(err, &ce) && len(n.CertificateFiles) > 0:
-				where = " (certificate_file set at " + o + ")"
-			case n.Origin["identity_file"] != "" && len(n.IdentityFiles) > 0:
-				where = " (identity_file set at " + n.Origin["identity_file"] + ")"
-			}
-			return nil, fail(exitConfig, "node %s%s: %v", n.Name, where, err)
-		}
-	}
-	return auth, nil
 }
 
 // close releases what remote opened: the signal handler, shared bastion
@@ -174,4 +145,17 @@ func (s *stepTimings) hook() func(node, step string, d time.Duration) {
 // print writes each node's step timings on stderr, in inventory order.
 func (s *stepTimings) print(nodes []*inventory.Node) {
 	output.Steps(s.t.stderr, s.t.jsonOut, nodes, &s.rec)
+}
+
+// progress shows a live line on a terminal; it is off for pipes, files
+// and JSON (whose stderr stays one object per line).
+func (t *tool) progress(c *cli.Context) func(done, total int, node, status string) {
+	if !t.stderrTTY || c.Bool("silent") || t.jsonOut {
+		return nil
+	}
+	now := t.now
+	if now == nil {
+		now = time.Now
+	}
+	return output.NewProgress(t.stderr, t.stderrWidth, now).Show
 }

@@ -1,40 +1,24 @@
-package main
+package output
 
 import (
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/urfave/cli/v2"
 )
 
-// progressLine is the live line a run that reaches nodes draws on a
+// Progress is the live line a run that reaches nodes draws on a
 // terminal: how many nodes are done, the last one and its status, and,
 // while nodes remain, the pace so far and the time it leaves. It redraws
 // in place and clears itself at the end, so the report that follows
 // starts on a clean line.
-type progressLine struct {
+type Progress struct {
 	w     io.Writer
 	start time.Time
 	now   func() time.Time
 	width int // the terminal's columns; a longer line would wrap and stay
 }
 
-// progress shows a live line on a terminal; it is off for pipes, files
-// and JSON (whose stderr stays one object per line).
-func (t *tool) progress(c *cli.Context) func(done, total int, node, status string) {
-	if !t.stderrTTY || c.Bool("silent") || t.jsonOut {
-		return nil
-	}
-	now := t.now
-	if now == nil {
-		now = time.Now
-	}
-	p := &progressLine{w: t.stderr, start: now(), now: now, width: t.stderrWidth}
-	return p.show
-}
-
-func (p *progressLine) show(done, total int, node, status string) {
+func (p *Progress) Show(done, total int, node, status string) {
 	line := fmt.Sprintf("[%d/%d] %s %s", done, total, node, status)
 	if done < total {
 		line += p.pace(done, total)
@@ -50,7 +34,7 @@ func (p *progressLine) show(done, total int, node, status string) {
 
 // pace is "; 12.5 nodes/s, about 1m20s left", from the run so far (nodes
 // go at much the same pace, a fixed number at a time), once it can tell.
-func (p *progressLine) pace(done, total int) string {
+func (p *Progress) pace(done, total int) string {
 	elapsed := p.now().Sub(p.start)
 	if done == 0 || elapsed <= 0 {
 		return ""
@@ -58,4 +42,10 @@ func (p *progressLine) pace(done, total int) string {
 	rate := float64(done) / elapsed.Seconds()
 	left := time.Duration(float64(total-done) / rate * float64(time.Second))
 	return fmt.Sprintf("; %.1f nodes/s, about %v left", rate, left.Round(time.Second))
+}
+
+// NewProgress draws on w, a terminal width columns wide (0: unknown),
+// with the clock now.
+func NewProgress(w io.Writer, width int, now func() time.Time) *Progress {
+	return &Progress{w: w, start: now(), now: now, width: width}
 }
