@@ -153,14 +153,9 @@ func Acquire(ctx context.Context, fsys FS, target string, opts Options) (*Lock, 
 	return lk, err
 }
 
-// start writes this run's own lock file, reads the node's clock from
-// it, then waits for the lock.
+// start writes this run's own lock file, then waits for the lock.
 func (a *acquirer) start(ctx context.Context, target string, content []byte) (*Lock, error) {
-	err := writeOwn(a.fsys, target, a.mine, content)
-	if err == nil {
-		a.nodeNow, err = nodeClock(a.fsys, a.mine)
-	}
-	if err != nil {
+	if err := writeOwn(a.fsys, target, a.mine, content); err != nil {
 		if ctx.Err() != nil {
 			return nil, a.stopped(ctx.Err()) // the request failed because the run stopped
 		}
@@ -214,15 +209,22 @@ func writeOwn(fsys FS, target, mine string, content []byte) error {
 	return nil
 }
 
-// nodeClock tells the node's time without trusting ours: the modification
-// time of the file just written, advanced by our clock since.
-func nodeClock(fsys FS, mine string) (func() time.Time, error) {
-	_, nodeThen, err := fsys.ReadFile(mine)
-	if err != nil {
-		return nil, fmt.Errorf("lock: read %s: %w", mine, err)
+// clock tells the node's time without trusting ours: the modification
+// time of this run's own lock file, advanced by our clock since it was
+// read. It is read when first needed, to judge a lock in the way (a free
+// lock, the usual case, never needs it: held reads the same inode through
+// the link): the few requests between the write and that read make the
+// node's time look that much earlier, which errs on the side of waiting.
+func (a *acquirer) clock() (time.Time, error) {
+	if a.nodeNow == nil {
+		_, nodeThen, err := a.fsys.ReadFile(a.mine)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("lock: read %s: %w", a.mine, err)
+		}
+		localThen := time.Now()
+		a.nodeNow = func() time.Time { return nodeThen.Add(time.Since(localThen)) }
 	}
-	localThen := time.Now()
-	return func() time.Time { return nodeThen.Add(time.Since(localThen)) }, nil
+	return a.nodeNow(), nil
 }
 
 // acquirer is one Acquire in progress.
@@ -232,7 +234,7 @@ type acquirer struct {
 	lockPath string
 	mine     string // this run's lock file, linked to lockPath to take it
 	lk       *Lock  // what Acquire returns once linked
-	nodeNow  func() time.Time
+	nodeNow  func() time.Time // nil until clock reads it
 	poll     time.Duration
 	// The live holder last seen, when its lease ends, and what this host
 	// knows of its process, for the failure after waiting in vain.
@@ -314,7 +316,11 @@ func (a *acquirer) judge(seen []byte, mtime time.Time) (lk *Lock, pause time.Dur
 	h, lease := holderOf(seen, mtime, a.opts.Lease)
 	verdict, state := localproc.Check(h.process())
 	a.lastHolder, a.lastEnd, a.lastState = h, mtime.Add(lease), state
-	left := a.lastEnd.Sub(a.nodeNow())
+	now, err := a.clock()
+	if err != nil {
+		return nil, 0, err
+	}
+	left := a.lastEnd.Sub(now)
 	var how string
 	switch {
 	case verdict == localproc.Ended:
@@ -367,12 +373,14 @@ func holderOf(seen []byte, mtime time.Time, defaultLease time.Duration) (Holder,
 }
 
 // held is the lock, now this run's; its NodeTime is the lock file's
-// modification time, or the node's clock as estimated if it cannot be read.
+// modification time, or the node's clock as estimated if it cannot be
+// read (the zero time if neither can: nothing is older than that, so the
+// sweep of stale files it bounds removes nothing).
 func (a *acquirer) held(tookOver string) *Lock {
 	a.lk.TookOver = tookOver
 	_, t, err := a.fsys.ReadFile(a.lockPath)
 	if err != nil {
-		t = a.nodeNow()
+		t, _ = a.clock()
 	}
 	a.lk.NodeTime = t
 	return a.lk

@@ -243,3 +243,46 @@ func TestDoneReleasesOnlyItsOwnLock(t *testing.T) {
 		t.Errorf("new holder's Verify after the old one's Done: %v", err)
 	}
 }
+
+// readCounter counts ReadFile calls by path.
+type readCounter struct {
+	osFS
+	reads map[string]int
+}
+
+func (r *readCounter) ReadFile(p string) ([]byte, time.Time, error) {
+	r.reads[p]++
+	return r.osFS.ReadFile(p)
+}
+
+// A free lock costs one read (the lock's time, through the link to this
+// run's file); this run's own file is read for the node's clock only
+// when a lock is in the way and its lease must be judged.
+func TestFreeLockReadsOnce(t *testing.T) {
+	target := filepath.Join(t.TempDir(), "service_tokens")
+	fsys := &readCounter{reads: map[string]int{}}
+	lk, err := Acquire(context.Background(), fsys, target, opts("alice", time.Minute, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fsys.reads) != 1 || fsys.reads[Path(target)] != 1 || lk.NodeTime.IsZero() {
+		t.Errorf("reads %v, node time %v; want the lock's once", fsys.reads, lk.NodeTime)
+	}
+	lk.Release(osFS{})
+	old := time.Now().Add(-2 * time.Minute)
+	_, target, _ = lockedTarget(t, "bob", time.Minute)
+	os.Chtimes(Path(target), old, old) // expired: judged by the node's clock
+	fsys.reads = map[string]int{}
+	if _, err := Acquire(context.Background(), fsys, target, opts("alice", time.Minute, 0)); err != nil {
+		t.Fatal(err)
+	}
+	own := 0
+	for p, n := range fsys.reads {
+		if id := strings.TrimPrefix(p, Path(target)+"."); id != p && validID(id) {
+			own += n // this run's own file: the lock's name and its id
+		}
+	}
+	if own != 1 {
+		t.Errorf("reads %v: want this run's own file read once, for the node's clock", fsys.reads)
+	}
+}
