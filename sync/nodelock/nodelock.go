@@ -232,8 +232,8 @@ type acquirer struct {
 	fsys     FS
 	opts     Options
 	lockPath string
-	mine     string // this run's lock file, linked to lockPath to take it
-	lk       *Lock  // what Acquire returns once linked
+	mine     string           // this run's lock file, linked to lockPath to take it
+	lk       *Lock            // what Acquire returns once linked
 	nodeNow  func() time.Time // nil until clock reads it
 	poll     time.Duration
 	// The live holder last seen, when its lease ends, and what this host

@@ -264,38 +264,52 @@ type accounts struct {
 type account struct{ id, gid int }
 
 // readAccounts reads the node's local user and group databases. They may
-// be unreadable or incomplete (LDAP users); resolve then asks getent.
+// be unreadable or incomplete (LDAP users); resolve then asks getent. The
+// two files are read at once, each into its own maps: their requests
+// share round trips.
 func (c *Conn) readAccounts() (users, groups accounts) {
 	users = accounts{byName: map[string]account{}, byID: map[int]string{}}
 	groups = accounts{byName: map[string]account{}, byID: map[int]string{}, memberOf: map[string][]int{}}
-	c.eachLine("/etc/passwd", func(f []string) {
-		if len(f) >= 4 {
-			id, err1 := strconv.Atoi(f[2])
-			gid, err2 := strconv.Atoi(f[3])
-			if err1 == nil && err2 == nil {
-				users.byName[f[0]] = account{id, gid}
-				if _, dup := users.byID[id]; !dup {
-					users.byID[id] = f[0]
-				}
-			}
-		}
-	})
-	c.eachLine("/etc/group", func(f []string) {
-		if len(f) >= 4 {
-			if id, err := strconv.Atoi(f[2]); err == nil {
-				groups.byName[f[0]] = account{id: id}
-				if _, dup := groups.byID[id]; !dup {
-					groups.byID[id] = f[0]
-				}
-				for _, m := range strings.Split(f[3], ",") {
-					if m != "" {
-						groups.memberOf[m] = append(groups.memberOf[m], id)
-					}
-				}
-			}
-		}
-	})
+	passwd := make(chan struct{})
+	go func() { defer close(passwd); c.eachLine("/etc/passwd", users.addUser) }()
+	c.eachLine("/etc/group", groups.addGroup)
+	<-passwd
 	return users, groups
+}
+
+// addUser adds a line of /etc/passwd (name:x:uid:gid:...).
+func (users accounts) addUser(f []string) {
+	if len(f) < 4 {
+		return
+	}
+	id, err1 := strconv.Atoi(f[2])
+	gid, err2 := strconv.Atoi(f[3])
+	if err1 == nil && err2 == nil {
+		users.byName[f[0]] = account{id, gid}
+		if _, dup := users.byID[id]; !dup {
+			users.byID[id] = f[0]
+		}
+	}
+}
+
+// addGroup adds a line of /etc/group (name:x:gid:members).
+func (groups accounts) addGroup(f []string) {
+	if len(f) < 4 {
+		return
+	}
+	id, err := strconv.Atoi(f[2])
+	if err != nil {
+		return
+	}
+	groups.byName[f[0]] = account{id: id}
+	if _, dup := groups.byID[id]; !dup {
+		groups.byID[id] = f[0]
+	}
+	for _, m := range strings.Split(f[3], ",") {
+		if m != "" {
+			groups.memberOf[m] = append(groups.memberOf[m], id)
+		}
+	}
 }
 
 func (c *Conn) eachLine(file string, fn func([]string)) {
