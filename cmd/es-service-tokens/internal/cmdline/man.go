@@ -22,18 +22,26 @@ be opened); 78 a configuration or inventory error.
 # ENVIRONMENT
 
 **ES_PATH_CONF**, **ES_HOME**: where the local service_tokens file is, as for Elasticsearch.
+**ES_API_KEY**, else **ES_USERNAME** and **ES_PASSWORD**: the cluster's credentials when the
+inventory names no api_key_file or password_file.
 **SSH_AUTH_SOCK**: the ssh-agent used for node logins. **SUDO_USER**: recorded in the audit trail.
+**ANSIBLE_CONFIG**, **ANSIBLE_VAULT_PASSWORD_FILE**: read as Ansible reads them, for an Ansible inventory.
+**XDG_STATE_HOME**: where rotate keeps a new token's secret until it is delivered (default ~/.local/state).
 
 # FILES
 
 **$ES_PATH_CONF/service_tokens**: the file Elasticsearch reads.
+**service_tokens.meta** beside it: each token's metadata (created, by whom, comment, consumers,
+rotation); never pushed, never a secret. See docs/metadata.md.
+**$XDG_STATE_HOME/es-service-tokens/pending-*.bearer**: the secret of a rotation's new token, mode
+0600, until it is delivered or handed over.
 **~/.ssh/config**, **~/.ssh/known_hosts**: honoured for node connections; host keys are always verified.
 **/usr/share/doc/es-service-tokens/docs/**: the reference (inventories, output, exit codes, security).
 **/usr/share/doc/es-service-tokens/examples/**: example inventories.
 
 # AUDIT TRAIL
 
-Every create, delete, push and pull writes one record per run: to syslog (facility authpriv,
+Every create, delete, push, pull, deliver and rotate writes one record per run: to syslog (facility authpriv,
 tag es-service-tokens) when the local syslog socket exists (/dev/log; /var/run/syslog on
 macOS), and as one JSON line to the file named by
 **--audit-log** or the inventory's **audit_log**. Records name tokens, never secrets or hashes.
