@@ -156,9 +156,10 @@ func nameOfGID(gid uint32) string {
 }
 
 // The progress line redraws in place on a terminal, with the pace so far
-// and the time left while nodes remain, fits the terminal's width, and
-// clears itself at the end, so the report that follows starts on a clean
-// line.
+// and the time left while nodes remain (a rollout's batch counted from its
+// own start, not across the gate before it), fits the terminal's width,
+// and clears itself at the end, so the report that follows starts on a
+// clean line.
 func TestProgressLine(t *testing.T) {
 	var buf strings.Builder
 	clock := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
@@ -172,6 +173,14 @@ func TestProgressLine(t *testing.T) {
 		p = tl.progress(c) // a terminal of 20 columns
 		p(3, 4, "es-3", "updated")
 		p(4, 4, "es-4", "unchanged")
+		tl.stderrWidth = 0
+		p = tl.progress(c) // a rollout: batches of 3 nodes, a gate between
+		p(1, 3, "es-1", "updated")
+		p(2, 3, "es-2", "updated")
+		clock = clock.Add(time.Hour) // the gate: not the next batch's pace
+		p(1, 3, "es-4", "updated")
+		p(2, 3, "es-5", "updated")
+		p(3, 3, "es-6", "updated")
 		return nil
 	}}
 	if err := app.Run([]string{"x"}); err != nil {
@@ -180,7 +189,12 @@ func TestProgressLine(t *testing.T) {
 	want := "\r\033[K[1/4] es-1 updated; 0.5 nodes/s, about 6s left" +
 		"\r\033[K[2/4] es-2 failed; 0.5 nodes/s, about 4s left" +
 		"\r\033[K[3/4] es-3 updated;" + // 19 columns of 20
-		"\r\033[K[4/4] es-4 unchange\r\033[K"
+		"\r\033[K[4/4] es-4 unchange\r\033[K" +
+		"\r\033[K[1/3] es-1 updated; 0.5 nodes/s, about 4s left" +
+		"\r\033[K[2/3] es-2 updated; 0.5 nodes/s, about 2s left" +
+		"\r\033[K[1/3] es-4 updated" +
+		"\r\033[K[2/3] es-5 updated; 0.5 nodes/s, about 2s left" +
+		"\r\033[K[3/3] es-6 updated\r\033[K"
 	if buf.String() != want {
 		t.Errorf("progress = %q, want %q", buf.String(), want)
 	}

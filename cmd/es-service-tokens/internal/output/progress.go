@@ -13,12 +13,20 @@ import (
 // starts on a clean line.
 type Progress struct {
 	w     io.Writer
-	start time.Time
 	now   func() time.Time
 	width int // the terminal's columns; a longer line would wrap and stay
+	// The pace is counted from start, when first nodes were done; a count
+	// that starts again is the next batch of a rollout, after a gate.
+	start       time.Time
+	first, last int
 }
 
+// Show draws the line after done of total nodes, the last one node.
 func (p *Progress) Show(done, total int, node, status string) {
+	if done <= p.last {
+		p.start, p.first = p.now(), done
+	}
+	p.last = done
 	line := fmt.Sprintf("[%d/%d] %s %s", done, total, node, status)
 	if done < total {
 		line += p.pace(done, total)
@@ -32,14 +40,18 @@ func (p *Progress) Show(done, total int, node, status string) {
 	}
 }
 
-// pace is "; 12.5 nodes/s, about 1m20s left", from the run so far (nodes
-// go at much the same pace, a fixed number at a time), once it can tell.
+// pace is "; 12.5 nodes/s, about 1m20s left", from the run (or batch) so
+// far (nodes go at much the same pace, a fixed number at a time), once it
+// can tell.
 func (p *Progress) pace(done, total int) string {
-	elapsed := p.now().Sub(p.start)
-	if done == 0 || elapsed <= 0 {
+	if done-p.first <= 0 {
 		return ""
 	}
-	rate := float64(done) / elapsed.Seconds()
+	elapsed := p.now().Sub(p.start)
+	if elapsed <= 0 {
+		return ""
+	}
+	rate := float64(done-p.first) / elapsed.Seconds()
 	left := time.Duration(float64(total-done) / rate * float64(time.Second))
 	return fmt.Sprintf("; %.1f nodes/s, about %v left", rate, left.Round(time.Second))
 }
