@@ -2,7 +2,6 @@ package deliver_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,17 +12,12 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/deliver"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/sync/prove"
-	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
 // Deliver a token's secret to a consumer that reads it from a file, once
 // the Elasticsearch node accepts it.
 func ExampleRun() {
-	acct, _ := tokens.LookupAccount("elastic/kibana")
-	tok, hash, _ := tokens.New(acct, "kibana-1", tokens.DefaultAlgorithm, rand.Reader)
-	f := tokens.NewFile()
-	f.Set(tok.QualifiedName(), hash)
-	data, _ := f.Marshal()
+	tok, data := nodetest.NewToken("elastic/kibana", "kibana-1")
 	dir, _ := os.MkdirTemp("", "deliver-")
 	defer os.RemoveAll(dir)
 	os.WriteFile(filepath.Join(dir, "service_tokens"), data, 0o600)

@@ -2,27 +2,22 @@ package prove_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/testkit/estest"
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/nodetest"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/sync/prove"
-	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
 // Prove a new token's secret on every node that has its own address: one
 // node loaded the file with the token, the other an empty file, and the
 // third has no address.
 func ExampleRun() {
-	acct, _ := tokens.LookupAccount("elastic/kibana")
-	tok, hash, _ := tokens.New(acct, "kibana-1", tokens.DefaultAlgorithm, rand.Reader)
-	f := tokens.NewFile()
-	f.Set(tok.QualifiedName(), hash)
-	data, _ := f.Marshal()
+	tok, data := nodetest.NewToken("elastic/kibana", "kibana-1")
 	dir, _ := os.MkdirTemp("", "prove-")
 	defer os.RemoveAll(dir)
 	withToken, empty := filepath.Join(dir, "es-1"), filepath.Join(dir, "es-2")

@@ -124,3 +124,23 @@ func TokenFile(names ...string) []byte {
 	}
 	return data
 }
+
+// NewToken is a new token of the service account principal (whose secret
+// the caller holds, in Bearer) and a service_tokens file holding only it.
+func NewToken(principal, name string) (tokens.Token, []byte) {
+	acct, ok := tokens.LookupAccount(principal)
+	if !ok {
+		panic("no service account " + principal)
+	}
+	tok, hash, err := tokens.New(acct, name, tokens.DefaultAlgorithm, rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	f := tokens.NewFile()
+	f.Set(tok.QualifiedName(), hash)
+	data, err := f.Marshal()
+	if err != nil {
+		panic(err)
+	}
+	return tok, data
+}

@@ -15,16 +15,9 @@ const commandHelp = `{{.Usage}}
 
 Usage: {{.HelpName}} [options] {{.ArgsUsage}}
 
-Option{{"\t"}}Description
-------{{"\t"}}-----------
-{{range .VisibleFlags}}{{.}}
+` + optionHeader + `{{range .VisibleFlags}}{{.}}
 {{end}}
-Global options (--file, --path-conf, --es-home, -E, -i, --format, --ssh-config,
---vault-password-file, --vault-id, --audit-log, -s, -v) may be given anywhere;
-see es-service-tokens --help.
-{{if .Description}}
-{{.Description}}
-{{end}}`
+` + helpEnd
 
 // esCommandHelp is the help of the commands Elasticsearch's CLI has
 // (create, delete, list): first Elasticsearch's own help text for the
@@ -35,16 +28,21 @@ const esCommandHelp = `{{.Usage}}
 %s
 Usage: {{.HelpName}} [options] {{.ArgsUsage}}
 {{if gt (len .VisibleFlags) 1}}
-Option{{"\t"}}Description
-------{{"\t"}}-----------
-{{range .VisibleFlags}}{{if ne (index .Names 0) "help"}}{{.}}
+` + optionHeader + `{{range .VisibleFlags}}{{if ne (index .Names 0) "help"}}{{.}}
 {{end}}{{end}}{{end}}
-Global options (--file, --path-conf, --es-home, -E, -i, --format, --ssh-config,
+` + helpEnd
+
+// optionHeader heads a command's option table; helpEnd ends every
+// command's help: the global options, then the description.
+const (
+	optionHeader = "Option{{\"\\t\"}}Description\n------{{\"\\t\"}}-----------\n"
+	helpEnd      = `Global options (--file, --path-conf, --es-home, -E, -i, --format, --ssh-config,
 --vault-password-file, --vault-id, --audit-log, -s, -v) may be given anywhere;
 see es-service-tokens --help.
 {{if .Description}}
 {{.Description}}
 {{end}}`
+)
 
 // esNonOptions names each Elasticsearch command's arguments as its
 // parser.nonOptions(...) does.

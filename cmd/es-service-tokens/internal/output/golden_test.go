@@ -249,10 +249,80 @@ func goldenRenders() map[string]func(t *testing.T) []byte {
 			done, _ := rec.Of("es-1")
 			return doc(t, stepsJSON{"es-1", each(done, func(s steps.Step) stepJSON { return stepJSON(s) })})
 		},
+		"nodes.json": func(t *testing.T) []byte { return goldenNodes(t, true) },
+		"nodes.txt":  func(t *testing.T) []byte { return goldenNodes(t, false) },
 		"ages.json": func(t *testing.T) []byte {
 			a := goldenChecked().Ages
 			a.MetaErr = &store.MetaError{Path: "/etc/es/service_tokens.meta", Line: 3, Err: os.ErrInvalid}
 			return doc(t, agesJSONOf(a))
 		},
 	}
+}
+
+// goldenNodes renders the nodes command's report of an inventory that sets
+// every key nodes shows.
+func goldenNodes(t *testing.T, asJSON bool) []byte {
+	dir := t.TempDir()
+	for _, f := range []string{"id_ed25519", "known_hosts", "ca.pem", "api.key", "kb-key"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv := `local_file: /etc/es/service_tokens
+defaults:
+  user: admin
+  identity_file: ` + dir + `/id_ed25519
+  known_hosts: ` + dir + `/known_hosts
+  connect_timeout: 5
+elasticsearch:
+  url: https://127.0.0.1:9200
+  ca: ` + dir + `/ca.pem
+  api_key_file: ` + dir + `/api.key
+  confirm_timeout: 20s
+  node_url: https://{host}:9200
+nodes:
+  - name: es-1
+    host: 127.0.0.2
+    port: 2222
+    es_node_name: node-1
+    jump: root@127.0.0.9:22
+  - name: es-2
+    host: 127.0.0.3
+    sudo: true
+    backups: 3
+    owner: root
+    group: elasticsearch
+    mode: "0640"
+    es_http_url: https://es-2.example:9200
+groups:
+  hot: [es-1]
+consumers:
+  - name: kb-1
+    token: elastic/kibana/kibana-1
+    host: 127.0.1.2
+    kibana_keystore: true
+    restart: systemctl restart kibana
+    health: curl -fsk https://localhost:5601/api/status
+    health_timeout: 90s
+  - name: fleet-1
+    token: elastic/fleet-server/f1
+    host: 127.0.1.3
+    env_file: /etc/default/fleet
+    key: FLEET_SERVER_SERVICE_TOKEN
+    mode: "0600"
+`
+	path := filepath.Join(dir, "cluster.yml")
+	if err := os.WriteFile(path, []byte(inv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"HOME": dir}
+	loaded, err := inventory.Load(path, inventory.Options{SSHConfig: filepath.Join(dir, "none"), Home: dir, User: "nobody", Getenv: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := Nodes(&out, asJSON, loaded, loaded.Nodes); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.ReplaceAll(out.Bytes(), []byte(dir), []byte("$DIR"))
 }
