@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/audit"
 	"github.com/es-service-tokens/es-service-tokens/internal/buildinfo"
@@ -27,7 +28,7 @@ func (t *tool) beginAudit(c *cli.Context, command string) error {
 	}
 	trail, err := audit.Open(path, t.syslogSocket)
 	if err != nil {
-		return fail(exitIOError, "%s %s: %v; create its directory or fix the path (nothing was changed)", from, path, fserr.WithoutPath(err))
+		return exit.Fail(exit.IOError, "%s %s: %v; create its directory or fix the path (nothing was changed)", from, path, fserr.WithoutPath(err))
 	}
 	trail.Words = output.FlagWord
 	limit := c.String("limit")
@@ -52,7 +53,7 @@ func (t *tool) finishAudit(err error, code int) {
 	r.Host, _ = os.Hostname()
 	r.Version = buildinfo.Get().Version
 	failure := ""
-	if s := silentExit(0); err != nil && !errors.As(err, &s) {
+	if s := exit.Silent(0); err != nil && !errors.As(err, &s) {
 		failure = output.Phrase(err)
 	}
 	r.End(time.Now(), code, failure)

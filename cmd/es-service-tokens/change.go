@@ -6,6 +6,7 @@ package main
 import (
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/sync/change"
 	"github.com/es-service-tokens/es-service-tokens/sync/push"
@@ -18,7 +19,7 @@ type errUndone struct{}
 
 func (errUndone) Error() string { return "refused on every node: the local change was taken back" }
 
-func (errUndone) Unwrap() error { return silentExit(exitFailed) }
+func (errUndone) Unwrap() error { return exit.Silent(exit.Failed) }
 
 // publishChange pushes the change create or delete made and sees it
 // through (change.Run), rendering each step as it ends.
@@ -36,8 +37,8 @@ func (t *tool) publishChange(c *cli.Context, r *remote, opts change.Options) err
 	}
 	rep, err := change.Run(r.ctx, opts)
 	switch {
-	case err != nil && exitCodeOf(err) == exitFailed:
-		return fail(exitCodeError, "%v", err) // the options: nothing was written
+	case err != nil && exit.CodeOf(err) == exit.Failed:
+		return exit.Fail(exit.CodeError, "%v", err) // the options: nothing was written
 	case err != nil:
 		return err
 	case renderErr != nil:
@@ -45,7 +46,7 @@ func (t *tool) publishChange(c *cli.Context, r *remote, opts change.Options) err
 	case rep.Undone != nil:
 		return errUndone{}
 	case !rep.OK():
-		return silentExit(exitFailed)
+		return exit.Silent(exit.Failed)
 	}
 	return nil
 }

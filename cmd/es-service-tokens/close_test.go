@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"golang.org/x/crypto/ssh/agent"
 )
 
@@ -95,9 +96,9 @@ func TestChangeClosesWhatItOpensOnEveryPath(t *testing.T) {
 		args []string
 		code int
 	}{
-		{"create of an existing token", []string{"create", "elastic/fleet-server", "a"}, exitCodeError},
-		{"create to a token file that exists", []string{"create", "elastic/fleet-server", "b", "--token-file", taken}, exitCantCreate},
-		{"delete of a missing token", []string{"delete", "elastic/fleet-server", "nope"}, exitCodeError},
+		{"create of an existing token", []string{"create", "elastic/fleet-server", "a"}, exit.CodeError},
+		{"create to a token file that exists", []string{"create", "elastic/fleet-server", "b", "--token-file", taken}, exit.CantCreate},
+		{"delete of a missing token", []string{"delete", "elastic/fleet-server", "nope"}, exit.CodeError},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out, errOut strings.Builder

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
@@ -65,10 +66,10 @@ func (t *tool) checkOptions(c *cli.Context) (asJSON bool, err error) {
 	}
 	against := c.String("against")
 	if against != "" && c.String("inventory") != "" {
-		return false, fail(exitUsage, "--against compares two local files; drop -i, or drop --against to check the nodes")
+		return false, exit.Fail(exit.Usage, "--against compares two local files; drop -i, or drop --against to check the nodes")
 	}
 	if against != "" && c.IsSet("max-age") {
-		return false, fail(exitUsage, "--max-age judges the tokens of the cluster's local file: drop --against, or drop --max-age")
+		return false, exit.Fail(exit.Usage, "--max-age judges the tokens of the cluster's local file: drop --against, or drop --max-age")
 	}
 	if against == "" {
 		if err := t.ansibleInventory(c); err != nil {
@@ -76,7 +77,7 @@ func (t *tool) checkOptions(c *cli.Context) (asJSON bool, err error) {
 		}
 	}
 	if against == "" && c.String("inventory") == "" {
-		return false, fail(exitUsage, "check needs an inventory (-i FILE) or --against OTHER_FILE")
+		return false, exit.Fail(exit.Usage, "check needs an inventory (-i FILE) or --against OTHER_FILE")
 	}
 	return asJSON, nil
 }
@@ -91,7 +92,7 @@ func (t *tool) checkNodes(c *cli.Context, r *remote, snap store.Snapshot) (check
 	rep, err := check.Run(r.ctx, check.Options{Data: snap.Data, Local: snap.File, Inventory: r.inv, Nodes: r.nodes,
 		Dialer: r.dialer, Fleet: r.fleet, ES: es, ConfirmTimeout: timeout})
 	if err != nil {
-		return rep, fail(exitCodeError, "%v", err)
+		return rep, exit.Fail(exit.CodeError, "%v", err)
 	}
 	return rep, nil
 }
@@ -101,29 +102,29 @@ func (t *tool) checkNodes(c *cli.Context, r *remote, snap store.Snapshot) (check
 func (t *tool) printCheckReport(c *cli.Context, asJSON bool, found output.Checked) error {
 	if path := c.String("prometheus-textfile"); path != "" {
 		if err := atomicfile.Write(path, output.Prometheus(found), atomicfile.Options{Perm: 0o644, UID: -1, GID: -1}); err != nil {
-			return fail(exitIOError, "cannot write %s: %v", path, err)
+			return exit.Fail(exit.IOError, "cannot write %s: %v", path, err)
 		}
 	}
 	if c.Bool("nagios") {
 		line, code := output.Nagios(found)
 		fmt.Fprintln(t.stdout, line)
-		return silentExit(code)
+		return exit.Silent(code)
 	}
 	if err := output.Check(t.stdout, asJSON, found); err != nil {
 		return err
 	}
 	if code := found.ExitCode(); code != 0 {
-		return silentExit(code)
+		return exit.Silent(code)
 	}
 	return nil
 }
 
 // nagiosUnknown turns an error into the plugin's UNKNOWN line.
 func (t *tool) nagiosUnknown(err error) error {
-	var s silentExit
+	var s exit.Silent
 	if err == nil || errors.As(err, &s) {
 		return err
 	}
 	fmt.Fprintf(t.stdout, "ES-SERVICE-TOKENS UNKNOWN - %s\n", output.OneLine(output.Phrase(err)))
-	return silentExit(output.NagiosUnknown)
+	return exit.Silent(output.NagiosUnknown)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/sync/check"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
@@ -21,7 +22,7 @@ func (t *tool) maxAgeOption(c *cli.Context) (time.Duration, string, error) {
 	if s := c.String("max-age"); c.IsSet("max-age") {
 		d, err := meta.ParseAge(s)
 		if err != nil {
-			return 0, "", fail(exitUsage, "--max-age: %v", err)
+			return 0, "", exit.Fail(exit.Usage, "--max-age: %v", err)
 		}
 		return d, s, nil
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
@@ -109,14 +110,14 @@ func addToken(file string, tok tokens.Token, hash, tokenFile string, rec meta.Re
 	if tokenFile != "" {
 		if err := atomicfile.WriteNew(tokenFile, []byte(tok.Bearer()+"\n"), 0o600); err != nil {
 			if errors.Is(err, fs.ErrExist) {
-				return store.Change{}, fail(exitCantCreate, "token file [%s] already exists; give a new path (a token file is never overwritten)", tokenFile)
+				return store.Change{}, exit.Fail(exit.CantCreate, "token file [%s] already exists; give a new path (a token file is never overwritten)", tokenFile)
 			}
-			return store.Change{}, fail(exitCantCreate, "cannot create token file [%s]: %v", tokenFile, fserr.WithoutPath(err))
+			return store.Change{}, exit.Fail(exit.CantCreate, "cannot create token file [%s]: %v", tokenFile, fserr.WithoutPath(err))
 		}
 	}
 	change, err := store.UpdateWithMeta(file, store.MetaBestEffort, func(f *tokens.File, m *meta.Set) error {
 		if _, ok := f.Hash(tok.QualifiedName()); ok {
-			return fail(exitCodeError, "Service token [%s] already exists", tok.QualifiedName())
+			return exit.Fail(exit.CodeError, "Service token [%s] already exists", tok.QualifiedName())
 		}
 		f.Set(tok.QualifiedName(), hash)
 		m.Put(rec)
@@ -134,11 +135,11 @@ func addToken(file string, tok tokens.Token, hash, tokenFile string, rec meta.Re
 func takeBack(file string, tok tokens.Token, printErr error, withPush bool) error {
 	_, undoErr := store.Update(file, func(f *tokens.File) error { f.Delete(tok.QualifiedName()); return nil })
 	if undoErr != nil {
-		return fail(exitIOError, "cannot write the token to standard output (%v) and cannot remove it from %s again: %v; delete [%s] by hand", fserr.WithoutPath(printErr), file, undoErr, tok.QualifiedName())
+		return exit.Fail(exit.IOError, "cannot write the token to standard output (%v) and cannot remove it from %s again: %v; delete [%s] by hand", fserr.WithoutPath(printErr), file, undoErr, tok.QualifiedName())
 	}
 	pushed := ""
 	if withPush {
 		pushed = "; nothing was pushed"
 	}
-	return fail(exitIOError, "cannot write the token to standard output (%v): nobody received its secret, so [%s] was removed from %s again%s", fserr.WithoutPath(printErr), tok.QualifiedName(), file, pushed)
+	return exit.Fail(exit.IOError, "cannot write the token to standard output (%v): nobody received its secret, so [%s] was removed from %s again%s", fserr.WithoutPath(printErr), tok.QualifiedName(), file, pushed)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/sync/change"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
@@ -20,7 +21,7 @@ func (t *tool) delete(c *cli.Context) error {
 	key := acct.Principal + "/" + name
 	ch, err := store.Update(loc.File, func(f *tokens.File) error {
 		if !f.Delete(key) {
-			return fail(exitCodeError, "Service token [%s] does not exist", key)
+			return exit.Fail(exit.CodeError, "Service token [%s] does not exist", key)
 		}
 		return nil
 	})

@@ -6,6 +6,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
@@ -14,29 +15,7 @@ import (
 )
 
 func (t *tool) deliver(c *cli.Context) error {
-	if err := cmdline.NoArgs(c); err != nil {
-		return err
-	}
-	if _, err := t.jsonOutput(c); err != nil {
-		return err // before anything is delivered, not after
-	}
-	if err := t.needInventory(c); err != nil {
-		return err
-	}
-	inv, err := t.loadInventory(c)
-	if err != nil {
-		return err
-	}
-	bearer, err := t.readBearer(c, nil)
-	if err != nil {
-		return err
-	}
-	tok, err := tokens.ParseBearer(bearer)
-	if err != nil {
-		return fail(exitDataError, "standard input holds no service token (%v): give the bearer token create printed or wrote to its token file", err)
-	}
-	q := tok.QualifiedName()
-	cs, err := pickConsumers(inv, q, c.StringSlice("consumer"))
+	bearer, q, cs, err := t.deliveryInput(c)
 	if err != nil {
 		return err
 	}
@@ -45,7 +24,7 @@ func (t *tool) deliver(c *cli.Context) error {
 		return err
 	}
 	defer r.close()
-	r.inv = inv
+	r.inv = t.inv
 	if err := r.dialer.Auth.PrepareConsumers(cs); err != nil {
 		return err
 	}
@@ -60,22 +39,48 @@ func (t *tool) deliver(c *cli.Context) error {
 	}
 	asJSON, _ := t.jsonOutput(c) // checked first
 	d := output.Delivery{Token: q, Proof: out.Proof}
-	if !out.Attempted {
+	if out.Attempted {
+		t.audit.Delivered(out.Report)
+		d.Report = &out.Report
+	} else {
 		d.Note = "NOT DELIVERED: not every node accepts this secret, and a consumer given it would fail there"
-		if err := output.Delivered(t.stdout, asJSON, d); err != nil {
-			return err
-		}
-		return silentExit(exitFailed)
 	}
-	t.audit.Delivered(out.Report)
-	d.Report = &out.Report
 	if err := output.Delivered(t.stdout, asJSON, d); err != nil {
 		return err
 	}
 	if !out.OK() {
-		return silentExit(exitFailed)
+		return exit.Silent(exit.Failed)
 	}
 	return nil
+}
+
+// deliveryInput checks deliver's command line and reads the bearer token
+// on standard input: the secret, its token's name, and the consumers to
+// give it to.
+func (t *tool) deliveryInput(c *cli.Context) (bearer, token string, cs []*inventory.Consumer, err error) {
+	if err = cmdline.NoArgs(c); err != nil {
+		return
+	}
+	if _, err = t.jsonOutput(c); err != nil {
+		return // before anything is delivered, not after
+	}
+	if err = t.needInventory(c); err != nil {
+		return
+	}
+	inv, err := t.loadInventory(c)
+	if err != nil {
+		return
+	}
+	if bearer, err = t.readBearer(c, nil); err != nil {
+		return
+	}
+	tok, perr := tokens.ParseBearer(bearer)
+	if perr != nil {
+		return "", "", nil, exit.Fail(exit.DataError, "standard input holds no service token (%v): give the bearer token create printed or wrote to its token file", perr)
+	}
+	token = tok.QualifiedName()
+	cs, err = pickConsumers(inv, token, c.StringSlice("consumer"))
+	return
 }
 
 // beginDeliveryAudit opens the audit record of a delivery of token, once
@@ -92,7 +97,7 @@ func (t *tool) beginDeliveryAudit(c *cli.Context, token string) error {
 func pickConsumers(inv *inventory.Inventory, token string, names []string) ([]*inventory.Consumer, error) {
 	all := consumersOf(inv, token)
 	if len(all) == 0 {
-		return nil, fail(exitConfig, "no consumer in %s uses %s: add one under consumers: with token: %s", inv.File, token, token)
+		return nil, exit.Fail(exit.Config, "no consumer in %s uses %s: add one under consumers: with token: %s", inv.File, token, token)
 	}
 	if len(names) == 0 {
 		return all, nil
@@ -106,7 +111,7 @@ func pickConsumers(inv *inventory.Inventory, token string, names []string) ([]*i
 			}
 		}
 		if !found {
-			return nil, fail(exitUsage, "--consumer %q: not a consumer of %s; its consumers: %s", safetext.Input(n), token, strings.Join(consumerNames(all), ", "))
+			return nil, exit.Fail(exit.Usage, "--consumer %q: not a consumer of %s; its consumers: %s", safetext.Input(n), token, strings.Join(consumerNames(all), ", "))
 		}
 	}
 	return out, nil

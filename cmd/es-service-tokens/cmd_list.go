@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
@@ -58,6 +59,6 @@ func listPrefix(c *cli.Context) (string, error) {
 		}
 		return acct.Principal + "/", nil
 	}
-	return "", &exitError{code: exitUsage, msg: fmt.Sprintf("Expected at most one argument, service-account-principal, found extra: [%s]", safetext.Input(strings.Join(args, ","))),
-		usage: cmdline.Usage(c.Command)}
+	return "", &exit.Error{Code: exit.Usage, Msg: fmt.Sprintf("Expected at most one argument, service-account-principal, found extra: [%s]", safetext.Input(strings.Join(args, ","))),
+		Usage: cmdline.Usage(c.Command)}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
@@ -28,7 +29,7 @@ func (t *tool) namedNode(c *cli.Context, name string) (*inventory.Node, error) {
 		}
 	}
 	if len(found) != 1 {
-		return nil, fail(exitUsage, "no node named %q in %s: `nodes` lists them", safetext.Input(name), inv.File)
+		return nil, exit.Fail(exit.Usage, "no node named %q in %s: `nodes` lists them", safetext.Input(name), inv.File)
 	}
 	return found[0], nil
 }
@@ -38,15 +39,15 @@ func (t *tool) namedNode(c *cli.Context, name string) (*inventory.Node, error) {
 func (t *tool) pull(c *cli.Context) error {
 	usage := cmdline.Usage(c.Command)
 	if c.Args().Len() != 1 {
-		return &exitError{code: exitUsage, msg: "pull takes one node name", usage: usage}
+		return &exit.Error{Code: exit.Usage, Msg: "pull takes one node name", Usage: usage}
 	}
 	if c.IsSet("limit") {
 		// The node is the argument; a --limit beside it would be ignored.
-		return &exitError{code: exitUsage, msg: "pull reads the one node it names: drop --limit", usage: usage}
+		return &exit.Error{Code: exit.Usage, Msg: "pull reads the one node it names: drop --limit", Usage: usage}
 	}
 	out := c.String("out")
 	if out == "" {
-		return &exitError{code: exitUsage, msg: "pull needs --out FILE, a file that does not exist yet", usage: usage}
+		return &exit.Error{Code: exit.Usage, Msg: "pull needs --out FILE, a file that does not exist yet", Usage: usage}
 	}
 	if err := t.needInventory(c); err != nil {
 		return err
@@ -69,14 +70,14 @@ func (t *tool) pull(c *cli.Context) error {
 	var local *pull.LocalError
 	switch {
 	case errors.As(err, &notLoadable):
-		return fail(exitDataError, "pull %s: %v", name, err)
+		return exit.Fail(exit.DataError, "pull %s: %v", name, err)
 	case errors.As(err, &local) && local.Op == "create":
-		return fail(exitCantCreate, "%v", err)
+		return exit.Fail(exit.CantCreate, "%v", err)
 	case errors.As(err, &local):
-		return fail(exitIOError, "pull %s: %v", name, err)
+		return exit.Fail(exit.IOError, "pull %s: %v", name, err)
 	case err != nil:
 		_, reason := failure.Describe(r.ctx, err)
-		return fail(exitFailed, "pull %s: %s", name, reason)
+		return exit.Fail(exit.Failed, "pull %s: %s", name, reason)
 	}
 	t.audit.Pulled(name, out, res.SHA256)
 	fmt.Fprintf(t.stdout, "pulled %s:%s (sha256:%s, %s) to %s\n", name, res.Path, digest.Short(res.SHA256), output.Plural(res.Tokens, "token"), out)

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/localproc"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
@@ -24,14 +25,14 @@ func (t *tool) runPush(c *cli.Context, r *remote, file string, opts push.Options
 	t.pushOptions(c, r, file, &opts)
 	rep, err := push.Run(r.ctx, opts)
 	if err != nil {
-		return fail(exitCodeError, "%v", err)
+		return exit.Fail(exit.CodeError, "%v", err)
 	}
 	t.pushWarnings(c, rep)
 	if err := output.Push(t.stdout, asJSON, file, opts.Request, rep, output.PlainEnd(t.remedies(c, file), rep, opts.Local.Len() == 0)); err != nil {
 		return err
 	}
 	if !rep.OK() {
-		return silentExit(exitFailed)
+		return exit.Silent(exit.Failed)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
@@ -32,13 +33,13 @@ func rotateMode(c *cli.Context) (rotate.Mode, error) {
 	}
 	switch {
 	case c.Bool("finish") && c.Bool("abort"):
-		return 0, &exitError{code: exitUsage, msg: "--finish and --abort exclude each other: give one", usage: usage}
+		return 0, &exit.Error{Code: exit.Usage, Msg: "--finish and --abort exclude each other: give one", Usage: usage}
 	case n > 1 || n == 1 && c.Args().Len() > 0:
-		return 0, &exitError{code: exitUsage, msg: "give the token as <principal> <token-name>, or --consumer, or --older-than: one of them", usage: usage}
+		return 0, &exit.Error{Code: exit.Usage, Msg: "give the token as <principal> <token-name>, or --consumer, or --older-than: one of them", Usage: usage}
 	case n == 1 && (c.Bool("finish") || c.Bool("abort")):
-		return 0, &exitError{code: exitUsage, msg: "--finish and --abort act on one rotation: give its <principal> <token-name>", usage: usage}
+		return 0, &exit.Error{Code: exit.Usage, Msg: "--finish and --abort act on one rotation: give its <principal> <token-name>", Usage: usage}
 	case n == 0 && c.Args().Len() == 0:
-		return 0, &exitError{code: exitUsage, msg: "Missing service-account-principal and token-name arguments (or --consumer NAME, or --older-than AGE)", usage: usage}
+		return 0, &exit.Error{Code: exit.Usage, Msg: "Missing service-account-principal and token-name arguments (or --consumer NAME, or --older-than AGE)", Usage: usage}
 	}
 	switch {
 	case c.Bool("finish"):
@@ -55,7 +56,7 @@ func checkRotateArgs(c *cli.Context) error {
 	switch {
 	case c.IsSet("older-than"):
 		if _, err := meta.ParseAge(c.String("older-than")); err != nil {
-			return fail(exitUsage, "--older-than: %v", err)
+			return exit.Fail(exit.Usage, "--older-than: %v", err)
 		}
 	case !c.IsSet("consumer"):
 		_, _, err := tokenArgs(c)
@@ -77,7 +78,7 @@ func (t *tool) pickRotations(c *cli.Context, s *rotateSetup) error {
 			}
 		}
 		if o.Consumer == nil {
-			return fail(exitUsage, "--consumer %q: no consumer of that name in %s; `nodes` lists them", safetext.Input(name), s.r.inv.File)
+			return exit.Fail(exit.Usage, "--consumer %q: no consumer of that name in %s; `nodes` lists them", safetext.Input(name), s.r.inv.File)
 		}
 	case c.IsSet("older-than"):
 		o.OlderThan, _ = meta.ParseAge(c.String("older-than")) // checkRotateArgs checked it
@@ -91,7 +92,7 @@ func (t *tool) pickRotations(c *cli.Context, s *rotateSetup) error {
 	var err error
 	s.rots, s.skipped, err = rotation.Pick(*o)
 	if _, ok := errors.AsType[*rotation.NoTokenError](err); ok {
-		return fail(exitCodeError, "%v", err)
+		return exit.Fail(exit.CodeError, "%v", err)
 	}
 	return err
 }
@@ -177,10 +178,10 @@ func (t *tool) prepareRotateRemote(c *cli.Context, s *rotateSetup) error {
 		return err
 	}
 	if !ok {
-		return fail(exitConfig, "a rotation proves the new token on every Elasticsearch node before anyone uses it, and that the old one is gone: give %s an elasticsearch section (url and credentials; node_url for proof by secret), or --es-url", s.r.inv.File)
+		return exit.Fail(exit.Config, "a rotation proves the new token on every Elasticsearch node before anyone uses it, and that the old one is gone: give %s an elasticsearch section (url and credentials; node_url for proof by secret), or --es-url", s.r.inv.File)
 	}
 	if s.opts.ES, err = elastic.New(cfg); err != nil {
-		return fail(exitConfig, "%v", err)
+		return exit.Fail(exit.Config, "%v", err)
 	}
 	s.opts.ConfirmTimeout = cfg.ConfirmTimeout
 	if s.opts.Proof, err = t.planProof(c, s.r.inv); err != nil {
@@ -195,12 +196,12 @@ func (t *tool) prepareRotateRemote(c *cli.Context, s *rotateSetup) error {
 			return err
 		}
 		if tf != "" && len(rot.Consumers) > 0 {
-			return fail(exitUsage, "--token-file is for a rotation without consumers, and %s goes to %s: drop --token-file", rot.Token, strings.Join(consumerNames(rot.Consumers), ", "))
+			return exit.Fail(exit.Usage, "--token-file is for a rotation without consumers, and %s goes to %s: drop --token-file", rot.Token, strings.Join(consumerNames(rot.Consumers), ", "))
 		}
 	}
 	if tf != "" {
 		if _, err := os.Lstat(tf); err == nil {
-			return fail(exitCantCreate, "token file [%s] already exists; give a new path (a token file is never overwritten)", tf)
+			return exit.Fail(exit.CantCreate, "token file [%s] already exists; give a new path (a token file is never overwritten)", tf)
 		}
 	}
 	return nil
@@ -225,7 +226,7 @@ func (t *tool) rotate(c *cli.Context) error {
 		switch {
 		case err == nil:
 		case output.FailedStep(rep, err):
-			last = silentExit(exitFailed)
+			last = exit.Silent(exit.Failed)
 		default:
 			last = explained
 		}
@@ -234,9 +235,9 @@ func (t *tool) rotate(c *cli.Context) error {
 	rep, err := rotation.Run(s.r.ctx, opts, s.rots)
 	switch {
 	case errors.Is(err, rotation.ErrBusy):
-		return fail(exitFailed, "another rotate of %s runs on this host: let it end, then run this again", s.loc.File)
+		return exit.Fail(exit.Failed, "another rotate of %s runs on this host: let it end, then run this again", s.loc.File)
 	case errors.As(err, new(*rotation.KeepError)):
-		return fail(exitIOError, "%v; set XDG_STATE_HOME to a directory of your own", err)
+		return exit.Fail(exit.IOError, "%v; set XDG_STATE_HOME to a directory of your own", err)
 	case err != nil:
 		return err
 	}
@@ -247,7 +248,7 @@ func (t *tool) rotate(c *cli.Context) error {
 	case failed == 1 && len(s.rots) == 1:
 		return last
 	case failed > 0:
-		return silentExit(exitFailed)
+		return exit.Silent(exit.Failed)
 	}
 	return nil
 }
@@ -295,7 +296,7 @@ func rotationError(cmds output.Commands, err error) error {
 	case !ok:
 		return err // nil, or a step's or the local file's
 	case se.Problem == rotate.NoSuchToken:
-		return fail(exitCodeError, "Service token [%s] does not exist", se.Token)
+		return exit.Fail(exit.CodeError, "Service token [%s] does not exist", se.Token)
 	}
-	return fail(exitFailed, "%v", output.RotationError(cmds, se))
+	return exit.Fail(exit.Failed, "%v", output.RotationError(cmds, se))
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
@@ -43,8 +44,8 @@ func (t *tool) liveVerify(c *cli.Context, bearer string) (*elastic.Authenticatio
 func (t *tool) verify(c *cli.Context) error {
 	args := c.Args().Slice()
 	if len(args) > 1 {
-		return &exitError{code: exitUsage, msg: fmt.Sprintf("Expected at most one argument, the bearer token, found extra: [%d arguments]", len(args)),
-			usage: cmdline.Usage(c.Command)}
+		return &exit.Error{Code: exit.Usage, Msg: fmt.Sprintf("Expected at most one argument, the bearer token, found extra: [%d arguments]", len(args)),
+			Usage: cmdline.Usage(c.Command)}
 	}
 	asJSON, err := t.jsonOutput(c)
 	if err != nil {
@@ -67,7 +68,7 @@ func (t *tool) verify(c *cli.Context) error {
 		return err
 	}
 	if !v.OK() {
-		return silentExit(exitFailed)
+		return exit.Silent(exit.Failed)
 	}
 	return nil
 }
@@ -78,7 +79,7 @@ func (t *tool) verify(c *cli.Context) error {
 func (t *tool) verifyOnce(c *cli.Context, bearer string) (output.Verdicts, error) {
 	var v output.Verdicts
 	if c.IsSet("confirm-timeout") {
-		return v, fail(exitUsage, "--confirm-timeout needs --all-nodes: a single check asks once")
+		return v, exit.Fail(exit.Usage, "--confirm-timeout needs --all-nodes: a single check asks once")
 	}
 	a, err := t.liveVerify(c, bearer)
 	if a == nil && err != nil {
@@ -108,13 +109,13 @@ func (t *tool) readBearer(c *cli.Context, args []string) (string, error) {
 		b, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(t.stderr)
 		if err != nil {
-			return "", fail(exitIOError, "cannot read the token from the terminal: %v", err)
+			return "", exit.Fail(exit.IOError, "cannot read the token from the terminal: %v", err)
 		}
 		return tokens.BearerFrom(strings.TrimSpace(string(b))), nil
 	}
 	line, err := bufio.NewReader(t.stdin).ReadString('\n')
 	if err != nil && line == "" {
-		return "", fail(exitUsage, "no bearer token on standard input")
+		return "", exit.Fail(exit.Usage, "no bearer token on standard input")
 	}
 	return tokens.BearerFrom(strings.TrimRight(line, "\r\n")), nil
 }

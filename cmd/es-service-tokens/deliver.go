@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/deliver"
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
@@ -33,7 +34,7 @@ func consumerNames(cs []*inventory.Consumer) []string {
 func (t *tool) planDelivery(r *remote, token string) ([]*inventory.Consumer, error) {
 	cs := consumersOf(r.inv, token)
 	if len(cs) == 0 {
-		return nil, fail(exitConfig, "no consumer in %s uses %s: add one under consumers: with token: %s, or leave out --deliver", r.inv.File, token, token)
+		return nil, exit.Fail(exit.Config, "no consumer in %s uses %s: add one under consumers: with token: %s, or leave out --deliver", r.inv.File, token, token)
 	}
 	if err := r.dialer.Auth.PrepareConsumers(cs); err != nil {
 		return nil, err

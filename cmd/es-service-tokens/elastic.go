@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/elastic"
 	"github.com/es-service-tokens/es-service-tokens/sync/rollout"
@@ -22,10 +23,10 @@ func (t *tool) esConfig(c *cli.Context, inv *inventory.Inventory) (elastic.Confi
 func (t *tool) resolveES(c *cli.Context, inv *inventory.Inventory, optionalCredentials bool) (elastic.Config, bool, error) {
 	timeout := c.Duration("confirm-timeout")
 	if c.IsSet("confirm-timeout") && timeout <= 0 {
-		return elastic.Config{}, false, fail(exitUsage, "--confirm-timeout %s: give a positive duration (30s, 2m) or a number of seconds", timeout)
+		return elastic.Config{}, false, exit.Fail(exit.Usage, "--confirm-timeout %s: give a positive duration (30s, 2m) or a number of seconds", timeout)
 	}
 	if c.String("es-url") == "" && (c.IsSet("es-ca") || c.IsSet("es-insecure-http")) && (inv == nil || inv.Elasticsearch == nil) {
-		return elastic.Config{}, false, fail(exitUsage, "--es-ca and --es-insecure-http need --es-url or the inventory's elasticsearch section")
+		return elastic.Config{}, false, exit.Fail(exit.Usage, "--es-ca and --es-insecure-http need --es-url or the inventory's elasticsearch section")
 	}
 	src := elastic.Sources{URL: c.String("es-url"), CA: c.String("es-ca"), InsecureHTTP: c.Bool("es-insecure-http"), Timeout: timeout, Getenv: t.getenv, CredentialsOptional: optionalCredentials}
 	if inv != nil {
@@ -34,12 +35,12 @@ func (t *tool) resolveES(c *cli.Context, inv *inventory.Inventory, optionalCrede
 	cfg, err := elastic.Resolve(src)
 	if errors.Is(err, elastic.ErrNotConfigured) {
 		if timeout > 0 || c.IsSet("no-confirm") {
-			return cfg, false, fail(exitUsage, "--confirm-timeout and --no-confirm need --es-url or the inventory's elasticsearch section")
+			return cfg, false, exit.Fail(exit.Usage, "--confirm-timeout and --no-confirm need --es-url or the inventory's elasticsearch section")
 		}
 		return cfg, false, nil
 	}
 	if err != nil {
-		return cfg, false, fail(exitConfig, "%v", err)
+		return cfg, false, exit.Fail(exit.Config, "%v", err)
 	}
 	return cfg, true, nil
 }
@@ -49,7 +50,7 @@ func (t *tool) resolveES(c *cli.Context, inv *inventory.Inventory, optionalCrede
 func (t *tool) planRollout(c *cli.Context, r *remote) (*rollout.Plan, error) {
 	batches, err := rollout.Batches(len(r.nodes), c.Int("canary"), c.String("batch"))
 	if err != nil {
-		return nil, fail(exitUsage, "%v", err)
+		return nil, exit.Fail(exit.Usage, "%v", err)
 	}
 	p := &rollout.Plan{Batches: batches}
 	if c.Bool("no-confirm") || c.Bool("dry-run") {
@@ -71,7 +72,7 @@ func (t *tool) esClient(c *cli.Context, inv *inventory.Inventory) (*elastic.Clie
 	}
 	es, err := elastic.New(cfg)
 	if err != nil {
-		return nil, 0, fail(exitConfig, "%v", err)
+		return nil, 0, exit.Fail(exit.Config, "%v", err)
 	}
 	return es, cfg.ConfirmTimeout, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
@@ -34,11 +35,11 @@ func (t *tool) ansibleInventory(c *cli.Context) error {
 	}
 	cfg, err := ansible.LoadConfig(ansible.FindConfig(t.getenv, t.home()), t.getenv)
 	if err != nil {
-		return fail(exitConfig, "%v", err)
+		return exit.Fail(exit.Config, "%v", err)
 	}
 	path, _, err := cfg.Inventory()
 	if err != nil {
-		return fail(exitConfig, "%v", err)
+		return exit.Fail(exit.Config, "%v", err)
 	}
 	if path != "" {
 		return c.Set("inventory", path)
@@ -53,7 +54,7 @@ func (t *tool) needInventory(c *cli.Context) error {
 		return err
 	}
 	if c.String("inventory") == "" {
-		return fail(exitUsage, "%s needs an inventory: -i FILE", c.Command.Name)
+		return exit.Fail(exit.Usage, "%s needs an inventory: -i FILE", c.Command.Name)
 	}
 	return nil
 }
@@ -127,7 +128,7 @@ func limitNodes(c *cli.Context, inv *inventory.Inventory) ([]*inventory.Node, er
 	}
 	nodes, err := inv.Select(c.String("limit"))
 	if err != nil {
-		return nil, fail(exitUsage, "%v", err)
+		return nil, exit.Fail(exit.Usage, "%v", err)
 	}
 	return nodes, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
@@ -20,18 +21,18 @@ func tokenArgs(c *cli.Context) (tokens.Account, string, error) {
 	usage := cmdline.Usage(c.Command)
 	switch {
 	case len(args) == 0:
-		return tokens.Account{}, "", &exitError{code: exitUsage, msg: "Missing service-account-principal and token-name arguments", usage: usage}
+		return tokens.Account{}, "", &exit.Error{Code: exit.Usage, Msg: "Missing service-account-principal and token-name arguments", Usage: usage}
 	case len(args) == 1:
-		return tokens.Account{}, "", &exitError{code: exitUsage, msg: "Missing token-name argument", usage: usage}
+		return tokens.Account{}, "", &exit.Error{Code: exit.Usage, Msg: "Missing token-name argument", Usage: usage}
 	case len(args) > 2:
-		return tokens.Account{}, "", &exitError{code: exitUsage, msg: fmt.Sprintf("Expected two arguments, service-account-principal and token-name, found extra: [%s]", safetext.Input(strings.Join(args, ","))), usage: usage}
+		return tokens.Account{}, "", &exit.Error{Code: exit.Usage, Msg: fmt.Sprintf("Expected two arguments, service-account-principal and token-name, found extra: [%s]", safetext.Input(strings.Join(args, ","))), Usage: usage}
 	}
 	acct, err := principal(args[0])
 	if err != nil {
 		return tokens.Account{}, "", err
 	}
 	if !tokens.ValidTokenName(args[1]) {
-		return tokens.Account{}, "", fail(exitCodeError, "%s", tokens.InvalidTokenNameMessage(args[1]))
+		return tokens.Account{}, "", exit.Fail(exit.CodeError, "%s", tokens.InvalidTokenNameMessage(args[1]))
 	}
 	return acct, args[1], nil
 }
@@ -39,7 +40,7 @@ func tokenArgs(c *cli.Context) (tokens.Account, string, error) {
 func principal(p string) (tokens.Account, error) {
 	acct, ok := tokens.LookupAccount(p)
 	if !ok {
-		return tokens.Account{}, fail(exitNoUser, "%s", tokens.UnknownPrincipalMessage(p))
+		return tokens.Account{}, exit.Fail(exit.NoUser, "%s", tokens.UnknownPrincipalMessage(p))
 	}
 	return acct, nil
 }
@@ -107,7 +108,7 @@ func (t *tool) prepareChange(c *cli.Context, ready func(esconfig.Location, *esco
 func (t *tool) localFile(c *cli.Context, missing string) (esconfig.Location, store.Snapshot, error) {
 	loc, snap, err := t.loadLocal(c)
 	if err == nil && !snap.Exists {
-		err = fail(exitIOError, "%s does not exist: %s", loc.File, missing)
+		err = exit.Fail(exit.IOError, "%s does not exist: %s", loc.File, missing)
 	}
 	return loc, snap, err
 }

@@ -17,15 +17,10 @@ import (
 	"golang.org/x/term"
 
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/fserr"
-	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
-	"github.com/es-service-tokens/es-service-tokens/sync/change"
-	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
-	"github.com/es-service-tokens/es-service-tokens/tokens"
-	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
-	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
 func main() {
@@ -99,149 +94,41 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	app := t.app()
 	if n := len(args); n > 0 && args[n-1] == "--generate-bash-completion" {
 		t.completer(app).Complete(t.stdout, args[1:n-1])
-		return exitOK
+		return exit.OK
 	}
-	t.jsonOut = formatJSON(args)
+	t.jsonOut = cmdline.FormatJSON(args)
 	args, err := cmdline.Normalize(app, args)
 	if err == nil {
 		err = app.Run(args)
 	}
 	if out.err != nil && (err == nil || errors.Is(err, out.err)) {
-		err = fail(exitIOError, "cannot write to standard output: %v", fserr.WithoutPath(out.err))
+		err = exit.Fail(exit.IOError, "cannot write to standard output: %v", fserr.WithoutPath(out.err))
 	}
-	code := t.exit(err)
+	code := t.end(err)
 	t.finishAudit(err, code)
 	return code
 }
 
-// exitError carries an exit code and a message in Elasticsearch's words.
-type exitError struct {
-	code int
-	msg  string
-	// usage is printed before the error, as Elasticsearch does for 64.
-	usage string
-	// option marks a bad option: Elasticsearch prints joptsimple's message
-	// as "ERROR: msg" alone, right after the help, with no exit code.
-	option bool
-}
-
-func (e *exitError) Error() string { return e.msg }
-
-// fail makes an error of this package; an error or remedy.Message among
-// a is phrased, so that the options a library's message names read as
-// flags.
-func fail(code int, format string, a ...any) error {
-	args := make([]any, len(a))
-	for i, v := range a {
-		switch m := v.(type) {
-		case error:
-			v = output.Phrase(m)
-		case remedy.Message:
-			v = output.Phrased(m)
-		}
-		args[i] = v
-	}
-	return &exitError{code: code, msg: fmt.Sprintf(format, args...)}
-}
-
-// Exit codes, from Elasticsearch's ExitCodes (sysexits.h).
-const (
-	exitOK         = 0
-	exitFailed     = 1 // a verify, push or check result, not an error of the tool
-	exitUsage      = 64
-	exitDataError  = 65
-	exitNoUser     = 67
-	exitCodeError  = 70
-	exitCantCreate = 73
-	exitIOError    = 74
-	exitConfig     = 78
-)
-
-// silentExit ends the run with a code and no message: the output already
-// said what happened (a failed verify, nodes that failed a push).
-type silentExit int
-
-func (s silentExit) Error() string { return fmt.Sprintf("exit %d", int(s)) }
-
-// exitCodeOf is the exit code docs/exit-codes.md documents for err. Errors made
-// in this package carry their code (exitError); the packages' own error
-// types map by kind, so those packages need not know about exit codes.
-func exitCodeOf(err error) int {
-	if ee, ok := errors.AsType[*exitError](err); ok {
-		return ee.code
-	}
-	for _, k := range errorKinds {
-		if k.is(err) {
-			return k.code
-		}
-	}
-	return exitFailed
-}
-
-// errorKinds maps the packages' error types to exit codes.
-var errorKinds = []struct {
-	is   func(error) bool
-	code int
-}{
-	{isA[*cmdline.UsageError], exitUsage},
-	{isA[*inventory.Error], exitConfig},
-	{isA[*sshconn.KeyError], exitConfig},
-	{func(err error) bool { return errors.Is(err, tokens.ErrCommentKey) }, exitDataError},
-	{isA[*store.MalformedError], exitDataError},
-	{isA[*store.MisreadError], exitDataError},
-	{isA[*store.IOError], exitIOError},
-	{isA[*change.RemoveError], exitIOError},
-	{isA[*tokens.ParseError], exitDataError},
-	{isA[*esconfig.ConfigError], exitConfig},
-	{func(err error) bool { return errors.Is(err, esconfig.ErrNoLocation) }, exitConfig},
-	{isA[*esconfig.UsageError], exitUsage},
-}
-
-func isA[E error](err error) bool {
-	_, ok := errors.AsType[E](err)
-	return ok
-}
-
-func (t *tool) exit(err error) int {
+// end prints the error that ends the run, if any, and is its exit code.
+func (t *tool) end(err error) int {
 	if err == nil {
-		return exitOK
+		return exit.OK
 	}
 	if ue, ok := errors.AsType[*cmdline.UsageError](err); ok {
-		err = &exitError{code: exitUsage, msg: ue.Error(), usage: ue.Usage(), option: ue.Option()}
+		err = &exit.Error{Code: exit.Usage, Msg: ue.Error(), Usage: ue.Usage(), Option: ue.Option()}
 	}
-	var s silentExit
+	var s exit.Silent
 	if errors.As(err, &s) {
 		return int(s)
 	}
-	code := exitCodeOf(err)
+	code := exit.CodeOf(err)
 	var usage string
 	var option bool
-	if ee, ok := errors.AsType[*exitError](err); ok {
-		usage, option = ee.usage, ee.option
+	if ee, ok := errors.AsType[*exit.Error](err); ok {
+		usage, option = ee.Usage, ee.Option
 	}
 	output.Error(t.stderr, t.jsonOut, err, code, usage, option)
 	return code
-}
-
-// formatJSON reports whether the command line asks for --format json,
-// wherever the option is; it is known before the line is parsed, so that
-// even a parse error comes as JSON.
-func formatJSON(args []string) bool {
-	for i := 1; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			return false
-		case a == "--format=json" || a == "-format=json":
-			return true
-		case (a == "--format" || a == "-format") && i+1 < len(args):
-			if args[i+1] == "json" {
-				return true
-			}
-			i++
-		}
-	}
-	return false
 }
 
 func terminalPassphrase(prompt string) ([]byte, error) {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 )
 
 // message is one error text written in the code, as its format string.
@@ -19,8 +21,9 @@ type message struct {
 }
 
 // errorMessages finds every error message the tool's own code can make:
-// the format of fail(), fmt.Errorf() and errors.New(), and the msg of an
-// exitError, in every non-test file of the module except test helpers.
+// the format of exit.Fail(), remedy.Errorf(), fmt.Errorf() and
+// errors.New(), and the msg of an exit.Error or a cmdline.UsageError, in
+// every non-test file of the module except test helpers.
 func errorMessages(t *testing.T) []message {
 	t.Helper()
 	var out []message
@@ -45,12 +48,20 @@ func errorMessages(t *testing.T) []message {
 					if len(n.Args) > 0 {
 						e = n.Args[0]
 					}
-				case isIdent(n.Fun, "fail") && len(n.Args) > 1, isCall(n, "remedy", "Errorf") && len(n.Args) > 1:
+				case isCall(n, "exit", "Fail") && len(n.Args) > 1, isCall(n, "remedy", "Errorf") && len(n.Args) > 1:
 					e = n.Args[1]
 				}
 			case *ast.KeyValueExpr:
 				if isIdent(n.Key, "msg") {
 					e = n.Value
+				}
+			case *ast.CompositeLit:
+				if sel, ok := n.Type.(*ast.SelectorExpr); ok && isIdent(sel.X, "exit") && sel.Sel.Name == "Error" {
+					for _, el := range n.Elts {
+						if kv, ok := el.(*ast.KeyValueExpr); ok && isIdent(kv.Key, "Msg") {
+							e = kv.Value
+						}
+					}
 				}
 			}
 			if e != nil {
@@ -476,14 +487,14 @@ func TestCommonErrorsNameTheirRemedy(t *testing.T) {
 		code   int
 		remedy string
 	}{
-		{[]string{"push"}, exitUsage, "-i FILE"},
-		{[]string{"push", "--dryrun"}, exitUsage, "did you mean --dry-run?"},
-		{[]string{"creat"}, exitUsage, "did you mean create?"},
-		{[]string{"--file", dir + "/st", "list", "--format", "yml"}, exitUsage, "use text or json"},
-		{[]string{"list"}, exitConfig, "give --file PATH"},
-		{[]string{"--file", dir + "/st", "create", "elastic/kibana", "k", "--limit", "x"}, exitUsage, "needs an inventory (-i FILE)"},
-		{[]string{"check"}, exitUsage, "-i FILE) or --against"},
-		{[]string{"completion", "tcsh"}, exitUsage, "choose bash, zsh or fish"},
+		{[]string{"push"}, exit.Usage, "-i FILE"},
+		{[]string{"push", "--dryrun"}, exit.Usage, "did you mean --dry-run?"},
+		{[]string{"creat"}, exit.Usage, "did you mean create?"},
+		{[]string{"--file", dir + "/st", "list", "--format", "yml"}, exit.Usage, "use text or json"},
+		{[]string{"list"}, exit.Config, "give --file PATH"},
+		{[]string{"--file", dir + "/st", "create", "elastic/kibana", "k", "--limit", "x"}, exit.Usage, "needs an inventory (-i FILE)"},
+		{[]string{"check"}, exit.Usage, "-i FILE) or --against"},
+		{[]string{"completion", "tcsh"}, exit.Usage, "choose bash, zsh or fish"},
 	} {
 		var stdout, stderr strings.Builder
 		code := run(append([]string{"es-service-tokens"}, c.args...), strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })

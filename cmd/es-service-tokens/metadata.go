@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
@@ -21,7 +22,7 @@ import (
 func commentOption(c *cli.Context) (string, error) {
 	s := c.String("comment")
 	if err := meta.CheckComment(s); err != nil {
-		return "", fail(exitUsage, "--comment %q: %v", safetext.Input(s), err)
+		return "", exit.Fail(exit.Usage, "--comment %q: %v", safetext.Input(s), err)
 	}
 	return s, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
@@ -36,5 +37,5 @@ func (t *tool) jsonOutput(c *cli.Context) (bool, error) {
 	case "json":
 		return true, nil
 	}
-	return false, fail(exitUsage, "--format %q: use text or json", safetext.Input(c.String("format")))
+	return false, exit.Fail(exit.Usage, "--format %q: use text or json", safetext.Input(c.String("format")))
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
@@ -67,8 +68,8 @@ func TestCreateIntoClosedPipe(t *testing.T) {
 		err = cmd.Run()
 		w.Close()
 		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != exitIOError {
-			t.Fatalf("%s: %v (%s), want exit %d", format, err, ee, exitIOError)
+		if !errors.As(err, &ee) || ee.ExitCode() != exit.IOError {
+			t.Fatalf("%s: %v (%s), want exit %d", format, err, ee, exit.IOError)
 		}
 		msg := strings.TrimSpace(stderr.String())
 		if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "cannot write the token to standard output (broken pipe): nobody received its secret, so [elastic/fleet-server/lost] was removed from "+file+" again") {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
@@ -41,7 +42,7 @@ func (t *tool) pushPlan(c *cli.Context) (*remote, error) {
 	if c.String("inventory") == "" {
 		for _, f := range []string{"limit", "force", "break-lock", "concurrency", "timeout", "connect-timeout", "retries", "canary", "batch", "confirm-timeout", "no-confirm", "es-url", "es-ca", "es-insecure-http", "deliver"} {
 			if c.IsSet(f) {
-				return nil, fail(exitUsage, "--%s needs an inventory (-i FILE)", f)
+				return nil, exit.Fail(exit.Usage, "--%s needs an inventory (-i FILE)", f)
 			}
 		}
 		return nil, nil
@@ -84,7 +85,7 @@ func (t *tool) remote(c *cli.Context) (*remote, error) {
 // host keys checked, Ctrl-C and SIGTERM caught.
 func (t *tool) connect(c *cli.Context, nodes []*inventory.Node) (*remote, error) {
 	if c.Int("concurrency") < 1 {
-		return nil, fail(exitUsage, "--concurrency %d: give at least 1", c.Int("concurrency"))
+		return nil, exit.Fail(exit.Usage, "--concurrency %d: give at least 1", c.Int("concurrency"))
 	}
 	auth := &sshconn.Auth{AgentSocket: t.getenv("SSH_AUTH_SOCK"), Home: t.home(), Ask: t.askPassphrase}
 	if err := auth.PrepareNodes(nodes); err != nil {

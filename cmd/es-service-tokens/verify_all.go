@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/sync/prove"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
@@ -34,7 +35,7 @@ func (t *tool) verifyAllNodes(c *cli.Context, bearer string) (output.Verdicts, e
 		return v, err
 	}
 	if p == nil {
-		return v, fail(exitConfig, "no node of %s has an address: set elasticsearch.node_url (e.g. https://{host}:9200) or es_http_url per node", inv.File)
+		return v, exit.Fail(exit.Config, "no node of %s has an address: set elasticsearch.node_url (e.g. https://{host}:9200) or es_http_url per node", inv.File)
 	}
 	v.Local, err = t.localVerdict(c, bearer)
 	if err != nil && !errors.Is(err, esconfig.ErrNoLocation) {

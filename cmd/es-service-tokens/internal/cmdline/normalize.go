@@ -397,3 +397,24 @@ func ValueRemedy(err error, flags []cli.Flag) string {
 	}
 	return err.Error()
 }
+
+// FormatJSON reports whether the command line asks for --format json,
+// wherever the option is; it is known before the line is parsed, so that
+// even a parse error comes as JSON.
+func FormatJSON(args []string) bool {
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return false
+		case a == "--format=json" || a == "-format=json":
+			return true
+		case (a == "--format" || a == "-format") && i+1 < len(args):
+			if args[i+1] == "json" {
+				return true
+			}
+			i++
+		}
+	}
+	return false
+}
