@@ -201,13 +201,17 @@ func TestProxyCommandFailureShowsStderr(t *testing.T) {
 }
 
 // A proxy that never answers is bounded by the connect timeout, and ended.
+// The timeout leaves the proxy (this test binary, started again, under
+// -race on a loaded machine) time to write its pid first: at 300ms it was
+// sometimes ended before, and the test could not tell.
 func TestProxyCommandTimeout(t *testing.T) {
+	t.Parallel() // it waits out the timeout
 	s := sftptest.Start(t, sftptest.Options{})
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	d := newDialer()
 	defer d.Close()
-	_, err := d.Dial(context.Background(), proxied(s, helperCommand(t, "silent", pidFile), 300*time.Millisecond))
-	if err == nil || !strings.Contains(err.Error(), "no SSH handshake within 300ms through the command; it wrote nothing on stderr") {
+	_, err := d.Dial(context.Background(), proxied(s, helperCommand(t, "silent", pidFile), 3*time.Second))
+	if err == nil || !strings.Contains(err.Error(), "no SSH handshake within 3s through the command; it wrote nothing on stderr") {
 		t.Fatalf("err = %v", err)
 	}
 	waitGone(t, readPid(t, pidFile), "a silent proxy")
