@@ -38,7 +38,7 @@ func (c *Conn) ReadFile(p string) ([]byte, time.Time, error) {
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	defer f.Close()
+	defer closeRead(f)
 	if fi, err = f.Stat(); err != nil {
 		return nil, time.Time{}, err
 	}

@@ -56,7 +56,7 @@ func (c *Conn) Read(p string) (State, error) {
 	if err != nil {
 		return State{}, &Error{"read", "", fmt.Errorf("open %s: %w%s", p, err, c.rootHint(err))}
 	}
-	defer f.Close()
+	defer closeRead(f)
 	opened, err := f.Stat()
 	if err != nil {
 		return State{}, &Error{"read", "", fmt.Errorf("fstat %s: %w", p, err)}
@@ -74,6 +74,13 @@ func (c *Conn) Read(p string) (State, error) {
 	st := opened.Sys().(*sftp.FileStat)
 	return State{Exists: true, Data: data, SHA256: digest.SHA256(data), UID: int(st.UID), GID: int(st.GID), Mode: opened.Mode().Perm()}, nil
 }
+
+// closeRead closes a file opened only to read it, without waiting for the
+// node's answer: nothing that follows depends on it (the bytes and the
+// handle's attributes are in), and waiting would cost a round trip. A
+// close that fails leaves the handle to the end of the session, which
+// closes it.
+func closeRead(f io.Closer) { go f.Close() }
 
 // readAll reads the size bytes fstat gave for the opened file: over SFTP
 // each Read is a request and a round trip, and io.ReadAll's first buffers

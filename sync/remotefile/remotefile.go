@@ -317,7 +317,7 @@ func (c *Conn) eachLine(file string, fn func([]string)) {
 	if err != nil {
 		return
 	}
-	defer f.Close()
+	defer closeRead(f)
 	sc := bufio.NewScanner(io.LimitReader(f, MaxSize))
 	for sc.Scan() {
 		fn(strings.Split(sc.Text(), ":"))
