@@ -24,8 +24,9 @@ import (
 // address with its own host key and directory, letting in one admin key.
 // It writes dir/cluster.yml, dir/known_hosts and dir/id_ed25519, prints
 // "ready" and serves until its standard input closes; each line it reads
-// there it answers with the connections and SFTP requests served so far. It runs apart from
-// the tool so that the tool's CPU time and peak memory are its own.
+// there it answers with the connections and SFTP requests served so far.
+// It runs apart from the tool so that the tool's CPU time and peak memory
+// are its own.
 func serveNodes(n int, dir string, latency time.Duration) error {
 	tb := &nodetest.Detached{Dir: filepath.Join(dir, "servers")}
 	if err := os.Mkdir(tb.Dir, 0o700); err != nil {

@@ -263,9 +263,10 @@ func (c *Cluster) newNodes(opts Options) []*Node {
 	return nodes
 }
 
-// startAtOnce bounds how many sshd start at the same time: all of a
-// thousand at once would each wait for the machine behind the others, past
-// their start-up deadline, while a few dozen keep both cores busy.
+// startAtOnce bounds how many sshd start at the same time: a thousand
+// started at once would share the cores, each start-up against its own
+// deadline, while a few dozen keep the cores busy (1,000 nodes start in
+// 13-17 s this way on 2 cores).
 const startAtOnce = 32
 
 // startAll starts the nodes in parallel (sshd start-up is the slow part
