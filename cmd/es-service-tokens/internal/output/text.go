@@ -73,44 +73,7 @@ func printNodes(w io.Writer, inv *inventory.Inventory, views []NodeView) {
 	}
 	fmt.Fprintln(w)
 	for _, v := range views {
-		fmt.Fprintf(w, "\n%s\n", v.Name)
-		row := func(key, value string) {
-			fmt.Fprintf(w, "  %-16s %-40s %s\n", key, value, v.Origin[key])
-		}
-		row("host", v.Host)
-		row("port", fmt.Sprint(v.Port))
-		row("user", v.User)
-		row("identity_file", orDash(strings.Join(v.IdentityFiles, " ")))
-		if len(v.CertificateFiles) > 0 {
-			row("certificate_file", strings.Join(v.CertificateFiles, " "))
-		}
-		row("known_hosts", strings.Join(v.KnownHosts, " "))
-		row("global_known_hosts", orDash(strings.Join(v.GlobalKnownHosts, " ")))
-		row("host_key_check", v.HostKeyCheck)
-		row("connect_timeout", fmt.Sprintf("%gs", v.ConnectTimeout))
-		if v.ServerAliveInterval > 0 {
-			fmt.Fprintf(w, "  %-16s %-40s %s\n", "server_alive", fmt.Sprintf("every %gs, %d unanswered close", v.ServerAliveInterval, v.ServerAliveCountMax), v.Origin["server_alive_interval"])
-		}
-		row("jump", orDash(strings.Join(v.Jump, " > ")))
-		if v.ProxyProgram != "" {
-			row("proxy_command", v.ProxyProgram+" ... (arguments not shown)")
-		}
-		row("path", v.Path)
-		row("owner", orDash(v.Owner))
-		row("group", orDash(v.Group))
-		row("mode", v.Mode)
-		row("sudo", fmt.Sprint(v.Sudo))
-		row("sftp_server", orDash(v.SFTPServer))
-		row("backups", strconv.Itoa(v.Backups))
-		if inv.Elasticsearch != nil || v.ESNodeName != "" {
-			row("es_node_name", orDash(v.ESNodeName))
-		}
-		if v.HTTPURL != "" {
-			row("es_http_url", v.HTTPURL)
-		}
-		if len(v.Groups) > 0 {
-			fmt.Fprintf(w, "  %-16s %s\n", "groups", strings.Join(v.Groups, ", "))
-		}
+		printNode(w, v, inv.Elasticsearch != nil)
 	}
 	printESSection(w, viewES(inv.Elasticsearch))
 	printConsumers(w, each(inv.Consumers, viewConsumer))
@@ -124,6 +87,49 @@ func printNodes(w io.Writer, inv *inventory.Inventory, views []NodeView) {
 		for _, g := range names {
 			fmt.Fprintf(w, "  %-16s %s\n", g, strings.Join(inv.Groups[g], ", "))
 		}
+	}
+}
+
+// printNode is one node's settings, each with where it came from; its
+// Elasticsearch name when the inventory has a cluster (withES) or sets it.
+func printNode(w io.Writer, v NodeView, withES bool) {
+	fmt.Fprintf(w, "\n%s\n", v.Name)
+	row := func(key, value string) {
+		fmt.Fprintf(w, "  %-16s %-40s %s\n", key, value, v.Origin[key])
+	}
+	row("host", v.Host)
+	row("port", fmt.Sprint(v.Port))
+	row("user", v.User)
+	row("identity_file", orDash(strings.Join(v.IdentityFiles, " ")))
+	if len(v.CertificateFiles) > 0 {
+		row("certificate_file", strings.Join(v.CertificateFiles, " "))
+	}
+	row("known_hosts", strings.Join(v.KnownHosts, " "))
+	row("global_known_hosts", orDash(strings.Join(v.GlobalKnownHosts, " ")))
+	row("host_key_check", v.HostKeyCheck)
+	row("connect_timeout", fmt.Sprintf("%gs", v.ConnectTimeout))
+	if v.ServerAliveInterval > 0 {
+		fmt.Fprintf(w, "  %-16s %-40s %s\n", "server_alive", fmt.Sprintf("every %gs, %d unanswered close", v.ServerAliveInterval, v.ServerAliveCountMax), v.Origin["server_alive_interval"])
+	}
+	row("jump", orDash(strings.Join(v.Jump, " > ")))
+	if v.ProxyProgram != "" {
+		row("proxy_command", v.ProxyProgram+" ... (arguments not shown)")
+	}
+	row("path", v.Path)
+	row("owner", orDash(v.Owner))
+	row("group", orDash(v.Group))
+	row("mode", v.Mode)
+	row("sudo", fmt.Sprint(v.Sudo))
+	row("sftp_server", orDash(v.SFTPServer))
+	row("backups", strconv.Itoa(v.Backups))
+	if withES || v.ESNodeName != "" {
+		row("es_node_name", orDash(v.ESNodeName))
+	}
+	if v.HTTPURL != "" {
+		row("es_http_url", v.HTTPURL)
+	}
+	if len(v.Groups) > 0 {
+		fmt.Fprintf(w, "  %-16s %s\n", "groups", strings.Join(v.Groups, ", "))
 	}
 }
 
