@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/exit"
 )
 
 // fakeAgent is an ssh-agent holding one key that counts its open

@@ -1,9 +1,10 @@
 package main
 
 import (
+	"github.com/urfave/cli/v2"
+
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
-	"github.com/urfave/cli/v2"
 )
 
 func (t *tool) nodes(c *cli.Context) error {

@@ -5,8 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
 	"github.com/urfave/cli/v2"
+
+	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/cmdline"
 )
 
 // The packages install the page that `es-service-tokens man` prints, so it

@@ -1,8 +1,7 @@
 package main
 
-// What every command prints besides its own report: warnings and notes on
-// stderr (text, or one JSON object a line with --format json), and the
-// small helpers the reports share.
+// What every command says besides its own report (warnings and notes on
+// stderr, through output.Notes), and the output format it was asked for.
 
 import (
 	"fmt"
