@@ -3,6 +3,7 @@ package cmdline
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -123,7 +124,31 @@ func Definition(a Actions, stdout, stderr io.Writer) *cli.App {
 	for _, c := range app.Commands {
 		c.OnUsageError = usageError
 	}
+	markFileFlags(app)
 	return app
+}
+
+// fileValue matches the placeholder of an option whose value is a path.
+var fileValue = regexp.MustCompile("`[A-Z_]*(FILE|PATH|DIR)`")
+
+// markFileFlags sets TakesFile on every option whose value is a path (its
+// placeholder says FILE, PATH or DIR), so that fish completes file names
+// there: its generated completion forbids them for the other options.
+func markFileFlags(app *cli.App) {
+	mark := func(flags []cli.Flag) {
+		for _, f := range flags {
+			switch f := f.(type) {
+			case *cli.StringFlag:
+				f.TakesFile = f.TakesFile || fileValue.MatchString(f.Usage)
+			case *cli.StringSliceFlag:
+				f.TakesFile = f.TakesFile || fileValue.MatchString(f.Usage)
+			}
+		}
+	}
+	mark(app.Flags)
+	for _, c := range app.Commands {
+		mark(c.Flags)
+	}
 }
 
 // globalFlags are the options every command takes, wherever they appear

@@ -102,3 +102,22 @@ func TestManPageNamesEnvironmentFilesAndAudit(t *testing.T) {
 		}
 	}
 }
+
+// fish completes file names for the options that take a path (--file,
+// -i, --token-file, --out...), and not for the others (--format).
+func TestFishCompletesPathsWherePathsGo(t *testing.T) {
+	fish, err := App(Actions{}, nil, nil).ToFishCompletion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(fish, "\n") {
+		for _, name := range []string{"file", "inventory", "token-file", "out", "es-ca", "against", "prometheus-textfile", "vault-password-file"} {
+			if strings.Contains(l, " -l "+name+" ") && strings.Contains(l, " -f -l ") {
+				t.Errorf("fish forbids file names after --%s: %s", name, l)
+			}
+		}
+		if strings.Contains(l, " -l format ") && !strings.Contains(l, " -f -l ") {
+			t.Errorf("fish offers file names after --format: %s", l)
+		}
+	}
+}
