@@ -14,6 +14,7 @@ import (
 	"log/syslog"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
 )
@@ -155,14 +156,42 @@ func Open(path, syslogSocket string) (*Trail, error) {
 	if path == "" {
 		return t, nil
 	}
-	// O_APPEND: each record is one write(2) at the end of the file, so
-	// concurrent runs never interleave or overwrite each other's lines.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openLog(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open the audit log: %w", err)
+		return nil, err
 	}
 	t.file = f
 	return t, nil
+}
+
+// openLog opens the audit log for appending. O_APPEND: each record is
+// one write(2) at the end of the file, so concurrent runs never
+// interleave or overwrite each other's lines. The log often sits in a
+// directory others can write, and the run is often root: O_NOFOLLOW
+// keeps a link swapped in at its name from sending root's appends into
+// another file, O_NONBLOCK keeps a FIFO there from hanging the run
+// before it starts (no effect on a regular file), and what was opened
+// is checked on its handle, not by a look at the name beforehand.
+func openLog(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("cannot open the audit log %s: it is a symbolic link, which this tool does not follow: name the file itself", path)
+	}
+	if errors.Is(err, syscall.ENXIO) { // a FIFO with no reader, or a socket
+		return nil, fmt.Errorf("cannot open the audit log %s: it is not a regular file (a FIFO or a socket): name a file", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the audit log: %w", err)
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("it is not a regular file (%s): name a file", st.Mode().Type())
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cannot open the audit log %s: %w", path, err)
+	}
+	return f, nil
 }
 
 // Write appends the record to the file and sends it to syslog. It tries

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/es-service-tokens/es-service-tokens/internal/remedy"
@@ -97,6 +98,52 @@ func TestOpenFailsBeforeAnyChange(t *testing.T) {
 	_, err := Open(filepath.Join(t.TempDir(), "missing-dir", "audit.jsonl"), "")
 	if err == nil || !strings.Contains(err.Error(), "cannot open the audit log") {
 		t.Errorf("Open in a missing directory: %v", err)
+	}
+}
+
+// Whoever can write the log's directory cannot send a root run's records
+// into another file with a link, nor hang the run with a FIFO: both fail
+// at Open, before anything changes, and the link's target is untouched.
+func TestOpenRefusesWhatIsNotTheLogFile(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("root's file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.jsonl")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo.jsonl")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A FIFO with a reader opens: its handle tells what it is.
+	read := filepath.Join(dir, "read.jsonl")
+	if err := syscall.Mkfifo(read, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := os.OpenFile(read, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	for path, want := range map[string]string{
+		link: "is a symbolic link, which this tool does not follow",
+		fifo: "not a regular file",
+		read: "not a regular file",
+		dir:  "cannot open the audit log",
+	} {
+		tr, err := Open(path, "")
+		if err == nil {
+			tr.Write(Record{Command: "create"})
+			t.Errorf("Open(%s) succeeded", filepath.Base(path))
+		} else if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("Open(%s): %v; want it to name the path and say %q", filepath.Base(path), err, want)
+		}
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "root's file\n" {
+		t.Errorf("the link's target changed: %q", b)
 	}
 }
 
