@@ -27,6 +27,10 @@ func (t *tool) beginAudit(c *cli.Context, command string) error {
 		path, from = t.inv.AuditLog, "audit_log in "+t.inv.File
 	}
 	trail, err := audit.Open(path, t.syslogSocket)
+	var refused *audit.RefusedError
+	if errors.As(err, &refused) {
+		return exit.Fail(exit.IOError, "%s %s: %s (nothing was changed)", from, path, refused.What)
+	}
 	if err != nil {
 		return exit.Fail(exit.IOError, "%s %s: %v; create its directory or fix the path (nothing was changed)", from, path, fserr.WithoutPath(err))
 	}

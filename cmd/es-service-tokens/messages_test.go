@@ -159,6 +159,9 @@ var remedies = map[string]string{
 	"%s takes no arguments, found [%s]":                                                 withUsage,
 	"--against compares two local files; drop -i, or drop --against to check the nodes": "drop -i, or drop --against",
 	"check needs an inventory (-i FILE) or --against OTHER_FILE":                        "-i FILE",
+	"it is a symbolic link, which this tool does not follow: name the file itself":      "name the file itself",
+	"it is a FIFO or a socket that nothing reads: name a file":                          "name a file",
+	"%s %s: %s (nothing was changed)":                                                   part, // audit.RefusedError's What: the remedy
 	"pull takes one node name":                                                          withUsage,
 	"pull reads the one node it names: drop --limit":                                    "drop --limit",
 	"pull needs --out FILE, a file that does not exist yet":                             "needs --out FILE",

@@ -164,32 +164,35 @@ func Open(path, syslogSocket string) (*Trail, error) {
 	return t, nil
 }
 
+// RefusedError is an audit log path that holds something the log must
+// not be written through. What says what is there, and the fix.
+type RefusedError struct {
+	Path string
+	What string
+}
+
+func (e *RefusedError) Error() string {
+	return "cannot open the audit log " + e.Path + ": " + e.What
+}
+
 // openLog opens the audit log for appending. O_APPEND: each record is
 // one write(2) at the end of the file, so concurrent runs never
-// interleave or overwrite each other's lines. The log often sits in a
+// interleave or overwrite each other's lines. The log may sit in a
 // directory others can write, and the run is often root: O_NOFOLLOW
-// keeps a link swapped in at its name from sending root's appends into
-// another file, O_NONBLOCK keeps a FIFO there from hanging the run
-// before it starts (no effect on a regular file), and what was opened
-// is checked on its handle, not by a look at the name beforehand.
+// makes the open itself refuse a link swapped in at its name (a look
+// at the name beforehand would prove nothing), so root's appends never
+// go into another file; O_NONBLOCK makes a FIFO nobody reads fail at
+// once instead of hanging the run before it starts (it has no effect
+// on a regular file). A device (/dev/null) stays usable.
 func openLog(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
-	if errors.Is(err, syscall.ELOOP) {
-		return nil, fmt.Errorf("cannot open the audit log %s: it is a symbolic link, which this tool does not follow: name the file itself", path)
-	}
-	if errors.Is(err, syscall.ENXIO) { // a FIFO with no reader, or a socket
-		return nil, fmt.Errorf("cannot open the audit log %s: it is not a regular file (a FIFO or a socket): name a file", path)
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, syscall.ELOOP):
+		return nil, &RefusedError{Path: path, What: "it is a symbolic link, which this tool does not follow: name the file itself"}
+	case errors.Is(err, syscall.ENXIO):
+		return nil, &RefusedError{Path: path, What: "it is a FIFO or a socket that nothing reads: name a file"}
+	case err != nil:
 		return nil, fmt.Errorf("cannot open the audit log: %w", err)
-	}
-	st, err := f.Stat()
-	if err == nil && !st.Mode().IsRegular() {
-		err = fmt.Errorf("it is not a regular file (%s): name a file", st.Mode().Type())
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cannot open the audit log %s: %w", path, err)
 	}
 	return f, nil
 }
