@@ -36,6 +36,9 @@ func (t *tool) publishChange(c *cli.Context, r *remote, opts change.Options) err
 		}
 	}
 	rep, err := change.Run(r.ctx, opts)
+	if rep.KeptErr != nil {
+		t.warn(c, "%v: remove it by hand", rep.KeptErr)
+	}
 	switch {
 	case err != nil && exit.CodeOf(err) == exit.Failed:
 		return exit.Fail(exit.CodeError, "%v", err) // the options: nothing was written

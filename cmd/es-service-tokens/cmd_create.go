@@ -14,6 +14,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/change"
 	"github.com/es-service-tokens/es-service-tokens/sync/prove"
+	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
@@ -54,8 +55,16 @@ func (t *tool) create(c *cli.Context) error {
 		return err
 	}
 	tokenFile := c.String("token-file")
-	ch, err := addToken(loc.File, tok, hash, tokenFile, t.newRecord(tok, comment, consumerNames(consumersOf(t.inv, tok.QualifiedName()))))
+	// Delivered without a token file, the secret is only in this process
+	// until every consumer holds it: it is kept on disk meanwhile, so that
+	// a run killed in between loses no secret.
+	var keep rotate.Keeper
+	if consumers != nil && tokenFile == "" {
+		keep = t.keptSecrets(loc.File)
+	}
+	ch, err := addToken(loc.File, tok, hash, tokenFile, keep, t.newRecord(tok, comment, consumerNames(consumersOf(t.inv, tok.QualifiedName()))))
 	if err != nil {
+		t.noteKept(c, loc.File, tok.QualifiedName())
 		return err
 	}
 	t.audit.LocalChange(loc.File, tok.QualifiedName(), ch.Before.Data, ch.After)
@@ -71,7 +80,7 @@ func (t *tool) create(c *cli.Context) error {
 	if plan == nil {
 		return nil
 	}
-	return t.publishChange(c, plan, change.Options{File: loc.File, Change: ch, Created: &tok, Proof: proof, Consumers: consumers, TokenFile: tokenFile})
+	return t.publishChange(c, plan, change.Options{File: loc.File, Change: ch, Created: &tok, Proof: proof, Consumers: consumers, TokenFile: tokenFile, Kept: keep})
 }
 
 // planCreated prepares, before anything changes, what create -i does
@@ -103,10 +112,10 @@ func (t *tool) createOptions(c *cli.Context, settings *esconfig.Settings) (asJSO
 }
 
 // addToken adds tok to the local file and rec to its metadata. With a
-// token file the secret is on disk before the token exists, so no failure
-// after this point can leave a token nobody can use; the token file goes
-// again when the token cannot be added.
-func addToken(file string, tok tokens.Token, hash, tokenFile string, rec meta.Record) (store.Change, error) {
+// token file, or a keeper, the secret is on disk before the token exists,
+// so no failure after this point can leave a token nobody can use; the
+// token file or kept secret goes again when the token cannot be added.
+func addToken(file string, tok tokens.Token, hash, tokenFile string, keep rotate.Keeper, rec meta.Record) (store.Change, error) {
 	if tokenFile != "" {
 		if err := atomicfile.WriteNew(tokenFile, []byte(tok.Bearer()+"\n"), 0o600); err != nil {
 			if errors.Is(err, fs.ErrExist) {
@@ -115,16 +124,30 @@ func addToken(file string, tok tokens.Token, hash, tokenFile string, rec meta.Re
 			return store.Change{}, exit.Fail(exit.CantCreate, "cannot create token file [%s]: %v", tokenFile, fserr.WithoutPath(err))
 		}
 	}
+	q := tok.QualifiedName()
+	kept := false
 	change, err := store.UpdateWithMeta(file, store.MetaBestEffort, func(f *tokens.File, m *meta.Set) error {
-		if _, ok := f.Hash(tok.QualifiedName()); ok {
-			return exit.Fail(exit.CodeError, "Service token [%s] already exists", tok.QualifiedName())
+		if _, ok := f.Hash(q); ok {
+			return exit.Fail(exit.CodeError, "Service token [%s] already exists", q)
 		}
-		f.Set(tok.QualifiedName(), hash)
+		// Kept under the file's lock, once the name is known to be free:
+		// a secret kept for a token of that name is then stale, never
+		// one some run still needs.
+		if keep != nil {
+			if err := keep.Keep(q, tok.Bearer()); err != nil {
+				return exit.Fail(exit.IOError, "%v; set XDG_STATE_HOME to a directory of your own", err)
+			}
+			kept = true
+		}
+		f.Set(q, hash)
 		m.Put(rec)
 		return nil
 	})
 	if err != nil && tokenFile != "" {
 		os.Remove(tokenFile)
+	}
+	if err != nil && kept {
+		keep.Forget(q)
 	}
 	return change, err
 }

@@ -31,8 +31,14 @@ func (t *tool) delete(c *cli.Context) error {
 	t.audit.LocalChange(loc.File, key, ch.Before.Data, ch.After)
 	t.notes().StoreLines(ch.Warnings)
 	t.printMetaChange(c, ch, "")
+	kept := t.keptSecrets(loc.File)
 	if plan == nil {
+		// Out of the local file, the token is gone: a secret kept for it
+		// (create --deliver) has no use left.
+		if err := kept.Forget(key); err != nil {
+			t.warn(c, "%v: remove it by hand", err)
+		}
 		return nil
 	}
-	return t.publishChange(c, plan, change.Options{File: loc.File, Change: ch})
+	return t.publishChange(c, plan, change.Options{File: loc.File, Change: ch, Kept: kept})
 }

@@ -51,6 +51,9 @@ func (t *tool) deliver(c *cli.Context) error {
 	if !out.OK() {
 		return exit.Silent(exit.Failed)
 	}
+	if len(cs) == len(consumersOf(r.inv, q)) {
+		t.forgetDelivered(c, q, bearer)
+	}
 	return nil
 }
 

@@ -40,7 +40,7 @@ func (t *tool) list(c *cli.Context) error {
 		}
 	}
 	if c.Bool("long") {
-		return t.listLong(asJSON, loc.File, snap.File, keys)
+		return t.listLong(c, asJSON, loc.File, snap.File, keys)
 	}
 	return output.List(t.stdout, asJSON, c.Bool("silent"), output.Listing{File: loc.File, Tokens: snap.File, Keys: keys})
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
@@ -14,7 +16,7 @@ import (
 
 // listLong prints the tokens with their metadata. A metadata file that
 // cannot be used is a warning: the tokens are listed all the same.
-func (t *tool) listLong(asJSON bool, file string, f *tokens.File, keys []string) error {
+func (t *tool) listLong(c *cli.Context, asJSON bool, file string, f *tokens.File, keys []string) error {
 	m, err := store.LoadMeta(file)
 	_, unreadable := errors.AsType[*store.MetaError](err)
 	if unreadable {
@@ -25,6 +27,12 @@ func (t *tool) listLong(asJSON bool, file string, f *tokens.File, keys []string)
 	}
 	if orphans := m.Set.Orphans(f); len(orphans) > 0 {
 		t.notes().Notice("note", fmt.Sprintf("%s: metadata of %s not in %s: dropped at the next create or delete", store.MetaPath(file), output.Plural(len(orphans), "token"), file))
+	}
+	keep := t.keptSecrets(file)
+	for _, k := range keys {
+		if path, ok := keptCreated(keep, f, m.Set, k); ok {
+			t.notes().Notice("note", output.KeptSecret(t.remedies(c, file), k, path))
+		}
 	}
 	return output.ListLong(t.stdout, asJSON, output.Listing{File: file, Tokens: f, Keys: keys}, m.Set, time.Now(), unreadable)
 }

@@ -47,6 +47,10 @@ func TestScripts(t *testing.T) {
 			e.Setenv("ES_PATH_CONF", "")
 			e.Setenv("ES_HOME", "")
 			e.Setenv("SSH_AUTH_SOCK", "")
+			// create --deliver and rotate keep new secrets in the state
+			// directory: in the script's own, never under testscript's
+			// HOME (/no-home, which root could create).
+			e.Setenv("XDG_STATE_HOME", filepath.Join(e.WorkDir, ".state"))
 			e.Setenv("EXAMPLES", examples)
 			e.Values["state"] = &scriptState{t: e.T()}
 			e.Values["syslog"] = &syslogState{}

@@ -53,9 +53,22 @@ type Options struct {
 	// TokenFile also holds the created token's secret: it goes when the
 	// change is taken back, and keeps the token when the delivery fails.
 	TokenFile string
+	// Kept, when set, holds the secret of the created token (kept before
+	// the token was written, so that a run killed before the delivery's
+	// end loses no secret), or of the deleted token. Run forgets it as
+	// soon as the outcome makes it of no use: every consumer holds the
+	// secret, or the token is out of the local file (taken back, removed
+	// again, or deleted).
+	Kept Forgetter
 	// Progress, when set, is called as each step ends with the report so
 	// far.
 	Progress func(Step, *Report)
+}
+
+// Forgetter drops a token's kept secret (rotate.StateDir); forgetting a
+// secret that is not kept is no error.
+type Forgetter interface {
+	Forget(token string) error
 }
 
 // Step is a part of a run, as Progress reports it.
@@ -96,6 +109,9 @@ type Report struct {
 	Undelivered Undelivered
 	Kept        bool
 	Removal     *Removal
+	// KeptErr is why a kept secret that is of no use any more could not
+	// be removed (Options.Kept).
+	KeptErr error
 }
 
 // Undone is a change taken back because every node refused it.
@@ -204,6 +220,11 @@ func (r *run) push() error {
 		r.rep.Push.StillAccepted = nil
 		return nil
 	}
+	if r.opts.Created == nil {
+		for _, q := range p.Removed {
+			r.forget(q) // deleted, and the change stays
+		}
+	}
 	r.rep.Conflicted = conflicting(r.rep.Push.Results)
 	if r.opts.Proof != nil && r.opts.Created != nil {
 		r.rep.Proof = r.prove()
@@ -269,6 +290,9 @@ func (r *run) undo(local *tokens.File) *Undone {
 		return u
 	}
 	u.Conflicted = conflicting(r.rep.Push.Results)
+	for _, q := range d.Added {
+		r.forget(q) // taken back: no node has it
+	}
 	if len(d.Added) > 0 && r.opts.TokenFile != "" {
 		u.TokenFile = r.opts.TokenFile
 		if err := os.Remove(u.TokenFile); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -292,6 +316,7 @@ func (r *run) deliver() error {
 	if dr.OK() || dr.Activated {
 		// Activated and not OK: every consumer holds the secret, some do
 		// not work again; the token stays for them.
+		r.forget(r.opts.Created.QualifiedName())
 		r.progress(StepDeliver)
 		return nil
 	}
@@ -322,6 +347,10 @@ func (r *run) remove() error {
 	if err != nil {
 		return &RemoveError{Token: q, File: r.opts.File, Err: err}
 	}
+	// Out of the local file, the token is gone for good: the push below
+	// takes it off the nodes, or its report says how to finish that, and
+	// its secret has no use left.
+	r.forget(q)
 	local, err := tokens.Parse(ch.After)
 	if err != nil {
 		return fmt.Errorf("%s: %w", r.opts.File, err)
@@ -335,4 +364,15 @@ func (r *run) remove() error {
 	r.rep.Removal = rm
 	r.progress(StepRemove)
 	return nil
+}
+
+// forget drops token's kept secret, which the run's outcome made of no
+// use; a failure is reported, not fatal: the change itself is done.
+func (r *run) forget(token string) {
+	if r.opts.Kept == nil {
+		return
+	}
+	if err := r.opts.Kept.Forget(token); err != nil && r.rep.KeptErr == nil {
+		r.rep.KeptErr = err
+	}
 }

@@ -84,3 +84,46 @@ func TestUndeliveredTokenFileKeepsToken(t *testing.T) {
 		t.Errorf("local file holds %v, want the token", local.File.Keys())
 	}
 }
+
+// forgetter records the kept secrets Run drops.
+type forgetter struct{ forgot []string }
+
+func (f *forgetter) Forget(token string) error { f.forgot = append(f.forgot, token); return nil }
+
+// A kept secret is dropped only once the outcome makes it useless: kept
+// through the push and proof (a run killed there still holds it), dropped
+// when every consumer holds it, or when the token leaves the local file.
+func TestKeptSecretForgottenAtTheEnd(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		delivered bool
+	}{{"delivered", true}, {"removed again", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts, _ := created(t)
+			if tc.delivered {
+				kb := *opts.Consumers[0].Host
+				kb.Path = filepath.Join(filepath.Dir(filepath.Dir(kb.Path)), "kibana.token")
+				c := *opts.Consumers[0]
+				c.Host = &kb
+				opts.Consumers = []*inventory.Consumer{&c}
+			}
+			kept := &forgetter{}
+			opts.Kept = kept
+			opts.Progress = func(s Step, _ *Report) {
+				if s == StepPush && len(kept.forgot) != 0 {
+					t.Errorf("forgotten before the delivery: %v", kept.forgot)
+				}
+			}
+			rep, err := Run(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := (rep.Delivery != nil && rep.Delivery.OK()); got != tc.delivered {
+				t.Fatalf("delivered %v, want %v: %+v", got, tc.delivered, rep)
+			}
+			if strings.Join(kept.forgot, ",") != opts.Created.QualifiedName() {
+				t.Errorf("forgot %v, want %s once", kept.forgot, opts.Created.QualifiedName())
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,9 +16,10 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 )
 
-// Keeper keeps a successor's bearer from its creation until it reaches
-// whoever uses it (its consumers, or the user), so that a run killed in
-// between continues with the secret it made rather than a new token.
+// Keeper keeps a new token's bearer (a rotation's successor, or the token
+// of a create that delivers) from its creation until it reaches whoever
+// uses it (its consumers, or the user), so that a run killed in between
+// continues with the secret it made rather than losing it.
 type Keeper interface {
 	// Keep stores bearer as token's; it is called before the token exists.
 	Keep(token, bearer string) error
@@ -34,6 +36,8 @@ type Keeper interface {
 // only while its token is being rotated in, and is removed as soon as it
 // has been delivered or handed over. Another host, or another user, does
 // not hold it: the rotation then makes a new successor (see Run).
+// A create that delivers keeps its token's bearer here too, by the same
+// name.
 type StateDir struct {
 	Dir string
 	// File is the tokens file the rotations are of: bearers are kept by
@@ -41,7 +45,9 @@ type StateDir struct {
 	File string
 }
 
-func (s StateDir) path(token string) string {
+// Path is the file that keeps token's bearer, for messages: the remedy
+// of an interrupted delivery reads it.
+func (s StateDir) Path(token string) string {
 	abs, err := filepath.Abs(s.File)
 	if err != nil {
 		abs = s.File
@@ -56,7 +62,7 @@ func (s StateDir) Keep(token, bearer string) error {
 	if err := s.private(); err != nil {
 		return err
 	}
-	p := s.path(token)
+	p := s.Path(token)
 	os.Remove(p) // a stale one from a run that died before its token existed
 	if err := atomicfile.WriteNew(p, []byte(bearer+"\n"), 0o600); err != nil {
 		return fmt.Errorf("keep the new token's secret in %s: %w", s.Dir, err)
@@ -64,9 +70,24 @@ func (s StateDir) Keep(token, bearer string) error {
 	return nil
 }
 
-// Held reads token's bearer back.
+// Held reads token's bearer back: from a regular file of this user that
+// nobody else may read, opened without following a link, as checked on
+// what was opened; anything else holds no bearer of this run's.
 func (s StateDir) Held(token string) (string, bool) {
-	b, err := os.ReadFile(s.path(token))
+	// O_NONBLOCK: a FIFO put in the file's place does not hang the run.
+	f, err := os.OpenFile(s.Path(token), os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
+		return "", false
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return "", false
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxBearer))
 	if err != nil {
 		return "", false
 	}
@@ -74,9 +95,12 @@ func (s StateDir) Held(token string) (string, bool) {
 	return bearer, bearer != ""
 }
 
+// maxBearer bounds what Held reads: a bearer is under 200 bytes.
+const maxBearer = 4096
+
 // Forget removes token's bearer.
 func (s StateDir) Forget(token string) error {
-	if err := os.Remove(s.path(token)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(s.Path(token)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove the kept secret of %s: %w", token, err)
 	}
 	return nil
@@ -112,7 +136,7 @@ func (s StateDir) Lock() (unlock func(), busy bool, err error) {
 	if err := s.private(); err != nil {
 		return nil, false, err
 	}
-	p := strings.TrimSuffix(s.path(""), ".bearer") + ".lock"
+	p := strings.TrimSuffix(s.Path(""), ".bearer") + ".lock"
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, false, fmt.Errorf("lock %s: %w", p, err)

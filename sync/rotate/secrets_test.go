@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -118,6 +119,35 @@ func TestStateDirRefusals(t *testing.T) {
 	for _, d := range []string{own, link} {
 		if ents, _ := os.ReadDir(d); len(ents) != 0 {
 			t.Errorf("a secret was written in %s", d)
+		}
+	}
+}
+
+// Held reads only what Keep could have written: a link in the kept file's
+// place (to another of the user's files), a file others may read, or a
+// FIFO (which would hang the run) holds no secret.
+func TestHeldRefusesWhatKeepDidNotWrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	s := StateDir{Dir: dir, File: "/etc/a/service_tokens"}
+	if err := s.Keep("elastic/kibana/k", "AAEAAsecret"); err != nil {
+		t.Fatal(err)
+	}
+	p := s.Path("elastic/kibana/k")
+	other := filepath.Join(t.TempDir(), "other")
+	if err := os.WriteFile(other, []byte("AAEAAother\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, plant := range map[string]func() error{
+		"link":     func() error { return os.Symlink(other, p) },
+		"readable": func() error { return os.WriteFile(p, []byte("AAEAAsecret\n"), 0o644) },
+		"fifo":     func() error { return syscall.Mkfifo(p, 0o600) },
+	} {
+		os.Remove(p)
+		if err := plant(); err != nil {
+			t.Fatal(name, err)
+		}
+		if b, ok := s.Held("elastic/kibana/k"); ok {
+			t.Errorf("%s: Held = %q, true", name, b)
 		}
 	}
 }

@@ -84,3 +84,22 @@ func tokenWords(token string) string {
 }
 
 func shellWord(s string) string { return safetext.ShellWord(s) }
+
+// DeliverKept finishes a create --deliver that did not end from the
+// secret it kept: the push first, as the run may have stopped before
+// every node had the token (on nodes that have it, the push changes
+// nothing), then the delivery, which removes the kept file.
+func (c Commands) DeliverKept(kept string) string {
+	return c.Push(nil, false) + " && " + c.prefix() + " deliver < " + shellWord(kept)
+}
+
+// KeptSecret says where the secret of token is kept while a create
+// --deliver has not ended its delivery, and the ways on: deliver it, or
+// delete the token (which removes the kept file too).
+func KeptSecret(cmds Commands, token, path string) string {
+	what := fmt.Sprintf("the secret of %s is kept in %s: the create --deliver that made it did not end its delivery (killed, or still running)", token, path)
+	if cmds.Inventory == "" {
+		return what + "; run this again with -i and the inventory of its consumers for the commands that deliver it or delete the token"
+	}
+	return fmt.Sprintf("%s; deliver it to the token's consumers with: %s (which removes that file), or delete the token with: %s", what, cmds.DeliverKept(path), cmds.Delete(token))
+}
