@@ -30,7 +30,7 @@ func (t *tool) listLong(c *cli.Context, asJSON bool, file string, f *tokens.File
 	}
 	keep := t.keptSecrets(file)
 	for _, k := range keys {
-		if path, ok := keptCreated(keep, f, m.Set, k); ok {
+		if path, ok := keep.Unfinished(f, m.Set, k); ok {
 			t.notes().Notice("note", output.KeptSecret(t.remedies(c, file), k, path))
 		}
 	}

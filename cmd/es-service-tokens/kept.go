@@ -12,8 +12,6 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/cmd/es-service-tokens/internal/output"
 	"github.com/es-service-tokens/es-service-tokens/sync/rotate"
-	"github.com/es-service-tokens/es-service-tokens/tokens"
-	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 	"github.com/es-service-tokens/es-service-tokens/tokens/store"
 )
 
@@ -22,30 +20,15 @@ func (t *tool) keptSecrets(file string) rotate.StateDir {
 	return rotate.StateDir{Dir: t.stateDir(), File: file}
 }
 
-// keptCreated is the file that keeps the secret of token, a token of f
-// that a create --deliver made and did not finish delivering. A rotation's
-// successor is not one: its rotation, run again, goes on with it.
-func keptCreated(keep rotate.StateDir, f *tokens.File, set *meta.Set, token string) (string, bool) {
-	if _, ok := f.Hash(token); !ok {
-		return "", false // a stale one: its token was taken back
-	}
-	if rec, ok := set.Get(token); ok && rec.Phase != meta.Done {
-		return "", false
-	}
-	if _, ok := keep.Held(token); !ok {
-		return "", false
-	}
-	return keep.Path(token), true
-}
-
-// keptIn is keptCreated for the local file as it is now.
+// keptIn is where the secret of token is kept, if a create --deliver
+// of the local file as it is now did not finish delivering it.
 func (t *tool) keptIn(file, token string) (string, bool) {
 	snap, err := store.Load(file)
 	if err != nil {
 		return "", false
 	}
 	m, _ := store.LoadMeta(file) // unreadable: no record, as a create leaves none
-	return keptCreated(t.keptSecrets(file), snap.File, m.Set, token)
+	return t.keptSecrets(file).Unfinished(snap.File, m.Set, token)
 }
 
 // noteKept says where the kept secret of token is, if one is, and the

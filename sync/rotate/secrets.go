@@ -14,6 +14,8 @@ import (
 
 	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 )
 
 // Keeper keeps a new token's bearer (a rotation's successor, or the token
@@ -149,4 +151,22 @@ func (s StateDir) Lock() (unlock func(), busy bool, err error) {
 		return nil, false, fmt.Errorf("lock %s: %w", p, err)
 	}
 	return func() { f.Close() }, false, nil
+}
+
+// Unfinished is the file that keeps the secret of token, a token of f
+// that a create which delivers made and did not finish delivering: a
+// kept secret whose token is still in f and not a rotation's successor
+// (its rotation, run again, goes on with it). A kept secret whose token
+// left f is stale: nothing can finish it.
+func (s StateDir) Unfinished(f *tokens.File, set *meta.Set, token string) (string, bool) {
+	if _, ok := f.Hash(token); !ok {
+		return "", false
+	}
+	if rec, ok := set.Get(token); ok && rec.Phase != meta.Done {
+		return "", false
+	}
+	if _, ok := s.Held(token); !ok {
+		return "", false
+	}
+	return s.Path(token), true
 }

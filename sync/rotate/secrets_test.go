@@ -8,6 +8,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
 )
 
 // A kept secret lives in a private file until forgotten, by file and
@@ -148,6 +151,37 @@ func TestHeldRefusesWhatKeepDidNotWrite(t *testing.T) {
 		}
 		if b, ok := s.Held("elastic/kibana/k"); ok {
 			t.Errorf("%s: Held = %q, true", name, b)
+		}
+	}
+}
+
+// The secret a create --deliver kept is reported as unfinished only while
+// its token is in the file and is not a rotation's successor in progress
+// (the rotation owns it); a kept secret of a token that left the file is
+// stale, and nothing is reported for a token with no kept secret.
+func TestUnfinished(t *testing.T) {
+	s := StateDir{Dir: filepath.Join(t.TempDir(), "state"), File: "/etc/a/service_tokens"}
+	const hash = "$2a$10$aSKsqEU.rzoB9vmQbRSpluYXDETfO.M0ncvkFKxadgNPn3zwZDVSW"
+	f, err := tokens.Parse([]byte("elastic/kibana/kept:" + hash + "\nelastic/kibana/successor:" + hash + "\nelastic/kibana/plain:" + hash + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := meta.NewSet()
+	set.Put(meta.Record{Token: "elastic/kibana/successor", Phase: meta.Delivering})
+	for _, tok := range []string{"elastic/kibana/kept", "elastic/kibana/successor", "elastic/kibana/gone"} {
+		if err := s.Keep(tok, "AAEAA-"+tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for tok, want := range map[string]bool{
+		"elastic/kibana/kept":      true,
+		"elastic/kibana/successor": false,
+		"elastic/kibana/gone":      false,
+		"elastic/kibana/plain":     false,
+	} {
+		path, ok := s.Unfinished(f, set, tok)
+		if ok != want || (ok && path != s.Path(tok)) {
+			t.Errorf("Unfinished(%s) = %q, %v; want %v", tok, path, ok, want)
 		}
 	}
 }
