@@ -311,3 +311,41 @@ func TestMissingDirectory(t *testing.T) {
 		t.Errorf("got %+v\nwant %s", r, want)
 	}
 }
+
+// A health check interrupted (Ctrl-C) is reported as interrupted, not as
+// a timeout that never ran out: the admin is told the truth, and that the
+// consumer holds the new secret.
+func TestHealthInterrupted(t *testing.T) {
+	f := start(t, 1)
+	bearer, secret := newBearer(t)
+	started := filepath.Join(f.dir, "started")
+	c := f.consumer(0, "hang", inventory.MethodFile, func(c *inventory.Consumer) {
+		c.Host.Path, c.HealthTimeout = filepath.Join(f.dir, "hang.token"), time.Minute
+		c.Health = "touch " + started + "; sleep 60"
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		// The health command is running once it made its file: cancel then.
+		for {
+			if _, err := os.Stat(started); err == nil {
+				cancel()
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	rep := f.d.Deliver(ctx, []*inventory.Consumer{c}, bearer)
+	r := rep.Results[0]
+	if r.OK() || r.Step != StepHealth || r.Failure != failure.Interrupted || r.Store != StoreNew {
+		t.Errorf("interrupted health: %+v", r)
+	}
+	if !strings.Contains(r.Reason, "interrupted") || strings.Contains(r.Reason, "ran out") || strings.Contains(r.Reason, "no success in") || !strings.Contains(r.Reason, "it holds the new secret") {
+		t.Errorf("reason %q", r.Reason)
+	}
+	noSecret(t, rep, bearer, secret)
+}

@@ -152,7 +152,13 @@ func (d *Deliverer) activate(ctx context.Context, client *ssh.Client, c *invento
 	attempts, err := health(ctx, client, c, bearer)
 	r.HealthAttempts = attempts
 	r.Phases = append(r.Phases, Phase{StepHealth, time.Since(start).Seconds()})
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// The run was stopped (Ctrl-C), not the check's time: saying it
+		// ran out would send the admin to raise a timeout for nothing.
+		r.Step, r.Failure, r.Reason = StepHealth, failure.Interrupted, fmt.Sprintf("interrupted after %.1fs (%d attempts); it holds the new secret", time.Since(start).Seconds(), attempts)
+		return
+	case err != nil:
 		r.Step, r.Failure, r.Reason = StepHealth, failure.Timeout, fmt.Sprintf("no success in %s (%d attempts; last: %v); it holds the new secret", c.HealthTimeout, attempts, err)
 		return
 	}
