@@ -465,3 +465,34 @@ func TestResumeRepublishes(t *testing.T) {
 		f.assertRotated(rep.New)
 	}
 }
+
+// A run interrupted (Ctrl-C) says so in the step it stopped: not Go's
+// "context canceled", and not a failure the step did not have. The next
+// run continues.
+func TestInterruptedStepSaysSo(t *testing.T) {
+	f := newFleet(t, "kibana-a")
+	ctx, cancel := context.WithCancel(context.Background())
+	req := f.request(Rotate, "kibana-a")
+	req.Wait, req.Grace = nil, time.Hour // the real wait: the grace is interrupted
+	req.Progress = func(rep Report) {
+		if rep.Steps[len(rep.Steps)-1].Step == StepDeliver {
+			cancel()
+		}
+	}
+	rep, err := Run(ctx, req, f, keeper{})
+	last := rep.Steps[len(rep.Steps)-1]
+	if err == nil || last.Step != StepGrace || last.Err == nil {
+		t.Fatalf("Run: %v, %+v", err, rep)
+	}
+	if msg := last.Err.Error(); !strings.HasPrefix(msg, "interrupted") || strings.Contains(msg, "context canceled") {
+		t.Errorf("grace step's error %q", msg)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v does not say the run was cancelled", err)
+	}
+	rep, err = Run(context.Background(), f.request(Rotate, "kibana-a"), f, keeper{})
+	if err != nil || rep.Outcome != Rotated {
+		t.Fatalf("run again: %v, %+v", err, rep)
+	}
+	f.assertRotated(rep.New)
+}

@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -171,6 +172,9 @@ func (r *run) finish(st state) error {
 func (r *run) step(name Step, fn func() error) error {
 	start := r.req.Now()
 	err := fn()
+	if err != nil && errors.Is(r.ctx.Err(), context.Canceled) {
+		err = &interruptedError{err}
+	}
 	r.rep.Steps = append(r.rep.Steps, StepResult{Step: name, Start: start, Seconds: r.req.Now().Sub(start).Seconds(), Err: err})
 	if r.req.Progress != nil {
 		r.req.Progress(r.rep)
@@ -206,3 +210,17 @@ func (r *run) publishChange(name Step, ch store.Change) error {
 	}
 	return r.publish(name, f, before)
 }
+
+// interruptedError is a step stopped because the run was (Ctrl-C,
+// SIGTERM): its report says so first, since what the step noticed (a
+// cancelled wait, a proof not yet passed) is not why it stopped.
+type interruptedError struct{ err error }
+
+func (e *interruptedError) Error() string {
+	if e.err.Error() == context.Canceled.Error() {
+		return "interrupted"
+	}
+	return "interrupted: " + e.err.Error()
+}
+
+func (e *interruptedError) Unwrap() error { return e.err }
