@@ -137,15 +137,15 @@ func (d *Deliverer) Deliver(ctx context.Context, consumers []*inventory.Consumer
 		results[i] = Result{Consumer: c.Name, Host: c.Host.Host, Method: c.Method, Token: c.Token, Store: StoreUnchanged}
 	}
 	machines := byMachine(consumers)
-	sem := make(chan struct{}, max(d.Fleet.Concurrency, 1))
 	var stored, done sync.WaitGroup
 	stored.Add(len(machines))
-	proceed := make(chan bool, len(machines))
+	dl := &delivery{Deliverer: d, consumers: consumers, results: results, bearer: bearer,
+		sem: make(chan struct{}, max(d.Fleet.Concurrency, 1)), stored: stored.Done, proceed: make(chan bool, len(machines))}
 	for _, m := range machines {
 		done.Add(1)
 		go func() {
 			defer done.Done()
-			d.onMachine(ctx, m, consumers, results, bearer, sem, stored.Done, proceed)
+			dl.onMachine(ctx, m)
 		}()
 	}
 	stored.Wait()
@@ -154,49 +154,62 @@ func (d *Deliverer) Deliver(ctx context.Context, consumers []*inventory.Consumer
 		activate = activate && r.Store == StoreNew
 	}
 	for range machines {
-		proceed <- activate
+		dl.proceed <- activate
 	}
 	done.Wait()
 	return Report{Results: results, Activated: activate}
 }
 
+// delivery is one Deliver in progress: what every machine's goroutine
+// shares. Each writes only the results of its own consumers.
+type delivery struct {
+	*Deliverer
+	consumers []*inventory.Consumer
+	results   []Result
+	bearer    string
+	sem       chan struct{} // a slot per machine at work (Fleet.Concurrency)
+	stored    func()        // this machine's stores are written (or failed)
+	proceed   chan bool     // after every store: whether to restart
+}
+
 // onMachine connects once, writes the store of each of m's consumers,
-// reports that with stored, waits for the word to go on, then restarts
-// and checks each.
-func (d *Deliverer) onMachine(ctx context.Context, m machine, consumers []*inventory.Consumer, results []Result, bearer string,
-	sem chan struct{}, stored func(), proceed <-chan bool) {
+// then waits for proceed: restart and health-check them only when every
+// consumer everywhere has the new secret. The slot is held while working,
+// not while waiting.
+func (dl *delivery) onMachine(ctx context.Context, m machine) {
 	start := time.Now()
-	sem <- struct{}{}
-	client, closeClient := d.connect(ctx, m, results, start)
+	dl.sem <- struct{}{}
+	client, closeClient := dl.connect(ctx, m, start)
 	if client != nil {
 		for _, i := range m.indexes {
-			d.store(ctx, client, consumers[i], bearer, &results[i])
+			dl.store(ctx, client, dl.consumers[i], dl.bearer, &dl.results[i])
 		}
 	}
-	<-sem
-	stored()
-	activate := <-proceed
+	<-dl.sem
+	dl.stored()
+	activate := <-dl.proceed
 	if client == nil {
 		return
 	}
 	defer closeClient()
-	sem <- struct{}{}
-	defer func() { <-sem }()
+	dl.sem <- struct{}{}
+	defer func() { <-dl.sem }()
 	for _, i := range m.indexes {
-		r := &results[i]
+		r := &dl.results[i]
 		switch {
 		case r.Step != "":
 		case !activate:
 			r.Step, r.Reason = StepRestart, "not restarted: the secret did not reach every consumer, so none was switched to it"
 		default:
-			d.activate(ctx, client, consumers[i], bearer, r)
+			dl.activate(ctx, client, dl.consumers[i], dl.bearer, r)
 		}
 		r.Seconds = time.Since(start).Seconds()
 	}
 }
 
 // connect dials m's machine; on failure every consumer of m says why.
-func (d *Deliverer) connect(ctx context.Context, m machine, results []Result, start time.Time) (*ssh.Client, func()) {
+func (dl *delivery) connect(ctx context.Context, m machine, start time.Time) (*ssh.Client, func()) {
+	d, results := dl.Deliverer, dl.results
 	dctx, cancel := d.stepContext(ctx)
 	defer cancel()
 	client, err := d.Dialer.Dial(dctx, m.host)
