@@ -260,7 +260,10 @@ func (o *Rotations) next(rep rotate.Report, err error) string {
 		return ""
 	}
 	var se *rotate.StateError
-	if errors.As(err, &se) {
+	if errors.As(err, &se) || !FailedStep(rep, err) {
+		// The error says how to go on (a damaged metadata file, a
+		// state the run cannot continue from): running it again, or an
+		// abort, would fail the same way. The text report prints none.
 		return ""
 	}
 	if removed(rep) { // the rotation is over: what is left is a push
