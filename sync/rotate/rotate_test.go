@@ -496,3 +496,32 @@ func TestInterruptedStepSaysSo(t *testing.T) {
 	}
 	f.assertRotated(rep.New)
 }
+
+// The metadata file lost (moved away, as a warning about a damaged one
+// allows, or an older copy checked out) mid-rotation: the successor is
+// in the local file without a record. Rotating again must not make a
+// third token of the lineage; it says which token the metadata does not
+// account for, and changes nothing.
+func TestRotateRefusesUnrecordedSibling(t *testing.T) {
+	f := newFleet(t, "kibana-a")
+	f.fail = StepDeliver
+	first, err := Run(context.Background(), f.request(Rotate, "kibana-a"), f, keeper{})
+	if err == nil || first.New == "" {
+		t.Fatalf("first run: %v, %+v", err, first)
+	}
+	f.fail = ""
+	if err := os.Remove(store.MetaPath(f.file)); err != nil {
+		t.Fatal(err)
+	}
+	before := f.localKeys()
+	for _, mode := range []Mode{Rotate, Finish, Abort} {
+		rep, err := Run(context.Background(), f.request(mode, "kibana-a"), f, keeper{})
+		se, ok := errors.AsType[*StateError](err)
+		if !ok || se.Problem != Unrecorded || se.Other != first.New || len(rep.Steps) != 0 {
+			t.Fatalf("mode %d: %v, %+v", mode, err, rep)
+		}
+		if got := f.localKeys(); strings.Join(got, ",") != strings.Join(before, ",") {
+			t.Fatalf("mode %d: the local file changed: %q, was %q", mode, got, before)
+		}
+	}
+}

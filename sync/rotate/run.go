@@ -64,6 +64,9 @@ func (r *run) dispatch() error {
 		return &StateError{Problem: IsSuccessor, Token: r.req.Token, Other: pred, Phase: st.old.Phase}
 	}
 	if !st.hasSucc {
+		if other, ok := st.unrecordedSibling(); ok && st.oldIn {
+			return &StateError{Problem: Unrecorded, Token: r.req.Token, Other: other}
+		}
 		return r.noRotation(st)
 	}
 	switch r.req.Mode {

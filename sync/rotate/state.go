@@ -32,6 +32,11 @@ const (
 	Busy Problem = "busy"
 	// Changed: the state changed between two steps (another run).
 	Changed Problem = "changed"
+	// Unrecorded: another token of the lineage is in the local file and
+	// the metadata has no record of it (the metadata file was lost or
+	// replaced mid-rotation): it may be the successor of an unfinished
+	// rotation, and a new one would make a third token.
+	Unrecorded Problem = "unrecorded"
 )
 
 // StateError says why the state found stops the run.
@@ -59,6 +64,8 @@ func (e *StateError) Error() string {
 		return fmt.Sprintf("the rotation of %s to %s was delivering it, and this run does not hold its secret (made by %s): it is neither delivered again nor removed", e.Token, e.Other, e.Holder)
 	case Busy:
 		return fmt.Sprintf("another run on this host is rotating tokens of this file (%s)", e.Token)
+	case Unrecorded:
+		return fmt.Sprintf("%s, of the same lineage as %s, is in the local file and its metadata has no record of it (was the metadata file moved away or replaced?): it may be the successor of an unfinished rotation, and rotating again would make a third token", e.Other, e.Token)
 	}
 	return fmt.Sprintf("the rotation of %s changed while this run worked on it: run it again", e.Token)
 }
@@ -114,4 +121,20 @@ func (s state) unfinishedPredecessor() (string, bool) {
 		return "", false
 	}
 	return s.old.RotatedFrom, true
+}
+
+// unrecordedSibling is a token of old's lineage in the file that the
+// metadata has no record of: with the metadata file lost mid-rotation, a
+// successor looks like that, and the rotation's state is gone with it.
+func (s state) unrecordedSibling() (string, bool) {
+	lineage := meta.Lineage(s.old.Token)
+	for _, k := range s.file.Keys() {
+		if k == s.old.Token || meta.Lineage(k) != lineage {
+			continue
+		}
+		if _, ok := s.set.Get(k); !ok {
+			return k, true
+		}
+	}
+	return "", false
 }

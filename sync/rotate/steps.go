@@ -49,7 +49,11 @@ func (r *run) successorRecord(tok tokens.Token, old meta.Record) meta.Record {
 // create starts a rotation: the successor in the local file, published
 // and proven, then switched to.
 func (r *run) create(st state) error {
-	return r.introduce(StepCreate, st, func(s state) bool { return s.oldIn && !s.hasSucc }, nil)
+	valid := func(s state) bool {
+		_, unrecorded := s.unrecordedSibling()
+		return s.oldIn && !s.hasSucc && !unrecorded
+	}
+	return r.introduce(StepCreate, st, valid, nil)
 }
 
 // remake replaces a successor nobody received and whose secret this run

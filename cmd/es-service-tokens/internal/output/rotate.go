@@ -320,6 +320,10 @@ func RotationError(cmds Commands, se *rotate.StateError) error {
 		return fmt.Errorf("%v; continue it with: %s", se, cont)
 	case rotate.SecretLost:
 		return fmt.Errorf("%v; run it on that host, as that user, where the secret is kept: %s", se, cont)
+	case rotate.Unrecorded:
+		// Which of the two is in use only the admin knows: the one
+		// nothing uses goes, and the other is an ordinary token again.
+		return fmt.Errorf("%v; restore the metadata file to continue that rotation, or delete the one nothing uses: %s, or: %s", se, cmds.Delete(se.Other), cmds.Delete(se.Token))
 	}
 	return fmt.Errorf("%v", se)
 }
