@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -12,6 +13,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/inventory"
 	"github.com/es-service-tokens/es-service-tokens/sync/deliver"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
+	"github.com/es-service-tokens/es-service-tokens/tokens/esconfig"
 )
 
 func (t *tool) deliver(c *cli.Context) error {
@@ -32,8 +34,17 @@ func (t *tool) deliver(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := deliver.Run(r.ctx, deliver.Options{Consumers: cs, Bearer: bearer, Proof: proof, Dialer: r.dialer, Fleet: r.fleet,
-		Proven: func() error { return t.beginDeliveryAudit(c, q) }})
+	opts := deliver.Options{Consumers: cs, Bearer: bearer, Proof: proof, Dialer: r.dialer, Fleet: r.fleet,
+		Proven: func() error { return t.beginDeliveryAudit(c, q) }}
+	if loc, snap, err := t.loadLocal(c); err == nil {
+		opts.Local, opts.File = snap.File, loc.File
+	} else if !errors.Is(err, esconfig.ErrNoLocation) {
+		return err
+	}
+	out, err := deliver.Run(r.ctx, opts)
+	if nl, ok := errors.AsType[*deliver.NotLocalError](err); ok {
+		return exit.Fail(exit.DataError, "the bearer token on standard input is not the secret of %s in %s (%v): nothing was delivered; give the bearer token create printed or wrote to its token file for the token now in %s", nl.Token, nl.File, nl.Err, nl.File)
+	}
 	if err != nil {
 		return err
 	}

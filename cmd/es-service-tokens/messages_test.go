@@ -181,11 +181,12 @@ var remedies = map[string]string{
 	"Expected at most one argument, service-account-principal, found extra: [%s]":                                     esWords,
 	"Expected at most one argument, the bearer token, found extra: [%d arguments]":                                    withUsage,
 	"no bearer token on standard input":                                                                               withUsage,
-	"no terminal to ask for it":                                                                                       part, // "identity file X is encrypted: ..." then asks for ssh-agent
-	"--%s needs an inventory (-i FILE)":                                                                               "-i FILE",
-	"--concurrency %d: give at least 1":                                                                               "give at least 1",
-	"%s does not exist: %s":                                                                                           part, // the caller says what to do: "create a token first, or pull one"
-	"%s %s: %v; create its directory or fix the path (nothing was changed)":                                           "create its directory or fix the path",
+	"the bearer token on standard input is not the secret of %s in %s (%v): nothing was delivered; give the bearer token create printed or wrote to its token file for the token now in %s": "give the bearer token create printed",
+	"no terminal to ask for it":                                             part, // "identity file X is encrypted: ..." then asks for ssh-agent
+	"--%s needs an inventory (-i FILE)":                                     "-i FILE",
+	"--concurrency %d: give at least 1":                                     "give at least 1",
+	"%s does not exist: %s":                                                 part, // the caller says what to do: "create a token first, or pull one"
+	"%s %s: %v; create its directory or fix the path (nothing was changed)": "create its directory or fix the path",
 
 	// inventory: every one is wrapped as "FILE:LINE: KEY: ..." by the loader,
 	// and the value's expected form is the remedy.

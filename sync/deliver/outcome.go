@@ -9,6 +9,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
 	"github.com/es-service-tokens/es-service-tokens/sync/prove"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
+	"github.com/es-service-tokens/es-service-tokens/tokens"
 )
 
 // A consumer's outcome in a word (Result.Status), in the order a summary
@@ -72,6 +73,13 @@ type Options struct {
 	// filled in): a consumer given a secret some node refuses would fail
 	// on that node, so nothing is delivered unless every node accepts it.
 	Proof *prove.Options
+	// Local, when set, is the local tokens file (File names it): Bearer
+	// must be the secret of its token there, or nothing is delivered.
+	// Without node addresses to prove it on, this is the one check that
+	// a consumer is not restarted with a secret no node accepts (a token
+	// made again since, with a new secret).
+	Local *tokens.File
+	File  string
 	// Dialer reaches the consumers' machines, with their keys loaded;
 	// Fleet bounds the work.
 	Dialer *sshconn.Dialer
@@ -81,6 +89,19 @@ type Options struct {
 	// stops the run with nothing written.
 	Proven func() error
 }
+
+// NotLocalError is a bearer that is not the secret of its token in the
+// local file: nothing was delivered. Err says why, never with the secret.
+type NotLocalError struct {
+	Token, File string
+	Err         error
+}
+
+func (e *NotLocalError) Error() string {
+	return fmt.Sprintf("the bearer is not the secret of %s in %s (%v): nothing was delivered", e.Token, e.File, e.Err)
+}
+
+func (e *NotLocalError) Unwrap() error { return e.Err }
 
 // Outcome is what Run did: the proof, and the delivery when it went on.
 type Outcome struct {
@@ -100,6 +121,11 @@ func (o Outcome) OK() bool { return o.Attempted && o.Report.OK() }
 // hook's, and then nothing was delivered.
 func Run(ctx context.Context, opts Options) (Outcome, error) {
 	var out Outcome
+	if opts.Local != nil {
+		if name, err := tokens.Authenticate(opts.Bearer, opts.Local, opts.File); err != nil {
+			return out, &NotLocalError{Token: name, File: opts.File, Err: err}
+		}
+	}
 	if opts.Proof != nil {
 		p := *opts.Proof
 		p.Bearer = opts.Bearer
