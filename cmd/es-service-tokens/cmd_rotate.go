@@ -203,6 +203,11 @@ func (t *tool) prepareRotateRemote(c *cli.Context, s *rotateSetup) error {
 		if _, err := os.Lstat(tf); err == nil {
 			return exit.Fail(exit.CantCreate, "token file [%s] already exists; give a new path (a token file is never overwritten)", tf)
 		}
+		// The bearer is written at the hand-over, once the new token is
+		// on every node: a path that cannot be made must stop the run now.
+		if dir := filepath.Dir(tf); !isDir(dir) {
+			return exit.Fail(exit.CantCreate, "cannot create token file [%s]: %s is not a directory; give a path in an existing directory (nothing was changed)", tf, dir)
+		}
 	}
 	return nil
 }
@@ -299,4 +304,9 @@ func rotationError(cmds output.Commands, err error) error {
 		return exit.Fail(exit.CodeError, "Service token [%s] does not exist", se.Token)
 	}
 	return exit.Fail(exit.Failed, "%v", output.RotationError(cmds, se))
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }

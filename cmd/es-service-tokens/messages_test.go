@@ -182,6 +182,7 @@ var remedies = map[string]string{
 	"Expected at most one argument, the bearer token, found extra: [%d arguments]":                                    withUsage,
 	"no bearer token on standard input":                                                                               withUsage,
 	"the bearer token on standard input is not the secret of %s in %s (%v): nothing was delivered; give the bearer token create printed or wrote to its token file for the token now in %s": "give the bearer token create printed",
+	"cannot create token file [%s]: %s is not a directory; give a path in an existing directory (nothing was changed)":                                                                      "give a path in an existing directory",
 	"no terminal to ask for it":                                             part, // "identity file X is encrypted: ..." then asks for ssh-agent
 	"--%s needs an inventory (-i FILE)":                                     "-i FILE",
 	"--concurrency %d: give at least 1":                                     "give at least 1",
