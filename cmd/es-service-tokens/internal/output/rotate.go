@@ -202,7 +202,11 @@ func (o *Rotations) Finish() error {
 	if !o.JSON || o.written {
 		return nil
 	}
-	return JSON(o.W, rotateReport{Command: "rotate", File: o.File, Rotations: o.docs})
+	docs := o.docs
+	if docs == nil {
+		docs = []rotationJSON{} // nothing to rotate: an empty list, not null
+	}
+	return JSON(o.W, rotateReport{Command: "rotate", File: o.File, Rotations: docs})
 }
 
 // printEnd is a rotation's last line: how it ended, and what to run next.
