@@ -164,6 +164,7 @@ func replaceFile(conn *remotefile.Conn, p string, data []byte, want remotefile.A
 		return StoreUnchanged, fmt.Errorf("%w; %s is unchanged", err, p)
 	}
 	st, err := conn.Read(p)
+	conn.Flushed() // the directory's flush, alongside the read-back
 	if err != nil {
 		return StoreUnknown, fmt.Errorf("read-back of %s: %w", p, err)
 	}

@@ -37,8 +37,10 @@ import (
 
 // FS is what a lock needs of the node's file system (remotefile.Conn).
 type FS interface {
-	// WriteNew creates path exclusively, writes data and closes it.
-	WriteNew(path string, data []byte) error
+	// WriteNew creates path exclusively, writes data and closes it. It
+	// returns the file's modification time as its handle gave it after
+	// the write: the node's clock.
+	WriteNew(path string, data []byte) (time.Time, error)
 	// Link makes newname a hard link to oldname; it fails if newname exists.
 	Link(oldname, newname string) error
 	// ReadFile returns a regular file's content and modification time.
@@ -155,12 +157,16 @@ func Acquire(ctx context.Context, fsys FS, target string, opts Options) (*Lock, 
 
 // start writes this run's own lock file, then waits for the lock.
 func (a *acquirer) start(ctx context.Context, target string, content []byte) (*Lock, error) {
-	if err := writeOwn(a.fsys, target, a.mine, content); err != nil {
+	written, err := writeOwn(a.fsys, target, a.mine, content)
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil, a.stopped(ctx.Err()) // the request failed because the run stopped
 		}
 		return nil, err
 	}
+	a.written = written
+	localThen := time.Now()
+	a.nodeNow = func() time.Time { return written.Add(time.Since(localThen)) }
 	return a.wait(ctx)
 }
 
@@ -197,35 +203,25 @@ func lockContent(opts Options) (Holder, []byte, error) {
 }
 
 // writeOwn writes this run's lock file under its own name (mine), fully,
-// before it is linked to the lock's name.
-func writeOwn(fsys FS, target, mine string, content []byte) error {
-	err := fsys.WriteNew(mine, content)
+// before it is linked to the lock's name, and returns its modification
+// time.
+func writeOwn(fsys FS, target, mine string, content []byte) (time.Time, error) {
+	written, err := fsys.WriteNew(mine, content)
 	if errors.Is(err, fs.ErrNotExist) {
-		return failure.New(failure.RemoteIO, fmt.Errorf("the directory %s does not exist on the node: is Elasticsearch installed there, and is path right?", path.Dir(target)))
+		return time.Time{}, failure.New(failure.RemoteIO, fmt.Errorf("the directory %s does not exist on the node: is Elasticsearch installed there, and is path right?", path.Dir(target)))
 	}
 	if err != nil {
-		return fmt.Errorf("lock: %w", err)
+		return time.Time{}, fmt.Errorf("lock: %w", err)
 	}
-	return nil
+	return written, nil
 }
 
 // clock tells the node's time without trusting ours: the modification
-// time of this run's own lock file, advanced by our clock since it was
-// read. It is read when first needed, to judge a lock in the way (a free
-// lock, the usual case, never needs it: held reads the same inode through
-// the link): the few requests between the write and that read make the
-// node's time look that much earlier, which errs on the side of waiting.
-func (a *acquirer) clock() (time.Time, error) {
-	if a.nodeNow == nil {
-		_, nodeThen, err := a.fsys.ReadFile(a.mine)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("lock: read %s: %w", a.mine, err)
-		}
-		localThen := time.Now()
-		a.nodeNow = func() time.Time { return nodeThen.Add(time.Since(localThen)) }
-	}
-	return a.nodeNow(), nil
-}
+// time of this run's own lock file as its handle gave it after the write
+// (WriteNew), advanced by our clock since. The link that takes the lock
+// comes after that write, so the node's time looks a request or two
+// earlier than it is, which errs on the side of waiting.
+func (a *acquirer) clock() time.Time { return a.nodeNow() }
 
 // acquirer is one Acquire in progress.
 type acquirer struct {
@@ -234,7 +230,8 @@ type acquirer struct {
 	lockPath string
 	mine     string           // this run's lock file, linked to lockPath to take it
 	lk       *Lock            // what Acquire returns once linked
-	nodeNow  func() time.Time // nil until clock reads it
+	written  time.Time        // mine's modification time: the node's clock then
+	nodeNow  func() time.Time // the node's clock (clock)
 	poll     time.Duration
 	// The live holder last seen, when its lease ends, and what this host
 	// knows of its process, for the failure after waiting in vain.
@@ -316,11 +313,7 @@ func (a *acquirer) judge(seen []byte, mtime time.Time) (lk *Lock, pause time.Dur
 	h, lease := holderOf(seen, mtime, a.opts.Lease)
 	verdict, state := localproc.Check(h.process())
 	a.lastHolder, a.lastEnd, a.lastState = h, mtime.Add(lease), state
-	now, err := a.clock()
-	if err != nil {
-		return nil, 0, err
-	}
-	left := a.lastEnd.Sub(now)
+	left := a.lastEnd.Sub(a.clock())
 	var how string
 	switch {
 	case verdict == localproc.Ended:
@@ -372,17 +365,16 @@ func holderOf(seen []byte, mtime time.Time, defaultLease time.Duration) (Holder,
 	return Holder{User: "?", Host: "?", Started: mtime}, defaultLease
 }
 
-// held is the lock, now this run's; its NodeTime is the lock file's
-// modification time, or the node's clock as estimated if it cannot be
-// read (the zero time if neither can: nothing is older than that, so the
-// sweep of stale files it bounds removes nothing).
+// held is the lock, now this run's. Its NodeTime is the lock file's
+// modification time: that of this run's own file, as its handle gave it
+// after the write (WriteNew). The lock's name now holds that very inode
+// (a hard link, or a rename on a take-over; neither changes its
+// modification time), so a read of the lock by name (five requests and
+// four round trips, against the one fstat) would tell nothing more, and
+// might tell less: a name can be swapped, the handle's file cannot.
 func (a *acquirer) held(tookOver string) *Lock {
 	a.lk.TookOver = tookOver
-	_, t, err := a.fsys.ReadFile(a.lockPath)
-	if err != nil {
-		t, _ = a.clock()
-	}
-	a.lk.NodeTime = t
+	a.lk.NodeTime = a.written
 	return a.lk
 }
 

@@ -46,15 +46,17 @@ type txn struct {
 	plan plan
 	lk   *nodelock.Lock // held from lock to release
 
+	tmpName  string    // the name write will give its temporary file
 	tmp      string    // this run's temporary file, once write began
 	leftTemp bool      // the failed write could not remove tmp
 	replaced time.Time // the rename happened before this (a bound)
 	bak      string    // the backup the write kept, if any
 
 	res      Result
-	released bool             // the lock is gone: stillLocked released it
-	notes    []remedy.Message // the lock's: stale files swept
-	warnings []string         // the lock's: taken over, left behind
+	released bool                  // the lock is gone: stillLocked released it
+	notes    []remedy.Message      // the lock's: stale files swept
+	warnings []string              // the lock's: taken over, left behind
+	sweeping chan []remedy.Message // the sweep under way, until swept
 }
 
 // The reads, by what each proves (steps' progress names).
@@ -100,6 +102,7 @@ func (t *txn) apply() (retry bool) {
 		return false
 	}
 	t.res = t.verify(t.ctx, t.c)
+	t.c.Flushed() // the directory's flush, alongside the read-back
 	t.res.Replaced = t.replaced
 	t.keptBackup()
 	t.stillLocked()
@@ -115,6 +118,7 @@ func (t *txn) stillLocked() {
 	if !t.res.Status.Verified() {
 		return
 	}
+	t.swept() // the sweep's removals end under the lock
 	who, err := t.lk.Done(t.c)
 	t.released = err == nil && who == ""
 	if err != nil || who == "" {
@@ -132,22 +136,44 @@ func (t *txn) fail(err error) (Result, bool) {
 // directories on the way to the file safe (nothing is written through
 // one that someone else could swap) and runs the Pusher's Inspect: what
 // else the run needs from the node is read here, on this connection.
+//
+// The first look's read goes alongside that proof, not after it: a read
+// writes nothing and reports only what it opened (Read), wherever the
+// name led, so it needs no trusted directory; what it found is used only
+// once the proof is in. The proof's failure comes first, as when the
+// read waited for it. Their round trips overlap: the first look costs
+// none of its own when the walk is at least as long.
 func (t *txn) inspect(look string) error {
-	if look == firstLook {
-		if err := t.c.TrustDir(path.Dir(t.n.Path)); err != nil {
-			return err
-		}
-		if t.p.Inspect != nil {
-			if err := t.p.Inspect(t.ctx, t.c, t.n); err != nil {
-				return err
-			}
-		}
-	}
 	done := steps.Start(t.ctx, look)
 	defer done()
+	if look != firstLook {
+		return t.read()
+	}
+	read := make(chan error, 1)
+	go func() { read <- t.read() }()
+	err := t.firstLook()
+	if rerr := <-read; err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// read reads the node's file into t.st.
+func (t *txn) read() error {
 	st, err := t.c.Read(t.n.Path)
 	t.st = st
 	return err
+}
+
+// firstLook proves the directories safe and runs the Pusher's Inspect.
+func (t *txn) firstLook() error {
+	if err := t.c.TrustDir(path.Dir(t.n.Path)); err != nil {
+		return err
+	}
+	if t.p.Inspect != nil {
+		return t.p.Inspect(t.ctx, t.c, t.n)
+	}
+	return nil
 }
 
 // applies says whether the plan is carried out: never in a dry run (a
@@ -186,8 +212,23 @@ func (t *txn) lock() error {
 			return err
 		}
 	}
-	t.notes = append(t.notes, t.sweep()...)
+	// The sweep goes on alongside the read under the lock and the write,
+	// and ends before the lock does (swept): holding the lock, no other
+	// run of this tool writes a temporary file meanwhile, and this run's
+	// own is new (and skipped by name), so what the sweep removes and
+	// what the write does cannot meet.
+	t.tmpName = remotefile.TempName(t.n.Path)
+	t.sweeping = make(chan []remedy.Message, 1)
+	go func() { t.sweeping <- t.sweep() }()
 	return nil
+}
+
+// swept waits for the sweep that lock started, and keeps its notes.
+func (t *txn) swept() {
+	if t.sweeping != nil {
+		t.notes = append(t.notes, <-t.sweeping...)
+		t.sweeping = nil
+	}
 }
 
 // fence makes sure the run whose lock was just taken over cannot finish
@@ -223,7 +264,7 @@ func (t *txn) sweep() []remedy.Message {
 	cutoff := t.lk.NodeTime.Add(-t.lease())
 	var removed, kept []string
 	for _, e := range old {
-		if !e.ModTime.Before(cutoff) {
+		if !e.ModTime.Before(cutoff) || e.Name == path.Base(t.tmpName) {
 			continue
 		}
 		if err := t.c.Remove(path.Join(path.Dir(t.n.Path), e.Name)); err != nil {
@@ -251,6 +292,7 @@ func (t *txn) lease() time.Duration {
 // a lost connection, the node's context is spent). A lock that stays is
 // a warning.
 func (t *txn) release() {
+	t.swept()
 	if t.released {
 		return
 	}

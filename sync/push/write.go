@@ -24,7 +24,7 @@ var errConflictDuringWrite = errors.New("conflict during write")
 // given its owner, group and mode through its own handle, then lastLook,
 // then the rename over the old name (remotefile.Replace).
 func (t *txn) write() error {
-	t.tmp = remotefile.TempName(t.n.Path)
+	t.tmp = t.tmpName
 	done := steps.Start(t.ctx, "write")
 	left, err := t.c.Replace(t.n.Path, t.tmp, t.req.Data, t.plan.want, t.lastLook)
 	// The rename happened before its reply (and the directory's fsync)

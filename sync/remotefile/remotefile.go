@@ -56,6 +56,10 @@ type Conn struct {
 	userNames  map[int]string
 	groupNames map[int]string
 
+	// flushed is closed when the directory's flush that the last Replace
+	// started has ended (Flushed).
+	flushed chan struct{}
+
 	node     *inventory.Node
 	client   *ssh.Client
 	session  *ssh.Session

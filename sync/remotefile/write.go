@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"time"
 
 	"github.com/pkg/sftp"
 
@@ -105,17 +106,6 @@ func (e missingDir) Error() string {
 }
 func (e missingDir) Unwrap() error { return e.err }
 
-// finish flushes a file create made (when the server can) and gives it
-// its owner, group and mode through the handle, then closes it. On
-// failure the caller removes the file.
-func (c *Conn) finish(f *sftp.File, a Attrs) error {
-	err := c.setAttrs(f, a)
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = &Error{"write", "", fmt.Errorf("close %s: %w", f.Name(), cerr)}
-	}
-	return err
-}
-
 func (c *Conn) setAttrs(f *sftp.File, a Attrs) error {
 	p := f.Name()
 	if _, ok := c.sftp.HasExtension("fsync@openssh.com"); ok {
@@ -136,20 +126,29 @@ func (c *Conn) setAttrs(f *sftp.File, a Attrs) error {
 }
 
 // WriteNew creates p (mode 0600), writes data and closes it: a file only
-// this run uses, such as its lock file. A missing directory is
-// fs.ErrNotExist; a failure says why when the file system is read-only
-// or full.
-func (c *Conn) WriteNew(p string, data []byte) error {
+// this run uses, such as its lock file. It returns the file's
+// modification time as its handle gives it after the write (fstat): the
+// node's clock, read from the file itself, without a look by name. A
+// missing directory is fs.ErrNotExist; a failure says why when the file
+// system is read-only or full.
+func (c *Conn) WriteNew(p string, data []byte) (time.Time, error) {
 	f, made, err := c.create(p, data)
+	var mtime time.Time
 	if err == nil {
-		if err = f.Close(); err != nil {
-			err = &Error{"write", "", fmt.Errorf("close %s: %w", p, err)}
+		var fi fs.FileInfo
+		if fi, err = f.Stat(); err != nil {
+			err = &Error{"write", "", fmt.Errorf("fstat %s: %w", p, err)}
+		} else {
+			mtime = fi.ModTime()
+		}
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = &Error{"write", "", fmt.Errorf("close %s: %w", p, cerr)}
 		}
 	}
 	if err != nil && made {
 		c.sftp.Remove(p)
 	}
-	return err
+	return mtime, err
 }
 
 // Replace writes data to tmp (created here), then renames it over
@@ -157,16 +156,32 @@ func (c *Conn) WriteNew(p string, data []byte) error {
 // replacement off. On failure Replace removes tmp if it made it and the
 // connection still allows; when it reports leftTemp the caller must
 // remove tmp over a new connection.
+//
+// The new file's close is sent alongside beforeRename's requests, not
+// before them: by then its bytes are written and flushed and its owner,
+// group and mode set (each answered), so the close changes nothing in
+// it, and beforeRename's looks (at the target, at the lock) do not touch
+// it. The rename waits for both. After the rename, the directory's flush
+// (syncDir) goes on alongside the caller's read-back: Flushed waits for it.
 func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename func() error) (leftTemp bool, err error) {
 	if err := c.CheckAtomic(); err != nil {
 		return false, err
 	}
 	f, made, err := c.create(tmp, data)
 	if err == nil {
-		err = c.finish(f, a)
+		if err = c.setAttrs(f, a); err != nil {
+			f.Close()
+		}
 	}
-	if err == nil && beforeRename != nil {
-		err = beforeRename()
+	if err == nil {
+		closed := make(chan error, 1)
+		go func() { closed <- f.Close() }()
+		if beforeRename != nil {
+			err = beforeRename()
+		}
+		if cerr := <-closed; err == nil && cerr != nil {
+			err = &Error{"write", "", fmt.Errorf("close %s: %w", tmp, cerr)}
+		}
 	}
 	if err == nil {
 		if err = c.sftp.PosixRename(tmp, target); err != nil {
@@ -176,8 +191,25 @@ func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename fu
 	if err != nil {
 		return made && c.Remove(tmp) != nil, err
 	}
-	c.syncDir(path.Dir(target))
+	flushed := make(chan struct{})
+	c.flushed = flushed
+	go func() {
+		defer close(flushed)
+		c.syncDir(path.Dir(target))
+	}()
 	return false, nil
+}
+
+// Flushed waits for the flush of the directory the last Replace started.
+// The rename is visible to Elasticsearch before it; the flush makes it
+// survive a power cut, and a caller waits for it before it reports the
+// file in place. It runs alongside the read-back, which it does not
+// change: it opens the directory read-only and syncs it.
+func (c *Conn) Flushed() {
+	if c.flushed != nil {
+		<-c.flushed
+		c.flushed = nil
+	}
 }
 
 // diagnose explains a failed create or write. OpenSSH's sftp-server sends
