@@ -125,6 +125,22 @@ type Lock struct {
 	// own is this run's own lock file when it could not be removed after
 	// linking; Release tries again.
 	own string
+	// mine is this run's own lock file, whose removal after linking is
+	// under way until removing says how it went (tidied).
+	mine     string
+	removing chan error
+}
+
+// tidied waits for the removal of this run's own lock file that Acquire
+// started, and keeps its name in own if it failed.
+func (l *Lock) tidied() {
+	if l.removing == nil {
+		return
+	}
+	if err := <-l.removing; err != nil {
+		l.own = l.mine
+	}
+	l.removing = nil
 }
 
 // Acquire takes the lock of target: at once when it is free or its
@@ -146,13 +162,21 @@ func Acquire(ctx context.Context, fsys FS, target string, opts Options) (*Lock, 
 		a.poll = 200 * time.Millisecond
 	}
 	lk, err := a.start(ctx, target, content)
-	if rmErr := fsys.Remove(a.mine); rmErr != nil {
-		if err != nil {
+	if err != nil {
+		if rmErr := fsys.Remove(a.mine); rmErr != nil {
 			return nil, &leftBehind{err, a.mine}
 		}
-		lk.own = a.mine
+		return nil, err
 	}
-	return lk, err
+	// The lock is this run's: its own file, now linked (or renamed) to the
+	// lock's name, is removed alongside what the caller does next under
+	// the lock. Its name is this run's alone, and the lock's name holds
+	// the file whatever becomes of it; Release and Done wait for the
+	// removal (tidied).
+	removed := make(chan error, 1)
+	go func() { removed <- fsys.Remove(a.mine) }()
+	lk.mine, lk.removing = a.mine, removed
+	return lk, nil
 }
 
 // start writes this run's own lock file, then waits for the lock.
@@ -483,6 +507,7 @@ func (l *Lock) TakenBy(fsys FS) (string, error) {
 
 // Release removes the lock if it is still this run's.
 func (l *Lock) Release(fsys FS) error {
+	l.tidied()
 	if l.own != "" {
 		if err := fsys.Remove(l.own); err != nil {
 			return err
@@ -509,6 +534,7 @@ func (l *Lock) Release(fsys FS) error {
 // it is removed. A read then a remove, as Release makes them: a second
 // read in between would prove nothing more.
 func (l *Lock) Done(fsys FS) (who string, err error) {
+	l.tidied()
 	if who, err = l.TakenBy(fsys); err != nil || who != "" {
 		return who, err
 	}

@@ -83,6 +83,7 @@ func lockedTarget(t *testing.T, user string, lease time.Duration) (dir, target s
 	if err != nil {
 		t.Fatal(err)
 	}
+	held.tidied() // its own file's removal (alongside the caller's next steps) has ended
 	return dir, target, held
 }
 

@@ -322,11 +322,19 @@ func (c *Conn) eachLine(file string, fn func([]string)) {
 		return
 	}
 	defer closeRead(f)
-	sc := bufio.NewScanner(io.LimitReader(f, MaxSize))
+	sc := bufio.NewScanner(bufio.NewReaderSize(io.LimitReader(f, MaxSize), accountsChunk))
 	for sc.Scan() {
 		fn(strings.Split(sc.Text(), ":"))
 	}
 }
+
+// accountsChunk is what eachLine asks for at a time: one byte more than
+// pkg/sftp's largest READ, so that it sends two READs at once (a read
+// larger than a packet is split into requests sent together) and takes
+// a short answer as the end of the file, as a regular file's is. A file of
+// up to 32 KiB costs one round trip, not one for its bytes and another to
+// find its end.
+const accountsChunk = 32<<10 + 1
 
 // resolve turns an owner or group into its number on the node: a number
 // as it is, a name from the node's files, else from getent (which knows
