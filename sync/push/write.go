@@ -27,8 +27,9 @@ func (t *txn) write() error {
 	t.tmp = t.tmpName
 	done := steps.Start(t.ctx, "write")
 	left, err := t.c.Replace(t.n.Path, t.tmp, t.req.Data, t.plan.want, t.lastLook)
-	// The rename happened before its reply (and the directory's fsync)
-	// came back: this is a bound, a round trip late at most.
+	// The rename happened before its reply came back (the directory's
+	// flush goes on alongside the read-back): this is a bound, a round
+	// trip late at most.
 	t.replaced = time.Now()
 	done()
 	t.leftTemp = left
