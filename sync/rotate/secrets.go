@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -12,7 +13,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/es-service-tokens/es-service-tokens/internal/atomicfile"
+	"golang.org/x/sys/unix"
+
 	"github.com/es-service-tokens/es-service-tokens/internal/safetext"
 	"github.com/es-service-tokens/es-service-tokens/tokens"
 	"github.com/es-service-tokens/es-service-tokens/tokens/meta"
@@ -59,17 +61,57 @@ func (s StateDir) Path(token string) string {
 }
 
 // Keep writes bearer to a new file of mode 0600, in the directory made
-// (0700) if missing. A directory others may read is refused.
+// (0700) if missing. A directory others may read is refused. The file is
+// made through the directory's handle, so that the directory checked is
+// the one written to.
 func (s StateDir) Keep(token, bearer string) error {
-	if err := s.private(); err != nil {
+	d, err := s.open()
+	if err != nil {
 		return err
 	}
-	p := s.Path(token)
-	os.Remove(p) // a stale one from a run that died before its token existed
-	if err := atomicfile.WriteNew(p, []byte(bearer+"\n"), 0o600); err != nil {
+	defer d.Close()
+	name := filepath.Base(s.Path(token))
+	unix.Unlinkat(int(d.Fd()), name, 0) // a stale one from a run that died before its token existed
+	if err := writeNewAt(d, name, []byte(bearer+"\n")); err != nil {
 		return fmt.Errorf("keep the new token's secret in %s: %w", s.Dir, err)
 	}
 	return nil
+}
+
+// writeNewAt creates name in dir with data, mode 0600: written under a
+// temporary name, flushed, then hard-linked into place, so that it
+// appears whole or not at all and never replaces a file; nothing on the
+// way follows a link.
+func writeNewAt(dir *os.File, name string, data []byte) error {
+	dfd := int(dir.Fd())
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return err
+	}
+	tmp := "." + name + ".tmp-" + hex.EncodeToString(rnd[:])
+	fd, err := unix.Openat(dfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return &fs.PathError{Op: "create", Path: tmp, Err: err}
+	}
+	defer unix.Unlinkat(dfd, tmp, 0)
+	f := os.NewFile(uintptr(fd), tmp)
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := unix.Linkat(dfd, tmp, dfd, name, 0); err != nil {
+		if errors.Is(err, unix.EEXIST) {
+			return &fs.PathError{Op: "create", Path: name, Err: fs.ErrExist}
+		}
+		return &fs.PathError{Op: "link", Path: name, Err: err}
+	}
+	return dir.Sync()
 }
 
 // Held reads token's bearer back: from a regular file of this user that
@@ -100,34 +142,60 @@ func (s StateDir) Held(token string) (string, bool) {
 // maxBearer bounds what Held reads: a bearer is under 200 bytes.
 const maxBearer = 4096
 
-// Forget removes token's bearer.
+// Forget removes token's bearer, through the directory's handle. A
+// missing directory keeps nothing.
 func (s StateDir) Forget(token string) error {
-	if err := os.Remove(s.Path(token)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(s.Dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	d, err := s.open()
+	if err != nil {
+		return fmt.Errorf("remove the kept secret of %s: %w", token, err)
+	}
+	defer d.Close()
+	if err := unix.Unlinkat(int(d.Fd()), filepath.Base(s.Path(token)), 0); err != nil && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("remove the kept secret of %s: %w", token, err)
 	}
 	return nil
 }
 
-// private makes the directory if needed and checks that only its owner,
-// this user, can enter it.
-func (s StateDir) private() error {
+// open makes the directory if needed, opens it without following a link,
+// and checks on what it opened (not on the path, which could be swapped
+// meanwhile) that it is a directory of this user that nobody else may
+// enter. The caller works through the handle and closes it.
+func (s StateDir) open() (*os.File, error) {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
-		return fmt.Errorf("create the state directory %s: %w", s.Dir, err)
+		return nil, fmt.Errorf("create the state directory %s: %w", s.Dir, err)
 	}
-	fi, err := os.Lstat(s.Dir)
+	fd, err := unix.Open(s.Dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	switch {
+	case errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) && isLink(s.Dir):
+		// Linux says ENOTDIR for a link opened O_DIRECTORY|O_NOFOLLOW:
+		// the message says what is there; the open decided.
+		return nil, fmt.Errorf("state directory %s is a symbolic link, not a directory: move it away", s.Dir)
+	case errors.Is(err, unix.ENOTDIR):
+		return nil, fmt.Errorf("state directory %s is not a directory: move it away", s.Dir)
+	case err != nil:
+		return nil, fmt.Errorf("state directory %s: %w", s.Dir, err)
+	}
+	d := os.NewFile(uintptr(fd), s.Dir)
+	fi, err := d.Stat()
 	if err != nil {
-		return fmt.Errorf("state directory %s: %w", s.Dir, err)
+		d.Close()
+		return nil, fmt.Errorf("state directory %s: %w", s.Dir, err)
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	switch {
-	case !fi.IsDir():
-		return fmt.Errorf("state directory %s is not a directory: move it away", s.Dir)
 	case ok && int(st.Uid) != os.Geteuid():
-		return fmt.Errorf("state directory %s belongs to uid %d, not to this user: give each user their own", s.Dir, st.Uid)
+		err = fmt.Errorf("state directory %s belongs to uid %d, not to this user: give each user their own", s.Dir, st.Uid)
 	case fi.Mode().Perm()&0o077 != 0:
-		return fmt.Errorf("state directory %s has mode %04o: others could read the secrets kept there; chmod 700 %s", s.Dir, fi.Mode().Perm(), safetext.ShellWord(s.Dir))
+		err = fmt.Errorf("state directory %s has mode %04o: others could read the secrets kept there; chmod 700 %s", s.Dir, fi.Mode().Perm(), safetext.ShellWord(s.Dir))
 	}
-	return nil
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
 }
 
 // Lock takes this user's lock on the rotations of the file, so that two
@@ -135,14 +203,17 @@ func (s StateDir) private() error {
 // another run holds it. Runs on other hosts are kept apart by the tokens
 // file's own lock at every step (each step checks the state it changes).
 func (s StateDir) Lock() (unlock func(), busy bool, err error) {
-	if err := s.private(); err != nil {
+	d, err := s.open()
+	if err != nil {
 		return nil, false, err
 	}
+	defer d.Close()
 	p := strings.TrimSuffix(s.Path(""), ".bearer") + ".lock"
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+	fd, err := unix.Openat(int(d.Fd()), filepath.Base(p), unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, false, fmt.Errorf("lock %s: %w", p, err)
 	}
+	f := os.NewFile(uintptr(fd), p)
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
@@ -169,4 +240,9 @@ func (s StateDir) Unfinished(f *tokens.File, set *meta.Set, token string) (strin
 		return "", false
 	}
 	return s.Path(token), true
+}
+
+func isLink(p string) bool {
+	fi, err := os.Lstat(p)
+	return err == nil && fi.Mode()&fs.ModeSymlink != 0
 }

@@ -94,7 +94,7 @@ func TestStateDirRefusals(t *testing.T) {
 	}
 	link := filepath.Join(base, "link")
 	os.Symlink(own, link)
-	if err := (StateDir{Dir: link, File: "f"}).Keep("elastic/kibana/k", "x"); err == nil || !strings.Contains(err.Error(), "is not a directory: move it away") {
+	if err := (StateDir{Dir: link, File: "f"}).Keep("elastic/kibana/k", "x"); err == nil || !strings.Contains(err.Error(), link+" is a symbolic link, not a directory: move it away") {
 		t.Errorf("a link to a private directory: %v", err)
 	}
 	if os.Geteuid() == 0 {
@@ -183,5 +183,31 @@ func TestUnfinished(t *testing.T) {
 		if ok != want || (ok && path != s.Path(tok)) {
 			t.Errorf("Unfinished(%s) = %q, %v; want %v", tok, path, ok, want)
 		}
+	}
+}
+
+// The state directory is judged on what was opened, without following a
+// link, and the lock file is opened the same way: a link planted at the
+// lock's path (to a file of the user's elsewhere) is not followed, so
+// nothing is created or opened there.
+func TestStateDirLockRefusesLink(t *testing.T) {
+	s := StateDir{Dir: filepath.Join(t.TempDir(), "state"), File: "f"}
+	unlock, _, err := s.Lock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	lock := strings.TrimSuffix(s.Path(""), ".bearer") + ".lock"
+	victim := filepath.Join(t.TempDir(), "victim")
+	os.Remove(lock)
+	if err := os.Symlink(victim, lock); err != nil {
+		t.Fatal(err)
+	}
+	if unlock, _, err := s.Lock(); err == nil {
+		unlock()
+		t.Error("a link at the lock's path was followed")
+	}
+	if _, err := os.Lstat(victim); err == nil {
+		t.Error("the link's target was created")
 	}
 }
