@@ -40,6 +40,8 @@ func rotateMode(c *cli.Context) (rotate.Mode, error) {
 		return 0, &exit.Error{Code: exit.Usage, Msg: "--finish and --abort act on one rotation: give its <principal> <token-name>", Usage: usage}
 	case n == 0 && c.Args().Len() == 0:
 		return 0, &exit.Error{Code: exit.Usage, Msg: "Missing service-account-principal and token-name arguments (or --consumer NAME, or --older-than AGE)", Usage: usage}
+	case c.Duration("grace") < 0:
+		return 0, exit.Fail(exit.Usage, "--grace %s: give a duration of 0 or more (5m, 1h)", c.Duration("grace"))
 	}
 	switch {
 	case c.Bool("finish"):

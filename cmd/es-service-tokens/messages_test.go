@@ -425,6 +425,7 @@ var remedies = map[string]string{
 	// sync/rotate: the state directory that keeps a successor's secret.
 	"state directory %s is not a directory: move it away":                                                                     "move it away",
 	"state directory %s is a symbolic link, not a directory: move it away":                                                    "move it away",
+	"--grace %s: give a duration of 0 or more (5m, 1h)":                                                                       "give a duration of 0 or more",
 	"state directory %s belongs to uid %d, not to this user: give each user their own":                                        "give each user their own",
 	"state directory %s has mode %04o: others could read the secrets kept there; chmod 700 %s":                                "chmod 700",
 	"%s is not a service account Elasticsearch knows: no token of it authenticates, so there is nothing to renew (delete it)": "(delete it)",
