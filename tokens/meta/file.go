@@ -126,7 +126,8 @@ func (r *Record) setString(k, s string) error {
 }
 
 // merge is two records of one token: a field set in one of them is kept;
-// set in both, the later line's wins.
+// set in both, the later line's wins, but for the phase: the later
+// phase wins.
 func merge(a, b Record) Record {
 	pick := func(x, y string) string {
 		if y != "" {
@@ -139,7 +140,11 @@ func merge(a, b Record) Record {
 	}
 	b.CreatedBy, b.Comment = pick(a.CreatedBy, b.CreatedBy), pick(a.Comment, b.Comment)
 	b.RotatedFrom, b.RotatedTo = pick(a.RotatedFrom, b.RotatedFrom), pick(a.RotatedTo, b.RotatedTo)
-	b.Phase = Phase(pick(string(a.Phase), string(b.Phase)))
+	// A rotation only moves forward (done last): the later phase is the
+	// truth, whichever line git put last.
+	if phaseRank(a.Phase) > phaseRank(b.Phase) {
+		b.Phase = a.Phase
+	}
 	b.Consumers = append(slices.Clone(a.Consumers), b.Consumers...)
 	for k, v := range a.extra {
 		if _, ok := b.extra[k]; !ok {
@@ -150,6 +155,15 @@ func merge(a, b Record) Record {
 		}
 	}
 	return b
+}
+
+// phaseRank orders the phases a successor goes through; done, the empty
+// phase, comes after every other.
+func phaseRank(p Phase) int {
+	if p == Done {
+		return len(phases)
+	}
+	return slices.Index(phases, p)
 }
 
 // Marshal returns the file: the header, then one line per record, sorted

@@ -187,3 +187,27 @@ func TestJudge(t *testing.T) {
 		t.Errorf("no maximum: %+v", a)
 	}
 }
+
+// Two records of one successor from a union merge (one admin finished the
+// rotation, another's branch still has it delivering): a rotation only
+// moves forward, so the merged record is at the later phase, done
+// included, whichever line comes first. A finished rotation read back as
+// delivering could be neither continued (its secret is gone) nor renewed.
+func TestMergedPhaseIsTheLater(t *testing.T) {
+	const succ = `{"token":"elastic/kibana/k1-20261203T000000Z","created":"2026-12-03T00:00:00Z","created_by":"a@h","rotated_from":"elastic/kibana/k1"`
+	for _, c := range []struct{ first, second, want string }{
+		{`,"rotation":"delivering"}`, `}`, ""},
+		{`}`, `,"rotation":"delivering"}`, ""},
+		{`,"rotation":"retiring"}`, `,"rotation":"proven"}`, "retiring"},
+		{`,"rotation":"created"}`, `,"rotation":"handed-over"}`, "handed-over"},
+	} {
+		s, _, err := Parse([]byte(Header + "\n" + succ + c.first + "\n" + succ + c.second + "\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := s.Get("elastic/kibana/k1-20261203T000000Z")
+		if string(r.Phase) != c.want {
+			t.Errorf("%s then %s: phase %q, want %q", c.first, c.second, r.Phase, c.want)
+		}
+	}
+}
