@@ -29,7 +29,9 @@ func TokenAges(path string, local *tokens.File, max time.Duration, now time.Time
 	a := &Ages{File: store.MetaPath(path), Replaces: map[string]string{}}
 	m, err := store.LoadMeta(path)
 	if me, ok := errors.AsType[*store.MetaError](err); ok {
-		a.MetaErr, a.Max = me, max
+		// No token's age is known: counted as such, a monitor that reads
+		// the unknown count does not see a clean 0 unknown, 0 over.
+		a.MetaErr, a.Max, a.Unknown = me, max, local.Keys()
 		return a
 	}
 	a.Ages = meta.Judge(local, m.Set, now, max)

@@ -56,6 +56,11 @@ func TestTokenAges(t *testing.T) {
 	if a := TokenAges(path, local, time.Hour, now); a.MetaErr == nil || !a.Drift() || len(a.Over) != 0 {
 		t.Errorf("a damaged metadata file: %+v", a)
 	}
+	// Every token's age is unknown then: the metrics (unknown_age) say
+	// so, rather than 0 unknown and 0 over, which a monitor reads as fine.
+	if a := TokenAges(path, local, time.Hour, now); len(a.Unknown) != local.Len() || len(a.Known) != 0 {
+		t.Errorf("a damaged metadata file: unknown %v, known %v, want every one of %d tokens unknown", a.Unknown, a.Known, local.Len())
+	}
 	if a := TokenAges(path, local, 0, now); a.Drift() {
 		t.Error("without a maximum nothing is drift")
 	}

@@ -104,7 +104,7 @@ func agesPrometheus(b []byte, a *Ages) []byte {
 			fmt.Fprintf(&s, "es_service_tokens_token_age_seconds{token=%s} %d\n", promLabel(k.Token), int64(k.Age/time.Second))
 		}
 	}
-	gauge("es_service_tokens_tokens_unknown_age", "Tokens whose age is not known (not created by es-service-tokens).")
+	gauge("es_service_tokens_tokens_unknown_age", "Tokens whose age is not known (not created by es-service-tokens, or the metadata file cannot be read).")
 	fmt.Fprintf(&s, "es_service_tokens_tokens_unknown_age %d\n", len(a.Unknown))
 	if a.Max > 0 {
 		gauge("es_service_tokens_max_token_age_seconds", "max_token_age: older tokens count as drift.")
