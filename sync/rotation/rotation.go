@@ -122,7 +122,9 @@ var ErrBusy = errors.New("another rotation of this file runs on this host")
 type KeepError struct{ Err error }
 
 func (e *KeepError) Error() string {
-	return fmt.Sprintf("cannot keep the new token's secret for a later run: %v", e.Err)
+	// Err names the state directory and what is wrong with it. Not "cannot
+	// keep the secret": --finish and --abort keep none, only take the lock.
+	return e.Err.Error()
 }
 
 func (e *KeepError) Unwrap() error { return e.Err }
