@@ -123,7 +123,7 @@ type KeepError struct{ Err error }
 
 func (e *KeepError) Error() string {
 	// Err names the state directory and what is wrong with it. Not "cannot
-	// keep the secret": --finish and --abort keep none, only take the lock.
+	// keep the secret": finishing or aborting keeps none, only takes the lock.
 	return e.Err.Error()
 }
 
