@@ -323,7 +323,10 @@ func RotationError(cmds Commands, se *rotate.StateError) error {
 		}
 		return fmt.Errorf("%v; continue it with: %s", se, cont)
 	case rotate.SecretLost:
-		return fmt.Errorf("%v; run it on that host, as that user, where the secret is kept: %s", se, cont)
+		// The secret may be gone for good (a wiped state directory): then
+		// only a new rotation reaches the consumers again.
+		return fmt.Errorf("%v; run it on that host, as that user, where the secret is kept: %s; if that secret is lost, delete the new token: %s, then rotate again: %s (a consumer that received it fails until it receives the next)",
+			se, cont, cmds.Delete(se.Other), cmds.Rotate(rotate.Rotate, se.Token))
 	case rotate.Unrecorded:
 		// Which of the two is in use only the admin knows: the one
 		// nothing uses goes, and the other is an ordinary token again.
