@@ -86,7 +86,7 @@ type phaseJSON struct {
 func consumerOf(r deliver.Result) consumerJSON {
 	return consumerJSON{Name: r.Consumer, Host: r.Host, Method: string(r.Method), Result: r.Status(), Store: string(r.Store),
 		Restarted: r.Restarted, Healthy: r.Healthy, HealthAttempts: r.HealthAttempts, Step: r.Step, Failure: string(r.Failure),
-		Reason: r.Reason, Seconds: r.Seconds, Phases: each(r.Phases, func(p deliver.Phase) phaseJSON { return phaseJSON(p) })}
+		Reason: r.Reason, Seconds: r.Seconds, Phases: append([]phaseJSON{}, each(r.Phases, func(p deliver.Phase) phaseJSON { return phaseJSON(p) })...)}
 }
 
 func deliveryOf(token string, rep deliver.Report) deliveryJSON {
