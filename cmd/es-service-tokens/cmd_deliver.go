@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -53,6 +54,10 @@ func (t *tool) deliver(c *cli.Context) error {
 	if out.Attempted {
 		t.audit.Delivered(out.Report)
 		d.Report = &out.Report
+		if missed := notDelivered(out.Report); len(missed) > 0 {
+			d.Note = fmt.Sprintf("NOT DELIVERED to %s: once it is fixed, run, with the same bearer token on standard input: %s",
+				strings.Join(missed, ", "), t.remedies(c, opts.File).DeliverTo(missed))
+		}
 	} else {
 		d.Note = "NOT DELIVERED: not every node accepts this secret, and a consumer given it would fail there"
 	}
@@ -129,4 +134,16 @@ func pickConsumers(inv *inventory.Inventory, token string, names []string) ([]*i
 		}
 	}
 	return out, nil
+}
+
+// notDelivered names the consumers a delivery left without the secret in
+// use: a failed store, or one stored but not restarted or not healthy.
+func notDelivered(rep deliver.Report) []string {
+	var out []string
+	for _, r := range rep.Results {
+		if r.Status() != deliver.Delivered {
+			out = append(out, r.Consumer)
+		}
+	}
+	return out
 }

@@ -64,6 +64,16 @@ func (c Commands) Deliver(tokenFile string) string {
 	return fmt.Sprintf("es-service-tokens -i %s deliver < %s", shellWord(c.Inventory), shellWord(tokenFile))
 }
 
+// DeliverTo delivers the bearer token on standard input to the consumers
+// named: those a delivery did not reach.
+func (c Commands) DeliverTo(consumers []string) string {
+	cmd := c.prefix() + " deliver"
+	for _, n := range consumers {
+		cmd += " --consumer " + shellWord(n)
+	}
+	return cmd
+}
+
 // Rotate rotates token in mode.
 func (c Commands) Rotate(mode rotate.Mode, token string) string {
 	flag := map[rotate.Mode]string{rotate.Finish: "--finish ", rotate.Abort: "--abort "}[mode]
