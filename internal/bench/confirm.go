@@ -132,5 +132,5 @@ func (r *runner) create(work, name string) ([]byte, time.Time) {
 func spread(v []float64) string {
 	s := append([]float64(nil), v...)
 	sort.Float64s(s)
-	return fmt.Sprintf("min %.2f  median %.2f  max %.2f  (n=%d)", s[0], s[len(s)/2], s[len(s)-1], len(s))
+	return fmt.Sprintf("min %.2f  median %.2f  max %.2f  (n=%d)", s[0], median(s), s[len(s)-1], len(s))
 }

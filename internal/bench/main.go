@@ -18,8 +18,17 @@
 //
 // OpenSSH-based tools run twice: with OpenSSH's default key exchange and
 // with -o KexAlgorithms=curve25519-sha256, which is what x/crypto/ssh
-// negotiates. Timings are wall-clock seconds of one run each; compare the
-// ratios, not the absolute figures: machines here are noisy.
+// negotiates.
+//
+// Every command is timed -rounds times (3 unless told), and the order of
+// the tools alternates between rounds: ours then the others, then the
+// others then ours. A shared 2-core machine drifts by a tenth from one run
+// to the next, and the first command after the nodes start pays for the
+// start's aftermath, so one run each in a fixed order measures the drift
+// and the order as much as the tools. Each command's figures are medians
+// over the rounds (wall time with its range; peak RSS is the highest), and
+// ratios are of medians; compare them, not the absolute figures. -rounds 1
+// times each command once, ours first.
 //
 // At scale (docs/development.md, Performance):
 //
@@ -84,7 +93,9 @@ func (r *runner) finishFrom(mark int) {
 // result is one timed command.
 type result struct {
 	name    string
-	seconds float64
+	seconds float64 // the median over the rounds (see summarize)
+	lo, hi  float64 // the fastest and slowest round
+	rounds  int
 	maxRSS  int64   // KiB, of the command itself (for ours: the one process)
 	cpu     float64 // user+system seconds of the command and its children
 	machine float64 // busy seconds of every core meanwhile: the nodes' work too
@@ -101,6 +112,7 @@ type config struct {
 	sshd        []bool   // internal-sftp or not, one cluster each
 	kex         []bool   // OpenSSH tools with curve25519 only, or their default too
 	stockHome   bool     // nodes' root home holds Debian's stock start-up files
+	rounds      int      // times each command is timed, the tools' order alternating
 }
 
 func main() {
@@ -112,6 +124,7 @@ func main() {
 	sshdFlag := flag.String("sshd", "default,internal", "sshd's SFTP: default (sftp-server through the login shell), internal (internal-sftp), or both")
 	kexFlag := flag.String("kex", "default,curve25519", "OpenSSH tools' key exchange: default, curve25519 (what x/crypto/ssh negotiates), or both")
 	stockHome := flag.Bool("stock-home", false, "nodes' root logs in to a home with Debian's stock start-up files, not this machine's")
+	rounds := flag.Int("rounds", 3, "time every command this many times, the tools' order alternating; report medians")
 	oursOnly := flag.Bool("ours-only", false, "time es-service-tokens only (no Ansible, pdsh)")
 	confirm := flag.String("confirm", "", "instead: measure Elasticsearch confirmation with these reload intervals (e.g. 1s,5s)")
 	runs := flag.Int("runs", 10, "with -confirm: creates per interval")
@@ -128,9 +141,13 @@ func main() {
 		}
 		return
 	}
+	if *rounds < 1 {
+		fmt.Fprintf(os.Stderr, "bench: -rounds %d: give 1 or more\n", *rounds)
+		os.Exit(1)
+	}
 	r := newRunner()
 	defer r.finish()
-	cfg := config{tokens: *tokensFlag, concurrency: *concurrency, stockHome: *stockHome,
+	cfg := config{tokens: *tokensFlag, concurrency: *concurrency, stockHome: *stockHome, rounds: *rounds,
 		vs: words(*vs, "none"), sshd: choices(*sshdFlag, "internal"), kex: choices(*kexFlag, "curve25519")}
 	if *oursOnly || *confirm != "" || *simulate != "" {
 		cfg.vs = nil
@@ -159,7 +176,7 @@ func main() {
 				rows = append(rows, r.bench(n, cfg, internal))
 			}
 		}
-		scaleTable(rows)
+		scaleTable(rows, cfg.rounds)
 	}
 }
 
@@ -254,7 +271,11 @@ func (r *runner) bench(n int, cfg config, internalSFTP bool) scaleRow {
 	if cfg.stockHome {
 		home = "; root's home: Debian's stock start-up files"
 	}
-	fmt.Printf("\n== %d nodes, %d tokens, %d at a time; sshd: %s%s ==\n", n, cfg.tokens, cfg.concurrency, sftp, home)
+	medians := ""
+	if cfg.rounds > 1 {
+		medians = fmt.Sprintf("; medians of %d rounds, tools' order alternating", cfg.rounds)
+	}
+	fmt.Printf("\n== %d nodes, %d tokens, %d at a time; sshd: %s%s%s ==\n", n, cfg.tokens, cfg.concurrency, sftp, home, medians)
 	defer r.finishFrom(len(r.cleanup)) // this cluster only
 	c := sshdtest.Start(r, sshdtest.Options{Nodes: n, Node: func(_ int, o *sshdtest.NodeOptions) {
 		o.InternalSFTP, o.StockRootHome = internalSFTP, cfg.stockHome
@@ -269,44 +290,124 @@ func (r *runner) bench(n int, cfg config, internalSFTP bool) scaleRow {
 	writeFile(r, filepath.Join(work, "hosts.yml"), r.ansibleInventory("-F "+cfgFile))
 	writeFile(r, filepath.Join(work, "hosts-kex.yml"), r.ansibleInventory("-F "+cfgFile+" -o KexAlgorithms=curve25519-sha256"))
 	t := &timings{r: r, work: work, n: n, cfg: cfg}
-	t.ours()
-	for _, kex := range cfg.kex {
-		if slices.Contains(cfg.vs, "ansible") {
-			t.ansible(kex)
+	var rounds []set
+	for k := range cfg.rounds {
+		// Whoever goes first pays for what came before (the nodes' start,
+		// the last round), and the machine drifts meanwhile: alternate.
+		// Each tool's commands stay together, so that its no-op push and
+		// check find the file its own push left.
+		var ours, others set
+		if k%2 == 0 {
+			ours, others = t.ours(), t.others()
+		} else {
+			others, ours = t.others(), t.ours()
 		}
-		if slices.Contains(cfg.vs, "pdsh") {
-			t.pdsh(kex)
+		if cfg.rounds > 1 {
+			fmt.Fprintf(os.Stderr, "bench: %d nodes, round %d of %d done\n", n, k+1, cfg.rounds)
+		}
+		rounds = append(rounds, ours.add(others))
+	}
+	sum := summarize(rounds)
+	report("push, first (file missing on every node)", sum.push)
+	report("push, no-op (every node already right)", sum.noop)
+	report("check (drift), read-only", sum.check)
+	return sum.row(n, internalSFTP)
+}
+
+// timings times one cluster's commands.
+type timings struct {
+	r    *runner
+	work string
+	n    int
+	cfg  config
+}
+
+// set is timed commands by kind, in the same order every round: ours, then
+// the others'.
+type set struct{ push, noop, check []result }
+
+func (s set) add(o set) set {
+	return set{append(s.push, o.push...), append(s.noop, o.noop...), append(s.check, o.check...)}
+}
+
+// summarize makes one result per command out of every round's: medians of
+// wall, client and machine CPU time, which one round slowed by drift or by
+// its place does not move, the range of wall times, and the highest peak RSS.
+func summarize(rounds []set) set {
+	each := func(kind func(set) []result) []result {
+		var out []result
+		for i := range kind(rounds[0]) {
+			var xs []result
+			for _, s := range rounds {
+				xs = append(xs, kind(s)[i])
+			}
+			out = append(out, combine(xs))
+		}
+		return out
+	}
+	return set{
+		each(func(s set) []result { return s.push }),
+		each(func(s set) []result { return s.noop }),
+		each(func(s set) []result { return s.check }),
+	}
+}
+
+// combine is one command's rounds as one result; the note is the first
+// failure's.
+func combine(xs []result) result {
+	c := xs[0]
+	var wall, cpu, machine []float64
+	for _, x := range xs {
+		wall, cpu, machine = append(wall, x.seconds), append(cpu, x.cpu), append(machine, x.machine)
+		c.maxRSS = max(c.maxRSS, x.maxRSS)
+		if c.ok && !x.ok {
+			c.ok, c.note = false, x.note
 		}
 	}
-	report("push, first (file missing on every node)", t.push)
-	report("push, no-op (every node already right)", t.noop)
-	report("check (drift), read-only", t.check)
-	return t.row(internalSFTP)
+	c.seconds, c.cpu, c.machine = median(wall), median(cpu), median(machine)
+	c.lo, c.hi, c.rounds = slices.Min(wall), slices.Max(wall), len(xs)
+	return c
 }
 
-// timings are one cluster's timed commands.
-type timings struct {
-	r                 *runner
-	work              string
-	n                 int
-	cfg               config
-	push, noop, check []result
+// median of v; v is not changed.
+func median(v []float64) float64 {
+	s := slices.Sorted(slices.Values(v))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-func (t *timings) ours() {
+func (t *timings) ours() set {
+	var s set
 	argv := func(cmd string) []string {
 		return []string{t.r.bin, "-i", "cluster.yml", "--file", "service_tokens", cmd, "--concurrency", strconv.Itoa(t.cfg.concurrency)}
 	}
 	// First pushes: every node starts without the file.
-	t.push = append(t.push, t.r.time(t.work, nil, "es-service-tokens push", t.r.reset, argv("push")...))
-	t.noop = append(t.noop, t.r.time(t.work, nil, "es-service-tokens push", nil, argv("push")...))
-	t.check = append(t.check, t.r.time(t.work, nil, "es-service-tokens check", nil, argv("check")...))
+	s.push = append(s.push, t.r.time(t.work, nil, "es-service-tokens push", t.r.reset, argv("push")...))
+	s.noop = append(s.noop, t.r.time(t.work, nil, "es-service-tokens push", nil, argv("push")...))
+	s.check = append(s.check, t.r.time(t.work, nil, "es-service-tokens check", nil, argv("check")...))
 	for _, c := range t.cfg.also {
 		label := fmt.Sprintf(" (%d at a time)", c)
 		more := []string{"--concurrency", strconv.Itoa(c)}
-		t.push = append(t.push, t.r.time(t.work, nil, "es-service-tokens push"+label, t.r.reset, append(argv("push"), more...)...))
-		t.check = append(t.check, t.r.time(t.work, nil, "es-service-tokens check"+label, nil, append(argv("check"), more...)...))
+		s.push = append(s.push, t.r.time(t.work, nil, "es-service-tokens push"+label, t.r.reset, append(argv("push"), more...)...))
+		s.check = append(s.check, t.r.time(t.work, nil, "es-service-tokens check"+label, nil, append(argv("check"), more...)...))
 	}
+	return s
+}
+
+// others times every other tool, per key exchange.
+func (t *timings) others() set {
+	var s set
+	for _, kex := range t.cfg.kex {
+		if slices.Contains(t.cfg.vs, "ansible") {
+			s = s.add(t.ansible(kex))
+		}
+		if slices.Contains(t.cfg.vs, "pdsh") {
+			s = s.add(t.pdsh(kex))
+		}
+	}
+	return s
 }
 
 func kexLabel(kex bool) string {
@@ -316,7 +417,7 @@ func kexLabel(kex bool) string {
 	return ""
 }
 
-func (t *timings) ansible(kex bool) {
+func (t *timings) ansible(kex bool) set {
 	inv := "hosts.yml"
 	if kex {
 		inv = "hosts-kex.yml"
@@ -327,12 +428,14 @@ func (t *timings) ansible(kex bool) {
 	path := sshdtest.ConfPath + "/service_tokens"
 	copyArgs := fmt.Sprintf("src=service_tokens dest=%s owner=root group=elasticsearch mode=0660", path)
 	label := kexLabel(kex)
-	t.push = append(t.push, t.r.time(t.work, nil, "ansible -m copy"+label, t.r.reset, argv("copy", copyArgs)...))
-	t.noop = append(t.noop, t.r.time(t.work, nil, "ansible -m copy"+label, nil, argv("copy", copyArgs)...))
-	t.check = append(t.check, t.r.time(t.work, nil, "ansible -m stat"+label, nil, argv("stat", "path="+path+" checksum_algorithm=sha256")...))
+	return set{
+		push:  []result{t.r.time(t.work, nil, "ansible -m copy"+label, t.r.reset, argv("copy", copyArgs)...)},
+		noop:  []result{t.r.time(t.work, nil, "ansible -m copy"+label, nil, argv("copy", copyArgs)...)},
+		check: []result{t.r.time(t.work, nil, "ansible -m stat"+label, nil, argv("stat", "path="+path+" checksum_algorithm=sha256")...)},
+	}
 }
 
-func (t *timings) pdsh(kex bool) {
+func (t *timings) pdsh(kex bool) set {
 	extra := "-F " + filepath.Join(t.work, "ssh_config")
 	if kex {
 		extra += " -o KexAlgorithms=curve25519-sha256"
@@ -342,8 +445,10 @@ func (t *timings) pdsh(kex bool) {
 	f := strconv.Itoa(t.cfg.concurrency)
 	path := sshdtest.ConfPath + "/service_tokens"
 	label := kexLabel(kex)
-	t.push = append(t.push, t.r.time(t.work, env, "pdcp"+label, t.r.reset, "pdcp", "-l", "root", "-f", f, "-w", hosts, "service_tokens", path))
-	t.check = append(t.check, t.r.time(t.work, env, "pdsh sha256sum"+label, nil, "pdsh", "-l", "root", "-f", f, "-w", hosts, "sha256sum", path))
+	return set{
+		push:  []result{t.r.time(t.work, env, "pdcp"+label, t.r.reset, "pdcp", "-l", "root", "-f", f, "-w", hosts, "service_tokens", path)},
+		check: []result{t.r.time(t.work, env, "pdsh sha256sum"+label, nil, "pdsh", "-l", "root", "-f", f, "-w", hosts, "sha256sum", path)},
+	}
 }
 
 // reset removes every node's file, so a push starts from scratch.
@@ -365,7 +470,8 @@ func (r *runner) time(dir string, env []string, name string, before func(), argv
 	busy := machineBusy()
 	start := time.Now()
 	err := cmd.Run()
-	res := result{name: name, seconds: time.Since(start).Seconds(), ok: err == nil, machine: machineBusy() - busy}
+	secs := time.Since(start).Seconds()
+	res := result{name: name, seconds: secs, lo: secs, hi: secs, rounds: 1, ok: err == nil, machine: machineBusy() - busy}
 	if cmd.ProcessState != nil {
 		res.maxRSS = cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
 		res.cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
@@ -385,7 +491,11 @@ func report(title string, rs []result) {
 		if x == rs[0] {
 			mem = fmt.Sprintf("  peak RSS %.1f MiB", float64(x.maxRSS)/1024)
 		}
-		fmt.Printf("  %-36s %7.2fs  %5.1fx  client CPU %5.2fs  machine CPU %6.2fs%s %s\n", x.name, x.seconds, x.seconds/base, x.cpu, x.machine, mem, x.note)
+		span := ""
+		if x.rounds > 1 {
+			span = fmt.Sprintf(" (%.2f-%.2f)", x.lo, x.hi)
+		}
+		fmt.Printf("  %-36s %7.2fs%s  %5.1fx  client CPU %5.2fs  machine CPU %6.2fs%s %s\n", x.name, x.seconds, span, x.seconds/base, x.cpu, x.machine, mem, x.note)
 	}
 }
 

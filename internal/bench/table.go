@@ -16,10 +16,10 @@ type scaleRow struct {
 	pushRatio, chkRatio float64
 }
 
-func (t *timings) row(internalSFTP bool) scaleRow {
-	row := scaleRow{n: t.n, internalSFTP: internalSFTP, push: t.push[0], check: t.check[0]}
-	pdcp, okP := find(t.push, "pdcp (curve25519)")
-	pdsh, okC := find(t.check, "pdsh sha256sum (curve25519)")
+func (s set) row(n int, internalSFTP bool) scaleRow {
+	row := scaleRow{n: n, internalSFTP: internalSFTP, push: s.push[0], check: s.check[0]}
+	pdcp, okP := find(s.push, "pdcp (curve25519)")
+	pdsh, okC := find(s.check, "pdsh sha256sum (curve25519)")
 	if okP && okC {
 		row.pdcp, row.pdsh, row.haveOther = pdcp, pdsh, true
 		row.pushRatio, row.chkRatio = row.push.seconds/pdcp.seconds, row.check.seconds/pdsh.seconds
@@ -38,9 +38,14 @@ func find(rs []result, name string) (result, bool) {
 
 // scaleTable prints every cluster's row: wall seconds, ours over theirs,
 // our CPU seconds and peak memory, and the whole machine's CPU seconds
-// (nodes included) for ours and theirs, for push and for check.
-func scaleTable(rows []scaleRow) {
-	fmt.Printf("\nsummary (ours vs pdcp/pdsh with curve25519, same nodes, same fan-out, one run)\n")
+// (nodes included) for ours and theirs, for push and for check: medians
+// over the rounds, and ratios of medians.
+func scaleTable(rows []scaleRow, rounds int) {
+	runs := "one run"
+	if rounds > 1 {
+		runs = fmt.Sprintf("medians of %d rounds, tools' order alternating", rounds)
+	}
+	fmt.Printf("\nsummary (ours vs pdcp/pdsh with curve25519, same nodes, same fan-out, %s)\n", runs)
 	fmt.Printf("  %-6s %-8s | %-38s | %-38s\n", "nodes", "sshd", "push: ours / pdcp = ratio, CPU, peak", "check: ours / pdsh = ratio, CPU, peak")
 	for _, r := range rows {
 		sftp := "default"
