@@ -107,9 +107,14 @@ func (k *Checker) Check(ctx context.Context, nodes []*inventory.Node, data []byt
 }
 
 func (k *Checker) node(ctx context.Context, c *remotefile.Conn, n *inventory.Node, data []byte, local *tokens.File) Result {
+	// The directory is listed alongside the read: both only read, and
+	// each would otherwise wait for the other's round trips.
+	left := make(chan []Difference, 1)
+	go func() { left <- k.leftovers(c, n) }()
 	read := steps.Start(ctx, "read")
 	st, err := c.Read(n.Path)
 	read()
+	leftovers := <-left
 	if err != nil {
 		kind, reason := failure.Describe(ctx, err)
 		return Result{State: Error, Failure: kind, Reason: reason}
@@ -122,7 +127,7 @@ func (k *Checker) node(ctx context.Context, c *remotefile.Conn, n *inventory.Nod
 	}
 	r.Seen = seen(st, c)
 	r.Differences = compare(st, c.Target(), data, local, c)
-	r.Differences = append(r.Differences, k.leftovers(c, n)...)
+	r.Differences = append(r.Differences, leftovers...)
 	if len(r.Differences) > 0 {
 		r.State = Drift
 	}

@@ -311,13 +311,17 @@ func (t *txn) release() {
 // lastLook runs right before the rename, once the new file is written:
 // the lock is what makes the read under it and the rename one step, so it
 // is checked after the file; then the file about to be replaced is kept,
-// when it is to be (keepsOld).
+// when it is to be (keepsOld). The re-read of the file and the read of
+// the lock go together: both only read, and the rename waits for both.
 func (t *txn) lastLook() error {
-	if err := t.unchangedSinceRead(); err != nil {
+	unchanged := make(chan error, 1)
+	go func() { unchanged <- t.unchangedSinceRead() }()
+	verr := t.lk.Verify(t.c)
+	if err := <-unchanged; err != nil {
 		return err
 	}
-	if err := t.lk.Verify(t.c); err != nil {
-		return err
+	if verr != nil {
+		return verr
 	}
 	return t.keepBackup()
 }

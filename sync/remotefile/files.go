@@ -3,7 +3,6 @@ package remotefile
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"regexp"
@@ -17,10 +16,16 @@ import (
 
 // Link makes newname a hard link to oldname (hardlink@openssh.com); it
 // fails if newname exists.
-func (c *Conn) Link(oldname, newname string) error { return c.sftp.Link(oldname, newname) }
+func (c *Conn) Link(oldname, newname string) error {
+	c.forget()
+	return c.sftp.Link(oldname, newname)
+}
 
 // Rename replaces newname with oldname atomically (posix-rename@openssh.com).
-func (c *Conn) Rename(oldname, newname string) error { return c.sftp.PosixRename(oldname, newname) }
+func (c *Conn) Rename(oldname, newname string) error {
+	c.forget()
+	return c.sftp.PosixRename(oldname, newname)
+}
 
 // ReadFile returns a small regular file's content and modification time.
 // It looks before it opens, since opening a FIFO blocks until a writer
@@ -38,15 +43,15 @@ func (c *Conn) ReadFile(p string) ([]byte, time.Time, error) {
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	defer closeRead(f)
-	if fi, err = f.Stat(); err != nil {
-		return nil, time.Time{}, err
+	defer closeLater(f)
+	got := readOpen(f, fi.Size(), 1<<20)
+	if got.statErr != nil {
+		return nil, time.Time{}, got.statErr
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, time.Time{}, &NotRegularError{p, fi.Mode()}
+	if !got.info.Mode().IsRegular() {
+		return nil, time.Time{}, &NotRegularError{p, got.info.Mode()}
 	}
-	b, err := readAll(io.LimitReader(f, 1<<20), fi.Size())
-	return b, fi.ModTime(), err
+	return got.data, got.info.ModTime(), got.readErr
 }
 
 // NotRegularError is something other than a regular file where a regular

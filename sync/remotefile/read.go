@@ -42,7 +42,7 @@ func (c *Conn) rootHint(err error) string {
 // (fstat) and its bytes, one file, whatever the name pointed at. Callers
 // never echo Data: through a link it may be any file the session can read.
 func (c *Conn) Read(p string) (State, error) {
-	fi, err := c.sftp.Lstat(p)
+	fi, err := c.lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return State{}, nil
 	}
@@ -56,17 +56,17 @@ func (c *Conn) Read(p string) (State, error) {
 	if err != nil {
 		return State{}, &Error{"read", "", fmt.Errorf("open %s: %w%s", p, err, c.rootHint(err))}
 	}
-	defer closeRead(f)
-	opened, err := f.Stat()
-	if err != nil {
-		return State{}, &Error{"read", "", fmt.Errorf("fstat %s: %w", p, err)}
+	defer closeLater(f)
+	got := readOpen(f, fi.Size(), MaxSize+1)
+	if got.statErr != nil {
+		return State{}, &Error{"read", "", fmt.Errorf("fstat %s: %w", p, got.statErr)}
 	}
+	opened, data := got.info, got.data
 	if err := readable(p, opened); err != nil {
 		return State{}, err
 	}
-	data, err := readAll(io.LimitReader(f, MaxSize+1), opened.Size())
-	if err != nil {
-		return State{}, &Error{"read", "", fmt.Errorf("read %s: %w", p, err)}
+	if got.readErr != nil {
+		return State{}, &Error{"read", "", fmt.Errorf("read %s: %w", p, got.readErr)}
 	}
 	if len(data) > MaxSize {
 		return State{}, tooLarge(p, int64(len(data)))
@@ -75,20 +75,89 @@ func (c *Conn) Read(p string) (State, error) {
 	return State{Exists: true, Data: data, SHA256: digest.SHA256(data), UID: int(st.UID), GID: int(st.GID), Mode: opened.Mode().Perm()}, nil
 }
 
-// closeRead closes a file opened only to read it, without waiting for the
-// node's answer: nothing that follows depends on it (the bytes and the
-// handle's attributes are in), and waiting would cost a round trip. A
-// close that fails leaves the handle to the end of the session, which
+// closeLater closes a file without waiting for the node's answer, once
+// nothing that follows depends on it (what was read through it is in, or
+// what was written through it answered): waiting would cost a round trip.
+// A close that fails leaves the handle to the end of the session, which
 // closes it.
-func closeRead(f io.Closer) { go f.Close() }
+func closeLater(f io.Closer) { go f.Close() }
+
+// opened is what readOpen found: the handle's attributes (fstat) and
+// the bytes read through it. data means nothing unless info is a regular
+// file.
+type opened struct {
+	info             fs.FileInfo
+	data             []byte
+	statErr, readErr error
+}
+
+// readOpen reads the file f opened, which a look by name (lstat) just
+// found to be a regular file of size looked, at most limit bytes.
+//
+// Over SFTP each request waits for its answer, so the handle's
+// attributes and the bytes are asked for at once: the read is sized by
+// the look, and what the handle says decides what is kept. The attributes
+// still decide everything: a handle that is not a regular file makes the
+// caller refuse, and its bytes are never used. What was opened is read as
+// large as its handle says it is (a file that grows meanwhile is read to
+// that size, one that shrinks to its end): when the name was swapped for
+// a larger file between the look and the open, the rest is read after.
+// With no size to go by (an empty look), it asks for the attributes
+// first and reads to the end, as a file that reports no size may still
+// hold bytes.
+//
+// The one thing the read alongside the attributes changes is what a
+// special file swapped in between the look and the open could do: the
+// read goes to it before its attributes refuse it. It writes nothing and
+// its bytes are dropped; a FIFO whose writer sends nothing holds the
+// session until the node's timeout, as a FIFO swapped in before the
+// open already does (docs/push.md).
+func readOpen(f *sftp.File, looked, limit int64) opened {
+	var o opened
+	if looked <= 0 || looked > limit {
+		if o.info, o.statErr = f.Stat(); o.statErr == nil && o.info.Mode().IsRegular() {
+			o.data, o.readErr = readAll(io.LimitReader(f, limit), o.info.Size())
+		}
+		return o
+	}
+	buf := make([]byte, looked)
+	var n int
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		n, o.readErr = f.ReadAt(buf, 0)
+		if o.readErr == io.EOF {
+			o.readErr = nil
+		}
+	}()
+	o.info, o.statErr = f.Stat()
+	<-read
+	if o.statErr != nil || !o.info.Mode().IsRegular() || o.readErr != nil {
+		return o
+	}
+	size := min(o.info.Size(), limit)
+	switch {
+	case int64(n) > size: // it shrank: as large as the handle said
+		n = int(size)
+	case int64(n) == looked && size > looked: // a larger file than the look saw
+		more := make([]byte, size-looked)
+		m, err := f.ReadAt(more, looked)
+		if err != nil && err != io.EOF {
+			o.readErr = err
+			return o
+		}
+		buf = append(buf, more[:m]...)
+		n += m
+	}
+	o.data = buf[:n]
+	return o
+}
 
 // readAll reads the size bytes fstat gave for the opened file: over SFTP
 // each Read is a request and a round trip, and io.ReadAll's first buffers
 // of 512 bytes and a little more would ask for a 3 KB file in six, then
-// once more to find the end. This asks once. What was opened is read as
-// large as it was when its handle said so (a file that grows meanwhile is
-// read to that size, one that shrinks to its end); with no size to go by,
-// to the end.
+// once more to find the end. This asks once. With no size to go by, it
+// reads to the end.
 func readAll(r io.Reader, size int64) ([]byte, error) {
 	if size <= 0 {
 		return io.ReadAll(r)

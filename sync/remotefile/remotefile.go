@@ -11,8 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pkg/sftp"
@@ -59,6 +62,11 @@ type Conn struct {
 	// flushed is closed when the directory's flush that the last Replace
 	// started has ended (Flushed).
 	flushed chan struct{}
+
+	// looks are the looks by name Open took ahead (lookAhead), each
+	// there until it is used once or anything is changed on the node.
+	looksMu sync.Mutex
+	looks   map[string]look
 
 	node     *inventory.Node
 	client   *ssh.Client
@@ -126,7 +134,9 @@ func Open(client *ssh.Client, n *inventory.Node) (*Conn, error) {
 		}
 		c.sftp = s
 	}
+	looked := c.lookAhead(n.Path)
 	users, groups := c.readAccounts()
+	looked()
 	if n.Sudo {
 		c.uid, c.gids, c.identityKnown = 0, []int{0}, true
 	} else if u, ok := users.byName[n.User]; ok {
@@ -154,6 +164,74 @@ func Open(client *ssh.Client, n *inventory.Node) (*Conn, error) {
 		c.groupNames[c.groupGID] = n.Group
 	}
 	return c, nil
+}
+
+// look is the answer to an lstat.
+type look struct {
+	fi  fs.FileInfo
+	err error
+}
+
+// lookAhead looks by name (lstat) at p, the node's file, and at every
+// directory on the way to it, alongside the reading of the node's
+// accounts: those are the looks a run's first steps take (TrustDir walks
+// the directories, Read looks before it opens), and each would otherwise
+// cost a round trip of its own, one after the other. It returns what
+// waits for the answers.
+//
+// A look taken ahead is an answer the node gave a moment earlier, which
+// changes nothing those steps rely on: TrustDir's proof holds from the
+// moment it holds (only root and this session's user can change the
+// directories it accepts), and Read takes nothing from its look but
+// whether there is a file to open and how large to read it; the rest
+// comes from the handle. Each is used once, and all are dropped at the
+// first request that changes anything on the node (forget), so a read
+// after a write always looks again.
+func (c *Conn) lookAhead(p string) (wait func()) {
+	if !path.IsAbs(p) {
+		return func() {}
+	}
+	p = path.Clean(p)
+	names := []string{p}
+	for d := path.Dir(p); ; d = path.Dir(d) {
+		names = append(names, d)
+		if d == "/" {
+			break
+		}
+	}
+	c.looks = make(map[string]look, len(names))
+	var wg sync.WaitGroup
+	for _, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fi, err := c.sftp.Lstat(name)
+			c.looksMu.Lock()
+			c.looks[name] = look{fi, err}
+			c.looksMu.Unlock()
+		}()
+	}
+	return wg.Wait
+}
+
+// lstat looks at p by name: with the look taken ahead, if there is one
+// still, else with a request of its own.
+func (c *Conn) lstat(p string) (fs.FileInfo, error) {
+	c.looksMu.Lock()
+	l, ok := c.looks[p]
+	delete(c.looks, p)
+	c.looksMu.Unlock()
+	if ok {
+		return l.fi, l.err
+	}
+	return c.sftp.Lstat(p)
+}
+
+// forget drops the looks taken ahead: the node is about to change.
+func (c *Conn) forget() {
+	c.looksMu.Lock()
+	c.looks = nil
+	c.looksMu.Unlock()
 }
 
 // scriptMarker starts the messages of openSudo's shell script.
@@ -321,7 +399,7 @@ func (c *Conn) eachLine(file string, fn func([]string)) {
 	if err != nil {
 		return
 	}
-	defer closeRead(f)
+	defer closeLater(f)
 	sc := bufio.NewScanner(bufio.NewReaderSize(io.LimitReader(f, MaxSize), accountsChunk))
 	for sc.Scan() {
 		fn(strings.Split(sc.Text(), ":"))

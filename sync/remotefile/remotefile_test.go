@@ -20,6 +20,14 @@ import (
 
 func open(t *testing.T, owner, group string) (*Conn, string) {
 	t.Helper()
+	c, target, _ := openServed(t, owner, group, nil)
+	return c, target
+}
+
+// openServed is open, with the server, and setup run on the node's
+// directory before the connection opens.
+func openServed(t *testing.T, owner, group string, setup func(dir string)) (*Conn, string, *sftptest.Server) {
+	t.Helper()
 	s := sftptest.Start(t, sftptest.Options{})
 	dir := t.TempDir()
 	n := &inventory.Node{
@@ -29,13 +37,51 @@ func open(t *testing.T, owner, group string) (*Conn, string) {
 			HostKeyCheck: inventory.HostKeyStrict, ConnectTimeout: 2 * time.Second},
 		Path: filepath.Join(dir, "service_tokens"), Owner: owner, Group: group, Mode: 0o640,
 	}
+	if setup != nil {
+		setup(dir)
+	}
 	d := &sshconn.Dialer{HostKeys: &hostkeys.Checker{}, Auth: &sshconn.Auth{Home: dir}}
 	c, err := Dial(context.Background(), d, n)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	return c, n.Path
+	return c, n.Path, s
+}
+
+// The looks Open takes ahead spare the first steps their own requests:
+// the walk to the file's directory and the first look at the file cost
+// none. A read after anything was changed on the node looks again, and
+// sees the change.
+func TestLooksTakenAheadServeOnceAndNotPastAChange(t *testing.T) {
+	c, target, s := openServed(t, "", "", func(dir string) {
+		os.WriteFile(filepath.Join(dir, "service_tokens"), []byte("a:b\n"), 0o640)
+	})
+	before := s.Stats()
+	if err := c.TrustDir(filepath.Dir(target)); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := c.Read(target); err != nil || string(st.Data) != "a:b\n" {
+		t.Fatalf("first read: %q, %v", st.Data, err)
+	}
+	if got := s.Stats().Lstats - before.Lstats; got != 0 {
+		t.Errorf("the walk and the first read looked %d times after Open, want 0", got)
+	}
+	os.Remove(target)
+	if st, err := c.Read(target); err != nil || st.Exists {
+		t.Errorf("a second read used the look again: %+v, %v", st, err)
+	}
+
+	// A file created after Open, by this connection, is seen at once.
+	c2, target2, _ := openServed(t, "", "", nil)
+	tmp := TempName(target2)
+	if _, err := c2.Replace(target2, tmp, []byte("new\n"), Attrs{UID: -1, GID: -1, Mode: 0o640}, nil); err != nil {
+		t.Fatal(err)
+	}
+	c2.Flushed()
+	if st, err := c2.Read(target2); err != nil || string(st.Data) != "new\n" {
+		t.Errorf("a read after a write: %+v, %v (the look from before the write)", st, err)
+	}
 }
 
 // A replacement called off at the last step (another writer got there

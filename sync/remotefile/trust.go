@@ -32,7 +32,7 @@ const maxLinks = 40
 // directories. The walk costs one lstat per component.
 func (c *Conn) TrustDir(dir string) error {
 	w := &trustWalk{c: c, todo: components(dir)}
-	root, err := c.sftp.Lstat("/")
+	root, err := c.lstat("/")
 	if err != nil {
 		return &Error{"trust", "", fmt.Errorf("stat /: %w", err)}
 	}
@@ -65,7 +65,7 @@ func (w *trustWalk) step(dir string) error {
 		return w.enter(path.Dir(w.cur))
 	}
 	next := path.Join(w.cur, name)
-	fi, err := w.c.sftp.Lstat(next)
+	fi, err := w.c.lstat(next)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Error{"trust", failure.RemoteIO, missingDir{dir, err}}
 	}
@@ -103,7 +103,7 @@ func (w *trustWalk) follow(link string) error {
 
 // enter makes p, a real directory already walked (or /), the current one.
 func (w *trustWalk) enter(p string) error {
-	fi, err := w.c.sftp.Lstat(p)
+	fi, err := w.c.lstat(p)
 	if err != nil {
 		return &Error{"trust", "", fmt.Errorf("stat %s: %w", p, err)}
 	}

@@ -70,26 +70,51 @@ func TempName(target string) string {
 // ErrNoPosixRename is a server that cannot replace a file atomically.
 var ErrNoPosixRename = errors.New("the node's SFTP server lacks posix-rename@openssh.com, so the file cannot be replaced atomically; refusing to write it non-atomically (use OpenSSH's sftp-server)")
 
+// createExcl makes p, a name that must not exist, and returns its open
+// handle: what is written through it lands in a file this run made. need
+// is how many bytes will be written, for the message of a full disk.
+func (c *Conn) createExcl(p string, need int) (*sftp.File, error) {
+	c.forget()
+	f, err := c.sftp.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &Error{"write", failure.RemoteIO, missingDir{path.Dir(p), err}}
+	}
+	if err != nil {
+		return nil, &Error{"write", "", fmt.Errorf("create %s: %w%s%s", p, err, c.rootHint(err), c.diagnose(path.Dir(p), need))}
+	}
+	return f, nil
+}
+
 // create makes p, a name that must not exist, and writes data into it:
 // mode 0600 before the first byte (the server creates it with its own
 // umask, and a hash must never be readable by more than the writer), then
-// the bytes. It returns the open handle; on failure, made says whether p
-// was created (and is the caller's to remove: only a name this run made).
-func (c *Conn) create(p string, data []byte) (f *sftp.File, made bool, err error) {
-	f, err = c.sftp.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, &Error{"write", failure.RemoteIO, missingDir{path.Dir(p), err}}
-	}
-	if err != nil {
-		return nil, false, &Error{"write", "", fmt.Errorf("create %s: %w%s%s", p, err, c.rootHint(err), c.diagnose(path.Dir(p), len(data)))}
+// the bytes, alongside the owner and group (a) when they are set: with
+// mode 0600 still, the new owner is the only one who could read them. It
+// returns the open handle; on failure, made says whether p was created
+// (and is the caller's to remove: only a name this run made).
+func (c *Conn) create(p string, data []byte, a Attrs) (f *sftp.File, made bool, err error) {
+	if f, err = c.createExcl(p, len(data)); err != nil {
+		return nil, false, err
 	}
 	if err := f.Chmod(0o600); err != nil {
 		f.Close()
 		return nil, true, &Error{"write", "", fmt.Errorf("chmod %s: %w", p, err)}
 	}
-	if _, err := f.Write(data); err != nil {
+	var werr error
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		_, werr = f.WriteAt(data, 0)
+	}()
+	cerr := c.chown(f, a)
+	<-written
+	if werr != nil {
 		f.Close()
-		return nil, true, &Error{"write", "", fmt.Errorf("write %s: %w%s", p, err, c.diagnose(path.Dir(p), len(data)))}
+		return nil, true, &Error{"write", "", fmt.Errorf("write %s: %w%s", p, werr, c.diagnose(path.Dir(p), len(data)))}
+	}
+	if cerr != nil {
+		f.Close()
+		return nil, true, cerr
 	}
 	return f, true, nil
 }
@@ -106,49 +131,77 @@ func (e missingDir) Error() string {
 }
 func (e missingDir) Unwrap() error { return e.err }
 
-func (c *Conn) setAttrs(f *sftp.File, a Attrs) error {
-	p := f.Name()
+// chown gives f the owner and group of a, if it sets either.
+func (c *Conn) chown(f *sftp.File, a Attrs) error {
+	if a.UID < 0 && a.GID < 0 {
+		return nil
+	}
+	if err := f.Chown(a.UID, a.GID); err != nil {
+		return &Error{"write", failure.Permission, fmt.Errorf("chown %s: %w; setting owner and group needs root on the node: log in as root, or set sudo: true", f.Name(), err)}
+	}
+	return nil
+}
+
+// flush makes f's bytes survive a power cut before anything can rename
+// it into place.
+func (c *Conn) flush(f *sftp.File) error {
 	if _, ok := c.sftp.HasExtension("fsync@openssh.com"); ok {
 		if err := f.Sync(); err != nil {
-			return &Error{"write", "", fmt.Errorf("fsync %s: %w", p, err)}
+			return &Error{"write", "", fmt.Errorf("fsync %s: %w", f.Name(), err)}
 		}
 	}
-	if a.UID >= 0 || a.GID >= 0 {
-		if err := f.Chown(a.UID, a.GID); err != nil {
-			return &Error{"write", failure.Permission, fmt.Errorf("chown %s: %w; setting owner and group needs root on the node: log in as root, or set sudo: true", p, err)}
-		}
-	}
-	// After chown, which may clear mode bits.
+	return nil
+}
+
+// chmod gives f its final mode, after its owner and group (a chown may
+// clear mode bits).
+func (c *Conn) chmod(f *sftp.File, a Attrs) error {
 	if err := f.Chmod(a.Mode); err != nil {
-		return &Error{"write", "", fmt.Errorf("chmod %s: %w", p, err)}
+		return &Error{"write", "", fmt.Errorf("chmod %s: %w", f.Name(), err)}
 	}
 	return nil
 }
 
 // WriteNew creates p (mode 0600), writes data and closes it: a file only
-// this run uses, such as its lock file. It returns the file's
-// modification time as its handle gives it after the write (fstat): the
+// this run uses, such as its lock file, that holds no secret. It returns
+// the file's modification time as its handle gives it (fstat): the
 // node's clock, read from the file itself, without a look by name. A
 // missing directory is fs.ErrNotExist; a failure says why when the file
 // system is read-only or full.
+//
+// As what it writes is no secret, the mode, the bytes and the handle's
+// attributes are asked for at once and cost one round trip, not three;
+// the close is not waited for (the bytes are written, answered, and
+// nothing that follows reads them through this handle).
+// The modification time may then be the creation's rather than the
+// write's: the same moment, to the second SFTP gives.
 func (c *Conn) WriteNew(p string, data []byte) (time.Time, error) {
-	f, made, err := c.create(p, data)
-	var mtime time.Time
-	if err == nil {
-		var fi fs.FileInfo
-		if fi, err = f.Stat(); err != nil {
-			err = &Error{"write", "", fmt.Errorf("fstat %s: %w", p, err)}
-		} else {
-			mtime = fi.ModTime()
-		}
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = &Error{"write", "", fmt.Errorf("close %s: %w", p, cerr)}
-		}
+	f, err := c.createExcl(p, len(data))
+	if err != nil {
+		return time.Time{}, err
 	}
-	if err != nil && made {
+	var chmodErr, writeErr error
+	done := make(chan struct{}, 2)
+	go func() { chmodErr = f.Chmod(0o600); done <- struct{}{} }()
+	go func() { _, writeErr = f.WriteAt(data, 0); done <- struct{}{} }()
+	fi, statErr := f.Stat()
+	<-done
+	<-done
+	switch {
+	case chmodErr != nil:
+		err = &Error{"write", "", fmt.Errorf("chmod %s: %w", p, chmodErr)}
+	case writeErr != nil:
+		err = &Error{"write", "", fmt.Errorf("write %s: %w%s", p, writeErr, c.diagnose(path.Dir(p), len(data)))}
+	case statErr != nil:
+		err = &Error{"write", "", fmt.Errorf("fstat %s: %w", p, statErr)}
+	}
+	if err != nil {
+		f.Close()
 		c.sftp.Remove(p)
+		return time.Time{}, err
 	}
-	return mtime, err
+	closeLater(f)
+	return fi.ModTime(), nil
 }
 
 // Replace writes data to tmp (created here), then renames it over
@@ -157,30 +210,37 @@ func (c *Conn) WriteNew(p string, data []byte) (time.Time, error) {
 // connection still allows; when it reports leftTemp the caller must
 // remove tmp over a new connection.
 //
-// The new file's close is sent alongside beforeRename's requests, not
-// before them: by then its bytes are written and flushed and its owner,
-// group and mode set (each answered), so the close changes nothing in
-// it, and beforeRename's looks (at the target, at the lock) do not touch
-// it. The rename waits for both. After the rename, the directory's flush
+// The new file's final mode and its close are sent alongside
+// beforeRename's requests, not before them: by then its bytes are
+// written and flushed and its owner and group set (each answered), so
+// neither changes what it holds or who owns it, and beforeRename's looks
+// (at the target, at the lock) do not touch it. The rename waits for all
+// of them. After the rename, the directory's flush
 // (syncDir) goes on alongside the caller's read-back: Flushed waits for it.
 func (c *Conn) Replace(target, tmp string, data []byte, a Attrs, beforeRename func() error) (leftTemp bool, err error) {
 	if err := c.CheckAtomic(); err != nil {
 		return false, err
 	}
-	f, made, err := c.create(tmp, data)
+	f, made, err := c.create(tmp, data, a)
 	if err == nil {
-		if err = c.setAttrs(f, a); err != nil {
+		if err = c.flush(f); err != nil {
 			f.Close()
 		}
 	}
 	if err == nil {
 		closed := make(chan error, 1)
-		go func() { closed <- f.Close() }()
+		go func() {
+			err := c.chmod(f, a)
+			if cerr := f.Close(); err == nil && cerr != nil {
+				err = &Error{"write", "", fmt.Errorf("close %s: %w", tmp, cerr)}
+			}
+			closed <- err
+		}()
 		if beforeRename != nil {
 			err = beforeRename()
 		}
-		if cerr := <-closed; err == nil && cerr != nil {
-			err = &Error{"write", "", fmt.Errorf("close %s: %w", tmp, cerr)}
+		if cerr := <-closed; err == nil {
+			err = cerr
 		}
 	}
 	if err == nil {
@@ -256,6 +316,7 @@ func (c *Conn) syncDir(dir string) {
 // name in the file's directory, which anyone who could put something
 // there could remove too.
 func (c *Conn) Remove(p string) error {
+	c.forget()
 	err := c.sftp.Remove(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil

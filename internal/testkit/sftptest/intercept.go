@@ -22,6 +22,7 @@ const (
 	fxpOpen     = 3
 	fxpClose    = 4
 	fxpWrite    = 6
+	fxpLstat    = 7
 	fxpStatus   = 101
 	fxpHandle   = 102
 	fxpExtended = 200
@@ -183,6 +184,8 @@ func (s *sftpSession) readLoop() {
 func (s *sftpSession) inspect(pkt []byte) action {
 	body := pkt[5:]
 	switch pkt[4] {
+	case fxpLstat:
+		s.c.srv.lstats.Add(1)
 	case fxpWrite:
 		return s.inspectWrite(body)
 	case fxpExtended:

@@ -154,6 +154,7 @@ type Server struct {
 
 	connections  atomic.Int64
 	requests     atomic.Int64
+	lstats       atomic.Int64
 	writes       atomic.Int64
 	fsyncs       atomic.Int64
 	posixRenames atomic.Int64
@@ -168,6 +169,8 @@ type Stats struct {
 	// Requests counts SFTP packets received from clients, of every type
 	// (SSH_FXP_INIT included): what a client costs a server.
 	Requests int
+	// Lstats counts SSH_FXP_LSTAT packets received: the looks by name.
+	Lstats int
 	// Writes counts SSH_FXP_WRITE packets received, including ones answered
 	// with a failure (FailWrites) and the one that triggered a drop.
 	Writes int
@@ -184,6 +187,7 @@ func (s *Server) Stats() Stats {
 	return Stats{
 		Connections:  int(s.connections.Load()),
 		Requests:     int(s.requests.Load()),
+		Lstats:       int(s.lstats.Load()),
 		Writes:       int(s.writes.Load()),
 		Fsyncs:       int(s.fsyncs.Load()),
 		PosixRenames: int(s.posixRenames.Load()),
