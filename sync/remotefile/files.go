@@ -105,7 +105,7 @@ func IsTempName(target, name string) bool {
 
 // Siblings lists the regular files next to target whose base names match.
 func (c *Conn) Siblings(target string, match func(name string) bool) ([]Entry, error) {
-	ents, err := c.sftp.ReadDir(path.Dir(target))
+	ents, err := c.readDir(path.Dir(target))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil

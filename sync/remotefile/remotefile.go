@@ -63,10 +63,12 @@ type Conn struct {
 	// started has ended (Flushed).
 	flushed chan struct{}
 
-	// looks are the looks by name Open took ahead (lookAhead), each
+	// looks are the looks by name Open took ahead (lookAhead), and
+	// listing the listing of the file's directory it started; each is
 	// there until it is used once or anything is changed on the node.
 	looksMu sync.Mutex
 	looks   map[string]look
+	listing *listing
 
 	node     *inventory.Node
 	client   *ssh.Client
@@ -172,12 +174,22 @@ type look struct {
 	err error
 }
 
+// listing is a directory's listing under way or done.
+type listing struct {
+	dir  string
+	done chan struct{} // closed when ents and err are set
+	ents []fs.FileInfo
+	err  error
+}
+
 // lookAhead looks by name (lstat) at p, the node's file, and at every
 // directory on the way to it, alongside the reading of the node's
 // accounts: those are the looks a run's first steps take (TrustDir walks
 // the directories, Read looks before it opens), and each would otherwise
 // cost a round trip of its own, one after the other. It returns what
-// waits for the answers.
+// waits for the answers. It also starts listing p's directory (what
+// check, and a push that finds the file right, list next, for files a
+// killed run left), which nothing waits for until Siblings asks.
 //
 // A look taken ahead is an answer the node gave a moment earlier, which
 // changes nothing those steps rely on: TrustDir's proof holds from the
@@ -200,6 +212,12 @@ func (c *Conn) lookAhead(p string) (wait func()) {
 		}
 	}
 	c.looks = make(map[string]look, len(names))
+	l := &listing{dir: path.Dir(p), done: make(chan struct{})}
+	c.listing = l
+	go func() {
+		defer close(l.done)
+		l.ents, l.err = c.sftp.ReadDir(l.dir)
+	}()
 	var wg sync.WaitGroup
 	for _, name := range names {
 		wg.Add(1)
@@ -227,10 +245,29 @@ func (c *Conn) lstat(p string) (fs.FileInfo, error) {
 	return c.sftp.Lstat(p)
 }
 
-// forget drops the looks taken ahead: the node is about to change.
+// readDir lists dir: with the listing started ahead, if it is still
+// there and of dir, else with requests of its own.
+func (c *Conn) readDir(dir string) ([]fs.FileInfo, error) {
+	c.looksMu.Lock()
+	l := c.listing
+	if l != nil && l.dir == dir {
+		c.listing = nil
+	} else {
+		l = nil
+	}
+	c.looksMu.Unlock()
+	if l != nil {
+		<-l.done
+		return l.ents, l.err
+	}
+	return c.sftp.ReadDir(dir)
+}
+
+// forget drops the looks and the listing taken ahead: the node is about
+// to change.
 func (c *Conn) forget() {
 	c.looksMu.Lock()
-	c.looks = nil
+	c.looks, c.listing = nil, nil
 	c.looksMu.Unlock()
 }
 

@@ -71,6 +71,18 @@ func TestLooksTakenAheadServeOnceAndNotPastAChange(t *testing.T) {
 	if st, err := c.Read(target); err != nil || st.Exists {
 		t.Errorf("a second read used the look again: %+v, %v", st, err)
 	}
+	isTemp := func(name string) bool { return IsTempName(target, name) }
+	if l := c.listing; l != nil {
+		<-l.done // the listing Open started has been answered
+	}
+	left := TempName(target)
+	os.WriteFile(left, nil, 0o600)
+	if got, err := c.Siblings(target, isTemp); err != nil || len(got) != 0 || s.Stats().Opendirs != before.Opendirs {
+		t.Errorf("first listing: %v, %v, %d listings sent after Open (want the one taken ahead, from before the file)", got, err, s.Stats().Opendirs-before.Opendirs)
+	}
+	if got, err := c.Siblings(target, isTemp); err != nil || len(got) != 1 {
+		t.Errorf("a second listing used the one taken ahead again: %v, %v", got, err)
+	}
 
 	// A file created after Open, by this connection, is seen at once.
 	c2, target2, _ := openServed(t, "", "", nil)
@@ -81,6 +93,14 @@ func TestLooksTakenAheadServeOnceAndNotPastAChange(t *testing.T) {
 	c2.Flushed()
 	if st, err := c2.Read(target2); err != nil || string(st.Data) != "new\n" {
 		t.Errorf("a read after a write: %+v, %v (the look from before the write)", st, err)
+	}
+	c3, target3, _ := openServed(t, "", "", nil)
+	tmp3 := TempName(target3)
+	if _, err := c3.WriteNew(tmp3, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c3.Siblings(target3, func(name string) bool { return IsTempName(target3, name) }); err != nil || len(got) != 1 {
+		t.Errorf("a listing after a write: %v, %v (the listing from before the write)", got, err)
 	}
 }
 

@@ -23,6 +23,7 @@ const (
 	fxpClose    = 4
 	fxpWrite    = 6
 	fxpLstat    = 7
+	fxpOpendir  = 11
 	fxpStatus   = 101
 	fxpHandle   = 102
 	fxpExtended = 200
@@ -186,6 +187,8 @@ func (s *sftpSession) inspect(pkt []byte) action {
 	switch pkt[4] {
 	case fxpLstat:
 		s.c.srv.lstats.Add(1)
+	case fxpOpendir:
+		s.c.srv.opendirs.Add(1)
 	case fxpWrite:
 		return s.inspectWrite(body)
 	case fxpExtended:

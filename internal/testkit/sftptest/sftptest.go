@@ -155,6 +155,7 @@ type Server struct {
 	connections  atomic.Int64
 	requests     atomic.Int64
 	lstats       atomic.Int64
+	opendirs     atomic.Int64
 	writes       atomic.Int64
 	fsyncs       atomic.Int64
 	posixRenames atomic.Int64
@@ -171,6 +172,8 @@ type Stats struct {
 	Requests int
 	// Lstats counts SSH_FXP_LSTAT packets received: the looks by name.
 	Lstats int
+	// Opendirs counts SSH_FXP_OPENDIR packets received: the listings.
+	Opendirs int
 	// Writes counts SSH_FXP_WRITE packets received, including ones answered
 	// with a failure (FailWrites) and the one that triggered a drop.
 	Writes int
@@ -188,6 +191,7 @@ func (s *Server) Stats() Stats {
 		Connections:  int(s.connections.Load()),
 		Requests:     int(s.requests.Load()),
 		Lstats:       int(s.lstats.Load()),
+		Opendirs:     int(s.opendirs.Load()),
 		Writes:       int(s.writes.Load()),
 		Fsyncs:       int(s.fsyncs.Load()),
 		PosixRenames: int(s.posixRenames.Load()),
