@@ -5,12 +5,10 @@
 package remotefile
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"strconv"
@@ -431,25 +429,36 @@ func (groups accounts) addGroup(f []string) {
 	}
 }
 
+// eachLine calls fn with the fields of each line of file, a system file
+// in a directory only root can write (/etc/passwd, /etc/group). Its size
+// is looked at alongside the open, so that one read asks for all of it,
+// sent together with the handle's attributes (readOpen); a file of any
+// size costs one round trip after the open, and no more memory than it
+// holds. A file that cannot be read gives no lines: resolve then asks
+// getent.
 func (c *Conn) eachLine(file string, fn func([]string)) {
+	looked := make(chan int64, 1)
+	go func() {
+		var size int64 // unknown: readOpen asks the handle first
+		if fi, err := c.sftp.Lstat(file); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+		looked <- size
+	}()
 	f, err := c.sftp.Open(file)
+	size := <-looked
 	if err != nil {
 		return
 	}
 	defer closeLater(f)
-	sc := bufio.NewScanner(bufio.NewReaderSize(io.LimitReader(f, MaxSize), accountsChunk))
-	for sc.Scan() {
-		fn(strings.Split(sc.Text(), ":"))
+	got := readOpen(f, size, MaxSize)
+	if got.statErr != nil || got.readErr != nil || !got.info.Mode().IsRegular() {
+		return
+	}
+	for line := range strings.Lines(string(got.data)) {
+		fn(strings.Split(strings.TrimRight(line, "\n"), ":"))
 	}
 }
-
-// accountsChunk is what eachLine asks for at a time: one byte more than
-// pkg/sftp's largest READ, so that it sends two READs at once (a read
-// larger than a packet is split into requests sent together) and takes
-// a short answer as the end of the file, as a regular file's is. A file of
-// up to 32 KiB costs one round trip, not one for its bytes and another to
-// find its end.
-const accountsChunk = 32<<10 + 1
 
 // resolve turns an owner or group into its number on the node: a number
 // as it is, a name from the node's files, else from getent (which knows
