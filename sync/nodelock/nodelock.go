@@ -38,8 +38,9 @@ import (
 // FS is what a lock needs of the node's file system (remotefile.Conn).
 type FS interface {
 	// WriteNew creates path exclusively, writes data and closes it. It
-	// returns the file's modification time as its handle gave it after
-	// the write: the node's clock.
+	// returns the file's modification time as its handle gave it with the
+	// write (that of the write or, a moment earlier, of the creation): the
+	// node's clock.
 	WriteNew(path string, data []byte) (time.Time, error)
 	// Link makes newname a hard link to oldname; it fails if newname exists.
 	Link(oldname, newname string) error
@@ -241,7 +242,7 @@ func writeOwn(fsys FS, target, mine string, content []byte) (time.Time, error) {
 }
 
 // clock tells the node's time without trusting ours: the modification
-// time of this run's own lock file as its handle gave it after the write
+// time of this run's own lock file as its handle gave it with the write
 // (WriteNew), advanced by our clock since. The link that takes the lock
 // comes after that write, so the node's time looks a request or two
 // earlier than it is, which errs on the side of waiting.
@@ -391,7 +392,9 @@ func holderOf(seen []byte, mtime time.Time, defaultLease time.Duration) (Holder,
 
 // held is the lock, now this run's. Its NodeTime is the lock file's
 // modification time: that of this run's own file, as its handle gave it
-// after the write (WriteNew). The lock's name now holds that very inode
+// with the write (WriteNew; if anything a moment early, which makes the
+// lock look older to this run than to others: it sweeps less and waits
+// more, never the other way). The lock's name now holds that very inode
 // (a hard link, or a rename on a take-over; neither changes its
 // modification time), so a read of the lock by name (five requests and
 // four round trips, against the one fstat) would tell nothing more, and

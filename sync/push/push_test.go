@@ -394,6 +394,27 @@ func TestLostConnectionBeforeRenameSaysUnchanged(t *testing.T) {
 
 // With backups: N, each push keeps the replaced file beside the new one,
 // with its owner, group and mode, and only the newest N stay.
+// A write that fails after the last look kept a backup (here the new
+// file's final mode is refused) says so, names the copy, and leaves the
+// node's file as it was.
+func TestFailedWriteNamesTheBackupItKept(t *testing.T) {
+	old := tokenFile(t, 1)
+	n := newNode(t, "b", sftptest.Options{FailChmod: 0o640}, old)
+	n.node.Backups = 1
+	r := push(t, pusher(10*time.Second), Request{Data: tokenFile(t, 2)}, n)["b"]
+	reason := r.Reason.String()
+	_, kept, found := strings.Cut(reason, "a copy of it was kept as ")
+	if r.Status != Failed || !strings.Contains(reason, "the node's file is unchanged") || !found {
+		t.Fatalf("result: %+v", r)
+	}
+	if got, err := os.ReadFile(filepath.Join(n.dir, kept)); err != nil || string(got) != string(old) {
+		t.Errorf("the copy named (%s): %q, %v", kept, got, err)
+	}
+	if string(n.file(t)) != string(old) {
+		t.Error("the node's file changed")
+	}
+}
+
 func TestBackupsKeepThePreviousFiles(t *testing.T) {
 	n := newNode(t, "b", sftptest.Options{}, tokenFile(t, 1))
 	n.node.Backups = 2

@@ -139,6 +139,11 @@ func (t *txn) writeFailed(err error) {
 	default:
 		r.Reason = r.Reason.Append("; the node's file is unchanged")
 	}
+	if t.bak != "" {
+		// The last look kept the file before a later step failed (the
+		// final mode, the close, the rename): the copy stays, named.
+		r.Reason = r.Reason.Append("; a copy of it was kept as %s", safetext.Escape(path.Base(t.bak)))
+	}
 	if t.leftTemp {
 		r.Reason = r.Reason.Append("%s", t.cleanup())
 	}

@@ -139,14 +139,14 @@ func readOpen(f *sftp.File, looked, limit int64) opened {
 	switch {
 	case int64(n) > size: // it shrank: as large as the handle said
 		n = int(size)
-	case int64(n) == looked && size > looked: // a larger file than the look saw
-		more := make([]byte, size-looked)
-		m, err := f.ReadAt(more, looked)
+	case int64(n) < size: // larger than the look saw, or grew after the read
+		more := make([]byte, size-int64(n))
+		m, err := f.ReadAt(more, int64(n))
 		if err != nil && err != io.EOF {
 			o.readErr = err
 			return o
 		}
-		buf = append(buf, more[:m]...)
+		buf = append(buf[:n], more[:m]...)
 		n += m
 	}
 	o.data = buf[:n]

@@ -317,6 +317,14 @@ func (c *Conn) openSudo(client *ssh.Client) error {
 // sudoScript runs the node's sftp_server, or the first of candidates
 // that is there, through `sudo -n`. The script's own complaints start
 // with scriptMarker, so they are told apart from sudo's.
+//
+// OpenSSH's sftp-server found among the candidates runs with `-u 077`:
+// SFTP as pkg/sftp speaks it cannot give a file its mode when it creates
+// it, so the server's umask decides the mode a new file has until its
+// 0600 is set, a round trip later (docs/push.md, residual risks); with
+// 077 it is 0600 from the start. A sudoers line that names the program
+// without arguments allows them. An sftp_server of the inventory's own
+// is run as it is: it may not be OpenSSH's, and take no -u.
 func sudoScript(sftpServer string, candidates []string) string {
 	say := func(msg string) string { return "printf '%s\\n' " + shellQuote(scriptMarker+msg) + " >&2; exit 127" }
 	if p := sftpServer; p != "" {
@@ -329,7 +337,7 @@ func sudoScript(sftpServer string, candidates []string) string {
 	for _, p := range candidates {
 		cmd.WriteString(" " + shellQuote(p))
 	}
-	fmt.Fprintf(&cmd, `; do if [ -x "$p" ]; then exec sudo -n -- "$p"; fi; done; %s`,
+	fmt.Fprintf(&cmd, `; do if [ -x "$p" ]; then exec sudo -n -- "$p" -u 077; fi; done; %s`,
 		say(fmt.Sprintf("no sftp-server on the node in %s: install OpenSSH's sftp-server, or set sftp_server to its path", strings.Join(candidates, ", "))))
 	return cmd.String()
 }

@@ -223,3 +223,15 @@ func TestReadFileRefusesWhatIsNotARegularFile(t *testing.T) {
 		t.Errorf("ReadFile(regular) = %q, %v", b, err)
 	}
 }
+
+// Through sudo, OpenSSH's sftp-server found on the node creates files
+// 0600 from the start (umask 077); an sftp_server of the inventory's own
+// is run as given, as it may take no -u.
+func TestSudoScriptUmask(t *testing.T) {
+	if got := sudoScript("", SFTPServers); !strings.Contains(got, `exec sudo -n -- "$p" -u 077;`) {
+		t.Errorf("the known servers: %s", got)
+	}
+	if got := sudoScript("/opt/sftp", []string{"/opt/sftp"}); strings.Contains(got, "-u 077") || !strings.Contains(got, "exec sudo -n -- '/opt/sftp';") {
+		t.Errorf("the inventory's own: %s", got)
+	}
+}

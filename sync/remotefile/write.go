@@ -162,34 +162,36 @@ func (c *Conn) chmod(f *sftp.File, a Attrs) error {
 	return nil
 }
 
-// WriteNew creates p (mode 0600), writes data and closes it: a file only
-// this run uses, such as its lock file, that holds no secret. It returns
-// the file's modification time as its handle gives it (fstat): the
-// node's clock, read from the file itself, without a look by name. A
-// missing directory is fs.ErrNotExist; a failure says why when the file
-// system is read-only or full.
+// WriteNew creates p, gives it mode 0600, writes data and closes it: a
+// file only this run uses, such as its lock file. It returns the file's
+// modification time as its handle gives it (fstat): the node's clock,
+// read from the file itself, without a look by name. A missing directory
+// is fs.ErrNotExist; a failure says why when the file system is
+// read-only or full.
 //
-// As what it writes is no secret, the mode, the bytes and the handle's
-// attributes are asked for at once and cost one round trip, not three;
-// the close is not waited for (the bytes are written, answered, and
-// nothing that follows reads them through this handle).
-// The modification time may then be the creation's rather than the
-// write's: the same moment, to the second SFTP gives.
+// The bytes and the handle's attributes are asked for at once, once mode
+// 0600 is answered: the modification time may then be the creation's
+// rather than the write's, the same moment to the second SFTP gives (and
+// if anything earlier, which makes a lock look older to its own run and
+// errs on the side of waiting). The close is not waited for: the bytes
+// are written (answered), and nothing that follows reads them through this
+// handle; a close that fails leaves the handle to the session's end.
 func (c *Conn) WriteNew(p string, data []byte) (time.Time, error) {
 	f, err := c.createExcl(p, len(data))
 	if err != nil {
 		return time.Time{}, err
 	}
-	var chmodErr, writeErr error
-	done := make(chan struct{}, 2)
-	go func() { chmodErr = f.Chmod(0o600); done <- struct{}{} }()
-	go func() { _, writeErr = f.WriteAt(data, 0); done <- struct{}{} }()
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		c.sftp.Remove(p)
+		return time.Time{}, &Error{"write", "", fmt.Errorf("chmod %s: %w", p, err)}
+	}
+	var writeErr error
+	written := make(chan struct{})
+	go func() { defer close(written); _, writeErr = f.WriteAt(data, 0) }()
 	fi, statErr := f.Stat()
-	<-done
-	<-done
+	<-written
 	switch {
-	case chmodErr != nil:
-		err = &Error{"write", "", fmt.Errorf("chmod %s: %w", p, chmodErr)}
 	case writeErr != nil:
 		err = &Error{"write", "", fmt.Errorf("write %s: %w%s", p, writeErr, c.diagnose(path.Dir(p), len(data)))}
 	case statErr != nil:

@@ -23,6 +23,7 @@ const (
 	fxpClose    = 4
 	fxpWrite    = 6
 	fxpLstat    = 7
+	fxpFsetstat = 10
 	fxpOpendir  = 11
 	fxpStatus   = 101
 	fxpHandle   = 102
@@ -191,6 +192,8 @@ func (s *sftpSession) inspect(pkt []byte) action {
 		s.c.srv.opendirs.Add(1)
 	case fxpWrite:
 		return s.inspectWrite(body)
+	case fxpFsetstat:
+		return s.inspectFsetstat(body)
 	case fxpExtended:
 		return s.inspectExtended(body)
 	case fxpOpen:
@@ -235,6 +238,34 @@ func (s *sftpSession) inspectWrite(body []byte) action {
 	}
 	return actForward
 }
+
+// inspectFsetstat refuses a mode the options say the file system
+// refuses (FailChmod).
+func (s *sftpSession) inspectFsetstat(body []byte) action {
+	if s.opts.FailChmod == 0 {
+		return actForward
+	}
+	id, rest, ok := readUint32(body)
+	if !ok {
+		return actForward
+	}
+	_, rest, ok = readString(rest) // the handle
+	if !ok {
+		return actForward
+	}
+	flags, rest, ok := readUint32(rest)
+	if !ok || flags != sshFileXferAttrPermissions {
+		return actForward
+	}
+	if perm, _, ok := readUint32(rest); ok && os.FileMode(perm).Perm() == s.opts.FailChmod {
+		s.send(statusPacket(id, fxFailure, "Operation not permitted"))
+		return actHandled
+	}
+	return actForward
+}
+
+// sshFileXferAttrPermissions is the attribute flag of a mode alone.
+const sshFileXferAttrPermissions = 0x4
 
 // inspectExtended counts posix-rename and fsync requests, refuses them
 // when the options leave them out, answers fsync itself, and marks a

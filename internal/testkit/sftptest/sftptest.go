@@ -98,6 +98,12 @@ type Options struct {
 	// Opening and creating files still works, as on a real full disk.
 	FailWrites bool
 
+	// FailChmod, if not zero, answers every FSETSTAT that sets exactly
+	// these permission bits with a failure, as a file system that refuses
+	// a mode would: the new file's final mode, for a write that fails at
+	// its last step.
+	FailChmod os.FileMode
+
 	// Exec handles "exec" requests on session channels: it gets the command
 	// string and returns stdout, stderr and exit status. It may be called
 	// concurrently from several sessions. nil refuses exec requests (the
