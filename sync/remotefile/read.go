@@ -109,9 +109,8 @@ type opened struct {
 // The one thing the read alongside the attributes changes is what a
 // special file swapped in between the look and the open could do: the
 // read goes to it before its attributes refuse it. It writes nothing and
-// its bytes are dropped; a FIFO whose writer sends nothing holds the
-// session until the node's timeout, as a FIFO swapped in before the
-// open already does (docs/push.md).
+// its bytes are dropped (OpenSSH's sftp-server seeks before it reads,
+// which fails at once on a FIFO; docs/push.md states the residual).
 func readOpen(f *sftp.File, looked, limit int64) opened {
 	var o opened
 	if looked <= 0 || looked > limit {
