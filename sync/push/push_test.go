@@ -403,7 +403,7 @@ func TestFailedWriteNamesTheBackupItKept(t *testing.T) {
 	n.node.Backups = 1
 	r := push(t, pusher(10*time.Second), Request{Data: tokenFile(t, 2)}, n)["b"]
 	reason := r.Reason.String()
-	_, kept, found := strings.Cut(reason, "a copy of it was kept as ")
+	_, kept, found := strings.Cut(reason, "a copy of the node's file was kept as ")
 	if r.Status != Failed || !strings.Contains(reason, "the node's file is unchanged") || !found {
 		t.Fatalf("result: %+v", r)
 	}

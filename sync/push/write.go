@@ -142,7 +142,7 @@ func (t *txn) writeFailed(err error) {
 	if t.bak != "" {
 		// The last look kept the file before a later step failed (the
 		// final mode, the close, the rename): the copy stays, named.
-		r.Reason = r.Reason.Append("; a copy of it was kept as %s", safetext.Escape(path.Base(t.bak)))
+		r.Reason = r.Reason.Append("; a copy of the node's file was kept as %s", safetext.Escape(path.Base(t.bak)))
 	}
 	if t.leftTemp {
 		r.Reason = r.Reason.Append("%s", t.cleanup())
