@@ -3,6 +3,7 @@
 package deliver
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -286,4 +287,45 @@ func swapDirectory(t *testing.T, runs int) {
 		}
 	}
 	t.Logf("%d deliveries against %s: %v", runs, stop(), counts)
+}
+
+// A local user who may only read a consumer's directory (root's, mode
+// 0755, as /etc/default is) watches it and opens every file the moment its
+// name appears, to read through that descriptor what is written into the
+// file after. It never reads the bearer token: the new file is 0600 from
+// its creation, so it opens nothing it could read later.
+func TestReaderGetsNoSecretFromANewFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("many deliveries against a running reader")
+	}
+	h := startHostile(t)
+	d := h.dir(t, filepath.Join(h.f.dir, "default"), 0, 0, 0o755)
+	env := filepath.Join(d, "kibana.env")
+	const runs = 40
+	stop := swaptest.Start(t, swaptest.Spec{Snoop: d}, swaptest.Attacker{UID: h.uid, GID: h.gid, Dir: h.f.dir})
+	c := h.f.consumer(0, "kibana", inventory.MethodEnvFile, func(c *inventory.Consumer) {
+		c.Host.Path, c.EnvKey = env, "ELASTICSEARCH_SERVICEACCOUNTTOKEN"
+	})
+	var bearers []string
+	for i := 1; i <= runs; i++ {
+		bearer, _ := newBearer(t)
+		bearers = append(bearers, bearer)
+		rep := h.f.d.Deliver(context.Background(), []*inventory.Consumer{c}, bearer)
+		if r := rep.Results[0]; !r.OK() || !strings.Contains(read(t, env), bearer) {
+			t.Fatalf("delivery %d: %+v", i, r)
+		}
+	}
+	tried, opened, got, err := swaptest.Snooped(stop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tried < runs {
+		t.Fatalf("the reader saw %d new names in %d deliveries: it did not watch", tried, runs)
+	}
+	for _, b := range bearers {
+		if bytes.Contains(got, []byte(b)) {
+			t.Fatalf("the reader opened %d of %d new files and read a bearer token through them", opened, tried)
+		}
+	}
+	t.Logf("%d deliveries: the reader tried %d new names, opened %d, read %d bytes, no token", runs, tried, opened, len(got))
 }

@@ -125,14 +125,9 @@ func Open(client *ssh.Client, n *inventory.Node) (*Conn, error) {
 			return nil, err
 		}
 	} else {
-		s, err := sftp.NewClient(client)
-		if err != nil {
-			if !c.alive() {
-				return nil, lostError("sftp", "starting SFTP", err)
-			}
-			return nil, &Error{"sftp", failure.Refused, fmt.Errorf("cannot start the sftp subsystem: %w", err)}
+		if err := c.openSubsystem(client); err != nil {
+			return nil, err
 		}
-		c.sftp = s
 	}
 	looked := c.lookAhead(n.Path)
 	users, groups := c.readAccounts()
@@ -269,6 +264,42 @@ func (c *Conn) forget() {
 	c.looksMu.Unlock()
 }
 
+// openSubsystem starts the node's sftp subsystem, as sftp.NewClient
+// does, with privateCreate between the client and the channel.
+func (c *Conn) openSubsystem(client *ssh.Client) error {
+	fail := func(err error) error {
+		if !c.alive() {
+			return lostError("sftp", "starting SFTP", err)
+		}
+		return &Error{"sftp", failure.Refused, fmt.Errorf("cannot start the sftp subsystem: %w", err)}
+	}
+	s, err := client.NewSession()
+	if err != nil {
+		return fail(err)
+	}
+	w, err := s.StdinPipe()
+	if err != nil {
+		s.Close()
+		return &Error{"sftp", "", err}
+	}
+	r, err := s.StdoutPipe()
+	if err != nil {
+		s.Close()
+		return &Error{"sftp", "", err}
+	}
+	if err := s.RequestSubsystem("sftp"); err != nil {
+		s.Close()
+		return fail(err)
+	}
+	sc, err := sftp.NewClientPipe(r, &privateCreate{w: w})
+	if err != nil {
+		s.Close()
+		return fail(err)
+	}
+	c.sftp, c.session = sc, s
+	return nil
+}
+
 // scriptMarker starts the messages of openSudo's shell script.
 const scriptMarker = "es-service-tokens: "
 
@@ -302,7 +333,7 @@ func (c *Conn) openSudo(client *ssh.Client) error {
 		}
 		return &Error{"sudo", failure.Refused, fmt.Errorf("cannot start sftp-server through sudo: %w", err)}
 	}
-	sc, err := sftp.NewClientPipe(r, w)
+	sc, err := sftp.NewClientPipe(r, &privateCreate{w: w})
 	if err != nil {
 		// The command has ended (sudo refused, or no sftp-server): wait for
 		// its stderr to be copied before reading it.
@@ -318,13 +349,11 @@ func (c *Conn) openSudo(client *ssh.Client) error {
 // that is there, through `sudo -n`. The script's own complaints start
 // with scriptMarker, so they are told apart from sudo's.
 //
-// OpenSSH's sftp-server found among the candidates runs with `-u 077`:
-// SFTP as pkg/sftp speaks it cannot give a file its mode when it creates
-// it, so the server's umask decides the mode a new file has until its
-// 0600 is set, a round trip later (docs/push.md, residual risks); with
-// 077 it is 0600 from the start. A sudoers line that names the program
-// without arguments allows them. An sftp_server of the inventory's own
-// is run as it is: it may not be OpenSSH's, and take no -u.
+// OpenSSH's sftp-server found among the candidates runs with `-u 077`, so
+// a file it creates is 0600 even where the mode privateCreate adds to
+// OPEN did not reach it. A sudoers line that names the program without
+// arguments allows them. An sftp_server of the inventory's own is run as
+// it is: it may not be OpenSSH's, and take no -u.
 func sudoScript(sftpServer string, candidates []string) string {
 	say := func(msg string) string { return "printf '%s\\n' " + shellQuote(scriptMarker+msg) + " >&2; exit 127" }
 	if p := sftpServer; p != "" {

@@ -86,8 +86,9 @@ func (c *Conn) createExcl(p string, need int) (*sftp.File, error) {
 }
 
 // create makes p, a name that must not exist, and writes data into it:
-// mode 0600 before the first byte (the server creates it with its own
-// umask, and a hash must never be readable by more than the writer), then
+// mode 0600 before the first byte (privateCreate asks the server to
+// create it 0600; this is for a server that ignores that: a hash or a
+// token must never be readable by more than the writer), then
 // the bytes, alongside the owner and group (a) when they are set: with
 // mode 0600 still, the new owner is the only one who could read them. It
 // returns the open handle; on failure, made says whether p was created

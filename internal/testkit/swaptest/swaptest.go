@@ -4,7 +4,10 @@
 // content, or a directory) and a symbolic link to a victim, with
 // renameat2(RENAME_EXCHANGE), which makes each swap atomic. Tests run it
 // against real sshd nodes and consumer machines and assert, after every
-// run of the tool, that the victim never changed.
+// run of the tool, that the victim never changed. Or, as the reader
+// (Spec.Snoop), a local user who may only read such a directory opens
+// every new file there the moment it appears, to read what is written
+// into it after; Snooped says what it got.
 //
 // The attacker is the test binary itself, started again as the attacking
 // user: a test package that uses Start calls Main first in its TestMain.
@@ -12,6 +15,7 @@ package swaptest
 
 import (
 	"bufio"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -41,6 +45,10 @@ type Spec struct {
 	Dir     bool
 	Content []byte
 	Mode    os.FileMode
+	// Snoop, when set, makes this attacker the reader instead: it swaps
+	// nothing, and opens every file created in the directory Snoop the
+	// moment its name appears (snoop). Stop then returns what it read.
+	Snoop string
 }
 
 // Main runs the attacker when this process was started as one, and does
@@ -54,6 +62,9 @@ func Main() {
 	if err := json.Unmarshal([]byte(s), &spec); err != nil {
 		fmt.Println("bad spec:", err)
 		os.Exit(2)
+	}
+	if spec.Snoop != "" {
+		os.Exit(snoop(spec.Snoop))
 	}
 	os.Exit(attack(spec))
 }
@@ -226,4 +237,19 @@ func copyExecutable(from, to string) error {
 		return err
 	}
 	return os.Chmod(to, 0o755)
+}
+
+// Snooped parses what a reader's stop returned: how many new names it
+// tried to open, how many it opened, and every byte it read through them.
+func Snooped(counts string) (tried, opened int, read []byte, err error) {
+	var h string
+	if _, err = fmt.Sscanf(counts, "tried %d opened %d loot %s", &tried, &opened, &h); err != nil {
+		// no loot at all prints nothing after "loot "
+		if _, err2 := fmt.Sscanf(counts, "tried %d opened %d loot", &tried, &opened); err2 != nil {
+			return 0, 0, nil, fmt.Errorf("the reader's counts %q: %w", counts, err)
+		}
+		return tried, opened, nil, nil
+	}
+	read, err = hex.DecodeString(h)
+	return tried, opened, read, err
 }
