@@ -61,6 +61,7 @@ import (
 type runner struct {
 	dir     string
 	bin     string
+	baseBin string // -baseline's build
 	cluster *sshdtest.Cluster
 	cleanup []func()
 }
@@ -113,6 +114,7 @@ type config struct {
 	kex         []bool   // OpenSSH tools with curve25519 only, or their default too
 	stockHome   bool     // nodes' root home holds Debian's stock start-up files
 	rounds      int      // times each command is timed, the tools' order alternating
+	baseline    string   // a git revision of the tool, timed beside this checkout's on the same nodes
 }
 
 func main() {
@@ -125,6 +127,7 @@ func main() {
 	kexFlag := flag.String("kex", "default,curve25519", "OpenSSH tools' key exchange: default, curve25519 (what x/crypto/ssh negotiates), or both")
 	stockHome := flag.Bool("stock-home", false, "nodes' root logs in to a home with Debian's stock start-up files, not this machine's")
 	rounds := flag.Int("rounds", 3, "time every command this many times, the tools' order alternating; report medians")
+	baseline := flag.String("baseline", "", "also time es-service-tokens built from this git revision (e.g. main~1), on the same nodes, order alternating: a change's cost")
 	oursOnly := flag.Bool("ours-only", false, "time es-service-tokens only (no Ansible, pdsh)")
 	confirm := flag.String("confirm", "", "instead: measure Elasticsearch confirmation with these reload intervals (e.g. 1s,5s)")
 	runs := flag.Int("runs", 10, "with -confirm: creates per interval")
@@ -147,7 +150,7 @@ func main() {
 	}
 	r := newRunner()
 	defer r.finish()
-	cfg := config{tokens: *tokensFlag, concurrency: *concurrency, stockHome: *stockHome, rounds: *rounds,
+	cfg := config{tokens: *tokensFlag, concurrency: *concurrency, stockHome: *stockHome, rounds: *rounds, baseline: *baseline,
 		vs: words(*vs, "none"), sshd: choices(*sshdFlag, "internal"), kex: choices(*kexFlag, "curve25519")}
 	if *oursOnly || *confirm != "" || *simulate != "" {
 		cfg.vs = nil
@@ -159,6 +162,9 @@ func main() {
 	}
 	if *also != "" {
 		cfg.also = sizes(r, *also)
+	}
+	if cfg.baseline != "" {
+		r.buildBaseline(cfg.baseline)
 	}
 	checkTools(cfg.vs)
 	switch {
@@ -194,6 +200,22 @@ func newRunner() *runner {
 		r.Fatalf("build: %v\n%s", err, out)
 	}
 	return r
+}
+
+// buildBaseline builds the tool as it was at rev, in a throwaway git
+// worktree, beside this checkout's build.
+func (r *runner) buildBaseline(rev string) {
+	src := filepath.Join(r.dir, "baseline-src")
+	if out, err := exec.Command("git", "worktree", "add", "--detach", src, rev).CombinedOutput(); err != nil {
+		r.Fatalf("-baseline %s: %v\n%s", rev, err, out)
+	}
+	defer exec.Command("git", "worktree", "remove", "--force", src).Run()
+	r.baseBin = filepath.Join(r.dir, "es-service-tokens-baseline")
+	cmd := exec.Command("go", "build", "-o", r.baseBin, "./cmd/es-service-tokens")
+	cmd.Dir = src
+	if out, err := cmd.CombinedOutput(); err != nil {
+		r.Fatalf("-baseline %s: build: %v\n%s", rev, err, out)
+	}
 }
 
 // checkTools stops the benchmark before any node starts when a tool it
@@ -292,6 +314,7 @@ func (r *runner) bench(n int, cfg config, internalSFTP bool) scaleRow {
 	t := &timings{r: r, work: work, n: n, cfg: cfg}
 	var rounds []set
 	for k := range cfg.rounds {
+		t.round = k
 		// Whoever goes first pays for what came before (the nodes' start,
 		// the last round), and the machine drifts meanwhile: alternate.
 		// Each tool's commands stay together, so that its no-op push and
@@ -316,10 +339,11 @@ func (r *runner) bench(n int, cfg config, internalSFTP bool) scaleRow {
 
 // timings times one cluster's commands.
 type timings struct {
-	r    *runner
-	work string
-	n    int
-	cfg  config
+	r     *runner
+	work  string
+	n     int
+	cfg   config
+	round int // the round under way, from 0
 }
 
 // set is timed commands by kind, in the same order every round: ours, then
@@ -379,19 +403,35 @@ func median(v []float64) float64 {
 }
 
 func (t *timings) ours() set {
+	s := t.build("es-service-tokens", t.r.bin)
+	if t.cfg.baseline == "" {
+		return s
+	}
+	// The baseline's place alternates with this checkout's, as the tools'
+	// does; its rows always come after, so that rounds line up.
+	if t.round%2 == 0 {
+		return s.add(t.build("baseline "+t.cfg.baseline, t.r.baseBin))
+	}
+	b := t.build("baseline "+t.cfg.baseline, t.r.baseBin)
+	return t.build("es-service-tokens", t.r.bin).add(b)
+}
+
+// build times one build of the tool: its push of a fresh file, its no-op
+// push and its check, and the same again at each extra fan-out.
+func (t *timings) build(name, bin string) set {
 	var s set
 	argv := func(cmd string) []string {
-		return []string{t.r.bin, "-i", "cluster.yml", "--file", "service_tokens", cmd, "--concurrency", strconv.Itoa(t.cfg.concurrency)}
+		return []string{bin, "-i", "cluster.yml", "--file", "service_tokens", cmd, "--concurrency", strconv.Itoa(t.cfg.concurrency)}
 	}
 	// First pushes: every node starts without the file.
-	s.push = append(s.push, t.r.time(t.work, nil, "es-service-tokens push", t.r.reset, argv("push")...))
-	s.noop = append(s.noop, t.r.time(t.work, nil, "es-service-tokens push", nil, argv("push")...))
-	s.check = append(s.check, t.r.time(t.work, nil, "es-service-tokens check", nil, argv("check")...))
+	s.push = append(s.push, t.r.time(t.work, nil, name+" push", t.r.reset, argv("push")...))
+	s.noop = append(s.noop, t.r.time(t.work, nil, name+" push", nil, argv("push")...))
+	s.check = append(s.check, t.r.time(t.work, nil, name+" check", nil, argv("check")...))
 	for _, c := range t.cfg.also {
 		label := fmt.Sprintf(" (%d at a time)", c)
 		more := []string{"--concurrency", strconv.Itoa(c)}
-		s.push = append(s.push, t.r.time(t.work, nil, "es-service-tokens push"+label, t.r.reset, append(argv("push"), more...)...))
-		s.check = append(s.check, t.r.time(t.work, nil, "es-service-tokens check"+label, nil, append(argv("check"), more...)...))
+		s.push = append(s.push, t.r.time(t.work, nil, name+" push"+label, t.r.reset, append(argv("push"), more...)...))
+		s.check = append(s.check, t.r.time(t.work, nil, name+" check"+label, nil, append(argv("check"), more...)...))
 	}
 	return s
 }
