@@ -470,3 +470,28 @@ func TestInspectRunsBeforeAnythingIsWritten(t *testing.T) {
 		t.Errorf("stats %+v: the node was written to, or connected to twice", n.srv.Stats())
 	}
 }
+
+// A connection lost after the rename, on a node that keeps backups: the
+// report names the copy of the replaced file that the lost connection
+// made, found again over the new one.
+func TestLostReplyAfterRenameNamesTheBackup(t *testing.T) {
+	old, data := tokenFile(t, 1), tokenFile(t, 2)
+	n := newNode(t, "lost", sftptest.Options{DropAfterRename: true}, old)
+	n.node.Backups = 1
+	r := push(t, pusher(10*time.Second), Request{Data: data}, n)["lost"]
+	if string(n.file(t)) != string(data) {
+		t.Fatal("the rename did not happen: the fault was not injected")
+	}
+	var kept string
+	for _, note := range r.Notes {
+		if k, ok := strings.CutPrefix(note.String(), "previous file kept as "); ok {
+			kept = k
+		}
+	}
+	if r.Status != Updated || kept == "" {
+		t.Fatalf("result: %+v", r)
+	}
+	if got, err := os.ReadFile(filepath.Join(n.dir, kept)); err != nil || string(got) != string(old) {
+		t.Errorf("the copy named (%s): %q, %v; want the replaced file", kept, got, err)
+	}
+}

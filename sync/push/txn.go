@@ -51,6 +51,7 @@ type txn struct {
 	leftTemp bool      // the failed write could not remove tmp
 	replaced time.Time // the rename happened before this (a bound)
 	bak      string    // the backup the write kept, if any
+	bakName  string    // the backup the write tried to keep, answered or not
 
 	res      Result
 	released bool                  // the lock is gone: stillLocked released it

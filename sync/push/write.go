@@ -42,7 +42,9 @@ func (t *txn) keepBackup() error {
 	if !t.keepsOld() {
 		return nil
 	}
-	bak, err := backup.Make(t.c, t.n.Path, time.Now())
+	now := time.Now()
+	t.bakName = backup.Name(t.n.Path, now) // known before the link: its answer may be lost
+	bak, err := backup.Make(t.c, t.n.Path, now)
 	t.bak = bak
 	return err
 }
@@ -213,7 +215,28 @@ func (t *txn) lookedAgain(c *remotefile.Conn, st remotefile.State, r Result) Res
 		out.Reason = out.Reason.Append(again+"the node holds sha256:%s, neither its old file nor the new one (another writer?)%s", digest.Short(st.SHA256), tmpNote)
 		out.SHA256 = st.SHA256
 	}
+	if kept := t.backupAfterLoss(c); kept != "" {
+		if out.Status.Verified() {
+			out.Notes = append(out.Notes, remedy.Text("previous file kept as "+kept))
+		} else {
+			out.Reason = out.Reason.Append("; a copy of the node's file was kept as %s", kept)
+		}
+	}
 	return out
+}
+
+// backupAfterLoss names the backup the lost connection made, or was
+// making (its link may have landed without its answer), when a new look
+// finds it there holding the file this run replaced; "" otherwise.
+func (t *txn) backupAfterLoss(c *remotefile.Conn) string {
+	if t.bakName == "" {
+		return ""
+	}
+	st, err := c.Read(t.bakName)
+	if err != nil || !st.Exists || st.SHA256 != t.st.SHA256 {
+		return ""
+	}
+	return safetext.Escape(path.Base(t.bakName))
 }
 
 // cleanup removes the temporary file over a fresh connection, for when
