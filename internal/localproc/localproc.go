@@ -15,8 +15,12 @@
 package localproc
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 )
 
@@ -33,10 +37,11 @@ type Process struct {
 
 // Of names a running process of this host, as Self names this one.
 func Of(pid int) (Process, error) {
-	host, err := hostID()
+	raw, err := hostID()
 	if err != nil {
 		return Process{}, err
 	}
+	host := private(raw)
 	st, err := startOf(pid)
 	if err != nil {
 		return Process{}, err
@@ -105,4 +110,21 @@ func Check(p Process) (Verdict, string) {
 type start struct {
 	start  string
 	zombie bool // ended, not yet reaped by its parent
+}
+
+// hostKey keys private's hash: fixed, and this application's own, as
+// machine-id(5) asks of anyone who needs an id tied to the machine.
+const hostKey = "es-service-tokens host id v1"
+
+// private is the host as the lock file on every node carries it: a keyed
+// hash of what identifies this host (its machine id or hardware UUID, its
+// boot, its pid namespace), which compares as the whole does but shows
+// none of it. machine-id(5): the id "should be considered
+// "confidential", and must not be exposed in untrusted environments";
+// the lock's holder is named for people by its host name instead.
+func private(raw string) string {
+	system, _, _ := strings.Cut(raw, "/") // "linux", "darwin": kept, for people reading a lock
+	m := hmac.New(sha256.New, []byte(hostKey))
+	m.Write([]byte(raw))
+	return system + "/" + hex.EncodeToString(m.Sum(nil)[:16])
 }

@@ -111,3 +111,28 @@ func startChild(t *testing.T) (Process, func()) {
 		}
 	}
 }
+
+// The host id that goes into every node's lock file shows nothing of what
+// identifies this machine (machine-id(5): confidential), and still tells
+// this host from another: a hash of it, the same in every run.
+func TestHostIDShowsNoMachineID(t *testing.T) {
+	self := supported(t)
+	raw, err := hostID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == '/' || r == ':' || r == '[' || r == ']' }) {
+		if len(part) >= 6 && strings.Contains(self.HostID, part) {
+			t.Errorf("host id %q shows %q, a part of %q", self.HostID, part, raw)
+		}
+	}
+	if again, _ := Of(os.Getpid()); again.HostID != self.HostID {
+		t.Errorf("host id changed between two looks: %q, %q", self.HostID, again.HostID)
+	}
+	if other := private(raw + "x"); other == self.HostID {
+		t.Errorf("another host's id hashes the same: %q", other)
+	}
+	if !strings.HasPrefix(self.HostID, runtime.GOOS+"/") {
+		t.Errorf("host id %q does not say its system", self.HostID)
+	}
+}

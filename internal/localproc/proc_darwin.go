@@ -7,7 +7,8 @@ import (
 )
 
 // hostID is the machine's hardware UUID and its boot time: macOS has no
-// pid namespaces, and a pid means nothing across boots.
+// pid namespaces, and a pid means nothing across boots. Of hashes it
+// (private): none of it leaves this machine as it is.
 func hostID() (string, error) {
 	uuid, err := unix.Sysctl("kern.uuid")
 	if err != nil {

@@ -8,8 +8,9 @@ import (
 )
 
 // hostID is this kernel's boot (a random id per boot) and the pid
-// namespace, with the machine id for people reading a lock file. A boot id
-// alone already differs between machines, even cloned ones.
+// namespace, with the machine id. A boot id alone already differs between
+// machines, even cloned ones. Of hashes it (private): none of it leaves
+// this machine as it is.
 func hostID() (string, error) {
 	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
