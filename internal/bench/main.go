@@ -122,7 +122,7 @@ func main() {
 	tokensFlag := flag.Int("tokens", 20, "tokens in the pushed file")
 	concurrency := flag.Int("concurrency", 16, "nodes at once, for every tool (-f of ansible, pdsh, pdcp)")
 	also := flag.String("also-concurrency", "", "time es-service-tokens again at these concurrencies (e.g. 32,64), on the same nodes")
-	vs := flag.String("vs", "ansible,pdsh", "tools to time beside es-service-tokens: ansible, pdsh (pdcp and pdsh); none for ours only")
+	vs := flag.String("vs", "ansible,pdsh", "tools to time beside es-service-tokens: ansible, pdsh (pdcp and pdsh), floor (a bare client: log in, and start SFTP); none for ours only")
 	sshdFlag := flag.String("sshd", "default,internal", "sshd's SFTP: default (sftp-server through the login shell), internal (internal-sftp), or both")
 	kexFlag := flag.String("kex", "default,curve25519", "OpenSSH tools' key exchange: default, curve25519 (what x/crypto/ssh negotiates), or both")
 	stockHome := flag.Bool("stock-home", false, "nodes' root logs in to a home with Debian's stock start-up files, not this machine's")
@@ -134,9 +134,17 @@ func main() {
 	simulate := flag.String("simulate", "", "instead: measure es-service-tokens alone on simulated nodes, these fleet sizes (e.g. 1000,10000)")
 	rtt := flag.Duration("rtt", 0, "with -simulate: also count round trips per node, with answers this late (e.g. 25ms)")
 	serve := flag.Int("serve-nodes", 0, "(internal) serve this many simulated nodes")
+	floorMode := flag.String("floor-client", "", "(internal) be the floor's bare client: log in to every node of ./cluster.yml (login), and start SFTP (sftp)")
 	simDir := flag.String("sim-dir", "", "(internal) the simulated nodes' directory")
 	latency := flag.Duration("latency", 0, "(internal) the simulated nodes' answers come this late")
 	flag.Parse()
+	if *floorMode != "" {
+		if err := floorClient(*floorMode, *concurrency); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *serve > 0 {
 		if err := serveNodes(*serve, *simDir, *latency); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: simulated nodes:", err)
@@ -221,11 +229,11 @@ func (r *runner) buildBaseline(rev string) {
 // checkTools stops the benchmark before any node starts when a tool it
 // compares against is missing.
 func checkTools(vs []string) {
-	need := map[string][]string{"ansible": {"ansible"}, "pdsh": {"pdsh", "pdcp"}}
+	need := map[string][]string{"ansible": {"ansible"}, "pdsh": {"pdsh", "pdcp"}, "floor": nil}
 	for _, v := range vs {
 		tools, ok := need[v]
 		if !ok {
-			fmt.Fprintf(os.Stderr, "bench: -vs %s: give ansible, pdsh or none\n", v)
+			fmt.Fprintf(os.Stderr, "bench: -vs %s: give ansible, pdsh, floor or none\n", v)
 			os.Exit(1)
 		}
 		for _, tool := range tools {
@@ -446,6 +454,9 @@ func (t *timings) others() set {
 		if slices.Contains(t.cfg.vs, "pdsh") {
 			s = s.add(t.pdsh(kex))
 		}
+	}
+	if slices.Contains(t.cfg.vs, "floor") {
+		s = s.add(t.floor())
 	}
 	return s
 }
