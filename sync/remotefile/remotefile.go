@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"strconv"
@@ -277,12 +278,7 @@ func (c *Conn) openSubsystem(client *ssh.Client) error {
 	if err != nil {
 		return fail(err)
 	}
-	w, err := s.StdinPipe()
-	if err != nil {
-		s.Close()
-		return &Error{"sftp", "", err}
-	}
-	r, err := s.StdoutPipe()
+	w, r, err := pipes(s)
 	if err != nil {
 		s.Close()
 		return &Error{"sftp", "", err}
@@ -300,6 +296,17 @@ func (c *Conn) openSubsystem(client *ssh.Client) error {
 	return nil
 }
 
+// pipes are a session's stdin and stdout, for an SFTP client to speak
+// through.
+func pipes(s *ssh.Session) (io.WriteCloser, io.Reader, error) {
+	w, err := s.StdinPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := s.StdoutPipe()
+	return w, r, err
+}
+
 // scriptMarker starts the messages of openSudo's shell script.
 const scriptMarker = "es-service-tokens: "
 
@@ -310,12 +317,7 @@ func (c *Conn) openSudo(client *ssh.Client) error {
 	if err != nil {
 		return lostError("sudo", "starting sftp-server through sudo", err)
 	}
-	w, err := s.StdinPipe()
-	if err != nil {
-		s.Close()
-		return &Error{"sudo", "", err}
-	}
-	r, err := s.StdoutPipe()
+	w, r, err := pipes(s)
 	if err != nil {
 		s.Close()
 		return &Error{"sudo", "", err}
