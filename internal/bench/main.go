@@ -217,7 +217,9 @@ func (r *runner) buildBaseline(rev string) {
 	if out, err := exec.Command("git", "worktree", "add", "--detach", src, rev).CombinedOutput(); err != nil {
 		r.Fatalf("-baseline %s: %v\n%s", rev, err, out)
 	}
-	defer exec.Command("git", "worktree", "remove", "--force", src).Run()
+	remove := func() { exec.Command("git", "worktree", "remove", "--force", src).Run() }
+	r.Cleanup(remove) // also when the build fails: Fatalf runs the cleanups
+	defer remove()
 	r.baseBin = filepath.Join(r.dir, "es-service-tokens-baseline")
 	cmd := exec.Command("go", "build", "-o", r.baseBin, "./cmd/es-service-tokens")
 	cmd.Dir = src
@@ -411,16 +413,17 @@ func median(v []float64) float64 {
 }
 
 func (t *timings) ours() set {
-	s := t.build("es-service-tokens", t.r.bin)
 	if t.cfg.baseline == "" {
-		return s
+		return t.build("es-service-tokens", t.r.bin)
 	}
 	// The baseline's place alternates with this checkout's, as the tools'
 	// does; its rows always come after, so that rounds line up.
+	base := "baseline " + t.cfg.baseline
 	if t.round%2 == 0 {
-		return s.add(t.build("baseline "+t.cfg.baseline, t.r.baseBin))
+		s := t.build("es-service-tokens", t.r.bin)
+		return s.add(t.build(base, t.r.baseBin))
 	}
-	b := t.build("baseline "+t.cfg.baseline, t.r.baseBin)
+	b := t.build(base, t.r.baseBin)
 	return t.build("es-service-tokens", t.r.bin).add(b)
 }
 
