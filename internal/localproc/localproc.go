@@ -84,6 +84,8 @@ func Check(p Process) (Verdict, string) {
 		return Unknown, "this system cannot tell whether it is still running"
 	case p.HostID == "" || p.Start == "" || p.PID <= 0:
 		return Unknown, "its lock does not say which process it is"
+	case p.HostID != self.HostID && !hashed(p.HostID):
+		return Unknown, "its lock was written by an older version of this tool, whose host ids this one does not compare"
 	case p.HostID != self.HostID:
 		return Unknown, "it ran on another host (or container), where this run cannot look"
 	}
@@ -127,4 +129,15 @@ func private(raw string) string {
 	m := hmac.New(sha256.New, []byte(hostKey))
 	m.Write([]byte(raw))
 	return system + "/" + hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// hashed reports whether a host id is in private's form, "system/" and 32
+// hex digits; older versions wrote the raw id there.
+func hashed(id string) bool {
+	_, h, ok := strings.Cut(id, "/")
+	if !ok || len(h) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(h)
+	return err == nil
 }

@@ -136,3 +136,13 @@ func TestHostIDShowsNoMachineID(t *testing.T) {
 		t.Errorf("host id %q does not say its system", self.HostID)
 	}
 }
+
+// A lock of an older version carries the raw host id: this version cannot
+// compare it, waits for its lease, and says so.
+func TestOldHostIDIsNamed(t *testing.T) {
+	self := supported(t)
+	old := Process{HostID: "linux/3d1219c7aaaa/6f1e2d3c-4b5a/pid:[4026531836]", PID: self.PID, Start: self.Start}
+	if v, why := Check(old); v != Unknown || !strings.Contains(why, "older version") {
+		t.Errorf("Check(old lock) = %v, %q", v, why)
+	}
+}

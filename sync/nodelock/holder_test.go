@@ -114,14 +114,16 @@ func TestEndedHolderIsTakenAtOnce(t *testing.T) {
 // is waited for, and the failure says which.
 func TestLiveOrUnknownHolderIsWaitedFor(t *testing.T) {
 	self := needProcs(t)
-	other := self
-	other.HostID += "-elsewhere"
+	other, older := self, self
+	other.HostID = "linux/" + strings.Repeat("ab", 16) // another host, hashed as this version does
+	older.HostID = self.HostID + "/raw"                // an older version's raw id
 	for _, c := range []struct {
 		p    localproc.Process
 		want string
 	}{
 		{self, fmt.Sprintf("process %d is still running on this host", self.PID)},
 		{other, "it ran on another host (or container), where this run cannot look"},
+		{older, "its lock was written by an older version of this tool, whose host ids this one does not compare"},
 		{localproc.Process{PID: 4242}, "its lock does not say which process it is"},
 	} {
 		_, target := lockOf(t, holderFor(c.p), time.Hour, time.Now())

@@ -16,6 +16,7 @@ import (
 	"github.com/es-service-tokens/es-service-tokens/internal/digest"
 	"github.com/es-service-tokens/es-service-tokens/internal/testkit/sftptest"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/fleet"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
 	"github.com/es-service-tokens/es-service-tokens/sync/remotefile"
@@ -494,4 +495,38 @@ func TestLostReplyAfterRenameNamesTheBackup(t *testing.T) {
 	if got, err := os.ReadFile(filepath.Join(n.dir, kept)); err != nil || string(got) != string(old) {
 		t.Errorf("the copy named (%s): %q, %v; want the replaced file", kept, got, err)
 	}
+}
+
+// A node whose SFTP server ignores the mode a new file is asked to be
+// created with (0600) and creates it at its umask: someone on the node
+// could open the file before it is made private, so nothing is written to
+// it, the node is refused saying why, and nothing of this run's is left.
+func TestServerIgnoringTheCreateModeIsRefused(t *testing.T) {
+	old := tokenFile(t, 1)
+	n := newNode(t, "lax", sftptest.Options{CreateMode: 0o644}, old)
+	if umask() > 0o022 {
+		t.Skip("the test's umask would hide the server's 0644")
+	}
+	r := push(t, pusher(10*time.Second), Request{Data: tokenFile(t, 2)}, n)["lax"]
+	reason := r.Reason.String()
+	if r.Status != Failed || r.Failure != failure.Refused || !strings.Contains(reason, "with mode 0644, not the 0600 asked for") ||
+		!strings.Contains(reason, "nothing was written to it") {
+		t.Fatalf("result: %+v", r)
+	}
+	if string(n.file(t)) != string(old) {
+		t.Error("the node's file changed")
+	}
+	n.onlyFile(t)
+}
+
+// umask is this process's, from /proc (0 where it cannot tell).
+func umask() int {
+	b, _ := os.ReadFile("/proc/self/status")
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+			m, _ := strconv.ParseInt(strings.TrimSpace(v), 8, 32)
+			return int(m)
+		}
+	}
+	return 0
 }

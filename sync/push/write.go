@@ -63,13 +63,7 @@ func (t *txn) keptBackup() {
 		return
 	}
 	r := &t.res
-	kept := safetext.Escape(path.Base(t.bak))
-	switch {
-	case t.plan.repair != "":
-		r.Notes = append(r.Notes, remedy.Sprintf("repaired (was unloadable: %s); the broken file is kept as %s", t.plan.repair, kept))
-	default:
-		r.Notes = append(r.Notes, remedy.Text("previous file kept as "+kept))
-	}
+	r.Notes = append(r.Notes, t.backupNote(safetext.Escape(path.Base(t.bak))))
 	if t.n.Backups <= 0 {
 		return // a repair's backup, kept whatever the setting: nothing to prune
 	}
@@ -78,6 +72,14 @@ func (t *txn) keptBackup() {
 	} else if len(removed) > 0 {
 		r.Notes = append(r.Notes, remedy.Sprintf("removed %s beyond backups: %d", plural(len(removed), "old backup"), t.n.Backups))
 	}
+}
+
+// backupNote says where the file this write replaced was kept.
+func (t *txn) backupNote(kept string) remedy.Message {
+	if t.plan.repair != "" {
+		return remedy.Sprintf("repaired (was unloadable: %s); the broken file is kept as %s", t.plan.repair, kept)
+	}
+	return remedy.Text("previous file kept as " + kept)
 }
 
 // done is the status of a verified write: fixed when only the owner,
@@ -217,7 +219,7 @@ func (t *txn) lookedAgain(c *remotefile.Conn, st remotefile.State, r Result) Res
 	}
 	if kept := t.backupAfterLoss(c); kept != "" {
 		if out.Status.Verified() {
-			out.Notes = append(out.Notes, remedy.Text("previous file kept as "+kept))
+			out.Notes = append(out.Notes, t.backupNote(kept))
 		} else {
 			out.Reason = out.Reason.Append("; a copy of the node's file was kept as %s", kept)
 		}

@@ -15,8 +15,9 @@ import (
 
 // A file this tool creates on a real node is 0600 from the moment it
 // exists, before any mode is set on it, whoever logs in: OPEN carries
-// mode 0600 (privateCreate), and through sudo sftp-server runs with -u 077
-// too. No one who opens it before its 0600 is set could read what is
+// mode 0600 (privateCreate), and through sudo the sftp-server found runs
+// with -u 077 too (an inventory's own sftp_server does not: there the mode
+// on OPEN alone does it). No one who opens it before its 0600 is set could read what is
 // written after. The nodes' sshd runs sftp-server at umask 022, so a
 // create without the mode makes the file 0644.
 func TestCreatedFilesArePrivate(t *testing.T) {
@@ -31,9 +32,11 @@ func TestCreatedFilesArePrivate(t *testing.T) {
 	for _, tc := range []struct {
 		name, user string
 		sudo       bool
+		sftpServer string // the inventory's own: run without -u 077
 	}{
-		{"root login", "root", false},
-		{"through sudo", sshdtest.DeployUser, true},
+		{"root login", "root", false, ""},
+		{"through sudo", sshdtest.DeployUser, true, ""},
+		{"through sudo, the inventory's sftp_server", sshdtest.DeployUser, true, SFTPServers[0]},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			node := &inventory.Node{
@@ -43,7 +46,7 @@ func TestCreatedFilesArePrivate(t *testing.T) {
 					IdentityFiles: []string{c.ClientKeyFile}, KnownHostsFiles: []string{c.KnownHostsFile},
 					HostKeyCheck: inventory.HostKeyStrict, ConnectTimeout: 10 * time.Second,
 				},
-				Path: n.Path(), Mode: 0o640, Sudo: tc.sudo,
+				Path: n.Path(), Mode: 0o640, Sudo: tc.sudo, SFTPServer: tc.sftpServer,
 			}
 			d := &sshconn.Dialer{HostKeys: &hostkeys.Checker{}, Auth: &sshconn.Auth{Home: "/nonexistent"}}
 			conn, err := Dial(context.Background(), d, node)

@@ -2,6 +2,7 @@ package remotefile
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
 )
 
@@ -11,6 +12,10 @@ const (
 	fxfCreat        = 0x08 // SSH_FXF_CREAT
 	attrPermissions = 0x04 // SSH_FILEXFER_ATTR_PERMISSIONS
 )
+
+// maxPacket bounds an SFTP packet this client sends: pkg/sftp's are at
+// most 32 KiB of data and a header, and servers refuse above 256 KiB.
+const maxPacket = 256 << 10
 
 // createdMode is the mode every file this tool creates on a node has from
 // its first moment: the lock file, and the new file before its rename.
@@ -38,6 +43,8 @@ const createdMode = 0o600
 // It also hands the channel one whole SFTP packet per write: pkg/sftp
 // writes a packet's header and its payload (a WRITE's bytes, a SETSTAT's
 // attributes) separately, which x/crypto/ssh sends as two SSH packets.
+// That saves a packet for small requests only: a full 32 KiB WRITE is
+// larger than one SSH channel packet anyway.
 //
 // pkg/sftp writes one packet at a time (under its connection's lock), so
 // Write needs no lock of its own; a packet may still arrive in pieces,
@@ -51,7 +58,11 @@ func (p *privateCreate) Write(b []byte) (int, error) {
 	p.buf = append(p.buf, b...)
 	done := 0
 	for len(p.buf)-done >= 4 {
-		end := done + 4 + int(binary.BigEndian.Uint32(p.buf[done:]))
+		n := binary.BigEndian.Uint32(p.buf[done:])
+		if n > maxPacket {
+			return 0, fmt.Errorf("an SFTP packet of %d bytes, more than %d: the stream is out of step", n, maxPacket)
+		}
+		end := done + 4 + int(n)
 		if len(p.buf) < end {
 			break
 		}

@@ -3,8 +3,15 @@ package remotefile
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
+	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
+
+	"github.com/pkg/sftp"
 )
 
 // packet is an SFTP packet of type typ: its length prefix, then body.
@@ -66,6 +73,75 @@ func TestPrivateCreate(t *testing.T) {
 			if !bytes.Equal(w.got[i], want[i]) {
 				t.Errorf("round %d, packet %d:\n got %x\nwant %x", round, i, w.got[i], want[i])
 			}
+		}
+	}
+}
+
+// pipeRWC is the server's end of two pipes.
+type pipeRWC struct {
+	io.Reader
+	io.WriteCloser
+}
+
+// pkg/sftp's own client, through privateCreate, to pkg/sftp's server:
+// files created at once from many goroutines, with reads alongside, come
+// out 0600 and whole. This is what fails first if an upgrade of pkg/sftp
+// changes how it writes its packets.
+func TestPrivateCreateUnderPkgSFTP(t *testing.T) {
+	clientIn, serverOut := io.Pipe()
+	serverIn, clientOut := io.Pipe()
+	srv, err := sftp.NewServer(pipeRWC{serverIn, serverOut})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		srv.Serve()
+		serverOut.Close() // the client's reader ends with the server
+	}()
+	c, err := sftp.NewClientPipe(clientIn, &privateCreate{w: clientOut})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dir := t.TempDir()
+	data := bytes.Repeat([]byte("0123456789abcdef"), 6000) // 96 KiB: several WRITEs each
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 20 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			f, err := c.OpenFile(filepath.Join(dir, fmt.Sprintf("f%d", i)), os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer f.Close()
+			if _, err := f.WriteAt(data, 0); err != nil {
+				errs <- err
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if _, err := c.Lstat(dir); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		p := filepath.Join(dir, fmt.Sprintf("f%d", i))
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(p)
+		if fi.Mode().Perm() != createdMode || !bytes.Equal(got, data) {
+			t.Errorf("%s: mode %v, %d bytes; want 0600 and %d bytes", p, fi.Mode().Perm(), len(got), len(data))
 		}
 	}
 }

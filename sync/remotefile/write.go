@@ -85,10 +85,36 @@ func (c *Conn) createExcl(p string, need int) (*sftp.File, error) {
 	return f, nil
 }
 
+// private proves that f, the file p this run just created, is readable
+// by nobody but its owner before a byte is written to it: its handle's
+// mode (fstat) is the one privateCreate asked the server to create it
+// with, 0600. A mode without group or other bits is made 0600; one with
+// them means the server ignored the mode asked for, and someone on the
+// node could have opened the file before it was made private, and read
+// what would be written next: f is closed and the node refused (the
+// caller removes p). On error f is closed.
+func (c *Conn) private(f *sftp.File, p string) error {
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return &Error{"write", "", fmt.Errorf("fstat %s: %w", p, err)}
+	}
+	switch perm := fi.Mode().Perm(); {
+	case perm&0o077 != 0:
+		f.Close()
+		return &Error{"write", failure.Refused, fmt.Errorf("the node's SFTP server created %s with mode %04o, not the 0600 asked for, so someone on the node could have opened it before it was made private; nothing was written to it: use OpenSSH's sftp-server, or have yours honour the mode of OPEN (or start it with a umask of 077)", p, perm)}
+	case perm != createdMode:
+		if err := f.Chmod(createdMode); err != nil {
+			f.Close()
+			return &Error{"write", "", fmt.Errorf("chmod %s: %w", p, err)}
+		}
+	}
+	return nil
+}
+
 // create makes p, a name that must not exist, and writes data into it:
-// mode 0600 before the first byte (privateCreate asks the server to
-// create it 0600; this is for a server that ignores that: a hash or a
-// token must never be readable by more than the writer), then
+// proved 0600 before the first byte (private: a hash or a token must
+// never be readable by more than the writer), then
 // the bytes, alongside the owner and group (a) when they are set: with
 // mode 0600 still, the new owner is the only one who could read them. It
 // returns the open handle; on failure, made says whether p was created
@@ -97,9 +123,8 @@ func (c *Conn) create(p string, data []byte, a Attrs) (f *sftp.File, made bool, 
 	if f, err = c.createExcl(p, len(data)); err != nil {
 		return nil, false, err
 	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return nil, true, &Error{"write", "", fmt.Errorf("chmod %s: %w", p, err)}
+	if err := c.private(f, p); err != nil {
+		return nil, true, err
 	}
 	var werr error
 	written := make(chan struct{})
@@ -163,7 +188,7 @@ func (c *Conn) chmod(f *sftp.File, a Attrs) error {
 	return nil
 }
 
-// WriteNew creates p, gives it mode 0600, writes data and closes it: a
+// WriteNew creates p, proves it 0600 (private), writes data and closes it: a
 // file only this run uses, such as its lock file. It returns the file's
 // modification time as its handle gives it (fstat): the node's clock,
 // read from the file itself, without a look by name. A missing directory
@@ -171,7 +196,7 @@ func (c *Conn) chmod(f *sftp.File, a Attrs) error {
 // read-only or full.
 //
 // The bytes and the handle's attributes are asked for at once, once mode
-// 0600 is answered: the modification time may then be the creation's
+// 0600 is proved: the modification time may then be the creation's
 // rather than the write's, the same moment to the second SFTP gives (and
 // if anything earlier, which makes a lock look older to its own run and
 // errs on the side of waiting). The close is not waited for: the bytes
@@ -182,10 +207,9 @@ func (c *Conn) WriteNew(p string, data []byte) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
+	if err := c.private(f, p); err != nil {
 		c.sftp.Remove(p)
-		return time.Time{}, &Error{"write", "", fmt.Errorf("chmod %s: %w", p, err)}
+		return time.Time{}, err
 	}
 	var writeErr error
 	written := make(chan struct{})

@@ -197,6 +197,9 @@ func (s *sftpSession) inspect(pkt []byte) action {
 	case fxpExtended:
 		return s.inspectExtended(body)
 	case fxpOpen:
+		if s.opts.CreateMode != 0 {
+			setCreateMode(body, s.opts.CreateMode)
+		}
 		if !s.opts.Fsync {
 			break
 		}
@@ -647,4 +650,15 @@ func readIDString(b []byte) (id uint32, s string, rest []byte, ok bool) {
 func appendString(b []byte, s string) []byte {
 	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
 	return append(b, s...)
+}
+
+// setCreateMode overwrites, in an OPEN's body (id, path, pflags, attrs),
+// the permissions its attributes ask for, when they ask for those alone
+// (as the tool's OPEN does).
+func setCreateMode(body []byte, mode os.FileMode) {
+	_, _, rest, ok := readIDString(body)
+	if !ok || len(rest) != 4+4+4 || binary.BigEndian.Uint32(rest[4:]) != 0x04 { // pflags, attr flags = PERMISSIONS, perms
+		return
+	}
+	binary.BigEndian.PutUint32(rest[8:], uint32(mode.Perm()))
 }

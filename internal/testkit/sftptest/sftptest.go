@@ -103,6 +103,10 @@ type Options struct {
 	// a mode would: the new file's final mode, for a write that fails at
 	// its last step.
 	FailChmod os.FileMode
+	// CreateMode, when not 0, is the mode every OPEN asks a new file to be
+	// created with, whatever the client asked: a server that ignores the
+	// mode asked for and creates files at its umask (0644 under 022).
+	CreateMode os.FileMode
 
 	// Exec handles "exec" requests on session channels: it gets the command
 	// string and returns stdout, stderr and exit status. It may be called

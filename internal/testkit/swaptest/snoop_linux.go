@@ -2,8 +2,10 @@ package swaptest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -15,28 +17,31 @@ import (
 )
 
 // snoop is the reading attacker: it watches dir (inotify, which any user
-// who may read a directory can do) and opens every name the moment it
-// appears there, to keep the descriptor and read, later, whatever was
-// written into the file after it was opened: a descriptor keeps the
-// access it was opened with. It prints "ready" once watching; on SIGTERM,
-// how many names it tried, how many it opened, and the bytes it read
-// through those descriptors (hex).
+// who may read a directory can do) and opens every file created there the
+// moment its name appears, to keep the descriptor and read, later,
+// whatever was written into it after it was opened: a descriptor keeps
+// the access it was opened with. Only creations count (IN_CREATE): a name
+// renamed into place (IN_MOVED_TO) already has its final mode. It prints
+// "ready" once watching; on SIGTERM, how many new names it tried, how
+// many it opened, how many refused it for want of permission (it got
+// there in time, and was kept out), and the bytes it read through the
+// descriptors it holds (hex).
 func snoop(dir string) int {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC)
 	if err != nil {
 		fmt.Println("inotify:", err)
 		return 2
 	}
-	if _, err := unix.InotifyAddWatch(fd, dir, unix.IN_CREATE|unix.IN_MOVED_TO); err != nil {
+	if _, err := unix.InotifyAddWatch(fd, dir, unix.IN_CREATE); err != nil {
 		fmt.Println("inotify:", err)
 		return 2
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM)
 	var (
-		mu    sync.Mutex
-		tried int
-		held  []*os.File
+		mu            sync.Mutex
+		tried, denied int
+		held          []*os.File
 	)
 	go func() {
 		buf := make([]byte, 64<<10)
@@ -52,11 +57,17 @@ func snoop(dir string) int {
 				ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
 				name := string(bytes.TrimRight(buf[off+unix.SizeofInotifyEvent:off+unix.SizeofInotifyEvent+int(ev.Len)], "\x00"))
 				off += unix.SizeofInotifyEvent + int(ev.Len)
+				if name == "" || ev.Mask&unix.IN_Q_OVERFLOW != 0 {
+					continue // not a name: the queue overflowed
+				}
 				f, err := os.OpenFile(filepath.Join(dir, name), os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 				mu.Lock()
 				tried++
-				if err == nil {
+				switch {
+				case err == nil:
 					held = append(held, f)
+				case errors.Is(err, fs.ErrPermission):
+					denied++
 				}
 				mu.Unlock()
 			}
@@ -71,6 +82,6 @@ func snoop(dir string) int {
 		b, _ := io.ReadAll(io.LimitReader(f, 1<<20))
 		loot = append(append(loot, b...), '\n')
 	}
-	fmt.Printf("tried %d opened %d loot %x\n", tried, len(held), loot)
+	fmt.Printf("tried %d opened %d denied %d loot %x\n", tried, len(held), denied, loot)
 	return 0
 }

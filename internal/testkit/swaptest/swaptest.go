@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -239,17 +240,22 @@ func copyExecutable(from, to string) error {
 	return os.Chmod(to, 0o755)
 }
 
-// Snooped parses what a reader's stop returned: how many new names it
-// tried to open, how many it opened, and every byte it read through them.
-func Snooped(counts string) (tried, opened int, read []byte, err error) {
-	var h string
-	if _, err = fmt.Sscanf(counts, "tried %d opened %d loot %s", &tried, &opened, &h); err != nil {
-		// no loot at all prints nothing after "loot "
-		if _, err2 := fmt.Sscanf(counts, "tried %d opened %d loot", &tried, &opened); err2 != nil {
-			return 0, 0, nil, fmt.Errorf("the reader's counts %q: %w", counts, err)
-		}
-		return tried, opened, nil, nil
+// Snoop is what a reader's stop returned: how many new names it tried to
+// open, how many it opened, how many refused it for want of permission,
+// and every byte it read through the ones it opened.
+type Snoop struct {
+	Tried, Opened, Denied int
+	Read                  []byte
+}
+
+// Snooped parses what a reader's stop returned.
+func Snooped(counts string) (Snoop, error) {
+	var s Snoop
+	rest, h, _ := strings.Cut(counts, " loot ")
+	if _, err := fmt.Sscanf(rest+" ", "tried %d opened %d denied %d ", &s.Tried, &s.Opened, &s.Denied); err != nil {
+		return s, fmt.Errorf("the reader's counts %q: %w", counts, err)
 	}
-	read, err = hex.DecodeString(h)
-	return tried, opened, read, err
+	var err error
+	s.Read, err = hex.DecodeString(strings.TrimSpace(h))
+	return s, err
 }
