@@ -2,13 +2,18 @@ package remotefile
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/es-service-tokens/es-service-tokens/internal/testkit/sftptest"
 	"github.com/es-service-tokens/es-service-tokens/internal/testkit/sshdtest"
 	"github.com/es-service-tokens/es-service-tokens/inventory"
+	"github.com/es-service-tokens/es-service-tokens/sync/failure"
 	"github.com/es-service-tokens/es-service-tokens/sync/hostkeys"
 	"github.com/es-service-tokens/es-service-tokens/sync/sshconn"
 )
@@ -70,4 +75,46 @@ func TestCreatedFilesArePrivate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// On a server that ignores the mode a new file is asked to be created
+// with, the file is proved open to others before a byte goes in: Replace
+// and WriteNew refuse, write nothing, and leave nothing behind. One that
+// creates it narrower than 0600 is private enough: the write goes on.
+func TestNewFileModeIsProvedBeforeTheBytes(t *testing.T) {
+	if sftptest.Umask()&0o044 != 0 {
+		t.Skip("the test's umask would hide the server's 0644")
+	}
+	attrs := Attrs{UID: -1, GID: -1, Mode: 0o640}
+	t.Run("wider: refused", func(t *testing.T) {
+		c, target, _ := openWith(t, sftptest.Options{CreateMode: 0o644}, "", "", nil)
+		os.WriteFile(target, []byte("theirs\n"), 0o640)
+		tmp := TempName(target)
+		left, err := c.Replace(target, tmp, []byte("ours\n"), attrs, nil)
+		if failure.Of(err) != failure.Refused || !strings.Contains(err.Error(), "with mode 0644, not the 0600 asked for") || left {
+			t.Fatalf("Replace = %v, left temp %v", err, left)
+		}
+		if b, _ := os.ReadFile(target); string(b) != "theirs\n" {
+			t.Errorf("target is %q", b)
+		}
+		lock := filepath.Join(filepath.Dir(target), ".own")
+		if _, err := c.WriteNew(lock, []byte("lock\n")); failure.Of(err) != failure.Refused {
+			t.Errorf("WriteNew = %v", err)
+		}
+		for _, p := range []string{tmp, lock} {
+			if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s left behind: %v", filepath.Base(p), err)
+			}
+		}
+	})
+	t.Run("narrower: written", func(t *testing.T) {
+		c, target, _ := openWith(t, sftptest.Options{CreateMode: 0o400}, "", "", nil)
+		if _, err := c.Replace(target, TempName(target), []byte("ours\n"), attrs, nil); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(target)
+		if b, _ := os.ReadFile(target); err != nil || string(b) != "ours\n" || fi.Mode().Perm() != 0o640 {
+			t.Errorf("target: %q, %v, %v", b, fi, err)
+		}
+	})
 }

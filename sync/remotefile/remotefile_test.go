@@ -28,7 +28,13 @@ func open(t *testing.T, owner, group string) (*Conn, string) {
 // directory before the connection opens.
 func openServed(t *testing.T, owner, group string, setup func(dir string)) (*Conn, string, *sftptest.Server) {
 	t.Helper()
-	s := sftptest.Start(t, sftptest.Options{})
+	return openWith(t, sftptest.Options{}, owner, group, setup)
+}
+
+// openWith is openServed on a server with opts.
+func openWith(t *testing.T, opts sftptest.Options, owner, group string, setup func(dir string)) (*Conn, string, *sftptest.Server) {
+	t.Helper()
+	s := sftptest.Start(t, opts)
 	dir := t.TempDir()
 	n := &inventory.Node{
 		Name: "n",

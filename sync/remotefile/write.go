@@ -87,11 +87,12 @@ func (c *Conn) createExcl(p string, need int) (*sftp.File, error) {
 
 // private proves that f, the file p this run just created, is readable
 // by nobody but its owner before a byte is written to it: its handle's
-// mode (fstat) is the one privateCreate asked the server to create it
-// with, 0600. A mode without group or other bits is made 0600; one with
-// them means the server ignored the mode asked for, and someone on the
-// node could have opened the file before it was made private, and read
-// what would be written next: f is closed and the node refused (the
+// mode (fstat) has no group or other bits, as privateCreate asked the
+// server to create it (0600; narrower does as well: this run writes
+// through the handle it already holds, and the final mode comes later).
+// Group or other bits mean the server ignored the mode asked for, and
+// someone on the node could have opened the file before any chmod, and
+// read what would be written next: f is closed and the node refused (the
 // caller removes p). On error f is closed.
 func (c *Conn) private(f *sftp.File, p string) error {
 	fi, err := f.Stat()
@@ -99,15 +100,9 @@ func (c *Conn) private(f *sftp.File, p string) error {
 		f.Close()
 		return &Error{"write", "", fmt.Errorf("fstat %s: %w", p, err)}
 	}
-	switch perm := fi.Mode().Perm(); {
-	case perm&0o077 != 0:
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		f.Close()
 		return &Error{"write", failure.Refused, fmt.Errorf("the node's SFTP server created %s with mode %04o, not the 0600 asked for, so someone on the node could have opened it before it was made private; nothing was written to it: use OpenSSH's sftp-server, or have yours honour the mode of OPEN (or start it with a umask of 077)", p, perm)}
-	case perm != createdMode:
-		if err := f.Chmod(createdMode); err != nil {
-			f.Close()
-			return &Error{"write", "", fmt.Errorf("chmod %s: %w", p, err)}
-		}
 	}
 	return nil
 }

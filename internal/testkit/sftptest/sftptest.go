@@ -570,3 +570,17 @@ func writeFile(t testing.TB, name string, data []byte, perm os.FileMode) {
 		t.Fatalf("sftptest: %v", err)
 	}
 }
+
+// Umask is this process's umask, from /proc (0 where it cannot tell): the
+// pkg/sftp server creates files under it, so a test of CreateMode's wider
+// bits skips when the umask would hide them.
+func Umask() int {
+	b, _ := os.ReadFile("/proc/self/status")
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+			m, _ := strconv.ParseInt(strings.TrimSpace(v), 8, 32)
+			return int(m)
+		}
+	}
+	return 0
+}
